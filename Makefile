@@ -1,0 +1,92 @@
+# golden — build, run and test a Kubernetes-native golden OS image service.
+# Every target runs on the pinned LTS Node (bootstrapped into ~/.cache/golden when the system
+# Node is older) and, where it needs a cluster, on the local control plane built from source.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_BIN := $(shell hack/ensure-node.sh)
+export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+CLUSTER_DIR ?= $(CURDIR)/.cluster
+export KUBECONFIG ?= $(CLUSTER_DIR)/kubeconfig
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+##@ Development
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## Install npm dependencies (npm ci)
+
+.PHONY: build
+build: deps ## Compile TypeScript into dist/
+	tsc -p tsconfig.json
+
+.PHONY: generate
+generate: deps ## Generate CRDs and TypeScript types from api/spec/
+	node hack/generate.mjs
+
+.PHONY: verify-generate
+verify-generate: deps ## Fail when generated files drift from api/spec/
+	node hack/generate.mjs --check
+
+.PHONY: lint
+lint: deps ## Lint and format-check (Biome)
+	biome check .
+
+##@ Local cluster
+.PHONY: control-plane
+control-plane: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler and KWOK (cached)
+	hack/build-control-plane.sh
+
+.PHONY: cluster-up
+cluster-up: build ## Start the local control plane (idempotent); writes .cluster/kubeconfig
+	hack/cluster/up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop every process cluster-up started and remove .cluster/
+	hack/cluster/down.sh
+
+.PHONY: install
+install: ## Install the CRDs into the current cluster
+	kubectl apply --server-side -k config/crd
+	kubectl apply --server-side -f config/rbac/worker_admission_policy.yaml
+	kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev
+
+.PHONY: uninstall
+uninstall: ## Remove the CRDs (and with them every Image and ImageBuild)
+	kubectl delete --ignore-not-found -f config/rbac/worker_admission_policy.yaml
+	kubectl delete --ignore-not-found -k config/crd
+
+.PHONY: up
+up: cluster-up install ## cluster-up + install CRDs + operator in the background (logs in .cluster/logs)
+	hack/operator-bg.sh start
+
+.PHONY: down
+down: cluster-down ## Stop the operator and the cluster
+
+.PHONY: run
+run: build install ## Run the operator in the foreground against the current KUBECONFIG
+	hack/operator-bg.sh foreground
+
+.PHONY: demo
+demo: up ## From nothing: cluster, CRDs, operator, samples; wait and show the result
+	hack/demo.sh
+
+##@ Test
+.PHONY: test-unit
+test-unit: build ## Unit tests (no cluster)
+	node --test --test-reporter=spec 'dist/test/unit/**/*.test.js'
+
+.PHONY: test-integration
+test-integration: build ## Integration tests against the running local cluster
+	node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec 'dist/test/integration/**/*.test.js'
+
+.PHONY: test
+test: ## Everything CI runs: generate check, lint, unit, cluster up, integration, cluster down
+	hack/test.sh

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Starts (or reuses) the local control plane: etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, KWOK with a few fake nodes, and golden's local runner (the stand-in for the
+# kubelet's container runtime). Idempotent: running components are reused, missing ones started.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+"$repo/hack/build-control-plane.sh" >&2
+mkdir -p "$logs" "$pids" "$state/etcd"
+"$repo/hack/cluster/pki.sh" "$pki"
+
+write_kubeconfig() { # <file> <cert-name>
+  cat >"$1" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: golden-local
+  cluster:
+    server: $server
+    certificate-authority: $pki/ca.crt
+users:
+- name: $2
+  user:
+    client-certificate: $pki/$2.crt
+    client-key: $pki/$2.key
+contexts:
+- name: golden-local
+  context: {cluster: golden-local, user: $2}
+current-context: golden-local
+KC
+}
+write_kubeconfig "$kubeconfig" admin
+for c in kube-controller-manager kube-scheduler kwok local-runner; do write_kubeconfig "$state/$c.kubeconfig" "$c"; done
+
+# start <name> <cmd...>: runs a component in its own session with its log under .cluster/logs.
+start() {
+  local name="$1"; shift
+  if pid_alive "$name"; then log "$name already running (pid $(cat "$pids/$name.pid"))"; return; fi
+  log "starting $name"
+  setsid "$@" >>"$logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$pids/$name.pid"
+}
+
+wait_for() { # <component-or-"-"> <what> <timeout-s> <cmd...>: fails fast if the component died
+  local component="$1" what="$2" timeout="$3"; shift 3
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [[ "$component" != - ]] && ! pid_alive "$component"; then
+      log "$component exited; last lines of $logs/$component.log:"; tail -5 "$logs/$component.log" >&2; exit 1
+    fi
+    if ((SECONDS > deadline)); then log "timed out waiting for $what; see $logs"; exit 1; fi
+    sleep 0.5
+  done
+}
+
+start etcd "$bin/etcd" --name golden --data-dir "$state/etcd" \
+  --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+  --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster "golden=http://127.0.0.1:$ETCD_PEER_PORT" --quota-backend-bytes 8589934592 \
+  --listen-metrics-urls "" --log-level warn
+wait_for etcd etcd 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
+
+start kube-apiserver "$bin/kube-apiserver" \
+  --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+  --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
+  --client-ca-file "$pki/ca.crt" \
+  --service-account-issuer https://kubernetes.default.svc.cluster.local \
+  --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
+  --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
+  --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+  --allow-privileged=true --profiling=false --v=1
+wait_for kube-apiserver "kube-apiserver /readyz" 120 kubectl --kubeconfig "$kubeconfig" get --raw /readyz
+
+start kube-controller-manager "$bin/kube-controller-manager" \
+  --kubeconfig "$state/kube-controller-manager.kubeconfig" \
+  --authentication-kubeconfig "$state/kube-controller-manager.kubeconfig" \
+  --authorization-kubeconfig "$state/kube-controller-manager.kubeconfig" \
+  --bind-address 127.0.0.1 --secure-port "$KCM_PORT" --leader-elect=false --use-service-account-credentials \
+  --root-ca-file "$pki/ca.crt" --service-account-private-key-file "$pki/sa.key" \
+  --cluster-signing-cert-file "$pki/ca.crt" --cluster-signing-key-file "$pki/ca.key" \
+  --controllers '*' \
+  --kube-api-qps 50 --kube-api-burst 100 --v=1
+
+start kube-scheduler "$bin/kube-scheduler" \
+  --kubeconfig "$state/kube-scheduler.kubeconfig" \
+  --authentication-kubeconfig "$state/kube-scheduler.kubeconfig" \
+  --authorization-kubeconfig "$state/kube-scheduler.kubeconfig" \
+  --bind-address 127.0.0.1 --secure-port "$SCHEDULER_PORT" --leader-elect=false --v=1
+
+# KWOK plays the kubelet for fake nodes only (selected by annotation), so it leaves the local
+# runner's nodes alone. Its stages are KWOK's own defaults, taken from the KWOK module.
+kwok_config="$bin/kwok-stages.yaml"
+if [[ ! -s "$kwok_config" ]]; then
+  kwok_src="$(cd /tmp && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    cat "$kwok_src/kustomize/stage/$f"; echo "---"
+  done >"$kwok_config.tmp"
+  mv "$kwok_config.tmp" "$kwok_config"
+fi
+start kwok "$bin/kwok" --kubeconfig "$state/kwok.kubeconfig" --config "$kwok_config" \
+  --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+  --node-ip 127.0.0.1 --cidr 10.244.0.0/16 --server-address "127.0.0.1:$KWOK_PORT"
+
+# Fake nodes for everything that is not a golden worker pod (benchmark pods, other workloads).
+KWOK_NODES="${GOLDEN_KWOK_NODES:-3}"
+for i in $(seq 0 $((KWOK_NODES - 1))); do
+  arch=amd64; ((i % 3 == 2)) && arch=arm64
+  cat <<NODE
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {type: kwok, kubernetes.io/arch: $arch, kubernetes.io/os: linux, kubernetes.io/hostname: kwok-node-$i}
+status:
+  allocatable: {cpu: "64", memory: 256Gi, pods: "1000"}
+  capacity: {cpu: "64", memory: 256Gi, pods: "1000"}
+---
+NODE
+done | kubectl --kubeconfig "$kubeconfig" apply -f - >/dev/null
+
+# The local runner: runs golden's worker pods as local processes (see hack/local-runner/).
+start local-runner "$("$repo/hack/ensure-node.sh")/node" "$repo/dist/hack/local-runner/main.js" \
+  --kubeconfig "$state/local-runner.kubeconfig" --repo "$repo" --state-dir "$state/runner" \
+  --health-port "$RUNNER_PORT"
+
+wait_for local-runner "the runner's nodes" 60 kubectl --kubeconfig "$kubeconfig" get node golden-local-amd64 golden-local-arm64
+wait_for - "nodes Ready" 120 kubectl --kubeconfig "$kubeconfig" wait --for=condition=Ready nodes --all --timeout=1s
+wait_for kube-controller-manager "default service account" 60 kubectl --kubeconfig "$kubeconfig" -n default get serviceaccount default
+
+log "cluster ready: $(kubectl --kubeconfig "$kubeconfig" get --raw /readyz) — $(kubectl --kubeconfig "$kubeconfig" get nodes --no-headers | wc -l) nodes"
+echo "export KUBECONFIG=$kubeconfig"

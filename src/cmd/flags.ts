@@ -1,0 +1,84 @@
+// Command-line flags that can each also be set by an environment variable, with generated --help.
+import { parseArgs } from "node:util";
+import type { V1Toleration } from "@kubernetes/client-node";
+
+export interface FlagSpec {
+  /** Flag name without dashes, e.g. "max-concurrent-reconciles". */
+  name: string;
+  type: "string" | "number" | "boolean";
+  default?: string | number | boolean;
+  help: string;
+}
+
+export type FlagValues = Record<string, string | number | boolean | undefined>;
+
+/** GOLDEN_MAX_CONCURRENT_RECONCILES for "max-concurrent-reconciles". */
+export function envName(flag: string): string {
+  return `GOLDEN_${flag.toUpperCase().replace(/-/g, "_")}`;
+}
+
+export function helpText(command: string, summary: string, specs: FlagSpec[]): string {
+  const lines = [`Usage: ${command} [flags]`, "", summary, "", "Flags (each also settable by the environment variable shown):"];
+  for (const s of specs) {
+    const def = s.default === undefined ? "" : ` (default ${JSON.stringify(s.default)})`;
+    lines.push(`  --${s.name}${s.type === "boolean" ? "" : ` <${s.type}>`}`, `      ${s.help}${def} [$${envName(s.name)}]`);
+  }
+  lines.push("  --help", "      Show this help");
+  return `${lines.join("\n")}\n`;
+}
+
+/** Precedence: command line, then environment, then default. Throws naming the bad flag. */
+export function parseFlags(specs: FlagSpec[], argv: string[], env: NodeJS.ProcessEnv): FlagValues & { help: boolean } {
+  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  for (const s of specs) options[s.name] = { type: s.type === "boolean" ? "boolean" : "string" };
+  const { values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  const out: FlagValues & { help: boolean } = { help: values.help === true };
+  for (const s of specs) {
+    const raw = values[s.name] ?? env[envName(s.name)];
+    out[s.name] = raw === undefined ? s.default : coerce(s, raw);
+  }
+  return out;
+}
+
+function coerce(spec: FlagSpec, raw: string | boolean): string | number | boolean {
+  if (spec.type === "boolean") {
+    if (typeof raw === "boolean") return raw;
+    if (["true", "1", "yes"].includes(raw)) return true;
+    if (["false", "0", "no", ""].includes(raw)) return false;
+    throw new Error(`--${spec.name}: want true or false, got ${JSON.stringify(raw)}`);
+  }
+  if (spec.type === "number") {
+    const n = Number(raw);
+    if (typeof raw !== "string" || raw.trim() === "" || !Number.isFinite(n)) {
+      throw new Error(`--${spec.name}: want a number, got ${JSON.stringify(raw)}`);
+    }
+    return n;
+  }
+  return String(raw);
+}
+
+/** `key=value,key=value` → a nodeSelector map. */
+export function parseSelector(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(",").filter(Boolean)) {
+    const [key, value = ""] = pair.split("=");
+    if (!key) throw new Error(`--worker-node-selector: bad entry ${JSON.stringify(pair)}`);
+    out[key.trim()] = value.trim();
+  }
+  return out;
+}
+
+/** `key=value:Effect` or `key:Effect`, comma-separated → tolerations. */
+export function parseTolerations(text: string): V1Toleration[] {
+  return text
+    .split(",")
+    .filter(Boolean)
+    .map((entry) => {
+      const [kv = "", effect] = entry.split(":");
+      const [key, value] = kv.split("=");
+      if (!key) throw new Error(`--worker-tolerations: bad entry ${JSON.stringify(entry)}`);
+      return value !== undefined
+        ? { key, operator: "Equal", value, ...(effect ? { effect } : {}) }
+        : { key, operator: "Exists", ...(effect ? { effect } : {}) };
+    });
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// golden-operator: reconciles Images into ImageBuilds and Jobs, schedules builds, and reports
+// results into status. Every flag is also settable by environment variable (see --help).
+import os from "node:os";
+import { KubeConfig } from "@kubernetes/client-node";
+import { buildOperator } from "../controllers/setup.js";
+import { createLogger, isLogLevel } from "../runtime/logger.js";
+import { type FlagSpec, helpText, parseFlags, parseSelector, parseTolerations } from "./flags.js";
+
+const FLAGS: FlagSpec[] = [
+  { name: "kubeconfig", type: "string", help: "Path to a kubeconfig; default: $KUBECONFIG, ~/.kube/config or in-cluster" },
+  { name: "namespace", type: "string", default: "", help: "Watch only this namespace (default: all namespaces)" },
+  { name: "max-concurrent-reconciles", type: "number", default: 4, help: "Parallel reconciles per controller" },
+  { name: "kube-api-qps", type: "number", default: 50, help: "Client-side API request rate limit (requests/s)" },
+  { name: "kube-api-burst", type: "number", default: 100, help: "Client-side API request burst" },
+  { name: "health-port", type: "number", default: 8081, help: "Port of /healthz, /readyz and /metrics" },
+  { name: "leader-elect", type: "boolean", default: false, help: "Elect a leader on a Lease so only one replica reconciles" },
+  { name: "leader-election-namespace", type: "string", default: "golden-system", help: "Namespace of the leader Lease" },
+  { name: "leader-election-id", type: "string", default: "golden-operator", help: "Name of the leader Lease" },
+  { name: "lease-duration", type: "number", default: 15, help: "Seconds a non-leader waits before taking over a silent lease" },
+  { name: "renew-deadline", type: "number", default: 10, help: "Seconds the leader keeps trying to renew before giving up" },
+  { name: "retry-period", type: "number", default: 2, help: "Seconds between lease acquire/renew attempts" },
+  { name: "graceful-shutdown-timeout", type: "number", default: 30, help: "Seconds to drain in-flight work on SIGTERM" },
+  { name: "max-concurrent-builds", type: "number", default: 10, help: "Builds running at once in the cluster" },
+  {
+    name: "max-builds-per-namespace",
+    type: "number",
+    default: 0,
+    help: "Builds running at once per namespace (0: no limit); a namespace annotation golden.dev/max-concurrent-builds overrides it",
+  },
+  { name: "worker-image", type: "string", default: "golden:dev", help: "Container image of build pods (serves golden-worker)" },
+  { name: "worker-service-account", type: "string", default: "golden-worker", help: "ServiceAccount of build pods" },
+  {
+    name: "worker-node-selector",
+    type: "string",
+    default: "",
+    help: "Extra nodeSelector of build pods, as key=value,key=value (kubernetes.io/arch is always set from the Image)",
+  },
+  {
+    name: "worker-tolerations",
+    type: "string",
+    default: "",
+    help: "Tolerations of build pods, as key=value:Effect or key:Effect, comma-separated",
+  },
+  { name: "worker-cpu", type: "string", default: "250m", help: "CPU request and limit of build pods" },
+  { name: "worker-memory", type: "string", default: "256Mi", help: "Memory request and limit of build pods" },
+  { name: "worker-heartbeat-seconds", type: "number", default: 10, help: "How often workers heartbeat into status" },
+  { name: "build-timeout-grace", type: "number", default: 30, help: "Seconds past spec.build.timeoutSeconds before the operator fails a build itself" },
+  { name: "retry-base-seconds", type: "number", default: 10, help: "First delay between build attempts; doubles per attempt, capped at 10 min" },
+  { name: "log-level", type: "string", default: "info", help: "debug, info, warn or error" },
+];
+
+async function main(): Promise<void> {
+  const f = parseFlags(FLAGS, process.argv.slice(2), process.env);
+  if (f.help) {
+    process.stdout.write(helpText("golden-operator", "Reconciles golden.dev Images into builds.", FLAGS));
+    return;
+  }
+  const level = f["log-level"];
+  if (!isLogLevel(level)) throw new Error(`--log-level: want debug, info, warn or error, got ${JSON.stringify(level)}`);
+  const log = createLogger({ level, name: "golden-operator" });
+  const kc = new KubeConfig();
+  if (f.kubeconfig) kc.loadFromFile(f.kubeconfig as string);
+  else kc.loadFromDefault();
+
+  const identity = `${process.env.POD_NAME ?? os.hostname()}_${process.pid}`;
+  const num = (name: string) => f[name] as number;
+  const { manager } = buildOperator(
+    kc,
+    {
+      namespace: f.namespace as string,
+      maxConcurrentReconciles: num("max-concurrent-reconciles"),
+      qps: num("kube-api-qps"),
+      burst: num("kube-api-burst"),
+      healthPort: num("health-port"),
+      gracefulShutdownMs: num("graceful-shutdown-timeout") * 1000,
+      maxConcurrentBuilds: num("max-concurrent-builds"),
+      maxBuildsPerNamespace: num("max-builds-per-namespace"),
+      identity,
+      retryBaseMs: num("retry-base-seconds") * 1000,
+      ...(f["leader-elect"]
+        ? {
+            leaderElection: {
+              namespace: f["leader-election-namespace"] as string,
+              name: f["leader-election-id"] as string,
+              identity,
+              leaseDurationMs: num("lease-duration") * 1000,
+              renewDeadlineMs: num("renew-deadline") * 1000,
+              retryPeriodMs: num("retry-period") * 1000,
+            },
+          }
+        : {}),
+      worker: {
+        image: f["worker-image"] as string,
+        serviceAccount: f["worker-service-account"] as string,
+        nodeSelector: parseSelector(f["worker-node-selector"] as string),
+        tolerations: parseTolerations(f["worker-tolerations"] as string),
+        resources: {
+          requests: { cpu: f["worker-cpu"] as string, memory: f["worker-memory"] as string },
+          limits: { cpu: f["worker-cpu"] as string, memory: f["worker-memory"] as string },
+        },
+        heartbeatSeconds: num("worker-heartbeat-seconds"),
+        timeoutGraceSeconds: num("build-timeout-grace"),
+      },
+    },
+    log,
+  );
+  log.info("starting", { identity, namespace: f.namespace || "(all)", leaderElection: f["leader-elect"] });
+  await manager.start();
+  log.info("stopped");
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`golden-operator: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

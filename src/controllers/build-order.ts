@@ -1,0 +1,26 @@
+// Ordering and classification of an Image's builds.
+import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
+
+export const TERMINAL_PHASES: ReadonlySet<ImageBuildPhase> = new Set(["Succeeded", "Failed", "Cancelled"]);
+
+export function isTerminal(build: ImageBuild): boolean {
+  return build.status?.phase !== undefined && TERMINAL_PHASES.has(build.status.phase);
+}
+
+export function createdAtMs(build: ImageBuild): number {
+  const t = build.metadata?.creationTimestamp;
+  return t ? new Date(t).getTime() : 0;
+}
+
+/** Oldest first; ties broken by attempt then name so the order is total and stable. */
+export function byCreation(a: ImageBuild, b: ImageBuild): number {
+  return (
+    createdAtMs(a) - createdAtMs(b) ||
+    (a.spec.attempt ?? 1) - (b.spec.attempt ?? 1) ||
+    (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "")
+  );
+}
+
+export function newest(builds: ImageBuild[]): ImageBuild | undefined {
+  return [...builds].sort(byCreation).at(-1);
+}

@@ -1,0 +1,238 @@
+// The Image reconciler: makes sure each Image generation has a build, supersedes builds of older
+// generations, retries failures per policy, and mirrors the newest build into the Image's status.
+// Level-triggered and idempotent: builds have deterministic names, so a restart at any point
+// re-derives the same decisions and never builds a generation twice.
+import type { GoldenClient } from "../api/client.js";
+import { isAlreadyExists, isConflict, isNotFound } from "../api/client.js";
+import {
+  API_VERSION,
+  type BuildTrigger,
+  type Image,
+  type ImageBuild,
+  type ImageStatus,
+  IMAGE_BUILD_KIND,
+} from "../api/v1alpha1/index.js";
+import type { Informer } from "../runtime/informer.js";
+import type { Logger } from "../runtime/logger.js";
+import type { Result } from "../runtime/workqueue.js";
+import { canonicalJson } from "../worker/canonical.js";
+import { byCreation, isTerminal } from "./build-order.js";
+import { checkSupported } from "./catalog.js";
+import type { EventSink } from "./events.js";
+import { deriveImageStatus } from "./image-status.js";
+import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "./naming.js";
+import { ownerReference } from "./owner.js";
+import { retryAt } from "./retry.js";
+
+export const BUILDS_BY_IMAGE_UID = "image-uid";
+
+export interface ImageControllerDeps {
+  images: Informer<Image>;
+  builds: Informer<ImageBuild>;
+  client: GoldenClient;
+  events: EventSink;
+  log: Logger;
+  now?: () => Date;
+  retryBaseMs?: number;
+}
+
+interface BuildRequest {
+  attempt: number;
+  trigger: BuildTrigger;
+  triggerId?: string;
+}
+
+export class ImageController {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ImageControllerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async reconcile(key: string): Promise<Result> {
+    const image = this.deps.images.get(key);
+    if (!image) return; // Deleted: owner references garbage-collect its builds and Jobs.
+    if (image.metadata?.deletionTimestamp) return this.finalize(image);
+    if (!image.metadata?.finalizers?.includes(FINALIZER)) {
+      await this.patchFinalizers(image, [...(image.metadata?.finalizers ?? []), FINALIZER]);
+      return; // The update event brings us back with the finalizer in place.
+    }
+
+    const uid = image.metadata.uid ?? "";
+    const generation = image.metadata.generation ?? 0;
+    const builds = this.deps.builds.byIndex(BUILDS_BY_IMAGE_UID, uid).sort(byCreation);
+    for (const build of builds) {
+      if (build.spec.imageGeneration < generation && !isTerminal(build)) {
+        await this.cancel(image, build, "Superseded", `Image spec changed: generation ${generation} supersedes this build`);
+      }
+    }
+
+    const problem = checkSupported(image.spec);
+    let retryTime: Date | undefined;
+    let requeueAfterMs: number | undefined;
+    if (!problem) {
+      const latest = builds.filter((b) => b.spec.imageGeneration === generation).at(-1);
+      retryTime = latest ? retryAt(image, latest, this.deps.retryBaseMs) : undefined;
+      const request = this.nextBuild(image, builds, latest, retryTime);
+      if (request === "wait" && retryTime) {
+        requeueAfterMs = Math.max(0, retryTime.getTime() - this.now().getTime());
+      } else if (request && request !== "wait") {
+        const created = await this.createBuild(image, request);
+        if (created) builds.push(created);
+        retryTime = undefined;
+      }
+    }
+
+    const status = deriveImageStatus({ image, builds, problem, retryAt: retryTime, now: this.now() });
+    await this.writeStatus(image, status, problem?.reason);
+    return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+  }
+
+  /** The build this Image needs now, "wait" for a retry that is not due yet, or undefined. */
+  private nextBuild(
+    image: Image,
+    builds: ImageBuild[],
+    latest: ImageBuild | undefined,
+    retryTime: Date | undefined,
+  ): BuildRequest | "wait" | undefined {
+    if (!latest) return { attempt: 1, trigger: builds.length === 0 ? "Created" : "SpecChanged" };
+    const token = image.metadata?.annotations?.[ANNOTATIONS.rebuild];
+    const rebuildId = token ? `rebuild:${token}` : undefined;
+    if (rebuildId && !builds.some((b) => b.metadata?.annotations?.[ANNOTATIONS.trigger] === rebuildId)) {
+      // One build at a time per Image: a rebuild asked for mid-build starts once that one ends.
+      return isTerminal(latest) ? { attempt: 1, trigger: "Rebuild", triggerId: rebuildId } : undefined;
+    }
+    if (retryTime) {
+      if (retryTime.getTime() > this.now().getTime()) return "wait";
+      return {
+        attempt: (latest.spec.attempt ?? 1) + 1,
+        trigger: "Retry",
+        triggerId: latest.metadata?.annotations?.[ANNOTATIONS.trigger],
+      };
+    }
+    return undefined;
+  }
+
+  private async createBuild(image: Image, request: BuildRequest): Promise<ImageBuild | undefined> {
+    const meta = image.metadata ?? {};
+    const name = buildName({
+      imageName: meta.name ?? "",
+      imageUid: meta.uid ?? "",
+      generation: meta.generation ?? 0,
+      attempt: request.attempt,
+      triggerId: request.triggerId,
+    });
+    const build: ImageBuild = {
+      apiVersion: API_VERSION,
+      kind: IMAGE_BUILD_KIND,
+      metadata: {
+        name,
+        namespace: meta.namespace,
+        labels: {
+          [LABELS.managedBy]: MANAGED_BY,
+          [LABELS.image]: imageLabelValue(meta.name ?? ""),
+          [LABELS.imageUid]: meta.uid ?? "",
+          [LABELS.generation]: String(meta.generation ?? 0),
+        },
+        annotations: {
+          [ANNOTATIONS.imageName]: meta.name ?? "",
+          ...(request.triggerId ? { [ANNOTATIONS.trigger]: request.triggerId } : {}),
+        },
+        ownerReferences: [ownerReference(image)],
+      },
+      spec: {
+        imageName: meta.name ?? "",
+        imageGeneration: meta.generation ?? 0,
+        attempt: request.attempt,
+        trigger: request.trigger,
+        image: image.spec,
+      },
+    };
+    try {
+      const created = await this.deps.client.imageBuilds.create(build);
+      this.deps.events.record(image, {
+        type: "Normal",
+        reason: "BuildCreated",
+        action: "CreateBuild",
+        note: `Created ImageBuild ${name} for generation ${meta.generation} (${request.trigger}, attempt ${request.attempt})`,
+      });
+      return created;
+    } catch (err) {
+      if (isAlreadyExists(err)) return undefined; // Created before a restart or by a previous pass.
+      throw err;
+    }
+  }
+
+  private async cancel(image: Image, build: ImageBuild, reason: string, message: string): Promise<void> {
+    try {
+      await this.deps.client.imageBuilds.patchStatus(build.metadata?.namespace ?? "", build.metadata?.name ?? "", {
+        metadata: { resourceVersion: build.metadata?.resourceVersion },
+        status: { phase: "Cancelled", message, completionTime: this.now().toISOString() },
+      });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err; // A 409 means the build moved on; the requeue re-evaluates it.
+    }
+    this.deps.events.record(image, {
+      type: "Normal",
+      reason,
+      action: "CancelBuild",
+      note: `Cancelled ImageBuild ${build.metadata?.name}: ${message}`,
+    });
+  }
+
+  private async writeStatus(image: Image, status: ImageStatus, problemReason?: string): Promise<void> {
+    if (canonicalJson(image.status ?? {}) === canonicalJson(status)) return;
+    await this.deps.client.images.replaceStatus({ ...image, status });
+    const before = image.status?.phase;
+    if (before === status.phase && !(problemReason && image.status?.message !== status.message)) return;
+    const warning = status.phase === "Failed";
+    this.deps.events.record(image, {
+      type: warning ? "Warning" : "Normal",
+      reason: problemReason ?? PHASE_REASONS[status.phase ?? "Pending"] ?? "PhaseChanged",
+      action: "Build",
+      note: status.message ?? `Image is ${status.phase}`,
+    });
+  }
+
+  /** Deleting: cancel running builds and remove (mocked) published artifacts, then let go. */
+  private async finalize(image: Image): Promise<Result> {
+    if (!image.metadata?.finalizers?.includes(FINALIZER)) return;
+    const builds = this.deps.builds.byIndex(BUILDS_BY_IMAGE_UID, image.metadata.uid ?? "");
+    for (const build of builds) {
+      if (!isTerminal(build)) await this.cancel(image, build, "Cancelled", "Image is being deleted");
+    }
+    const artifacts = image.status?.artifacts ?? [];
+    this.deps.log.info("unpublishing artifacts", {
+      image: image.metadata.name,
+      namespace: image.metadata.namespace,
+      locations: artifacts.map((a) => a.location),
+    });
+    await this.patchFinalizers(
+      image,
+      image.metadata.finalizers.filter((f) => f !== FINALIZER),
+    );
+    return undefined;
+  }
+
+  /** resourceVersion-guarded, so a finalizer is added or removed exactly once. */
+  private async patchFinalizers(image: Image, finalizers: string[]): Promise<void> {
+    try {
+      await this.deps.client.images.patch(image.metadata?.namespace ?? "", image.metadata?.name ?? "", {
+        metadata: { finalizers, resourceVersion: image.metadata?.resourceVersion },
+      });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (isConflict(err)) throw new Error("Image changed while updating finalizers; retrying");
+      throw err;
+    }
+  }
+}
+
+const PHASE_REASONS: Record<string, string> = {
+  Pending: "Pending",
+  Queued: "BuildQueued",
+  Building: "BuildStarted",
+  Succeeded: "BuildSucceeded",
+  Failed: "BuildFailed",
+};

@@ -1,0 +1,106 @@
+// Derives an Image's status from its builds: a pure function, so the reconciler only diffs and writes.
+import type { Condition, Image, ImageBuild, ImagePhase, ImageStatus } from "../api/v1alpha1/index.js";
+import { byCreation } from "./build-order.js";
+import type { SpecProblem } from "./catalog.js";
+import { findCondition, setCondition } from "./conditions.js";
+
+export interface StatusInputs {
+  image: Image;
+  /** All builds of this Image, any generation. */
+  builds: ImageBuild[];
+  problem?: SpecProblem;
+  /** Set when the newest build failed and another attempt is due at this time. */
+  retryAt?: Date;
+  now: Date;
+}
+
+export function deriveImageStatus({ image, builds, problem, retryAt, now }: StatusInputs): ImageStatus {
+  const generation = image.metadata?.generation ?? 0;
+  const sorted = [...builds].sort(byCreation);
+  const current = sorted.filter((b) => b.spec.imageGeneration === generation);
+  const latest = current.at(-1);
+  const lastSuccessful = sorted.filter((b) => b.status?.phase === "Succeeded").at(-1);
+
+  const verdict = problem
+    ? failed(problem.reason, problem.message)
+    : latest
+      ? fromBuild(latest, retryAt)
+      : { phase: "Pending" as ImagePhase, ready: false, reason: "BuildPending", message: "waiting for a build to be created" };
+
+  const status: ImageStatus = {
+    ...image.status,
+    phase: verdict.phase,
+    observedGeneration: generation,
+    message: verdict.message,
+    conditions: setCondition(
+      image.status?.conditions,
+      {
+        type: "Ready",
+        status: verdict.ready ? "True" : "False",
+        reason: verdict.reason,
+        message: verdict.message,
+        observedGeneration: generation,
+      },
+      now,
+    ),
+  };
+  setOrDelete(status, "latestBuild", latest?.metadata?.name ?? sorted.at(-1)?.metadata?.name);
+  setOrDelete(status, "lastSuccessfulBuild", lastSuccessful?.metadata?.name);
+  setOrDelete(status, "artifacts", lastSuccessful?.status?.artifacts);
+  setOrDelete(status, "queuePosition", verdict.phase === "Queued" ? latest?.status?.queuePosition : undefined);
+  return status;
+}
+
+interface Verdict {
+  phase: ImagePhase;
+  ready: boolean;
+  reason: string;
+  message: string;
+}
+
+function failed(reason: string, message: string): Verdict {
+  return { phase: "Failed", ready: false, reason, message };
+}
+
+function fromBuild(build: ImageBuild, retryAt: Date | undefined): Verdict {
+  const name = build.metadata?.name ?? "";
+  const s = build.status ?? {};
+  switch (s.phase) {
+    case "Succeeded":
+      return { phase: "Succeeded", ready: true, reason: "BuildSucceeded", message: s.message ?? `build ${name} succeeded` };
+    case "Building": {
+      const p = s.progress;
+      const detail = p?.step ? `: step ${p.step} (${p.stepIndex ?? "?"}/${p.totalSteps ?? "?"}, ${p.percent ?? 0}%)` : "";
+      return { phase: "Building", ready: false, reason: "Building", message: `build ${name} running${detail}` };
+    }
+    case "Failed": {
+      const why = s.message ?? (s.failedStep ? `step ${s.failedStep} failed` : "build failed");
+      if (retryAt) {
+        return {
+          phase: "Queued",
+          ready: false,
+          reason: "RetryPending",
+          message: `attempt ${build.spec.attempt ?? 1} failed (${why}); retrying at ${retryAt.toISOString()}`,
+        };
+      }
+      return failed("BuildFailed", `build ${name} failed: ${why}`);
+    }
+    case "Cancelled":
+      return failed("BuildCancelled", s.message ?? `build ${name} was cancelled`);
+    default: {
+      const scheduled: Condition | undefined = findCondition(s.conditions, "Scheduled");
+      const waiting = scheduled?.status === "False" ? scheduled.message : undefined;
+      return {
+        phase: "Queued",
+        ready: false,
+        reason: "Queued",
+        message: waiting ? `build ${name} queued: ${waiting}` : `build ${name} waiting to be scheduled`,
+      };
+    }
+  }
+}
+
+function setOrDelete<K extends keyof ImageStatus>(status: ImageStatus, key: K, value: ImageStatus[K] | undefined): void {
+  if (value === undefined) delete status[key];
+  else status[key] = value;
+}

@@ -1,0 +1,156 @@
+// The ImageBuild reconciler: turns builds the scheduler admitted into Jobs, and settles builds
+// whose Job failed, timed out, vanished or finished without a word from the worker. The worker
+// owns progress and the happy-path result; this reconciler owns every other ending.
+import type { BatchV1Api, V1Job } from "@kubernetes/client-node";
+import type { GoldenClient } from "../api/client.js";
+import { isAlreadyExists, isConflict, isNotFound } from "../api/client.js";
+import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
+import type { Informer } from "../runtime/informer.js";
+import type { Logger } from "../runtime/logger.js";
+import type { Result } from "../runtime/workqueue.js";
+import { isTerminal } from "./build-order.js";
+import { findCondition, setCondition } from "./conditions.js";
+import type { EventSink } from "./events.js";
+import { buildJob, type WorkerConfig } from "./job-template.js";
+import { jobOutcome } from "./job-state.js";
+import type { WorkerAccess } from "./worker-access.js";
+
+export interface ImageBuildControllerDeps {
+  builds: Informer<ImageBuild>;
+  jobs: Informer<V1Job>;
+  client: GoldenClient;
+  batch: BatchV1Api;
+  workerAccess: WorkerAccess;
+  worker: WorkerConfig;
+  events: EventSink;
+  log: Logger;
+  now?: () => Date;
+}
+
+export class ImageBuildController {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ImageBuildControllerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async reconcile(key: string): Promise<Result> {
+    const build = this.deps.builds.get(key);
+    if (!build) return;
+    const job = this.deps.jobs.get(key); // A build's Job carries the build's name.
+
+    if (isTerminal(build)) {
+      // A cancelled build's worker must stop; other endings let the pod exit on its own.
+      if (build.status?.phase === "Cancelled" && job && jobOutcome(job).state === "active") await this.deleteJob(job);
+      await this.recordOutcome(build);
+      return;
+    }
+    if (build.status?.phase !== "Building") return; // Waiting builds are the scheduler's.
+
+    const timeoutMs = this.timeoutMs(build);
+    const startedMs = new Date(build.status.startTime ?? this.now()).getTime();
+    const overdueMs = startedMs + timeoutMs - this.now().getTime();
+    if (overdueMs <= 0) {
+      const seconds = build.spec.image.build?.timeoutSeconds ?? 3600;
+      await this.fail(build, "TimedOut", `build exceeded spec.build.timeoutSeconds (${seconds}s)`);
+      if (job) await this.deleteJob(job);
+      return;
+    }
+
+    if (!job) {
+      // Not created yet, or deleted by hand mid-build: (re)create it; the worker resumes the build.
+      await this.deps.workerAccess.ensure(build.metadata?.namespace ?? "");
+      try {
+        await this.deps.batch.createNamespacedJob({
+          namespace: build.metadata?.namespace ?? "",
+          body: buildJob(build, this.deps.worker),
+        });
+        this.deps.events.record(build, {
+          type: "Normal",
+          reason: "JobCreated",
+          action: "CreateJob",
+          note: `Created Job ${build.metadata?.name} for the worker`,
+        });
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+      return { requeueAfterMs: overdueMs };
+    }
+
+    const outcome = jobOutcome(job);
+    if (outcome.state !== "active") {
+      // The worker writes its result before it exits, but the Job may reach us first: re-read.
+      const fresh = await this.deps.client.imageBuilds.get(build.metadata?.namespace ?? "", build.metadata?.name ?? "");
+      if (!fresh || isTerminal(fresh)) return;
+      if (outcome.state === "failed") {
+        const reason = outcome.reason === "DeadlineExceeded" ? "TimedOut" : "WorkerFailed";
+        await this.fail(fresh, reason, `Job ${job.metadata?.name}: ${outcome.message}`);
+      } else {
+        await this.fail(fresh, "WorkerFailed", "the worker exited without reporting a result");
+      }
+      return;
+    }
+    return { requeueAfterMs: overdueMs };
+  }
+
+  private timeoutMs(build: ImageBuild): number {
+    return ((build.spec.image.build?.timeoutSeconds ?? 3600) + this.deps.worker.timeoutGraceSeconds) * 1000;
+  }
+
+  /** resourceVersion-guarded: if the worker reported meanwhile, its result stands. */
+  private async fail(build: ImageBuild, reason: string, message: string): Promise<void> {
+    const now = this.now();
+    const status: ImageBuildStatus = {
+      phase: "Failed",
+      message,
+      completionTime: now.toISOString(),
+      conditions: setCondition(build.status?.conditions, { type: "Succeeded", status: "False", reason, message }, now),
+    };
+    try {
+      await this.deps.client.imageBuilds.patchStatus(build.metadata?.namespace ?? "", build.metadata?.name ?? "", {
+        metadata: { resourceVersion: build.metadata?.resourceVersion },
+        status,
+      });
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) return; // Gone, or moved on: the next event decides.
+      throw err;
+    }
+    this.deps.events.record(build, { type: "Warning", reason, action: "FailBuild", note: message });
+  }
+
+  /** Once per terminal build: the Succeeded condition that `kubectl wait` and describe show. */
+  private async recordOutcome(build: ImageBuild): Promise<void> {
+    if (findCondition(build.status?.conditions, "Succeeded")) return;
+    const phase = build.status?.phase;
+    const ok = phase === "Succeeded";
+    const reason = ok ? "BuildSucceeded" : phase === "Cancelled" ? "Cancelled" : "BuildFailed";
+    const message = build.status?.message ?? `build ${phase}`;
+    const conditions = setCondition(
+      build.status?.conditions,
+      { type: "Succeeded", status: ok ? "True" : "False", reason, message },
+      this.now(),
+    );
+    try {
+      await this.deps.client.imageBuilds.patchStatus(build.metadata?.namespace ?? "", build.metadata?.name ?? "", {
+        metadata: { resourceVersion: build.metadata?.resourceVersion },
+        status: { conditions },
+      });
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) return;
+      throw err;
+    }
+    this.deps.events.record(build, { type: ok ? "Normal" : "Warning", reason, action: "Build", note: message });
+  }
+
+  private async deleteJob(job: V1Job): Promise<void> {
+    try {
+      await this.deps.batch.deleteNamespacedJob({
+        name: job.metadata?.name ?? "",
+        namespace: job.metadata?.namespace ?? "",
+        propagationPolicy: "Background",
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// Deterministic names and labels linking Image ↔ ImageBuild ↔ Job ↔ Pod.
+import { createHash } from "node:crypto";
+
+/** Label values (and so names derived from an Image's) fit in 63 characters. */
+export const MAX_NAME = 63;
+/**
+ * A build's Job carries the build's name. Pods get `<job>-<5 random>`, and the apiserver cuts a
+ * generateName base past 58 characters; at 57 the pod name always starts with the full build
+ * name, which the worker admission policy relies on to tie a pod to its own build.
+ */
+export const MAX_BUILD_NAME = 57;
+
+export const LABELS = {
+  managedBy: "app.kubernetes.io/managed-by",
+  component: "app.kubernetes.io/component",
+  image: "golden.dev/image",
+  imageUid: "golden.dev/image-uid",
+  build: "golden.dev/build",
+  generation: "golden.dev/generation",
+} as const;
+
+export const ANNOTATIONS = {
+  imageName: "golden.dev/image-name",
+  /** Set by users (`kubectl annotate image/x golden.dev/rebuild=$(date +%s)`) to request a rebuild. */
+  rebuild: "golden.dev/rebuild",
+  /** On an ImageBuild: the rebuild token or schedule slot that triggered it. */
+  trigger: "golden.dev/trigger-id",
+} as const;
+
+export const MANAGED_BY = "golden";
+export const FINALIZER = "golden.dev/artifacts";
+
+function shortHash(...parts: string[]): string {
+  return createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 6);
+}
+
+/** Lower-case DNS-label-safe prefix of at most `max` characters that never ends in a separator. */
+function labelPrefix(name: string, max: number): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, max)
+    .replace(/-+$/, "");
+}
+
+export interface BuildIdentity {
+  imageName: string;
+  imageUid: string;
+  generation: number;
+  attempt: number;
+  /** Distinguishes builds of one generation and attempt: a rebuild token or a schedule slot. */
+  triggerId?: string;
+}
+
+/**
+ * `<image>-g<generation>-<hash>`: readable, unique per (image uid, generation, attempt, trigger),
+ * and at most 57 characters even for a 253-character Image name.
+ */
+export function buildName(id: BuildIdentity): string {
+  const hash = shortHash(id.imageUid, String(id.generation), String(id.attempt), id.triggerId ?? "");
+  const suffix = `-g${id.generation}-${hash}`;
+  const prefix = labelPrefix(id.imageName, MAX_BUILD_NAME - suffix.length);
+  return `${prefix || "image"}${suffix}`;
+}
+
+/** A label value naming the Image: the name itself when it fits, else a prefix plus a hash. */
+export function imageLabelValue(imageName: string): string {
+  if (imageName.length <= MAX_NAME && /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(imageName)) return imageName;
+  const hash = shortHash(imageName);
+  return `${labelPrefix(imageName, MAX_NAME - hash.length - 1)}-${hash}`;
+}

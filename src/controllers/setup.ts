@@ -1,0 +1,161 @@
+// Wires golden's informers, reconcilers and scheduler into a runtime Manager. The entry point
+// (src/cmd/operator.ts) only parses flags; tests and benchmarks can build the same operator.
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig, RbacAuthorizationV1Api, type V1Job, type V1Namespace } from "@kubernetes/client-node";
+import { GoldenClient } from "../api/client.js";
+import { API_VERSION, type Image, type ImageBuild, IMAGE_BUILD_RESOURCE, IMAGE_RESOURCE } from "../api/v1alpha1/index.js";
+import { Controller } from "../runtime/controller.js";
+import { EventRecorder } from "../runtime/events.js";
+import { Informer, stripManagedFields } from "../runtime/informer.js";
+import { createThrottle, RestClient } from "../runtime/kube.js";
+import type { Logger } from "../runtime/logger.js";
+import { type LeaderElectionConfig, Manager } from "../runtime/manager.js";
+import { Metrics } from "../runtime/metrics.js";
+import { BuildScheduler, SCHEDULER_KEY } from "../scheduler/loop.js";
+import { BUILDS_BY_IMAGE_UID, ImageController } from "./image-controller.js";
+import { ImageBuildController } from "./imagebuild-controller.js";
+import type { EventSink } from "./events.js";
+import type { WorkerConfig } from "./job-template.js";
+import { LABELS, MANAGED_BY } from "./naming.js";
+import { WorkerAccess } from "./worker-access.js";
+
+export interface OperatorConfig {
+  /** Watch one namespace only; empty watches all. */
+  namespace: string;
+  maxConcurrentReconciles: number;
+  qps: number;
+  burst: number;
+  healthPort: number;
+  leaderElection?: Omit<LeaderElectionConfig, "client">;
+  gracefulShutdownMs: number;
+  maxConcurrentBuilds: number;
+  maxBuildsPerNamespace: number;
+  worker: WorkerConfig;
+  identity: string;
+  retryBaseMs?: number;
+}
+
+export interface Operator {
+  manager: Manager;
+  metrics: Metrics;
+}
+
+export function buildOperator(kc: KubeConfig, cfg: OperatorConfig, log: Logger, metrics = new Metrics()): Operator {
+  const rest = new RestClient(kc, { throttle: createThrottle({ qps: cfg.qps, burst: cfg.burst }), metrics });
+  const golden = new GoldenClient(rest.api(CustomObjectsApi));
+  const core = rest.api(CoreV1Api);
+  const recorder = new EventRecorder(rest.api(EventsV1Api), { reportingInstance: cfg.identity, logger: log });
+  const events: EventSink = {
+    record: (obj, event) =>
+      recorder.record(
+        {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: obj.metadata?.name ?? "",
+          namespace: obj.metadata?.namespace,
+          uid: obj.metadata?.uid,
+          resourceVersion: obj.metadata?.resourceVersion,
+        },
+        event,
+      ),
+  };
+  const scope = cfg.namespace ? `/namespaces/${cfg.namespace}` : "";
+  const common = { client: rest, metrics, logger: log, transform: stripManagedFields } as const;
+
+  const images = new Informer<Image>(kc, {
+    ...common,
+    name: "images",
+    path: `/apis/${API_VERSION}${scope}/${IMAGE_RESOURCE.plural}`,
+  });
+  const builds = new Informer<ImageBuild>(kc, {
+    ...common,
+    name: "imagebuilds",
+    path: `/apis/${API_VERSION}${scope}/${IMAGE_BUILD_RESOURCE.plural}`,
+    indexers: { [BUILDS_BY_IMAGE_UID]: (b) => [b.metadata?.labels?.[LABELS.imageUid] ?? ""] },
+  });
+  const jobs = new Informer<V1Job>(kc, {
+    ...common,
+    name: "jobs",
+    path: `/apis/batch/v1${scope}/jobs`,
+    labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
+  });
+  const namespaces = new Informer<V1Namespace>(kc, { ...common, name: "namespaces", path: "/api/v1/namespaces" });
+
+  const imageReconciler = new ImageController({
+    images,
+    builds,
+    client: golden,
+    events,
+    log,
+    retryBaseMs: cfg.retryBaseMs,
+  });
+  const buildReconciler = new ImageBuildController({
+    builds,
+    jobs,
+    client: golden,
+    batch: rest.api(BatchV1Api),
+    workerAccess: new WorkerAccess(core, rest.api(RbacAuthorizationV1Api), cfg.worker.serviceAccount),
+    worker: cfg.worker,
+    events,
+    log,
+  });
+  const scheduler = new BuildScheduler({
+    builds,
+    jobs,
+    namespaces,
+    client: golden,
+    maxConcurrentBuilds: cfg.maxConcurrentBuilds,
+    maxBuildsPerNamespace: cfg.maxBuildsPerNamespace,
+    log,
+  });
+
+  const opts = { concurrency: cfg.maxConcurrentReconciles, metrics, logger: log };
+  const imageController = new Controller({ ...opts, name: "image", reconcile: (key) => imageReconciler.reconcile(key) });
+  const buildController = new Controller({
+    ...opts,
+    name: "imagebuild",
+    reconcile: (key) => buildReconciler.reconcile(key),
+  });
+  // One key, one worker: each pass sees the whole queue, and passes never overlap.
+  const schedulerController = new Controller({
+    name: "scheduler",
+    concurrency: 1,
+    metrics,
+    logger: log,
+    reconcile: () => scheduler.reconcile(),
+  });
+
+  images.on("add", (i) => imageController.enqueueObject(i));
+  images.on("update", (i) => imageController.enqueueObject(i));
+  images.on("delete", (i) => imageController.enqueueObject(i));
+  const onBuild = (b: ImageBuild) => {
+    imageController.enqueueOwner(b, "Image", "golden.dev");
+    buildController.enqueueObject(b);
+    schedulerController.enqueue(SCHEDULER_KEY);
+  };
+  const onJob = (j: V1Job) => {
+    buildController.enqueueOwner(j, "ImageBuild", "golden.dev");
+    schedulerController.enqueue(SCHEDULER_KEY);
+  };
+  builds.on("add", onBuild);
+  builds.on("update", onBuild);
+  builds.on("delete", onBuild);
+  jobs.on("add", onJob);
+  jobs.on("update", onJob);
+  jobs.on("delete", onJob);
+  namespaces.on("update", () => schedulerController.enqueue(SCHEDULER_KEY));
+
+  const manager = new Manager({
+    logger: log,
+    metrics,
+    health: { port: cfg.healthPort },
+    gracefulShutdownMs: cfg.gracefulShutdownMs,
+    ...(cfg.leaderElection ? { leaderElection: { ...cfg.leaderElection, client: kc } } : {}),
+  });
+  for (const informer of [images, builds, jobs, namespaces]) manager.addInformer(informer);
+  for (const controller of [imageController, buildController, schedulerController]) manager.addController(controller);
+  manager.addRunnable({
+    name: "event-recorder",
+    start: (signal) => new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(recorder.close()))),
+  });
+  return { manager, metrics };
+}

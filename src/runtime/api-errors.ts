@@ -1,0 +1,101 @@
+/**
+ * Helpers to classify errors from the Kubernetes API. client-node 1.x+/2.x throws ApiException
+ * with `.code` (HTTP status) and `.body` (usually the Status as a JSON *string*); Watch errors
+ * carry `.statusCode` instead. Neither shape has the old `err.response.statusCode`.
+ */
+
+interface StatusLike {
+  code?: unknown;
+  reason?: unknown;
+  message?: unknown;
+}
+
+/** HTTP status of an API error, or undefined for network/timeout/other errors. */
+export function apiErrorCode(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  // DOMException (AbortError/TimeoutError) has a numeric legacy `.code` that is not HTTP.
+  if (typeof DOMException !== 'undefined' && err instanceof DOMException) return undefined;
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (isHttpStatus(e.code)) return e.code;
+  if (isHttpStatus(e.statusCode)) return e.statusCode;
+  return undefined;
+}
+
+function isHttpStatus(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 100 && v <= 599;
+}
+
+/** The apiserver's Status (reason, message, code) from an error body, if it has one. */
+export function apiErrorStatus(err: unknown): StatusLike | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      return typeof parsed === 'object' && parsed !== null ? (parsed as StatusLike) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof body === 'object' && body !== null) return body as StatusLike;
+  return undefined;
+}
+
+/** Status.reason, e.g. 'Conflict', 'AlreadyExists', 'NotFound', 'Expired'. */
+export function apiErrorReason(err: unknown): string | undefined {
+  const reason = apiErrorStatus(err)?.reason;
+  return typeof reason === 'string' ? reason : undefined;
+}
+
+/** Status.message, or the error's own message. */
+export function apiErrorMessage(err: unknown): string {
+  const message = apiErrorStatus(err)?.message;
+  if (typeof message === 'string') return message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function isNotFound(err: unknown): boolean {
+  return apiErrorCode(err) === 404;
+}
+
+/** 409 because the object already exists (create). */
+export function isAlreadyExists(err: unknown): boolean {
+  return apiErrorCode(err) === 409 && apiErrorReason(err) === 'AlreadyExists';
+}
+
+/** 409 optimistic-concurrency conflict (stale resourceVersion on update). */
+export function isConflict(err: unknown): boolean {
+  return apiErrorCode(err) === 409 && apiErrorReason(err) !== 'AlreadyExists';
+}
+
+/** 410: the resourceVersion (watch) or continue token (list) is too old. */
+export function isGone(err: unknown): boolean {
+  return apiErrorCode(err) === 410;
+}
+
+export function isForbidden(err: unknown): boolean {
+  return apiErrorCode(err) === 403;
+}
+
+export function isInvalid(err: unknown): boolean {
+  return apiErrorCode(err) === 422;
+}
+
+export function isTooManyRequests(err: unknown): boolean {
+  return apiErrorCode(err) === 429;
+}
+
+/** Aborted by a timeout signal or a caller's AbortController. */
+export function isAbortError(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+}
+
+/**
+ * Worth retrying as-is: throttling, server errors, timeouts and network failures.
+ * 4xx other than 408/429 mean the request itself must change.
+ */
+export function isTransient(err: unknown): boolean {
+  const code = apiErrorCode(err);
+  if (code === undefined) return true;
+  return code === 408 || code === 429 || code >= 500;
+}

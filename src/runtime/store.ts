@@ -1,0 +1,158 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { objectKey } from './keys.js';
+
+/** Maps an object to the index values it is filed under, e.g. its owner's name. */
+export type IndexFunc<T> = (obj: T) => string[];
+
+export interface RelistDiff<T> {
+  added: T[];
+  updated: { obj: T; old: T }[];
+  deleted: T[];
+  /** The new cache contents (unchanged objects keep their cached instance). */
+  next: Map<string, T>;
+}
+
+/**
+ * Compares the cache with a fresh LIST: new keys are adds, keys with another resourceVersion
+ * are updates, keys missing from the list are deletes (the watch missed them while away).
+ */
+export function diffRelist<T extends KubernetesObject>(
+  current: ReadonlyMap<string, T>,
+  listed: readonly T[],
+  keyOf: (obj: T) => string = objectKey,
+): RelistDiff<T> {
+  const next = new Map<string, T>();
+  const added: T[] = [];
+  const updated: { obj: T; old: T }[] = [];
+  for (const obj of listed) {
+    const key = keyOf(obj);
+    const old = current.get(key);
+    if (!old) {
+      added.push(obj);
+      next.set(key, obj);
+    } else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) {
+      updated.push({ obj, old });
+      next.set(key, obj);
+    } else {
+      next.set(key, old);
+    }
+  }
+  const deleted: T[] = [];
+  for (const [key, old] of current) {
+    if (!next.has(key)) deleted.push(old);
+  }
+  return { added, updated, deleted, next };
+}
+
+/** Object cache keyed by objectKey() with secondary indexes (client-go Indexer). */
+export class Store<T extends KubernetesObject> {
+  #items = new Map<string, T>();
+  readonly #indexers: Record<string, IndexFunc<T>>;
+  /** index name → index value → keys */
+  readonly #indices = new Map<string, Map<string, Set<string>>>();
+
+  constructor(indexers: Record<string, IndexFunc<T>> = {}) {
+    this.#indexers = indexers;
+    for (const name of Object.keys(indexers)) this.#indices.set(name, new Map());
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+
+  get(key: string): T | undefined {
+    return this.#items.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.#items.has(key);
+  }
+
+  list(): T[] {
+    return [...this.#items.values()];
+  }
+
+  keys(): string[] {
+    return [...this.#items.keys()];
+  }
+
+  /** A read-only view, for diffing. */
+  entries(): ReadonlyMap<string, T> {
+    return this.#items;
+  }
+
+  byIndex(indexName: string, value: string): T[] {
+    const index = this.#indices.get(indexName);
+    if (!index) throw new Error(`no index named ${indexName}`);
+    const out: T[] = [];
+    for (const key of index.get(value) ?? []) {
+      const obj = this.#items.get(key);
+      if (obj) out.push(obj);
+    }
+    return out;
+  }
+
+  /** Inserts or replaces; returns the previous object. */
+  upsert(obj: T): T | undefined {
+    const key = objectKey(obj);
+    const old = this.#items.get(key);
+    this.#items.set(key, obj);
+    if (old) this.#unindex(key, old);
+    this.#index(key, obj);
+    return old;
+  }
+
+  /** Removes by key; returns the removed object. */
+  remove(key: string): T | undefined {
+    const old = this.#items.get(key);
+    if (!old) return undefined;
+    this.#items.delete(key);
+    this.#unindex(key, old);
+    return old;
+  }
+
+  /** Swaps in a fresh LIST result and reports what changed. */
+  replace(listed: readonly T[]): RelistDiff<T> {
+    const diff = diffRelist(this.#items, listed);
+    this.#items = diff.next;
+    for (const index of this.#indices.values()) index.clear();
+    for (const [key, obj] of this.#items) this.#index(key, obj);
+    return diff;
+  }
+
+  #index(key: string, obj: T): void {
+    for (const [name, fn] of Object.entries(this.#indexers)) {
+      const index = this.#indices.get(name);
+      if (!index) continue;
+      for (const value of safeIndex(fn, obj)) {
+        let keys = index.get(value);
+        if (!keys) {
+          keys = new Set();
+          index.set(value, keys);
+        }
+        keys.add(key);
+      }
+    }
+  }
+
+  #unindex(key: string, obj: T): void {
+    for (const [name, fn] of Object.entries(this.#indexers)) {
+      const index = this.#indices.get(name);
+      if (!index) continue;
+      for (const value of safeIndex(fn, obj)) {
+        const keys = index.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index.delete(value);
+      }
+    }
+  }
+}
+
+/** A throwing indexer must not corrupt the cache; the object is just not indexed. */
+function safeIndex<T>(fn: IndexFunc<T>, obj: T): string[] {
+  try {
+    return fn(obj) ?? [];
+  } catch {
+    return [];
+  }
+}

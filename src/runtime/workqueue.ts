@@ -1,0 +1,241 @@
+import PQueue from 'p-queue';
+import { type Clock, realClock, type TimerHandle } from './clock.js';
+import { type Logger, nopLogger } from './logger.js';
+import type { Metrics, QueueMetrics } from './metrics.js';
+import { defaultControllerRateLimiter, type RateLimiter } from './ratelimit.js';
+
+/**
+ * What a handler returns: nothing (done), `requeueAfterMs` (come back later, e.g. to poll),
+ * or `requeue: true` (retry with per-key backoff without counting it as an error).
+ */
+export type Result = { requeueAfterMs?: number; requeue?: boolean } | undefined | void;
+
+/** Processes one key. `signal` aborts when shutdown's drain deadline passes. */
+export type Handler = (key: string, signal: AbortSignal) => Promise<Result>;
+
+export interface WorkQueueOptions {
+  name: string;
+  /** Max keys processed at once (default 1, like controller-runtime's MaxConcurrentReconciles). */
+  concurrency?: number;
+  rateLimiter?: RateLimiter;
+  clock?: Clock;
+  metrics?: Metrics;
+  logger?: Logger;
+}
+
+/**
+ * A keyed work queue with client-go semantics on top of p-queue (which only bounds concurrency):
+ * - a key waits in the queue at most once (adds while waiting are deduplicated);
+ * - a key is never processed by two workers at once: an add while it is processing marks it
+ *   dirty, and it is queued again (at the back) when the current run finishes;
+ * - delayed adds keep the earliest deadline; failures back off per key via the RateLimiter.
+ */
+export class WorkQueue {
+  readonly name: string;
+  readonly concurrency: number;
+  readonly #pq: PQueue;
+  readonly #limiter: RateLimiter;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #metrics: QueueMetrics | undefined;
+
+  /** Keys that need processing: queued in #pq, or to be re-queued when their current run ends. */
+  readonly #dirty = new Set<string>();
+  /** Keys with a task waiting in #pq → time they were queued. */
+  readonly #queuedAt = new Map<string, number>();
+  /** Keys being processed → start time. */
+  readonly #processing = new Map<string, number>();
+  /** Delayed adds → deadline and timer. */
+  readonly #waiting = new Map<string, { at: number; timer: TimerHandle }>();
+
+  #handler: Handler | undefined;
+  #shuttingDown = false;
+  readonly #drainAbort = new AbortController();
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(opts: WorkQueueOptions) {
+    this.name = opts.name;
+    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
+    this.#clock = opts.clock ?? realClock;
+    this.#limiter = opts.rateLimiter ?? defaultControllerRateLimiter(this.#clock);
+    this.#log = (opts.logger ?? nopLogger).child({ workqueue: opts.name });
+    this.#metrics = opts.metrics?.queue(opts.name);
+    this.#metrics?.trackInFlight(() => ({ now: this.#clock.now(), starts: this.#processing.values() }));
+    // Tasks wait until start(): keys added before the handler exists are kept, not lost.
+    this.#pq = new PQueue({ concurrency: this.concurrency, autoStart: false });
+  }
+
+  /** Queues `key` now (no-op if it is already waiting, or after shutdown). */
+  add(key: string): void {
+    if (this.#shuttingDown || this.#dirty.has(key)) return;
+    this.#metrics?.added();
+    this.#dirty.add(key);
+    if (this.#processing.has(key)) return; // re-queued by #finish
+    this.#enqueue(key);
+  }
+
+  /** Queues `key` after `ms`; if it is already scheduled, the earlier deadline wins. */
+  addAfter(key: string, ms: number): void {
+    if (this.#shuttingDown) return;
+    if (!(ms > 0)) {
+      this.add(key);
+      return;
+    }
+    const at = this.#clock.now() + ms;
+    const existing = this.#waiting.get(key);
+    if (existing) {
+      if (existing.at <= at) return;
+      this.#clock.clearTimeout(existing.timer);
+    }
+    const timer = this.#clock.setTimeout(() => {
+      this.#waiting.delete(key);
+      this.add(key);
+    }, ms);
+    this.#waiting.set(key, { at, timer });
+  }
+
+  /** Queues `key` after its rate limiter's delay (per-key backoff on failures). */
+  addRateLimited(key: string): void {
+    if (this.#shuttingDown) return;
+    this.#metrics?.retried();
+    this.addAfter(key, this.#limiter.when(key));
+  }
+
+  /** Clears `key`'s failure history (its backoff starts over). */
+  forget(key: string): void {
+    this.#limiter.forget(key);
+  }
+
+  numRequeues(key: string): number {
+    return this.#limiter.retries(key);
+  }
+
+  /** Keys waiting to be processed (not counting in-flight or delayed ones). */
+  len(): number {
+    return this.#queuedAt.size;
+  }
+
+  /** Keys being processed right now. */
+  inFlight(): number {
+    return this.#processing.size;
+  }
+
+  /** Keys scheduled by addAfter/addRateLimited that are not due yet. */
+  delayed(): number {
+    return this.#waiting.size;
+  }
+
+  isProcessing(key: string): boolean {
+    return this.#processing.has(key);
+  }
+
+  get started(): boolean {
+    return this.#handler !== undefined;
+  }
+
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /**
+   * Starts workers. On throw the key is retried with backoff; on success its backoff is
+   * forgotten and, if asked, it is re-added after `requeueAfterMs`.
+   */
+  start(handler: Handler): void {
+    if (this.#handler) throw new Error(`workqueue ${this.name}: already started`);
+    if (this.#shuttingDown) throw new Error(`workqueue ${this.name}: already shut down`);
+    this.#handler = handler;
+    this.#pq.start();
+  }
+
+  /**
+   * Stops taking work: drops waiting and delayed keys, ignores further adds, and waits for
+   * in-flight keys to finish. After `drainMs` the handlers' signal is aborted and this resolves
+   * false; it resolves true once nothing is in flight.
+   */
+  async shutdown({ drainMs = 30_000 }: { drainMs?: number } = {}): Promise<boolean> {
+    if (!this.#shuttingDown) {
+      this.#shuttingDown = true;
+      this.#pq.pause();
+      this.#pq.clear();
+      this.#dirty.clear();
+      this.#queuedAt.clear();
+      for (const { timer } of this.#waiting.values()) this.#clock.clearTimeout(timer);
+      this.#waiting.clear();
+      this.#metrics?.depth(0);
+    }
+    if (this.#processing.size === 0) {
+      this.#metrics?.unregister();
+      return true;
+    }
+    let timer: TimerHandle | undefined;
+    const drained = await new Promise<boolean>((resolve) => {
+      this.#idleWaiters.push(() => resolve(true));
+      timer = this.#clock.setTimeout(() => resolve(false), drainMs);
+    });
+    if (timer) this.#clock.clearTimeout(timer);
+    if (!drained) {
+      this.#log.warn('in-flight work did not finish within the drain timeout', {
+        inFlight: [...this.#processing.keys()],
+        drainMs,
+      });
+      this.#drainAbort.abort(new Error(`workqueue ${this.name} shut down`));
+    }
+    this.#metrics?.unregister();
+    return drained;
+  }
+
+  #enqueue(key: string): void {
+    this.#queuedAt.set(key, this.#clock.now());
+    this.#metrics?.depth(this.#queuedAt.size);
+    // #process never rejects; the catch covers p-queue's AbortError for tasks dropped by clear().
+    this.#pq.add(() => this.#process(key)).catch(() => {});
+  }
+
+  async #process(key: string): Promise<void> {
+    const now = this.#clock.now();
+    const queuedAt = this.#queuedAt.get(key) ?? now;
+    this.#queuedAt.delete(key);
+    this.#dirty.delete(key);
+    this.#processing.set(key, now);
+    this.#metrics?.depth(this.#queuedAt.size);
+    this.#metrics?.queuedFor((now - queuedAt) / 1000);
+
+    let result: Result;
+    let failed = false;
+    try {
+      // biome-ignore lint/style/noNonNullAssertion: tasks only run after start() set the handler.
+      result = await this.#handler!(key, this.#drainAbort.signal);
+    } catch (err) {
+      failed = true;
+      this.#log.debug('handler failed; retrying with backoff', { key, err });
+    }
+
+    try {
+      if (failed) {
+        this.addRateLimited(key);
+      } else {
+        this.forget(key);
+        if (result?.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
+          this.addAfter(key, result.requeueAfterMs);
+        } else if (result?.requeue) {
+          this.addRateLimited(key);
+        }
+      }
+    } finally {
+      this.#finish(key);
+    }
+  }
+
+  #finish(key: string): void {
+    const started = this.#processing.get(key);
+    this.#processing.delete(key);
+    if (started !== undefined) this.#metrics?.worked((this.#clock.now() - started) / 1000);
+    if (this.#dirty.has(key) && !this.#shuttingDown) this.#enqueue(key);
+    if (this.#processing.size === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}

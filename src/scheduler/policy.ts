@@ -1,0 +1,125 @@
+// The build scheduling policy: which waiting builds start now and where the rest stand.
+// Pure: no I/O, no clock; the loop feeds it a snapshot and applies the decision.
+//
+// Order: higher priority first; within a priority, the namespace with the fewest builds in
+// flight goes next (fair share, so 500 builds in one namespace cannot starve one in another);
+// within a namespace, first come first served.
+
+export interface WaitingBuild {
+  key: string;
+  namespace: string;
+  priority: number;
+  /** Creation time in ms; earlier builds go first among equals. */
+  createdAt: number;
+}
+
+export interface RunningBuild {
+  key: string;
+  namespace: string;
+}
+
+export interface Limits {
+  /** Builds running at once across the cluster. */
+  cluster: number;
+  /** Builds running at once in one namespace; undefined means only the cluster limit applies. */
+  namespace: (namespace: string) => number | undefined;
+}
+
+export interface QueuedPlacement {
+  key: string;
+  /** 1-based place among all waiting builds, in the order they would start. */
+  position: number;
+  /** Builds that start before this one. */
+  ahead: number;
+  blockedBy: "cluster" | "namespace";
+  /** Plain words for a condition message, e.g. "namespace limit 2 reached; 3 builds ahead". */
+  reason: string;
+}
+
+export interface Decision {
+  admit: string[];
+  queued: QueuedPlacement[];
+}
+
+function byArrival(a: WaitingBuild, b: WaitingBuild): number {
+  return b.priority - a.priority || a.createdAt - b.createdAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+export function schedule(waiting: WaitingBuild[], running: RunningBuild[], limits: Limits): Decision {
+  const inFlight = new Map<string, number>();
+  for (const r of running) inFlight.set(r.namespace, (inFlight.get(r.namespace) ?? 0) + 1);
+  let clusterFree = Math.max(0, limits.cluster - running.length);
+
+  const lanes = new Map<string, WaitingBuild[]>();
+  for (const w of waiting) {
+    const lane = lanes.get(w.namespace) ?? [];
+    lane.push(w);
+    lanes.set(w.namespace, lane);
+  }
+  for (const lane of lanes.values()) lane.sort(byArrival);
+
+  const admit: string[] = [];
+  const queued: QueuedPlacement[] = [];
+  // Usage counts both running and already-ordered builds, so fair share holds along the queue.
+  const usage = new Map(inFlight);
+  const head = new Map<string, number>();
+
+  for (let placed = 0; placed < waiting.length; placed++) {
+    let next: WaitingBuild | undefined;
+    for (const [ns, lane] of lanes) {
+      const candidate = lane[head.get(ns) ?? 0];
+      if (!candidate) continue;
+      if (!next || compareCandidates(candidate, next, usage) < 0) next = candidate;
+    }
+    if (!next) break;
+    head.set(next.namespace, (head.get(next.namespace) ?? 0) + 1);
+    usage.set(next.namespace, (usage.get(next.namespace) ?? 0) + 1);
+
+    const nsLimit = limits.namespace(next.namespace);
+    const nsRunning = inFlight.get(next.namespace) ?? 0;
+    const nsFull = nsLimit !== undefined && nsRunning >= nsLimit;
+    if (clusterFree > 0 && !nsFull) {
+      admit.push(next.key);
+      clusterFree--;
+      inFlight.set(next.namespace, nsRunning + 1);
+      continue;
+    }
+    const ahead = queued.length;
+    const aheadText = `${ahead} build${ahead === 1 ? "" : "s"} ahead`;
+    queued.push({
+      key: next.key,
+      position: ahead + 1,
+      ahead,
+      blockedBy: nsFull ? "namespace" : "cluster",
+      reason: nsFull
+        ? `namespace limit ${nsLimit} reached in ${next.namespace}; ${aheadText}`
+        : `cluster limit ${limits.cluster} reached; ${aheadText}`,
+    });
+  }
+  return { admit, queued };
+}
+
+function compareCandidates(a: WaitingBuild, b: WaitingBuild, usage: Map<string, number>): number {
+  return (
+    b.priority - a.priority ||
+    (usage.get(a.namespace) ?? 0) - (usage.get(b.namespace) ?? 0) ||
+    a.createdAt - b.createdAt ||
+    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  );
+}
+
+/**
+ * When a waiting build should start: every `capacity` builds ahead of it take one typical build
+ * duration (the median of recent ones). Undefined until a build has finished to learn from.
+ */
+export function estimateStart(
+  ahead: number,
+  capacity: number,
+  recentDurationsMs: number[],
+  nowMs: number,
+): number | undefined {
+  if (recentDurationsMs.length === 0 || capacity <= 0) return undefined;
+  const sorted = [...recentDurationsMs].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  return nowMs + Math.floor(ahead / capacity + 1) * median;
+}

@@ -1,0 +1,96 @@
+// Runs one mocked build: walks the planned steps, reports progress and heartbeats into the
+// ImageBuild's status, and records the artifacts (or the failed step) when done.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { GoldenClient } from "../api/client.js";
+import { isConflict } from "../api/client.js";
+import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
+import { artifactFor, planSteps } from "./plan.js";
+
+export interface BuildTarget {
+  namespace: string;
+  name: string;
+}
+
+export interface WorkerOptions {
+  client: GoldenClient;
+  target: BuildTarget;
+  /** Where published artifacts live; artifact locations are built under it. */
+  repository: string;
+  heartbeatMs: number;
+  signal: AbortSignal;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export type BuildOutcome = { ok: true; message: string } | { ok: false; step?: string; message: string };
+
+const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled"]);
+
+export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
+  const { client, target, log } = opts;
+  const build = await client.imageBuilds.get(target.namespace, target.name);
+  if (!build) return { ok: false, message: `ImageBuild ${target.namespace}/${target.name} not found` };
+  const phase = build.status?.phase;
+  if (phase && TERMINAL.has(phase)) {
+    // A rerun of a finished build (e.g. a pod recreated after the fact) changes nothing.
+    return { ok: phase === "Succeeded", message: `build already ${phase}` };
+  }
+
+  const spec = build.spec.image;
+  const steps = planSteps(spec);
+  const stepMs = (spec.build?.simulate?.stepSeconds ?? 1) * 1000;
+  const failAt = spec.build?.simulate?.failAt;
+  const patch = (status: ImageBuildStatus) =>
+    client.imageBuilds.patchStatus(target.namespace, target.name, {
+      status: { ...status, heartbeatTime: new Date().toISOString() },
+    });
+
+  const heartbeat = setInterval(() => {
+    patch({}).catch((err: unknown) => log("heartbeat failed", { err: String(err) }));
+  }, opts.heartbeatMs);
+  try {
+    for (const [index, step] of steps.entries()) {
+      const percent = Math.floor((100 * index) / steps.length);
+      await patch({ phase: "Building", progress: { step, stepIndex: index + 1, totalSteps: steps.length, percent } });
+      log("step started", { step, index: index + 1, total: steps.length });
+      await sleep(stepMs, undefined, { signal: opts.signal });
+      if (step === failAt) {
+        const message = `step ${step} failed (simulated by spec.build.simulate.failAt)`;
+        await finish(opts, { phase: "Failed", failedStep: step, message });
+        return { ok: false, step, message };
+      }
+    }
+    const artifacts = spec.formats.map((format) => artifactFor(spec, format, opts.repository));
+    const message = `built ${artifacts.length} artifact${artifacts.length === 1 ? "" : "s"}: ${spec.formats.join(", ")}`;
+    await finish(opts, {
+      phase: "Succeeded",
+      artifacts,
+      message,
+      progress: { step: "done", stepIndex: steps.length, totalSteps: steps.length, percent: 100 },
+    });
+    return { ok: true, message };
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/**
+ * The terminal write is guarded by resourceVersion: if the operator cancelled or failed the
+ * build meanwhile, its verdict stands and the worker's result is dropped.
+ */
+async function finish(opts: WorkerOptions, status: ImageBuildStatus): Promise<void> {
+  const { client, target } = opts;
+  let current: ImageBuild | undefined = await client.imageBuilds.get(target.namespace, target.name);
+  for (let attempt = 0; attempt < 5 && current; attempt++) {
+    if (current.status?.phase && TERMINAL.has(current.status.phase)) return;
+    try {
+      await client.imageBuilds.patchStatus(target.namespace, target.name, {
+        metadata: { resourceVersion: current.metadata?.resourceVersion },
+        status: { ...status, completionTime: new Date().toISOString(), heartbeatTime: new Date().toISOString() },
+      });
+      return;
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      current = await client.imageBuilds.get(target.namespace, target.name);
+    }
+  }
+}
