@@ -18,17 +18,30 @@ export function envName(flag: string): string {
 }
 
 export function helpText(command: string, summary: string, specs: FlagSpec[]): string {
-  const lines = [`Usage: ${command} [flags]`, "", summary, "", "Flags (each also settable by the environment variable shown):"];
+  const lines = [
+    `Usage: ${command} [flags]`,
+    "",
+    summary,
+    "",
+    "Flags (each also settable by the environment variable shown):",
+  ];
   for (const s of specs) {
     const def = s.default === undefined ? "" : ` (default ${JSON.stringify(s.default)})`;
-    lines.push(`  --${s.name}${s.type === "boolean" ? "" : ` <${s.type}>`}`, `      ${s.help}${def} [$${envName(s.name)}]`);
+    lines.push(
+      `  --${s.name}${s.type === "boolean" ? "" : ` <${s.type}>`}`,
+      `      ${s.help}${def} [$${envName(s.name)}]`,
+    );
   }
   lines.push("  --help", "      Show this help");
   return `${lines.join("\n")}\n`;
 }
 
 /** Precedence: command line, then environment, then default. Throws naming the bad flag. */
-export function parseFlags(specs: FlagSpec[], argv: string[], env: NodeJS.ProcessEnv): FlagValues & { help: boolean } {
+export function parseFlags(
+  specs: FlagSpec[],
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): FlagValues & { help: boolean } {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
   for (const s of specs) options[s.name] = { type: s.type === "boolean" ? "boolean" : "string" };
   const { values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true });

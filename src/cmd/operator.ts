@@ -8,28 +8,92 @@ import { createLogger, isLogLevel } from "../runtime/logger.js";
 import { type FlagSpec, helpText, parseFlags, parseSelector, parseTolerations } from "./flags.js";
 
 const FLAGS: FlagSpec[] = [
-  { name: "kubeconfig", type: "string", help: "Path to a kubeconfig; default: $KUBECONFIG, ~/.kube/config or in-cluster" },
-  { name: "namespace", type: "string", default: "", help: "Watch only this namespace (default: all namespaces)" },
-  { name: "max-concurrent-reconciles", type: "number", default: 4, help: "Parallel reconciles per controller" },
-  { name: "kube-api-qps", type: "number", default: 50, help: "Client-side API request rate limit (requests/s)" },
+  {
+    name: "kubeconfig",
+    type: "string",
+    help: "Path to a kubeconfig; default: $KUBECONFIG, ~/.kube/config or in-cluster",
+  },
+  {
+    name: "namespace",
+    type: "string",
+    default: "",
+    help: "Watch only this namespace (default: all namespaces)",
+  },
+  {
+    name: "max-concurrent-reconciles",
+    type: "number",
+    default: 4,
+    help: "Parallel reconciles per controller",
+  },
+  {
+    name: "kube-api-qps",
+    type: "number",
+    default: 50,
+    help: "Client-side API request rate limit (requests/s)",
+  },
   { name: "kube-api-burst", type: "number", default: 100, help: "Client-side API request burst" },
   { name: "health-port", type: "number", default: 8081, help: "Port of /healthz, /readyz and /metrics" },
-  { name: "leader-elect", type: "boolean", default: false, help: "Elect a leader on a Lease so only one replica reconciles" },
-  { name: "leader-election-namespace", type: "string", default: "golden-system", help: "Namespace of the leader Lease" },
-  { name: "leader-election-id", type: "string", default: "golden-operator", help: "Name of the leader Lease" },
-  { name: "lease-duration", type: "number", default: 15, help: "Seconds a non-leader waits before taking over a silent lease" },
-  { name: "renew-deadline", type: "number", default: 10, help: "Seconds the leader keeps trying to renew before giving up" },
+  {
+    name: "leader-elect",
+    type: "boolean",
+    default: false,
+    help: "Elect a leader on a Lease so only one replica reconciles",
+  },
+  {
+    name: "leader-election-namespace",
+    type: "string",
+    default: "golden-system",
+    help: "Namespace of the leader Lease",
+  },
+  {
+    name: "leader-election-id",
+    type: "string",
+    default: "golden-operator",
+    help: "Name of the leader Lease",
+  },
+  {
+    name: "lease-duration",
+    type: "number",
+    default: 15,
+    help: "Seconds a non-leader waits before taking over a silent lease",
+  },
+  {
+    name: "renew-deadline",
+    type: "number",
+    default: 10,
+    help: "Seconds the leader keeps trying to renew before giving up",
+  },
   { name: "retry-period", type: "number", default: 2, help: "Seconds between lease acquire/renew attempts" },
-  { name: "graceful-shutdown-timeout", type: "number", default: 30, help: "Seconds to drain in-flight work on SIGTERM" },
-  { name: "max-concurrent-builds", type: "number", default: 10, help: "Builds running at once in the cluster" },
+  {
+    name: "graceful-shutdown-timeout",
+    type: "number",
+    default: 30,
+    help: "Seconds to drain in-flight work on SIGTERM",
+  },
+  {
+    name: "max-concurrent-builds",
+    type: "number",
+    default: 10,
+    help: "Builds running at once in the cluster",
+  },
   {
     name: "max-builds-per-namespace",
     type: "number",
     default: 0,
     help: "Builds running at once per namespace (0: no limit); a namespace annotation golden.dev/max-concurrent-builds overrides it",
   },
-  { name: "worker-image", type: "string", default: "golden:dev", help: "Container image of build pods (serves golden-worker)" },
-  { name: "worker-service-account", type: "string", default: "golden-worker", help: "ServiceAccount of build pods" },
+  {
+    name: "worker-image",
+    type: "string",
+    default: "golden:dev",
+    help: "Container image of build pods (serves golden-worker)",
+  },
+  {
+    name: "worker-service-account",
+    type: "string",
+    default: "golden-worker",
+    help: "ServiceAccount of build pods",
+  },
   {
     name: "worker-node-selector",
     type: "string",
@@ -44,9 +108,24 @@ const FLAGS: FlagSpec[] = [
   },
   { name: "worker-cpu", type: "string", default: "250m", help: "CPU request and limit of build pods" },
   { name: "worker-memory", type: "string", default: "256Mi", help: "Memory request and limit of build pods" },
-  { name: "worker-heartbeat-seconds", type: "number", default: 10, help: "How often workers heartbeat into status" },
-  { name: "build-timeout-grace", type: "number", default: 30, help: "Seconds past spec.build.timeoutSeconds before the operator fails a build itself" },
-  { name: "retry-base-seconds", type: "number", default: 10, help: "First delay between build attempts; doubles per attempt, capped at 10 min" },
+  {
+    name: "worker-heartbeat-seconds",
+    type: "number",
+    default: 10,
+    help: "How often workers heartbeat into status",
+  },
+  {
+    name: "build-timeout-grace",
+    type: "number",
+    default: 30,
+    help: "Seconds past spec.build.timeoutSeconds before the operator fails a build itself",
+  },
+  {
+    name: "retry-base-seconds",
+    type: "number",
+    default: 10,
+    help: "First delay between build attempts; doubles per attempt, capped at 10 min",
+  },
   { name: "log-level", type: "string", default: "info", help: "debug, info, warn or error" },
 ];
 
@@ -57,7 +136,8 @@ async function main(): Promise<void> {
     return;
   }
   const level = f["log-level"];
-  if (!isLogLevel(level)) throw new Error(`--log-level: want debug, info, warn or error, got ${JSON.stringify(level)}`);
+  if (!isLogLevel(level))
+    throw new Error(`--log-level: want debug, info, warn or error, got ${JSON.stringify(level)}`);
   const log = createLogger({ level, name: "golden-operator" });
   const kc = new KubeConfig();
   if (f.kubeconfig) kc.loadFromFile(f.kubeconfig as string);

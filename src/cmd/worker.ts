@@ -30,7 +30,9 @@ const FLAGS: FlagSpec[] = [
 async function main(): Promise<number> {
   const flags = parseFlags(FLAGS, process.argv.slice(2), process.env);
   if (flags.help) {
-    process.stdout.write(helpText("golden-worker", "Builds (mocks) one ImageBuild and reports into its status.", FLAGS));
+    process.stdout.write(
+      helpText("golden-worker", "Builds (mocks) one ImageBuild and reports into its status.", FLAGS),
+    );
     return 0;
   }
   const name = flags["build-name"] as string | undefined;

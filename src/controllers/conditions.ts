@@ -3,7 +3,11 @@ import type { Condition } from "../api/v1alpha1/index.js";
 
 export type ConditionInput = Omit<Condition, "lastTransitionTime">;
 
-export function setCondition(existing: Condition[] | undefined, next: ConditionInput, now: Date): Condition[] {
+export function setCondition(
+  existing: Condition[] | undefined,
+  next: ConditionInput,
+  now: Date,
+): Condition[] {
   const list = existing ?? [];
   const previous = list.find((c) => c.type === next.type);
   const lastTransitionTime =

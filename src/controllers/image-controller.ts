@@ -3,14 +3,14 @@
 // Level-triggered and idempotent: builds have deterministic names, so a restart at any point
 // re-derives the same decisions and never builds a generation twice.
 import type { GoldenClient } from "../api/client.js";
-import { isAlreadyExists, isConflict, isNotFound } from "../api/client.js";
+import { isAlreadyExists, isInvalid, isNotFound, statusMessage } from "../api/client.js";
 import {
   API_VERSION,
   type BuildTrigger,
+  IMAGE_BUILD_KIND,
   type Image,
   type ImageBuild,
   type ImageStatus,
-  IMAGE_BUILD_KIND,
 } from "../api/v1alpha1/index.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
@@ -63,11 +63,16 @@ export class ImageController {
     const builds = this.deps.builds.byIndex(BUILDS_BY_IMAGE_UID, uid).sort(byCreation);
     for (const build of builds) {
       if (build.spec.imageGeneration < generation && !isTerminal(build)) {
-        await this.cancel(image, build, "Superseded", `Image spec changed: generation ${generation} supersedes this build`);
+        await this.cancel(
+          image,
+          build,
+          "Superseded",
+          `Image spec changed: generation ${generation} supersedes this build`,
+        );
       }
     }
 
-    const problem = checkSupported(image.spec);
+    let problem = checkSupported(image.spec);
     let retryTime: Date | undefined;
     let requeueAfterMs: number | undefined;
     if (!problem) {
@@ -77,8 +82,19 @@ export class ImageController {
       if (request === "wait" && retryTime) {
         requeueAfterMs = Math.max(0, retryTime.getTime() - this.now().getTime());
       } else if (request && request !== "wait") {
-        const created = await this.createBuild(image, request);
-        if (created) builds.push(created);
+        try {
+          const created = await this.createBuild(image, request);
+          if (created) builds.push(created);
+        } catch (err) {
+          // The apiserver refused the build (e.g. a limit the Image's schema does not share):
+          // retrying cannot help, so say why in status instead of crash-looping.
+          if (!isInvalid(err)) throw err;
+          problem = {
+            reason: "BuildRejected",
+            field: "spec",
+            message: `ImageBuild refused: ${statusMessage(err)}`,
+          };
+        }
         retryTime = undefined;
       }
     }
@@ -165,10 +181,14 @@ export class ImageController {
 
   private async cancel(image: Image, build: ImageBuild, reason: string, message: string): Promise<void> {
     try {
-      await this.deps.client.imageBuilds.patchStatus(build.metadata?.namespace ?? "", build.metadata?.name ?? "", {
-        metadata: { resourceVersion: build.metadata?.resourceVersion },
-        status: { phase: "Cancelled", message, completionTime: this.now().toISOString() },
-      });
+      await this.deps.client.imageBuilds.patchStatus(
+        build.metadata?.namespace ?? "",
+        build.metadata?.name ?? "",
+        {
+          metadata: { resourceVersion: build.metadata?.resourceVersion },
+          status: { phase: "Cancelled", message, completionTime: this.now().toISOString() },
+        },
+      );
     } catch (err) {
       if (isNotFound(err)) return;
       throw err; // A 409 means the build moved on; the requeue re-evaluates it.
@@ -223,8 +243,7 @@ export class ImageController {
       });
     } catch (err) {
       if (isNotFound(err)) return;
-      if (isConflict(err)) throw new Error("Image changed while updating finalizers; retrying");
-      throw err;
+      throw err; // A 409 requeues: the Image changed meanwhile.
     }
   }
 }

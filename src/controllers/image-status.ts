@@ -25,7 +25,12 @@ export function deriveImageStatus({ image, builds, problem, retryAt, now }: Stat
     ? failed(problem.reason, problem.message)
     : latest
       ? fromBuild(latest, retryAt)
-      : { phase: "Pending" as ImagePhase, ready: false, reason: "BuildPending", message: "waiting for a build to be created" };
+      : {
+          phase: "Pending" as ImagePhase,
+          ready: false,
+          reason: "BuildPending",
+          message: "waiting for a build to be created",
+        };
 
   const status: ImageStatus = {
     ...image.status,
@@ -47,7 +52,11 @@ export function deriveImageStatus({ image, builds, problem, retryAt, now }: Stat
   setOrDelete(status, "latestBuild", latest?.metadata?.name ?? sorted.at(-1)?.metadata?.name);
   setOrDelete(status, "lastSuccessfulBuild", lastSuccessful?.metadata?.name);
   setOrDelete(status, "artifacts", lastSuccessful?.status?.artifacts);
-  setOrDelete(status, "queuePosition", verdict.phase === "Queued" ? latest?.status?.queuePosition : undefined);
+  setOrDelete(
+    status,
+    "queuePosition",
+    verdict.phase === "Queued" ? latest?.status?.queuePosition : undefined,
+  );
   return status;
 }
 
@@ -67,11 +76,23 @@ function fromBuild(build: ImageBuild, retryAt: Date | undefined): Verdict {
   const s = build.status ?? {};
   switch (s.phase) {
     case "Succeeded":
-      return { phase: "Succeeded", ready: true, reason: "BuildSucceeded", message: s.message ?? `build ${name} succeeded` };
+      return {
+        phase: "Succeeded",
+        ready: true,
+        reason: "BuildSucceeded",
+        message: s.message ?? `build ${name} succeeded`,
+      };
     case "Building": {
       const p = s.progress;
-      const detail = p?.step ? `: step ${p.step} (${p.stepIndex ?? "?"}/${p.totalSteps ?? "?"}, ${p.percent ?? 0}%)` : "";
-      return { phase: "Building", ready: false, reason: "Building", message: `build ${name} running${detail}` };
+      const detail = p?.step
+        ? `: step ${p.step} (${p.stepIndex ?? "?"}/${p.totalSteps ?? "?"}, ${p.percent ?? 0}%)`
+        : "";
+      return {
+        phase: "Building",
+        ready: false,
+        reason: "Building",
+        message: `build ${name} running${detail}`,
+      };
     }
     case "Failed": {
       const why = s.message ?? (s.failedStep ? `step ${s.failedStep} failed` : "build failed");
@@ -100,7 +121,11 @@ function fromBuild(build: ImageBuild, retryAt: Date | undefined): Verdict {
   }
 }
 
-function setOrDelete<K extends keyof ImageStatus>(status: ImageStatus, key: K, value: ImageStatus[K] | undefined): void {
+function setOrDelete<K extends keyof ImageStatus>(
+  status: ImageStatus,
+  key: K,
+  value: ImageStatus[K] | undefined,
+): void {
   if (value === undefined) delete status[key];
   else status[key] = value;
 }

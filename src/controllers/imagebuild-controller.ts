@@ -11,8 +11,8 @@ import type { Result } from "../runtime/workqueue.js";
 import { isTerminal } from "./build-order.js";
 import { findCondition, setCondition } from "./conditions.js";
 import type { EventSink } from "./events.js";
-import { buildJob, type WorkerConfig } from "./job-template.js";
 import { jobOutcome } from "./job-state.js";
+import { buildJob, type WorkerConfig } from "./job-template.js";
 import type { WorkerAccess } from "./worker-access.js";
 
 export interface ImageBuildControllerDeps {
@@ -41,7 +41,8 @@ export class ImageBuildController {
 
     if (isTerminal(build)) {
       // A cancelled build's worker must stop; other endings let the pod exit on its own.
-      if (build.status?.phase === "Cancelled" && job && jobOutcome(job).state === "active") await this.deleteJob(job);
+      if (build.status?.phase === "Cancelled" && job && jobOutcome(job).state === "active")
+        await this.deleteJob(job);
       await this.recordOutcome(build);
       return;
     }
@@ -80,7 +81,10 @@ export class ImageBuildController {
     const outcome = jobOutcome(job);
     if (outcome.state !== "active") {
       // The worker writes its result before it exits, but the Job may reach us first: re-read.
-      const fresh = await this.deps.client.imageBuilds.get(build.metadata?.namespace ?? "", build.metadata?.name ?? "");
+      const fresh = await this.deps.client.imageBuilds.get(
+        build.metadata?.namespace ?? "",
+        build.metadata?.name ?? "",
+      );
       if (!fresh || isTerminal(fresh)) return;
       if (outcome.state === "failed") {
         const reason = outcome.reason === "DeadlineExceeded" ? "TimedOut" : "WorkerFailed";
@@ -104,13 +108,21 @@ export class ImageBuildController {
       phase: "Failed",
       message,
       completionTime: now.toISOString(),
-      conditions: setCondition(build.status?.conditions, { type: "Succeeded", status: "False", reason, message }, now),
+      conditions: setCondition(
+        build.status?.conditions,
+        { type: "Succeeded", status: "False", reason, message },
+        now,
+      ),
     };
     try {
-      await this.deps.client.imageBuilds.patchStatus(build.metadata?.namespace ?? "", build.metadata?.name ?? "", {
-        metadata: { resourceVersion: build.metadata?.resourceVersion },
-        status,
-      });
+      await this.deps.client.imageBuilds.patchStatus(
+        build.metadata?.namespace ?? "",
+        build.metadata?.name ?? "",
+        {
+          metadata: { resourceVersion: build.metadata?.resourceVersion },
+          status,
+        },
+      );
     } catch (err) {
       if (isNotFound(err) || isConflict(err)) return; // Gone, or moved on: the next event decides.
       throw err;
@@ -131,15 +143,24 @@ export class ImageBuildController {
       this.now(),
     );
     try {
-      await this.deps.client.imageBuilds.patchStatus(build.metadata?.namespace ?? "", build.metadata?.name ?? "", {
-        metadata: { resourceVersion: build.metadata?.resourceVersion },
-        status: { conditions },
-      });
+      await this.deps.client.imageBuilds.patchStatus(
+        build.metadata?.namespace ?? "",
+        build.metadata?.name ?? "",
+        {
+          metadata: { resourceVersion: build.metadata?.resourceVersion },
+          status: { conditions },
+        },
+      );
     } catch (err) {
       if (isNotFound(err) || isConflict(err)) return;
       throw err;
     }
-    this.deps.events.record(build, { type: ok ? "Normal" : "Warning", reason, action: "Build", note: message });
+    this.deps.events.record(build, {
+      type: ok ? "Normal" : "Warning",
+      reason,
+      action: "Build",
+      note: message,
+    });
   }
 
   private async deleteJob(job: V1Job): Promise<void> {

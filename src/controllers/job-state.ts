@@ -1,7 +1,10 @@
 // Reading a Job's outcome from its conditions.
 import type { V1Job } from "@kubernetes/client-node";
 
-export type JobOutcome = { state: "active" } | { state: "complete" } | { state: "failed"; reason: string; message: string };
+export type JobOutcome =
+  | { state: "active" }
+  | { state: "complete" }
+  | { state: "failed"; reason: string; message: string };
 
 export function jobOutcome(job: V1Job): JobOutcome {
   for (const c of job.status?.conditions ?? []) {

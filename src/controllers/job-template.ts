@@ -1,8 +1,8 @@
 // The batch/v1 Job that runs one ImageBuild's worker: a pure function of the build and config.
 import type { V1Job, V1ResourceRequirements, V1Toleration } from "@kubernetes/client-node";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
-import { ownerReference } from "./owner.js";
 import { LABELS, MANAGED_BY } from "./naming.js";
+import { ownerReference } from "./owner.js";
 
 export interface WorkerConfig {
   /** golden's container image; it serves both entry points. */

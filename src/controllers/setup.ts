@@ -1,8 +1,23 @@
 // Wires golden's informers, reconcilers and scheduler into a runtime Manager. The entry point
 // (src/cmd/operator.ts) only parses flags; tests and benchmarks can build the same operator.
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig, RbacAuthorizationV1Api, type V1Job, type V1Namespace } from "@kubernetes/client-node";
+import {
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  type KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1Job,
+  type V1Namespace,
+} from "@kubernetes/client-node";
 import { GoldenClient } from "../api/client.js";
-import { API_VERSION, type Image, type ImageBuild, IMAGE_BUILD_RESOURCE, IMAGE_RESOURCE } from "../api/v1alpha1/index.js";
+import {
+  API_VERSION,
+  IMAGE_BUILD_RESOURCE,
+  IMAGE_RESOURCE,
+  type Image,
+  type ImageBuild,
+} from "../api/v1alpha1/index.js";
 import { Controller } from "../runtime/controller.js";
 import { EventRecorder } from "../runtime/events.js";
 import { Informer, stripManagedFields } from "../runtime/informer.js";
@@ -11,9 +26,10 @@ import type { Logger } from "../runtime/logger.js";
 import { type LeaderElectionConfig, Manager } from "../runtime/manager.js";
 import { Metrics } from "../runtime/metrics.js";
 import { BuildScheduler, SCHEDULER_KEY } from "../scheduler/loop.js";
+import { requeueOnConflict } from "./conflicts.js";
+import type { EventSink } from "./events.js";
 import { BUILDS_BY_IMAGE_UID, ImageController } from "./image-controller.js";
 import { ImageBuildController } from "./imagebuild-controller.js";
-import type { EventSink } from "./events.js";
 import type { WorkerConfig } from "./job-template.js";
 import { LABELS, MANAGED_BY } from "./naming.js";
 import { WorkerAccess } from "./worker-access.js";
@@ -39,7 +55,12 @@ export interface Operator {
   metrics: Metrics;
 }
 
-export function buildOperator(kc: KubeConfig, cfg: OperatorConfig, log: Logger, metrics = new Metrics()): Operator {
+export function buildOperator(
+  kc: KubeConfig,
+  cfg: OperatorConfig,
+  log: Logger,
+  metrics = new Metrics(),
+): Operator {
   const rest = new RestClient(kc, { throttle: createThrottle({ qps: cfg.qps, burst: cfg.burst }), metrics });
   const golden = new GoldenClient(rest.api(CustomObjectsApi));
   const core = rest.api(CoreV1Api);
@@ -78,7 +99,11 @@ export function buildOperator(kc: KubeConfig, cfg: OperatorConfig, log: Logger, 
     path: `/apis/batch/v1${scope}/jobs`,
     labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
   });
-  const namespaces = new Informer<V1Namespace>(kc, { ...common, name: "namespaces", path: "/api/v1/namespaces" });
+  const namespaces = new Informer<V1Namespace>(kc, {
+    ...common,
+    name: "namespaces",
+    path: "/api/v1/namespaces",
+  });
 
   const imageReconciler = new ImageController({
     images,
@@ -109,11 +134,15 @@ export function buildOperator(kc: KubeConfig, cfg: OperatorConfig, log: Logger, 
   });
 
   const opts = { concurrency: cfg.maxConcurrentReconciles, metrics, logger: log };
-  const imageController = new Controller({ ...opts, name: "image", reconcile: (key) => imageReconciler.reconcile(key) });
+  const imageController = new Controller({
+    ...opts,
+    name: "image",
+    reconcile: (key) => requeueOnConflict(() => imageReconciler.reconcile(key)),
+  });
   const buildController = new Controller({
     ...opts,
     name: "imagebuild",
-    reconcile: (key) => buildReconciler.reconcile(key),
+    reconcile: (key) => requeueOnConflict(() => buildReconciler.reconcile(key)),
   });
   // One key, one worker: each pass sees the whole queue, and passes never overlap.
   const schedulerController = new Controller({
@@ -152,10 +181,12 @@ export function buildOperator(kc: KubeConfig, cfg: OperatorConfig, log: Logger, 
     ...(cfg.leaderElection ? { leaderElection: { ...cfg.leaderElection, client: kc } } : {}),
   });
   for (const informer of [images, builds, jobs, namespaces]) manager.addInformer(informer);
-  for (const controller of [imageController, buildController, schedulerController]) manager.addController(controller);
+  for (const controller of [imageController, buildController, schedulerController])
+    manager.addController(controller);
   manager.addRunnable({
     name: "event-recorder",
-    start: (signal) => new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(recorder.close()))),
+    start: (signal) =>
+      new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(recorder.close()))),
   });
   return { manager, metrics };
 }

@@ -122,6 +122,11 @@ export class Manager {
     return true;
   }
 
+  /** Port the health server listens on (once started; useful with port 0). */
+  get healthPort(): number | undefined {
+    return this.#health?.port;
+  }
+
   isLeader(): boolean {
     return this.#opts.leaderElection ? (this.#elector?.isLeader() ?? false) : this.#leaderWorkStarted;
   }

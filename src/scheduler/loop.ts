@@ -11,7 +11,14 @@ import { isJobFinished } from "../controllers/job-state.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
-import { estimateStart, type Limits, type QueuedPlacement, type RunningBuild, schedule, type WaitingBuild } from "./policy.js";
+import {
+  estimateStart,
+  type Limits,
+  type QueuedPlacement,
+  type RunningBuild,
+  schedule,
+  type WaitingBuild,
+} from "./policy.js";
 
 /** Namespace annotation overriding --max-builds-per-namespace for that namespace. */
 export const NAMESPACE_LIMIT_ANNOTATION = "golden.dev/max-concurrent-builds";
@@ -47,7 +54,8 @@ export class BuildScheduler {
     const byKey = new Map(builds.map((b) => [keyOf(b), b]));
     for (const [key] of this.assumed) {
       const phase = byKey.get(key)?.status?.phase;
-      if (!byKey.has(key) || (phase !== undefined && phase !== "Pending" && phase !== "Queued")) this.assumed.delete(key);
+      if (!byKey.has(key) || (phase !== undefined && phase !== "Pending" && phase !== "Queued"))
+        this.assumed.delete(key);
     }
 
     const waiting: WaitingBuild[] = [];
@@ -57,11 +65,19 @@ export class BuildScheduler {
       const namespace = b.metadata?.namespace ?? "";
       if (this.occupiesSlot(b, key)) running.push({ key, namespace });
       else if (!isTerminal(b)) {
-        waiting.push({ key, namespace, priority: b.spec.image.build?.priority ?? 0, createdAt: createdAtMs(b) });
+        waiting.push({
+          key,
+          namespace,
+          priority: b.spec.image.build?.priority ?? 0,
+          createdAt: createdAtMs(b),
+        });
       }
     }
 
-    const limits: Limits = { cluster: this.opts.maxConcurrentBuilds, namespace: (ns) => this.namespaceLimit(ns) };
+    const limits: Limits = {
+      cluster: this.opts.maxConcurrentBuilds,
+      namespace: (ns) => this.namespaceLimit(ns),
+    };
     const decision = schedule(waiting, running, limits);
     const durations = recentDurations(builds);
     const now = this.now();
@@ -85,7 +101,8 @@ export class BuildScheduler {
   }
 
   private namespaceLimit(namespace: string): number | undefined {
-    const annotated = this.opts.namespaces?.get(namespace)?.metadata?.annotations?.[NAMESPACE_LIMIT_ANNOTATION];
+    const annotated =
+      this.opts.namespaces?.get(namespace)?.metadata?.annotations?.[NAMESPACE_LIMIT_ANNOTATION];
     const value = annotated !== undefined ? Number(annotated) : this.opts.maxBuildsPerNamespace;
     return Number.isInteger(value) && value > 0 ? value : undefined;
   }
@@ -94,7 +111,12 @@ export class BuildScheduler {
     const name = build.metadata?.name ?? "";
     const conditions = setCondition(
       build.status?.conditions,
-      { type: "Scheduled", status: "True", reason: "Admitted", message: "capacity available; the build's Job is starting" },
+      {
+        type: "Scheduled",
+        status: "True",
+        reason: "Admitted",
+        message: "capacity available; the build's Job is starting",
+      },
       now,
     );
     const ok = await this.patch(build, {
@@ -108,7 +130,12 @@ export class BuildScheduler {
     if (ok) this.assumed.set(keyOf(build), name);
   }
 
-  private async markQueued(build: ImageBuild, placement: QueuedPlacement, durations: number[], now: Date): Promise<void> {
+  private async markQueued(
+    build: ImageBuild,
+    placement: QueuedPlacement,
+    durations: number[],
+    now: Date,
+  ): Promise<void> {
     const reason = placement.blockedBy === "namespace" ? "NamespaceLimitReached" : "ClusterLimitReached";
     const eta = estimateStart(placement.ahead, this.opts.maxConcurrentBuilds, durations, now.getTime());
     const etaText = eta !== undefined ? `; estimated start ${new Date(eta).toISOString()}` : "";
@@ -116,8 +143,12 @@ export class BuildScheduler {
     const s = build.status;
     const previous = findCondition(s?.conditions, "Scheduled");
     // Skip the write when nothing a user sees changed but the estimate's drift.
-    if (s?.phase === "Queued" && s.queuePosition === placement.position && previous?.reason === reason &&
-      previous.message?.split("; estimated")[0] === placement.reason) {
+    if (
+      s?.phase === "Queued" &&
+      s.queuePosition === placement.position &&
+      previous?.reason === reason &&
+      previous.message?.split("; estimated")[0] === placement.reason
+    ) {
       return;
     }
     await this.patch(build, {
@@ -131,10 +162,14 @@ export class BuildScheduler {
   /** resourceVersion-guarded so a stale view never overwrites a newer decision. */
   private async patch(build: ImageBuild, status: Record<string, unknown>): Promise<boolean> {
     try {
-      await this.opts.client.imageBuilds.patchStatus(build.metadata?.namespace ?? "", build.metadata?.name ?? "", {
-        metadata: { resourceVersion: build.metadata?.resourceVersion },
-        status,
-      });
+      await this.opts.client.imageBuilds.patchStatus(
+        build.metadata?.namespace ?? "",
+        build.metadata?.name ?? "",
+        {
+          metadata: { resourceVersion: build.metadata?.resourceVersion },
+          status,
+        },
+      );
       return true;
     } catch (err) {
       if (isNotFound(err) || isConflict(err)) return false; // The next pass sees the newer state.

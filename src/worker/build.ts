@@ -50,7 +50,10 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   try {
     for (const [index, step] of steps.entries()) {
       const percent = Math.floor((100 * index) / steps.length);
-      await patch({ phase: "Building", progress: { step, stepIndex: index + 1, totalSteps: steps.length, percent } });
+      await patch({
+        phase: "Building",
+        progress: { step, stepIndex: index + 1, totalSteps: steps.length, percent },
+      });
       log("step started", { step, index: index + 1, total: steps.length });
       await sleep(stepMs, undefined, { signal: opts.signal });
       if (step === failAt) {
@@ -85,7 +88,11 @@ async function finish(opts: WorkerOptions, status: ImageBuildStatus): Promise<vo
     try {
       await client.imageBuilds.patchStatus(target.namespace, target.name, {
         metadata: { resourceVersion: current.metadata?.resourceVersion },
-        status: { ...status, completionTime: new Date().toISOString(), heartbeatTime: new Date().toISOString() },
+        status: {
+          ...status,
+          completionTime: new Date().toISOString(),
+          heartbeatTime: new Date().toISOString(),
+        },
       });
       return;
     } catch (err) {

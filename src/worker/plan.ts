@@ -34,7 +34,14 @@ export function artifactFor(spec: ImageSpec, format: Format, repository: string)
   };
 }
 
-const BASE_SIZE_MIB: Record<Format, number> = { qcow2: 900, raw: 4096, vmdk: 950, vhd: 4100, ami: 1024, iso: 1200 };
+const BASE_SIZE_MIB: Record<Format, number> = {
+  qcow2: 900,
+  raw: 4096,
+  vmdk: 950,
+  vhd: 4100,
+  ami: 1024,
+  iso: 1200,
+};
 
 /** A plausible, deterministic size: base size plus a little per package and file. */
 function mockedSize(spec: ImageSpec, format: Format, hex: string): number {

@@ -52,6 +52,11 @@ export class FakeApiServer {
     this.#routes.push(fn);
   }
 
+  /** Adds a route tried before all others (fault injection). */
+  routeFirst(fn: Route): void {
+    this.#routes.unshift(fn);
+  }
+
   async listen(): Promise<void> {
     await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
     this.port = (this.#server.address() as AddressInfo).port;

@@ -1,0 +1,52 @@
+# syntax=docker/dockerfile:1
+# golden's container image: one image, two entry points on PATH.
+#   golden-operator  the operator Deployment (config/manager) — the default ENTRYPOINT
+#   golden-worker    build Jobs' pods (src/controllers/job-template.ts runs command: ["golden-worker"])
+#
+# Stages: build (npm ci + tsc), deps (production node_modules only: npm ci --omit=dev) and the
+# runtime, distroless Node 24: no shell, no package manager, uid/gid 65532 (the runAsUser of
+# build pods), root-owned read-only files and nothing written at run time, so it runs with
+# readOnlyRootFilesystem. Build: `docker build -t golden:dev .` (BuildKit; see docs/deploy.md).
+# Checked without a Docker engine by hack/check-dockerfile.mjs (make verify-dockerfile).
+
+# Node 24 (Active LTS) on both sides; Debian 12 in both, so the glibc of build and runtime match.
+ARG NODE_IMAGE=node:24-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src/ src/
+# tsconfig.json also includes test/ and hack/, which .dockerignore keeps out: only dist/src/ is built.
+RUN node_modules/.bin/tsc -p tsconfig.json
+# Entry points for PATH: distroless has neither a shell nor the /usr/bin/env that the
+# `#!/usr/bin/env node` of dist/src/cmd/*.js needs, so each is a two-line script run by the
+# runtime image's own node binary (/nodejs/bin/node).
+RUN mkdir bin && for cmd in operator worker; do \
+      printf '#!/nodejs/bin/node\nimport("/app/dist/src/cmd/%s.js");\n' "$cmd" >"bin/golden-$cmd"; \
+    done && chmod 0555 bin/golden-*
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${RUNTIME_IMAGE} AS runtime
+LABEL org.opencontainers.image.title="golden" \
+      org.opencontainers.image.description="Kubernetes operator and build worker for golden OS images" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps
+WORKDIR /app
+# package.json carries "type": "module", which Node needs to load dist/ as ES modules.
+COPY --from=deps /app/package.json ./package.json
+COPY --from=deps /app/node_modules/ ./node_modules/
+COPY --from=build /app/dist/src/ ./dist/src/
+COPY --from=build /app/bin/ /usr/local/bin/
+# Numeric, so the kubelet can verify runAsNonRoot without an /etc/passwd lookup.
+USER 65532:65532
+EXPOSE 8081
+ENTRYPOINT ["golden-operator"]
+CMD []
