@@ -166,13 +166,14 @@ export class PodRunner {
     });
   }
 
+  /** The kubelet's final delete, once the process is gone: grace period 0, guarded by uid. */
   private async confirmDeletion(pod: V1Pod): Promise<void> {
     try {
       await this.opts.core.deleteNamespacedPod({
         name: pod.metadata?.name ?? "",
         namespace: pod.metadata?.namespace ?? "",
-        gracePeriodSeconds: 0,
-        body: { preconditions: { uid: pod.metadata?.uid } },
+        // In the body: client-node drops a query parameter whose value is 0.
+        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } },
       });
     } catch (err) {
       if (!isNotFound(err) && !isConflictOnUid(err)) throw err;

@@ -74,9 +74,9 @@ function coerce(spec: FlagSpec, raw: string | boolean): string | number | boolea
 export function parseSelector(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of text.split(",").filter(Boolean)) {
-    const [key, value = ""] = pair.split("=");
+    const [key = "", value = ""] = pair.split("=").map((x) => x.trim());
     if (!key) throw new Error(`--worker-node-selector: bad entry ${JSON.stringify(pair)}`);
-    out[key.trim()] = value.trim();
+    out[key] = value;
   }
   return out;
 }
@@ -87,8 +87,8 @@ export function parseTolerations(text: string): V1Toleration[] {
     .split(",")
     .filter(Boolean)
     .map((entry) => {
-      const [kv = "", effect] = entry.split(":");
-      const [key, value] = kv.split("=");
+      const [kv = "", effect] = entry.split(":").map((x) => x.trim());
+      const [key, value] = kv.split("=").map((x) => x.trim());
       if (!key) throw new Error(`--worker-tolerations: bad entry ${JSON.stringify(entry)}`);
       return value !== undefined
         ? { key, operator: "Equal", value, ...(effect ? { effect } : {}) }

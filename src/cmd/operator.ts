@@ -126,6 +126,12 @@ const FLAGS: FlagSpec[] = [
     default: 10,
     help: "First delay between build attempts; doubles per attempt, capped at 10 min",
   },
+  {
+    name: "worker-lost-after",
+    type: "number",
+    default: 120,
+    help: "Seconds without a worker heartbeat before a running build fails as WorkerLost (0: never)",
+  },
   { name: "log-level", type: "string", default: "info", help: "debug, info, warn or error" },
 ];
 
@@ -158,6 +164,7 @@ async function main(): Promise<void> {
       maxBuildsPerNamespace: num("max-builds-per-namespace"),
       identity,
       retryBaseMs: num("retry-base-seconds") * 1000,
+      workerLostAfterMs: num("worker-lost-after") * 1000,
       ...(f["leader-elect"]
         ? {
             leaderElection: {

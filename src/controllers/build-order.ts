@@ -1,5 +1,6 @@
 // Ordering and classification of an Image's builds.
 import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
+import { ANNOTATIONS } from "./naming.js";
 
 export const TERMINAL_PHASES: ReadonlySet<ImageBuildPhase> = new Set(["Succeeded", "Failed", "Cancelled"]);
 
@@ -7,8 +8,9 @@ export function isTerminal(build: ImageBuild): boolean {
   return build.status?.phase !== undefined && TERMINAL_PHASES.has(build.status.phase);
 }
 
+/** When the build was requested: the millisecond annotation, else the (whole-second) creationTimestamp. */
 export function createdAtMs(build: ImageBuild): number {
-  const t = build.metadata?.creationTimestamp;
+  const t = build.metadata?.annotations?.[ANNOTATIONS.queuedAt] ?? build.metadata?.creationTimestamp;
   return t ? new Date(t).getTime() : 0;
 }
 

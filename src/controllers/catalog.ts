@@ -6,7 +6,7 @@ import type { ImageSpec } from "../api/v1alpha1/index.js";
 type Os = ImageSpec["base"]["os"];
 
 const SUPPORTED: Record<Os, RegExp> = {
-  ubuntu: /^(20\.04|22\.04|24\.04|25\.04|25\.10|26\.04)$/,
+  ubuntu: /^(20\.04|22\.04|24\.04|25\.04|25\.10|26\.04|focal|jammy|noble|plucky|questing|resolute)$/,
   debian: /^(11|12|13|bullseye|bookworm|trixie)$/,
   rhel: /^(8|9|10)(\.\d+)?$/,
   rocky: /^(8|9|10)(\.\d+)?$/,
@@ -16,7 +16,7 @@ const SUPPORTED: Record<Os, RegExp> = {
 };
 
 const EXAMPLES: Record<Os, string> = {
-  ubuntu: "20.04, 22.04, 24.04, 25.04, 25.10, 26.04",
+  ubuntu: "20.04, 22.04, 24.04, 25.04, 25.10, 26.04 (or focal, jammy, noble, plucky, questing, resolute)",
   debian: "11, 12, 13 (or bullseye, bookworm, trixie)",
   rhel: "8, 9, 10 (optionally with a minor, e.g. 9.4)",
   rocky: "8, 9, 10 (optionally with a minor, e.g. 9.4)",

@@ -23,6 +23,7 @@ import { deriveImageStatus } from "./image-status.js";
 import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "./naming.js";
 import { ownerReference } from "./owner.js";
 import { retryAt } from "./retry.js";
+import { type ScheduleState, scheduleState, scheduleTriggerId } from "./schedule.js";
 
 export const BUILDS_BY_IMAGE_UID = "image-uid";
 
@@ -74,13 +75,20 @@ export class ImageController {
 
     let problem = checkSupported(image.spec);
     let retryTime: Date | undefined;
-    let requeueAfterMs: number | undefined;
+    const wakeups: number[] = [];
+    const now = this.now();
+    const schedule = this.schedule(image, now);
+    if (schedule && !schedule.ok) {
+      problem = { reason: "InvalidSchedule", field: "spec.rebuild.schedule", message: schedule.message };
+    }
+    if (schedule?.ok) wakeups.push(schedule.next.getTime() - now.getTime());
     if (!problem) {
       const latest = builds.filter((b) => b.spec.imageGeneration === generation).at(-1);
       retryTime = latest ? retryAt(image, latest, this.deps.retryBaseMs) : undefined;
-      const request = this.nextBuild(image, builds, latest, retryTime);
+      const dueSlot = schedule?.ok ? schedule.due : undefined;
+      const request = this.nextBuild(image, builds, latest, retryTime, dueSlot);
       if (request === "wait" && retryTime) {
-        requeueAfterMs = Math.max(0, retryTime.getTime() - this.now().getTime());
+        wakeups.push(retryTime.getTime() - now.getTime());
       } else if (request && request !== "wait") {
         try {
           const created = await this.createBuild(image, request);
@@ -99,9 +107,40 @@ export class ImageController {
       }
     }
 
-    const status = deriveImageStatus({ image, builds, problem, retryAt: retryTime, now: this.now() });
+    const status = deriveImageStatus({ image, builds, problem, retryAt: retryTime, now });
+    if (schedule?.ok && schedule.due) status.lastScheduleTime = schedule.due.toISOString();
     await this.writeStatus(image, status, problem?.reason);
-    return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+    await this.pruneHistory(image, builds, status);
+    return wakeups.length > 0 ? { requeueAfterMs: Math.max(0, Math.min(...wakeups)) } : undefined;
+  }
+
+  private schedule(image: Image, now: Date): ScheduleState | undefined {
+    const rebuild = image.spec.rebuild;
+    if (!rebuild?.schedule || rebuild.suspend) return undefined;
+    const created = new Date(image.metadata?.creationTimestamp ?? now);
+    return scheduleState(rebuild.schedule, now, created);
+  }
+
+  /**
+   * spec.historyLimits: keep the newest N successful and M failed (or cancelled) builds; their
+   * Jobs and pods go with them. The latest and the last successful build are always kept.
+   */
+  private async pruneHistory(image: Image, builds: ImageBuild[], status: ImageStatus): Promise<void> {
+    const limits = image.spec.historyLimits ?? {};
+    const keep = new Set([status.latestBuild, status.lastSuccessfulBuild]);
+    const newestFirst = [...builds].filter(isTerminal).reverse();
+    const succeeded = newestFirst.filter((b) => b.status?.phase === "Succeeded");
+    const failed = newestFirst.filter((b) => b.status?.phase !== "Succeeded");
+    const excess = [...succeeded.slice(limits.successful ?? 3), ...failed.slice(limits.failed ?? 3)];
+    for (const build of excess) {
+      const name = build.metadata?.name ?? "";
+      if (keep.has(name)) continue;
+      await this.deps.client.imageBuilds.delete(build.metadata?.namespace ?? "", name, {
+        propagationPolicy: "Background",
+        preconditionsUid: build.metadata?.uid,
+      });
+      this.deps.log.debug("pruned build", { image: image.metadata?.name, build: name });
+    }
   }
 
   /** The build this Image needs now, "wait" for a retry that is not due yet, or undefined. */
@@ -110,6 +149,7 @@ export class ImageController {
     builds: ImageBuild[],
     latest: ImageBuild | undefined,
     retryTime: Date | undefined,
+    dueSlot: Date | undefined,
   ): BuildRequest | "wait" | undefined {
     if (!latest) return { attempt: 1, trigger: builds.length === 0 ? "Created" : "SpecChanged" };
     const token = image.metadata?.annotations?.[ANNOTATIONS.rebuild];
@@ -125,6 +165,12 @@ export class ImageController {
         trigger: "Retry",
         triggerId: latest.metadata?.annotations?.[ANNOTATIONS.trigger],
       };
+    }
+    if (dueSlot && isTerminal(latest)) {
+      const slotId = scheduleTriggerId(dueSlot);
+      if (!builds.some((b) => b.metadata?.annotations?.[ANNOTATIONS.trigger] === slotId)) {
+        return { attempt: 1, trigger: "Schedule", triggerId: slotId };
+      }
     }
     return undefined;
   }
@@ -152,6 +198,7 @@ export class ImageController {
         },
         annotations: {
           [ANNOTATIONS.imageName]: meta.name ?? "",
+          [ANNOTATIONS.queuedAt]: this.now().toISOString(),
           ...(request.triggerId ? { [ANNOTATIONS.trigger]: request.triggerId } : {}),
         },
         ownerReferences: [ownerReference(image)],

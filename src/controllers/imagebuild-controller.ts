@@ -13,6 +13,7 @@ import { findCondition, setCondition } from "./conditions.js";
 import type { EventSink } from "./events.js";
 import { jobOutcome } from "./job-state.js";
 import { buildJob, type WorkerConfig } from "./job-template.js";
+import { ANNOTATIONS } from "./naming.js";
 import type { WorkerAccess } from "./worker-access.js";
 
 export interface ImageBuildControllerDeps {
@@ -24,6 +25,8 @@ export interface ImageBuildControllerDeps {
   worker: WorkerConfig;
   events: EventSink;
   log: Logger;
+  /** Fail a running build whose worker has not heartbeat for this long; 0 disables. */
+  workerLostAfterMs: number;
   now?: () => Date;
 }
 
@@ -44,6 +47,10 @@ export class ImageBuildController {
       if (build.status?.phase === "Cancelled" && job && jobOutcome(job).state === "active")
         await this.deleteJob(job);
       await this.recordOutcome(build);
+      return;
+    }
+    if (build.metadata?.annotations?.[ANNOTATIONS.cancel] === "true") {
+      await this.cancel(build, job);
       return;
     }
     if (build.status?.phase !== "Building") return; // Waiting builds are the scheduler's.
@@ -79,22 +86,74 @@ export class ImageBuildController {
     }
 
     const outcome = jobOutcome(job);
-    if (outcome.state !== "active") {
-      // The worker writes its result before it exits, but the Job may reach us first: re-read.
-      const fresh = await this.deps.client.imageBuilds.get(
+    if (outcome.state === "active") {
+      const silentMs = this.silentMs(build, job);
+      const limit = this.deps.workerLostAfterMs;
+      if (limit > 0 && silentMs > limit) {
+        const started = (job.status?.ready ?? 0) > 0 || build.status.heartbeatTime !== undefined;
+        const why = started ? "the worker may be stuck" : "the worker pod never started (unschedulable?)";
+        await this.fail(build, "WorkerLost", `no heartbeat for ${Math.round(silentMs / 1000)}s: ${why}`);
+        await this.deleteJob(job);
+        return;
+      }
+      return { requeueAfterMs: Math.min(overdueMs, limit > 0 ? limit - silentMs + 1000 : overdueMs) };
+    }
+    // The worker writes its result before it exits, but the Job may reach us first: re-read.
+    const fresh = await this.deps.client.imageBuilds.get(
+      build.metadata?.namespace ?? "",
+      build.metadata?.name ?? "",
+    );
+    if (!fresh || isTerminal(fresh)) return;
+    if (outcome.state === "failed") {
+      const reason = outcome.reason === "DeadlineExceeded" ? "TimedOut" : "WorkerFailed";
+      await this.fail(fresh, reason, `Job ${job.metadata?.name}: ${outcome.message}`);
+    } else {
+      await this.fail(fresh, "WorkerFailed", "the worker exited without reporting a result");
+    }
+    return;
+  }
+
+  /** Time since the last sign of life: a heartbeat, the admission, or the Job's creation. */
+  private silentMs(build: ImageBuild, job: V1Job): number {
+    const signs = [build.status?.heartbeatTime, build.status?.startTime, job.metadata?.creationTimestamp]
+      .filter((t) => t !== undefined)
+      .map((t) => new Date(t as string | Date).getTime());
+    return this.now().getTime() - Math.max(0, ...signs);
+  }
+
+  private async cancel(build: ImageBuild, job: V1Job | undefined): Promise<void> {
+    const message = `cancelled on request (annotation ${ANNOTATIONS.cancel})`;
+    const now = this.now();
+    try {
+      await this.deps.client.imageBuilds.patchStatus(
         build.metadata?.namespace ?? "",
         build.metadata?.name ?? "",
+        {
+          metadata: { resourceVersion: build.metadata?.resourceVersion },
+          status: {
+            phase: "Cancelled",
+            message,
+            completionTime: now.toISOString(),
+            queuePosition: null,
+            conditions: setCondition(
+              build.status?.conditions,
+              { type: "Succeeded", status: "False", reason: "Cancelled", message },
+              now,
+            ),
+          },
+        },
       );
-      if (!fresh || isTerminal(fresh)) return;
-      if (outcome.state === "failed") {
-        const reason = outcome.reason === "DeadlineExceeded" ? "TimedOut" : "WorkerFailed";
-        await this.fail(fresh, reason, `Job ${job.metadata?.name}: ${outcome.message}`);
-      } else {
-        await this.fail(fresh, "WorkerFailed", "the worker exited without reporting a result");
-      }
-      return;
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) return;
+      throw err;
     }
-    return { requeueAfterMs: overdueMs };
+    if (job) await this.deleteJob(job);
+    this.deps.events.record(build, {
+      type: "Normal",
+      reason: "Cancelled",
+      action: "CancelBuild",
+      note: message,
+    });
   }
 
   private timeoutMs(build: ImageBuild): number {

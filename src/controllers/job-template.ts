@@ -43,7 +43,8 @@ export function buildJob(build: ImageBuild, cfg: WorkerConfig): V1Job {
           restartPolicy: "Never",
           serviceAccountName: cfg.serviceAccount,
           enableServiceLinks: false,
-          nodeSelector: { "kubernetes.io/arch": spec.base.arch ?? "amd64", ...cfg.nodeSelector },
+          // The Image decides the arch; configuration cannot send a build to the wrong one.
+          nodeSelector: { ...cfg.nodeSelector, "kubernetes.io/arch": spec.base.arch ?? "amd64" },
           tolerations: cfg.tolerations,
           securityContext: {
             runAsNonRoot: true,

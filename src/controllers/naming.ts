@@ -23,6 +23,10 @@ export const ANNOTATIONS = {
   imageName: "golden.dev/image-name",
   /** Set by users (`kubectl annotate image/x golden.dev/rebuild=$(date +%s)`) to request a rebuild. */
   rebuild: "golden.dev/rebuild",
+  /** Set by users on an ImageBuild (`kubectl annotate ib/x golden.dev/cancel=true`) to cancel it. */
+  cancel: "golden.dev/cancel",
+  /** On an ImageBuild: when it was requested, to the millisecond (creationTimestamp has seconds). */
+  queuedAt: "golden.dev/queued-at",
   /** On an ImageBuild: the rebuild token or schedule slot that triggered it. */
   trigger: "golden.dev/trigger-id",
 } as const;

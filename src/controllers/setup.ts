@@ -48,6 +48,8 @@ export interface OperatorConfig {
   worker: WorkerConfig;
   identity: string;
   retryBaseMs?: number;
+  /** Fail a running build after this long without a worker heartbeat; 0 disables. */
+  workerLostAfterMs: number;
 }
 
 export interface Operator {
@@ -122,6 +124,7 @@ export function buildOperator(
     worker: cfg.worker,
     events,
     log,
+    workerLostAfterMs: cfg.workerLostAfterMs,
   });
   const scheduler = new BuildScheduler({
     builds,

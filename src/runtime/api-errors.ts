@@ -12,9 +12,9 @@ interface StatusLike {
 
 /** HTTP status of an API error, or undefined for network/timeout/other errors. */
 export function apiErrorCode(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
+  if (typeof err !== "object" || err === null) return undefined;
   // DOMException (AbortError/TimeoutError) has a numeric legacy `.code` that is not HTTP.
-  if (typeof DOMException !== 'undefined' && err instanceof DOMException) return undefined;
+  if (typeof DOMException !== "undefined" && err instanceof DOMException) return undefined;
   const e = err as { code?: unknown; statusCode?: unknown };
   if (isHttpStatus(e.code)) return e.code;
   if (isHttpStatus(e.statusCode)) return e.statusCode;
@@ -22,35 +22,35 @@ export function apiErrorCode(err: unknown): number | undefined {
 }
 
 function isHttpStatus(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 100 && v <= 599;
+  return typeof v === "number" && Number.isInteger(v) && v >= 100 && v <= 599;
 }
 
 /** The apiserver's Status (reason, message, code) from an error body, if it has one. */
 export function apiErrorStatus(err: unknown): StatusLike | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
+  if (typeof err !== "object" || err === null) return undefined;
   const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
+  if (typeof body === "string") {
     try {
       const parsed: unknown = JSON.parse(body);
-      return typeof parsed === 'object' && parsed !== null ? (parsed as StatusLike) : undefined;
+      return typeof parsed === "object" && parsed !== null ? (parsed as StatusLike) : undefined;
     } catch {
       return undefined;
     }
   }
-  if (typeof body === 'object' && body !== null) return body as StatusLike;
+  if (typeof body === "object" && body !== null) return body as StatusLike;
   return undefined;
 }
 
 /** Status.reason, e.g. 'Conflict', 'AlreadyExists', 'NotFound', 'Expired'. */
 export function apiErrorReason(err: unknown): string | undefined {
   const reason = apiErrorStatus(err)?.reason;
-  return typeof reason === 'string' ? reason : undefined;
+  return typeof reason === "string" ? reason : undefined;
 }
 
 /** Status.message, or the error's own message. */
 export function apiErrorMessage(err: unknown): string {
   const message = apiErrorStatus(err)?.message;
-  if (typeof message === 'string') return message;
+  if (typeof message === "string") return message;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -60,12 +60,12 @@ export function isNotFound(err: unknown): boolean {
 
 /** 409 because the object already exists (create). */
 export function isAlreadyExists(err: unknown): boolean {
-  return apiErrorCode(err) === 409 && apiErrorReason(err) === 'AlreadyExists';
+  return apiErrorCode(err) === 409 && apiErrorReason(err) === "AlreadyExists";
 }
 
 /** 409 optimistic-concurrency conflict (stale resourceVersion on update). */
 export function isConflict(err: unknown): boolean {
-  return apiErrorCode(err) === 409 && apiErrorReason(err) !== 'AlreadyExists';
+  return apiErrorCode(err) === 409 && apiErrorReason(err) !== "AlreadyExists";
 }
 
 /** 410: the resourceVersion (watch) or continue token (list) is too old. */
@@ -87,7 +87,7 @@ export function isTooManyRequests(err: unknown): boolean {
 
 /** Aborted by a timeout signal or a caller's AbortController. */
 export function isAbortError(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
 }
 
 /**

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import type { Cluster, KubeConfig, RequestContext, SecurityAuthentication } from '@kubernetes/client-node';
+import { createHash } from "node:crypto";
+import type { Cluster, KubeConfig, RequestContext, SecurityAuthentication } from "@kubernetes/client-node";
 
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
 
 /**
  * client-node 2.0.1's KubeConfig.applySecurityAuthentication() builds a new undici Agent for
@@ -19,7 +19,7 @@ export class PooledAuth implements SecurityAuthentication {
   }
 
   getName(): string {
-    return 'pooled kubeconfig authentication';
+    return "pooled kubeconfig authentication";
   }
 
   getCurrentCluster(): Cluster | null {
@@ -69,9 +69,9 @@ export class PooledAuth implements SecurityAuthentication {
     if (user?.exec || user?.authProvider) {
       const opts: { cert?: unknown; key?: unknown } = {};
       await this.kc.applyToHTTPSOptions(opts);
-      parts.push(String(opts.cert ?? ''), String(opts.key ?? ''));
+      parts.push(String(opts.cert ?? ""), String(opts.key ?? ""));
     }
-    return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+    return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
   }
 }
 

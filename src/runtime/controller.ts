@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { type Clock, realClock } from './clock.js';
-import { controllerOwner, makeKey, objectKey } from './keys.js';
-import { type Logger, nopLogger } from './logger.js';
-import type { ControllerMetrics, Metrics, ReconcileResultLabel } from './metrics.js';
-import type { RateLimiter } from './ratelimit.js';
-import { type Result, WorkQueue } from './workqueue.js';
+import { randomUUID } from "node:crypto";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { type Clock, realClock } from "./clock.js";
+import { controllerOwner, makeKey, objectKey } from "./keys.js";
+import { type Logger, nopLogger } from "./logger.js";
+import type { ControllerMetrics, Metrics, ReconcileResultLabel } from "./metrics.js";
+import type { RateLimiter } from "./ratelimit.js";
+import { type Result, WorkQueue } from "./workqueue.js";
 
 export interface ReconcileContext {
   /** Carries {controller, key, reconcileID}; add your own fields with child(). */
@@ -36,7 +36,7 @@ export interface ControllerOptions {
 export class TerminalError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'TerminalError';
+    this.name = "TerminalError";
   }
 }
 
@@ -97,13 +97,13 @@ export class Controller {
   start(): void {
     this.#metrics?.maxConcurrent(this.queue.concurrency);
     this.queue.start((key, signal) => this.#reconcileOne(key, signal));
-    this.#log.info('controller started', { concurrency: this.queue.concurrency, queued: this.queue.len() });
+    this.#log.info("controller started", { concurrency: this.queue.concurrency, queued: this.queue.len() });
   }
 
   /** Stops taking keys and waits up to drainMs for in-flight reconciles; true if they all finished. */
   async stop({ drainMs = 30_000 }: { drainMs?: number } = {}): Promise<boolean> {
     const drained = await this.queue.shutdown({ drainMs });
-    this.#log.info('controller stopped', { drained });
+    this.#log.info("controller stopped", { drained });
     return drained;
   }
 
@@ -111,20 +111,20 @@ export class Controller {
     const started = this.#clock.now();
     const retries = this.queue.numRequeues(key);
     const logger = this.#log.child({ key, reconcileID: randomUUID() });
-    let label: ReconcileResultLabel = 'success';
+    let label: ReconcileResultLabel = "success";
     this.#metrics?.activeWorkers(1);
     try {
       const result = await this.#reconcile(key, { logger, signal, retries });
-      if (result?.requeueAfterMs !== undefined && result.requeueAfterMs > 0) label = 'requeue_after';
-      else if (result?.requeue) label = 'requeue';
+      if (result?.requeueAfterMs !== undefined && result.requeueAfterMs > 0) label = "requeue_after";
+      else if (result?.requeue) label = "requeue";
       return result;
     } catch (err) {
-      label = 'error';
+      label = "error";
       if (err instanceof TerminalError) {
-        logger.error('reconcile failed permanently; not requeueing', { err });
+        logger.error("reconcile failed permanently; not requeueing", { err });
         return undefined;
       }
-      logger.error('reconcile failed; requeueing with backoff', { err, retries });
+      logger.error("reconcile failed; requeueing with backoff", { err, retries });
       throw err;
     } finally {
       this.#metrics?.activeWorkers(-1);

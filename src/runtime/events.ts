@@ -1,10 +1,10 @@
-import type { ConfigurationOptions, EventsV1Event, V1ObjectReference } from '@kubernetes/client-node';
-import { V1MicroTime } from '@kubernetes/client-node';
-import { apiErrorCode, isNotFound } from './api-errors.js';
-import { type Clock, realClock, type TimerHandle } from './clock.js';
-import { mergePatchOptions } from './kube.js';
-import { type Logger, nopLogger } from './logger.js';
-import { TokenBucket } from './ratelimit.js';
+import type { ConfigurationOptions, EventsV1Event, V1ObjectReference } from "@kubernetes/client-node";
+import { V1MicroTime } from "@kubernetes/client-node";
+import { apiErrorCode, isNotFound } from "./api-errors.js";
+import { type Clock, realClock, type TimerHandle } from "./clock.js";
+import { mergePatchOptions } from "./kube.js";
+import { type Logger, nopLogger } from "./logger.js";
+import { TokenBucket } from "./ratelimit.js";
 
 /** The slice of EventsV1Api the recorder uses (tests pass an in-memory fake). */
 export interface EventsClient {
@@ -25,7 +25,7 @@ export interface ObjectRef {
 }
 
 export interface EventSpec {
-  type: 'Normal' | 'Warning';
+  type: "Normal" | "Warning";
   /** CamelCase machine-readable cause, e.g. 'BuildFailed'. */
   reason: string;
   /** What was done/failed, e.g. 'CreateJob'. */
@@ -95,10 +95,10 @@ export class EventRecorder {
 
   constructor(api: EventsClient, opts: EventRecorderOptions) {
     this.#api = api;
-    this.#controller = (opts.reportingController ?? 'golden.dev/operator').slice(0, FIELD_MAX);
+    this.#controller = (opts.reportingController ?? "golden.dev/operator").slice(0, FIELD_MAX);
     this.#instance = opts.reportingInstance.slice(0, FIELD_MAX);
     this.#clock = opts.clock ?? realClock;
-    this.#log = (opts.logger ?? nopLogger).child({ component: 'events' });
+    this.#log = (opts.logger ?? nopLogger).child({ component: "events" });
     this.#windowMs = opts.windowMs ?? 10 * 60_000;
     this.#flushMs = opts.seriesFlushMs ?? 30_000;
     this.#spamBurst = opts.spamBurst ?? 25;
@@ -111,7 +111,7 @@ export class EventRecorder {
     try {
       this.#record(regarding, spec);
     } catch (err) {
-      this.#log.error('failed to record event', { err, reason: spec.reason });
+      this.#log.error("failed to record event", { err, reason: spec.reason });
     }
   }
 
@@ -136,15 +136,16 @@ export class EventRecorder {
   #record(regarding: ObjectRef, spec: EventSpec): void {
     if (this.#closed) return;
     const now = this.#clock.now();
-    const note = (spec.note ?? '').slice(0, NOTE_MAX);
-    const objectId = regarding.uid || `${regarding.namespace ?? ''}/${regarding.kind ?? ''}/${regarding.name}`;
+    const note = (spec.note ?? "").slice(0, NOTE_MAX);
+    const objectId =
+      regarding.uid || `${regarding.namespace ?? ""}/${regarding.kind ?? ""}/${regarding.name}`;
     const key = JSON.stringify([
       objectId,
       spec.type,
       spec.reason,
       spec.action,
       note,
-      spec.related?.uid ?? spec.related?.name ?? '',
+      spec.related?.uid ?? spec.related?.name ?? "",
     ]);
 
     const existing = this.#series.get(key);
@@ -158,14 +159,14 @@ export class EventRecorder {
     if (existing) this.#forget(key, existing);
 
     if (!this.#bucketFor(objectId).tryTake()) {
-      this.#log.debug('dropping event: too many events for this object', {
+      this.#log.debug("dropping event: too many events for this object", {
         object: objectId,
         reason: spec.reason,
       });
       return;
     }
 
-    const namespace = regarding.namespace || 'default';
+    const namespace = regarding.namespace || "default";
     const entry: SeriesEntry = {
       namespace,
       count: 1,
@@ -175,8 +176,8 @@ export class EventRecorder {
       flushQueued: false,
       seriesWritten: false,
       template: {
-        apiVersion: 'events.k8s.io/v1',
-        kind: 'Event',
+        apiVersion: "events.k8s.io/v1",
+        kind: "Event",
         metadata: { namespace },
         eventTime: new V1MicroTime(now),
         reportingController: this.#controller,
@@ -210,7 +211,7 @@ export class EventRecorder {
       entry.writtenCount = count;
       if (count > 1) entry.seriesWritten = true;
     } catch (err) {
-      this.#log.warn('failed to create event', { err, code: apiErrorCode(err), reason: body.reason });
+      this.#log.warn("failed to create event", { err, code: apiErrorCode(err), reason: body.reason });
     }
   }
 
@@ -237,7 +238,7 @@ export class EventRecorder {
     if (entry.count === entry.writtenCount) return;
     if (!entry.name) {
       // The create failed; try again as a new Event with the series so far.
-      await this.#create(entry, entry.template.regarding?.name ?? 'object');
+      await this.#create(entry, entry.template.regarding?.name ?? "object");
       return;
     }
     const count = entry.count;
@@ -252,16 +253,16 @@ export class EventRecorder {
     } catch (err) {
       if (isNotFound(err)) {
         entry.name = undefined;
-        await this.#create(entry, entry.template.regarding?.name ?? 'object');
+        await this.#create(entry, entry.template.regarding?.name ?? "object");
         return;
       }
-      this.#log.warn('failed to update event series', { err, code: apiErrorCode(err), event: entry.name });
+      this.#log.warn("failed to update event series", { err, code: apiErrorCode(err), event: entry.name });
     }
   }
 
   #enqueue(entry: SeriesEntry, write: () => Promise<void>): void {
     const p = entry.chain.then(write).catch((err: unknown) => {
-      this.#log.error('event write failed', { err });
+      this.#log.error("event write failed", { err });
     });
     entry.chain = p;
     this.#inFlight.add(p);

@@ -13,25 +13,31 @@ export {
   isNotFound,
   isTooManyRequests,
   isTransient,
-} from './api-errors.js';
-export { Backoff, type BackoffOptions } from './backoff.js';
-export { type Clock, FakeClock, flushAsync, realClock, sleep, type TimerHandle } from './clock.js';
-export { PooledAuth, pooledAuth } from './connection-pool.js';
+} from "./api-errors.js";
+export { Backoff, type BackoffOptions } from "./backoff.js";
+export { type Clock, FakeClock, flushAsync, realClock, sleep, type TimerHandle } from "./clock.js";
+export { PooledAuth, pooledAuth } from "./connection-pool.js";
 export {
   Controller,
   type ControllerOptions,
   type ReconcileContext,
   type ReconcileFn,
   TerminalError,
-} from './controller.js';
+} from "./controller.js";
 export {
-  type EventRecorderOptions,
   EventRecorder,
+  type EventRecorderOptions,
   type EventSpec,
   type EventsClient,
   type ObjectRef,
-} from './events.js';
-export { type Check, type CheckResult, type HealthServer, type HealthServerOptions, startHealthServer } from './health.js';
+} from "./events.js";
+export {
+  type Check,
+  type CheckResult,
+  type HealthServer,
+  type HealthServerOptions,
+  startHealthServer,
+} from "./health.js";
 export {
   type AddHandler,
   type DeleteHandler,
@@ -39,8 +45,8 @@ export {
   type InformerOptions,
   stripManagedFields,
   type UpdateHandler,
-} from './informer.js';
-export { apiGroup, controllerOwner, makeKey, objectKey, splitKey } from './keys.js';
+} from "./informer.js";
+export { apiGroup, controllerOwner, makeKey, objectKey, splitKey } from "./keys.js";
 export {
   applyPatchOptions,
   createThrottle,
@@ -56,7 +62,7 @@ export {
   type SendOptions,
   strategicMergePatchOptions,
   type ThrottleOptions,
-} from './kube.js';
+} from "./kube.js";
 export {
   type LeaderCallbacks,
   LeaderElector,
@@ -64,7 +70,7 @@ export {
   type LeaseClient,
   type StoppedReason,
   toMicroTime,
-} from './leader-election.js';
+} from "./leader-election.js";
 export {
   createLogger,
   isLogLevel,
@@ -75,7 +81,7 @@ export {
   type LogStream,
   nopLogger,
   serializeError,
-} from './logger.js';
+} from "./logger.js";
 export {
   type LeaderElectionConfig,
   LeaderElectionLostError,
@@ -83,8 +89,14 @@ export {
   Manager,
   type ManagerOptions,
   type Runnable,
-} from './manager.js';
-export { type ControllerMetrics, Metrics, type MetricsOptions, type QueueMetrics, type ReconcileResultLabel } from './metrics.js';
+} from "./manager.js";
+export {
+  type ControllerMetrics,
+  Metrics,
+  type MetricsOptions,
+  type QueueMetrics,
+  type ReconcileResultLabel,
+} from "./metrics.js";
 export {
   defaultControllerRateLimiter,
   ExponentialBackoff,
@@ -92,6 +104,6 @@ export {
   type RateLimiter,
   type Throttle,
   TokenBucket,
-} from './ratelimit.js';
-export { diffRelist, type IndexFunc, type RelistDiff, Store } from './store.js';
-export { type Handler, type Result, WorkQueue, type WorkQueueOptions } from './workqueue.js';
+} from "./ratelimit.js";
+export { diffRelist, type IndexFunc, type RelistDiff, Store } from "./store.js";
+export { type Handler, type Result, WorkQueue, type WorkQueueOptions } from "./workqueue.js";

@@ -1,12 +1,12 @@
-import { ApiException, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { isGone } from './api-errors.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
-import { type Clock, realClock, sleep, type TimerHandle } from './clock.js';
-import { objectKey } from './keys.js';
-import { RestClient } from './kube.js';
-import { type Logger, nopLogger } from './logger.js';
-import type { Metrics } from './metrics.js';
-import { type IndexFunc, Store } from './store.js';
+import { ApiException, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import { isGone } from "./api-errors.js";
+import { Backoff, type BackoffOptions } from "./backoff.js";
+import { type Clock, realClock, sleep, type TimerHandle } from "./clock.js";
+import { objectKey } from "./keys.js";
+import { RestClient } from "./kube.js";
+import { type Logger, nopLogger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
+import { type IndexFunc, Store } from "./store.js";
 
 export type AddHandler<T> = (obj: T) => void | Promise<void>;
 export type UpdateHandler<T> = (obj: T, old: T) => void | Promise<void>;
@@ -76,7 +76,7 @@ export class Informer<T extends KubernetesObject> {
   readonly #onUpdate: UpdateHandler<T>[] = [];
   readonly #onDelete: DeleteHandler<T>[] = [];
 
-  #resourceVersion = '';
+  #resourceVersion = "";
   #synced = false;
   #syncWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   #running: Promise<void> | undefined;
@@ -98,14 +98,15 @@ export class Informer<T extends KubernetesObject> {
    * Registers a handler; returns a function that unregisters it. Handlers should be cheap
    * (enqueue keys). An 'add' handler registered after sync is replayed the cached objects.
    */
-  on(event: 'add', fn: AddHandler<T>): () => void;
-  on(event: 'update', fn: UpdateHandler<T>): () => void;
-  on(event: 'delete', fn: DeleteHandler<T>): () => void;
-  on(event: 'add' | 'update' | 'delete', fn: AddHandler<T> | UpdateHandler<T>): () => void {
-    const list: unknown[] = event === 'add' ? this.#onAdd : event === 'update' ? this.#onUpdate : this.#onDelete;
+  on(event: "add", fn: AddHandler<T>): () => void;
+  on(event: "update", fn: UpdateHandler<T>): () => void;
+  on(event: "delete", fn: DeleteHandler<T>): () => void;
+  on(event: "add" | "update" | "delete", fn: AddHandler<T> | UpdateHandler<T>): () => void {
+    const list: unknown[] =
+      event === "add" ? this.#onAdd : event === "update" ? this.#onUpdate : this.#onDelete;
     list.push(fn);
-    if (event === 'add' && this.#synced) {
-      for (const obj of this.#store.list()) this.#call('add', fn as AddHandler<T>, obj);
+    if (event === "add" && this.#synced) {
+      for (const obj of this.#store.list()) this.#call("add", fn as AddHandler<T>, obj);
     }
     return () => {
       const i = list.indexOf(fn);
@@ -142,16 +143,17 @@ export class Informer<T extends KubernetesObject> {
   /** Resolves when synced; rejects if `signal` aborts or the informer stops first. */
   waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.#synced) return Promise.resolve();
-    if (this.#stop.signal.aborted) return Promise.reject(new Error(`informer ${this.name}: stopped before sync`));
+    if (this.#stop.signal.aborted)
+      return Promise.reject(new Error(`informer ${this.name}: stopped before sync`));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const waiter = {
         resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
+          signal?.removeEventListener("abort", onAbort);
           resolve();
         },
         reject: (err: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
+          signal?.removeEventListener("abort", onAbort);
           reject(err);
         },
       };
@@ -159,7 +161,7 @@ export class Informer<T extends KubernetesObject> {
         this.#syncWaiters = this.#syncWaiters.filter((w) => w !== waiter);
         reject(signal?.reason);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener("abort", onAbort, { once: true });
       this.#syncWaiters.push(waiter);
     });
   }
@@ -202,8 +204,10 @@ export class Informer<T extends KubernetesObject> {
         }
         const started = this.#clock.now();
         const outcome = await this.#watch();
-        if (outcome === 'gone') {
-          this.#log.info('watch resourceVersion expired (410); relisting', { resourceVersion: this.#resourceVersion });
+        if (outcome === "gone") {
+          this.#log.info("watch resourceVersion expired (410); relisting", {
+            resourceVersion: this.#resourceVersion,
+          });
           needList = true;
           continue;
         }
@@ -215,13 +219,15 @@ export class Informer<T extends KubernetesObject> {
       } catch (err) {
         if (stopped.aborted) break;
         if (isGone(err)) {
-          this.#log.info('resourceVersion expired (410); relisting', { resourceVersion: this.#resourceVersion });
+          this.#log.info("resourceVersion expired (410); relisting", {
+            resourceVersion: this.#resourceVersion,
+          });
           needList = true;
           continue;
         }
         this.#metrics?.informerErrors.inc({ informer: this.name });
         const delayMs = this.#backoff.next();
-        this.#log.warn(needList ? 'list failed; retrying' : 'watch failed; reconnecting', { err, delayMs });
+        this.#log.warn(needList ? "list failed; retrying" : "watch failed; reconnecting", { err, delayMs });
         await sleep(this.#clock, delayMs, stopped);
       }
     }
@@ -235,7 +241,7 @@ export class Informer<T extends KubernetesObject> {
     this.#resourceVersion = resourceVersion;
     this.#backoff.reset();
     this.#metrics?.informerObjects.set({ informer: this.name }, this.#store.size);
-    this.#log.debug('listed', {
+    this.#log.debug("listed", {
       resourceVersion,
       items: items.length,
       added: diff.added.length,
@@ -262,18 +268,18 @@ export class Informer<T extends KubernetesObject> {
     } catch (err) {
       // An expired continue token (410 mid-pagination): fall back to one unpaginated list.
       if (!isGone(err) || this.#stop.signal.aborted) throw err;
-      this.#log.info('list continue token expired; listing without pagination');
+      this.#log.info("list continue token expired; listing without pagination");
       return await this.#listPages(0);
     }
   }
 
   async #listPages(limit: number): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
-    let resourceVersion = '';
+    let resourceVersion = "";
     let cont: string | undefined;
     do {
       const page = await this.#client.requestJson<ListPage>({
-        method: 'GET',
+        method: "GET",
         path: this.#opts.path,
         query: {
           labelSelector: this.#opts.labelSelector,
@@ -283,10 +289,10 @@ export class Informer<T extends KubernetesObject> {
         },
         signal: this.#stop.signal,
         timeoutMs: 60_000,
-        metricMethod: 'LIST',
+        metricMethod: "LIST",
       });
       // List items lack apiVersion/kind (watch events have them); fill them in for consistency.
-      const kind = page.kind?.endsWith('List') ? page.kind.slice(0, -4) : undefined;
+      const kind = page.kind?.endsWith("List") ? page.kind.slice(0, -4) : undefined;
       for (const raw of page.items ?? []) {
         if (!raw.kind && kind) raw.kind = kind;
         if (!raw.apiVersion && page.apiVersion) raw.apiVersion = page.apiVersion;
@@ -299,7 +305,7 @@ export class Informer<T extends KubernetesObject> {
   }
 
   /** One watch connection. Returns 'gone' on 410, else how many events it delivered. Throws on failure. */
-  async #watch(): Promise<'gone' | { events: number }> {
+  async #watch(): Promise<"gone" | { events: number }> {
     const base = this.#opts.watchTimeoutSeconds ?? 300;
     const timeoutSeconds = Math.floor(base * (1 + Math.random()));
     // A live watch carries events or bookmarks, and the server closes it after timeoutSeconds;
@@ -307,7 +313,7 @@ export class Informer<T extends KubernetesObject> {
     const inactivityMs = timeoutSeconds * 1000 + INACTIVITY_MARGIN_MS;
     const abort = new AbortController();
     const onStop = () => abort.abort();
-    this.#stop.signal.addEventListener('abort', onStop, { once: true });
+    this.#stop.signal.addEventListener("abort", onStop, { once: true });
     let timer: TimerHandle | undefined;
     let timedOut = false;
     const arm = (ms: number) => {
@@ -323,11 +329,11 @@ export class Informer<T extends KubernetesObject> {
     try {
       arm(this.#opts.connectTimeoutMs ?? 30_000);
       const res = await this.#client.request({
-        method: 'GET',
+        method: "GET",
         path: this.#opts.path,
         query: {
-          watch: 'true',
-          allowWatchBookmarks: 'true',
+          watch: "true",
+          allowWatchBookmarks: "true",
           resourceVersion: this.#resourceVersion,
           timeoutSeconds,
           labelSelector: this.#opts.labelSelector,
@@ -335,11 +341,16 @@ export class Informer<T extends KubernetesObject> {
         },
         signal: abort.signal,
         timeoutMs: 0,
-        metricMethod: 'WATCH',
+        metricMethod: "WATCH",
       });
       if (res.httpStatusCode !== 200) {
-        const body = await res.body.text().catch(() => '');
-        throw new ApiException(res.httpStatusCode, `watch ${this.#opts.path}: HTTP ${res.httpStatusCode}`, body, res.headers);
+        const body = await res.body.text().catch(() => "");
+        throw new ApiException(
+          res.httpStatusCode,
+          `watch ${this.#opts.path}: HTTP ${res.httpStatusCode}`,
+          body,
+          res.headers,
+        );
       }
       this.#metrics?.informerWatches.inc({ informer: this.name });
       const stream = res.body.stream();
@@ -347,18 +358,18 @@ export class Informer<T extends KubernetesObject> {
       reader = stream.getReader();
       arm(inactivityMs);
       const decoder = new TextDecoder();
-      let buffered = '';
+      let buffered = "";
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
         arm(inactivityMs);
         buffered += decoder.decode(value, { stream: true });
         let start = 0;
-        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n', start)) {
+        for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n", start)) {
           const line = buffered.slice(start, nl);
           start = nl + 1;
           if (!line.trim()) continue;
-          if (this.#onWatchLine(line) === 'gone') return 'gone';
+          if (this.#onWatchLine(line) === "gone") return "gone";
           events++;
         }
         buffered = buffered.slice(start);
@@ -371,26 +382,26 @@ export class Informer<T extends KubernetesObject> {
       throw err;
     } finally {
       if (timer) this.#clock.clearTimeout(timer);
-      this.#stop.signal.removeEventListener('abort', onStop);
+      this.#stop.signal.removeEventListener("abort", onStop);
       reader?.cancel().catch(() => {});
       abort.abort(); // releases the connection if we returned early
     }
   }
 
   /** Applies one watch event to the cache. Returns 'gone' for a 410 ERROR event; throws on other ERRORs. */
-  #onWatchLine(line: string): 'gone' | undefined {
+  #onWatchLine(line: string): "gone" | undefined {
     let event: WatchEvent;
     try {
       event = JSON.parse(line) as WatchEvent;
     } catch {
-      this.#log.warn('ignoring unparseable watch line', { line: line.slice(0, 200) });
+      this.#log.warn("ignoring unparseable watch line", { line: line.slice(0, 200) });
       return undefined;
     }
     const obj = event.object;
     if (!obj) return undefined;
     switch (event.type) {
-      case 'ADDED':
-      case 'MODIFIED': {
+      case "ADDED":
+      case "MODIFIED": {
         const fresh = this.#transform(obj as T);
         const old = this.#store.upsert(fresh);
         this.#noteResourceVersion(obj);
@@ -398,22 +409,27 @@ export class Informer<T extends KubernetesObject> {
         else this.#emitAdd(fresh);
         break;
       }
-      case 'DELETED': {
+      case "DELETED": {
+        // The event carries the final state; emit it even if the key was unknown to us.
         const gone = this.#transform(obj as T);
-        const old = this.#store.remove(objectKey(gone));
+        this.#store.remove(objectKey(gone));
         this.#noteResourceVersion(obj);
-        // Emit even if it was unknown to us: a delete must never be lost.
-        this.#emitDelete(gone ?? old);
+        this.#emitDelete(gone);
         break;
       }
-      case 'BOOKMARK':
+      case "BOOKMARK":
         this.#noteResourceVersion(obj);
         break;
-      case 'ERROR':
-        if (obj.code === 410) return 'gone';
-        throw new ApiException(obj.code ?? 500, `watch error: ${obj.reason ?? ''} ${obj.message ?? ''}`, line, {});
+      case "ERROR":
+        if (obj.code === 410) return "gone";
+        throw new ApiException(
+          obj.code ?? 500,
+          `watch error: ${obj.reason ?? ""} ${obj.message ?? ""}`,
+          line,
+          {},
+        );
       default:
-        this.#log.warn('ignoring unknown watch event type', { type: event.type });
+        this.#log.warn("ignoring unknown watch event type", { type: event.type });
     }
     this.#metrics?.informerObjects.set({ informer: this.name }, this.#store.size);
     return undefined;
@@ -430,7 +446,7 @@ export class Informer<T extends KubernetesObject> {
     try {
       return fn(obj);
     } catch (err) {
-      this.#log.error('transform failed; caching the object as-is', { err });
+      this.#log.error("transform failed; caching the object as-is", { err });
       return obj;
     }
   }
@@ -451,23 +467,23 @@ export class Informer<T extends KubernetesObject> {
   }
 
   #emitAdd(obj: T): void {
-    for (const fn of [...this.#onAdd]) this.#call('add', fn, obj);
+    for (const fn of [...this.#onAdd]) this.#call("add", fn, obj);
   }
 
   #emitUpdate(obj: T, old: T): void {
-    for (const fn of [...this.#onUpdate]) this.#call('update', fn, obj, old);
+    for (const fn of [...this.#onUpdate]) this.#call("update", fn, obj, old);
   }
 
   #emitDelete(obj: T): void {
-    for (const fn of [...this.#onDelete]) this.#call('delete', fn, obj);
+    for (const fn of [...this.#onDelete]) this.#call("delete", fn, obj);
   }
 
   #call(event: string, fn: (obj: T, old: T) => void | Promise<void>, obj: T, old?: T): void {
     const report = (err: unknown) =>
-      this.#log.error('event handler failed', { event, key: safeKey(obj), err });
+      this.#log.error("event handler failed", { event, key: safeKey(obj), err });
     try {
       const r = fn(obj, old ?? obj);
-      if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).catch(report);
+      if (r && typeof (r as Promise<void>).then === "function") (r as Promise<void>).catch(report);
     } catch (err) {
       report(err);
     }

@@ -1,7 +1,7 @@
 import {
   type ApiConstructor,
-  type ApiType,
   ApiException,
+  type ApiType,
   type Configuration,
   type ConfigurationOptions,
   createConfiguration,
@@ -15,11 +15,11 @@ import {
   type ResponseContext,
   ServerConfiguration,
   setHeaderOptions,
-} from '@kubernetes/client-node';
-import { type Clock, realClock } from './clock.js';
-import { type PooledAuth, pooledAuth } from './connection-pool.js';
-import type { Metrics } from './metrics.js';
-import { type Throttle, TokenBucket } from './ratelimit.js';
+} from "@kubernetes/client-node";
+import { type Clock, realClock } from "./clock.js";
+import { type PooledAuth, pooledAuth } from "./connection-pool.js";
+import type { Metrics } from "./metrics.js";
+import { type Throttle, TokenBucket } from "./ratelimit.js";
 
 export {
   apiErrorCode,
@@ -34,7 +34,7 @@ export {
   isNotFound,
   isTooManyRequests,
   isTransient,
-} from './api-errors.js';
+} from "./api-errors.js";
 
 /** Default client budget: kube-scheduler's 50 qps / 100 burst (client-node itself has no limiter). */
 export const DEFAULT_QPS = 50;
@@ -104,7 +104,7 @@ export class RestClient {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.auth = pooledAuth(kc);
     this.#metrics = opts.metrics;
-    this.#userAgent = opts.userAgent ?? 'golden-operator';
+    this.#userAgent = opts.userAgent ?? "golden-operator";
     this.httpApi = { send: (ctx) => new Observable(this.send(ctx)) };
   }
 
@@ -115,7 +115,7 @@ export class RestClient {
 
   configuration(): Configuration {
     const cluster = this.kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
     return createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: this.auth },
@@ -135,7 +135,7 @@ export class RestClient {
       const own = ctx.getSignal();
       ctx.setSignal(own ? AbortSignal.any([own, timeout]) : timeout);
     }
-    if (!ctx.getHeaders()['User-Agent']) ctx.setHeaderParam('User-Agent', this.#userAgent);
+    if (!ctx.getHeaders()["User-Agent"]) ctx.setHeaderParam("User-Agent", this.#userAgent);
 
     const method = opts.metricMethod ?? ctx.getHttpMethod();
     const start = this.#clock.now();
@@ -144,7 +144,7 @@ export class RestClient {
       this.#metrics?.restRequest(method, String(res.httpStatusCode), (this.#clock.now() - start) / 1000);
       return res;
     } catch (err) {
-      this.#metrics?.restRequest(method, '<error>', (this.#clock.now() - start) / 1000);
+      this.#metrics?.restRequest(method, "<error>", (this.#clock.now() - start) / 1000);
       throw err;
     }
   }
@@ -152,17 +152,17 @@ export class RestClient {
   /** Builds, authenticates and sends a request; the caller reads (or streams) the body. */
   async request(req: RawRequest): Promise<ResponseContext> {
     const cluster = this.kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    const url = new URL(cluster.server.replace(/\/+$/, "") + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) {
-      if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+      if (v !== undefined && v !== "") url.searchParams.set(k, String(v));
     }
     const ctx = new RequestContext(url.toString(), req.method);
-    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setHeaderParam("Accept", "application/json");
     for (const [k, v] of Object.entries(req.headers ?? {})) ctx.setHeaderParam(k, v);
     if (req.body !== undefined) {
-      ctx.setBody(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
-      if (!req.headers?.['Content-Type']) ctx.setHeaderParam('Content-Type', 'application/json');
+      ctx.setBody(typeof req.body === "string" ? req.body : JSON.stringify(req.body));
+      if (!req.headers?.["Content-Type"]) ctx.setHeaderParam("Content-Type", "application/json");
     }
     if (req.signal) ctx.setSignal(req.signal);
     await this.auth.applySecurityAuthentication(ctx);
@@ -190,7 +190,11 @@ export class RestClient {
  * `throttle` (from createThrottle) to every client of the process so they share one budget;
  * or build one RestClient and call .api() for each API class.
  */
-export function makeApiClient<T extends ApiType>(kc: KubeConfig, ApiClass: ApiConstructor<T>, opts: RestClientOptions = {}): T {
+export function makeApiClient<T extends ApiType>(
+  kc: KubeConfig,
+  ApiClass: ApiConstructor<T>,
+  opts: RestClientOptions = {},
+): T {
   return new RestClient(kc, opts).api(ApiClass);
 }
 
@@ -200,19 +204,19 @@ export function makeApiClient<T extends ApiType>(kc: KubeConfig, ApiClass: ApiCo
  * The 'append' merge strategy keeps any client-level middleware.
  */
 export function mergePatchOptions(opt?: ConfigurationOptions): ConfigurationOptions {
-  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch, opt);
+  return setHeaderOptions("Content-Type", PatchStrategy.MergePatch, opt);
 }
 
 /** Server-side apply; also pass `fieldManager` (and usually `force: true`) in the request params. */
 export function applyPatchOptions(opt?: ConfigurationOptions): ConfigurationOptions {
-  return setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, opt);
+  return setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply, opt);
 }
 
 export function jsonPatchOptions(opt?: ConfigurationOptions): ConfigurationOptions {
-  return setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, opt);
+  return setHeaderOptions("Content-Type", PatchStrategy.JsonPatch, opt);
 }
 
 /** Built-in kinds only; CRDs do not support strategic merge. */
 export function strategicMergePatchOptions(opt?: ConfigurationOptions): ConfigurationOptions {
-  return setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, opt);
+  return setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch, opt);
 }

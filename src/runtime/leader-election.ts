@@ -1,9 +1,15 @@
-import { CoordinationV1Api, KubeConfig, type V1Lease, type V1LeaseSpec, V1MicroTime } from '@kubernetes/client-node';
-import { apiErrorCode, isNotFound } from './api-errors.js';
-import { type Clock, realClock, sleep } from './clock.js';
-import { RestClient } from './kube.js';
-import { type Logger, nopLogger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import {
+  CoordinationV1Api,
+  KubeConfig,
+  type V1Lease,
+  type V1LeaseSpec,
+  V1MicroTime,
+} from "@kubernetes/client-node";
+import { apiErrorCode, isNotFound } from "./api-errors.js";
+import { type Clock, realClock, sleep } from "./clock.js";
+import { RestClient } from "./kube.js";
+import { type Logger, nopLogger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
 
 /** The slice of CoordinationV1Api the elector uses (so tests can pass an in-memory fake). */
 export interface LeaseClient {
@@ -28,7 +34,7 @@ export interface LeaderElectorOptions {
   metrics?: Metrics;
 }
 
-export type StoppedReason = 'lost' | 'released';
+export type StoppedReason = "lost" | "released";
 
 export interface LeaderCallbacks {
   /** Called once leadership is acquired; `signal` aborts when it ends. Errors are logged. */
@@ -79,14 +85,19 @@ export class LeaderElector {
     this.#leaseDurationMs = opts.leaseDurationMs ?? 15_000;
     this.#renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
     this.#retryPeriodMs = opts.retryPeriodMs ?? 2_000;
-    if (this.#leaseDurationMs <= this.#renewDeadlineMs) throw new Error('leaseDuration must be greater than renewDeadline');
-    if (this.#renewDeadlineMs <= this.#retryPeriodMs * 1.2) throw new Error('renewDeadline must be greater than 1.2 * retryPeriod');
-    if (!opts.identity) throw new Error('leader election identity must not be empty');
+    if (this.#leaseDurationMs <= this.#renewDeadlineMs)
+      throw new Error("leaseDuration must be greater than renewDeadline");
+    if (this.#renewDeadlineMs <= this.#retryPeriodMs * 1.2)
+      throw new Error("renewDeadline must be greater than 1.2 * retryPeriod");
+    if (!opts.identity) throw new Error("leader election identity must not be empty");
     this.identity = opts.identity;
     this.#ns = opts.namespace;
     this.#name = opts.name;
     this.#clock = opts.clock ?? realClock;
-    this.#log = (opts.logger ?? nopLogger).child({ lease: `${opts.namespace}/${opts.name}`, identity: opts.identity });
+    this.#log = (opts.logger ?? nopLogger).child({
+      lease: `${opts.namespace}/${opts.name}`,
+      identity: opts.identity,
+    });
     this.#metrics = opts.metrics;
     // Its own unthrottled client: renewals must not queue behind reconcile traffic.
     this.#api =
@@ -109,7 +120,7 @@ export class LeaderElector {
 
   /** Holder we last saw in the lease ('' if none or unknown). */
   get observedLeader(): string {
-    return this.#observed?.holder ?? '';
+    return this.#observed?.holder ?? "";
   }
 
   /**
@@ -117,7 +128,7 @@ export class LeaderElector {
    * Resolves when leadership ended (after onStoppedLeading) or release() was called first.
    */
   run(callbacks: LeaderCallbacks): Promise<void> {
-    if (this.#running) throw new Error('leader elector already running');
+    if (this.#running) throw new Error("leader elector already running");
     const stop = new AbortController();
     this.#stop = stop;
     this.#running = this.#run(callbacks, stop.signal).finally(() => {
@@ -136,7 +147,7 @@ export class LeaderElector {
   }
 
   async #run(cb: LeaderCallbacks, stopped: AbortSignal): Promise<void> {
-    this.#log.info('attempting to acquire leader lease');
+    this.#log.info("attempting to acquire leader lease");
     while (!stopped.aborted) {
       if (await this.#tryAcquireOrRenew(cb)) break;
       await sleep(this.#clock, jittered(this.#retryPeriodMs, 1.2), stopped);
@@ -144,22 +155,22 @@ export class LeaderElector {
     if (stopped.aborted) return;
 
     this.#setLeading(true);
-    this.#log.info('acquired leader lease');
+    this.#log.info("acquired leader lease");
     const leadership = new AbortController();
     try {
       const started = cb.onStartedLeading(leadership.signal);
-      if (started && typeof started.then === 'function') {
-        started.catch((err: unknown) => this.#log.error('onStartedLeading failed', { err }));
+      if (started && typeof started.then === "function") {
+        started.catch((err: unknown) => this.#log.error("onStartedLeading failed", { err }));
       }
     } catch (err) {
-      this.#log.error('onStartedLeading failed', { err });
+      this.#log.error("onStartedLeading failed", { err });
     }
 
     const reason = await this.#renewLoop(stopped);
     this.#setLeading(false);
     leadership.abort(new Error(`leadership ${reason}`));
-    if (reason === 'lost') {
-      this.#log.error('leader lease lost: failed to renew within the renew deadline', {
+    if (reason === "lost") {
+      this.#log.error("leader lease lost: failed to renew within the renew deadline", {
         renewDeadlineMs: this.#renewDeadlineMs,
       });
     } else {
@@ -168,24 +179,24 @@ export class LeaderElector {
     try {
       cb.onStoppedLeading?.({ reason });
     } catch (err) {
-      this.#log.error('onStoppedLeading failed', { err });
+      this.#log.error("onStoppedLeading failed", { err });
     }
   }
 
   async #renewLoop(stopped: AbortSignal): Promise<StoppedReason> {
     for (;;) {
       await sleep(this.#clock, this.#retryPeriodMs, stopped);
-      if (stopped.aborted) return 'released';
+      if (stopped.aborted) return "released";
       const deadline = this.#clock.now() + this.#renewDeadlineMs;
       let renewed = false;
       while (!renewed) {
         const remaining = deadline - this.#clock.now();
-        if (remaining <= 0) return 'lost';
+        if (remaining <= 0) return "lost";
         renewed = await withTimeout(this.#clock, this.#tryAcquireOrRenew(), remaining, false);
         if (renewed) break;
-        if (deadline - this.#clock.now() <= 0) return 'lost';
+        if (deadline - this.#clock.now() <= 0) return "lost";
         await sleep(this.#clock, Math.min(this.#retryPeriodMs, deadline - this.#clock.now()), stopped);
-        if (stopped.aborted) return 'released';
+        if (stopped.aborted) return "released";
       }
     }
   }
@@ -200,10 +211,13 @@ export class LeaderElector {
       const spec = this.#mine.spec ?? {};
       const body = { ...this.#mine, spec: { ...spec, renewTime: new V1MicroTime(now) } };
       try {
-        this.#recordWrite(await this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#ns, body }), now);
+        this.#recordWrite(
+          await this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#ns, body }),
+          now,
+        );
         return true;
       } catch (err) {
-        this.#log.debug('fast-path lease renewal failed; re-reading the lease', { err });
+        this.#log.debug("fast-path lease renewal failed; re-reading the lease", { err });
         this.#mine = undefined;
       }
     }
@@ -213,12 +227,12 @@ export class LeaderElector {
       lease = await this.#api.readNamespacedLease({ name: this.#name, namespace: this.#ns });
     } catch (err) {
       if (!isNotFound(err)) {
-        this.#log.warn('failed to read leader lease', { err });
+        this.#log.warn("failed to read leader lease", { err });
         return false;
       }
       const body: V1Lease = {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
         metadata: { name: this.#name, namespace: this.#ns },
         spec: {
           holderIdentity: this.identity,
@@ -232,7 +246,7 @@ export class LeaderElector {
         this.#recordWrite(await this.#api.createNamespacedLease({ namespace: this.#ns, body }), now);
         return true;
       } catch (createErr) {
-        this.#log.debug('failed to create leader lease', { err: createErr, code: apiErrorCode(createErr) });
+        this.#log.debug("failed to create leader lease", { err: createErr, code: apiErrorCode(createErr) });
         return false;
       }
     }
@@ -241,13 +255,13 @@ export class LeaderElector {
     const record = observedRecordOf(spec);
     if (!this.#observed || !sameRecord(this.#observed, record)) {
       if (record.holder !== this.#observed?.holder && record.holder && record.holder !== this.identity) {
-        this.#log.info('observed new leader', { leader: record.holder });
+        this.#log.info("observed new leader", { leader: record.holder });
         cb?.onNewLeader?.(record.holder);
       }
       this.#observed = record;
       this.#observedAt = now;
     }
-    const heldByOther = record.holder !== '' && record.holder !== this.identity;
+    const heldByOther = record.holder !== "" && record.holder !== this.identity;
     if (heldByOther && this.#observedAt + record.durationSeconds * 1000 > now) return false;
 
     const alreadyMine = record.holder === this.identity;
@@ -266,11 +280,11 @@ export class LeaderElector {
         body: { ...lease, spec: newSpec },
       });
       this.#recordWrite(updated, now);
-      if (!alreadyMine) this.#log.info('took over leader lease', { previous: record.holder || undefined });
+      if (!alreadyMine) this.#log.info("took over leader lease", { previous: record.holder || undefined });
       return true;
     } catch (err) {
       // 409: someone else updated the lease first.
-      this.#log.debug('failed to update leader lease', { err, code: apiErrorCode(err) });
+      this.#log.debug("failed to update leader lease", { err, code: apiErrorCode(err) });
       return false;
     }
   }
@@ -302,7 +316,7 @@ export class LeaderElector {
             ...lease,
             spec: {
               ...spec,
-              holderIdentity: '',
+              holderIdentity: "",
               leaseDurationSeconds: 1,
               acquireTime: new V1MicroTime(now),
               renewTime: new V1MicroTime(now),
@@ -310,12 +324,12 @@ export class LeaderElector {
             },
           },
         });
-        this.#log.info('released leader lease');
+        this.#log.info("released leader lease");
         return;
       } catch (err) {
         lease = undefined;
         if (attempt === 1 || apiErrorCode(err) !== 409) {
-          this.#log.warn('failed to release leader lease; standbys take over after it expires', { err });
+          this.#log.warn("failed to release leader lease; standbys take over after it expires", { err });
           return;
         }
       }
@@ -330,7 +344,7 @@ export class LeaderElector {
 
 function observedRecordOf(spec: V1LeaseSpec): ObservedRecord {
   return {
-    holder: spec.holderIdentity ?? '',
+    holder: spec.holderIdentity ?? "",
     renewTime: timeString(spec.renewTime),
     durationSeconds: spec.leaseDurationSeconds ?? 0,
     transitions: spec.leaseTransitions ?? 0,
@@ -349,13 +363,13 @@ function sameRecord(a: ObservedRecord, b: ObservedRecord): boolean {
 /** Lease times come back as strings despite their Date type; normalise for comparison. */
 function timeString(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
-  return typeof v === 'string' ? v : '';
+  return typeof v === "string" ? v : "";
 }
 
 /** MicroTime must be sent as V1MicroTime (6 fractional digits) or the API rejects it (#828). */
 export function toMicroTime(v: unknown, fallback: number): V1MicroTime {
   if (v instanceof Date && !Number.isNaN(v.getTime())) return new V1MicroTime(v.getTime());
-  if (typeof v === 'string') {
+  if (typeof v === "string") {
     const ms = Date.parse(v);
     if (!Number.isNaN(ms)) return new V1MicroTime(ms);
   }

@@ -1,4 +1,4 @@
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -28,12 +28,12 @@ export interface LoggerOptions {
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export function isLogLevel(v: unknown): v is LogLevel {
-  return typeof v === 'string' && v in LEVELS;
+  return typeof v === "string" && v in LEVELS;
 }
 
 /** Structured JSON-lines logger: one object per line, {"ts","level","logger","msg",...fields}. */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const min = LEVELS[opts.level ?? 'info'];
+  const min = LEVELS[opts.level ?? "info"];
   const stream = opts.stream ?? process.stdout;
   const now = opts.now ?? (() => new Date());
   const base: LogFields = {};
@@ -62,10 +62,10 @@ function makeLogger(sink: Sink): Logger {
     }
   };
   return {
-    debug: (msg, fields) => emit('debug', msg, fields),
-    info: (msg, fields) => emit('info', msg, fields),
-    warn: (msg, fields) => emit('warn', msg, fields),
-    error: (msg, fields) => emit('error', msg, fields),
+    debug: (msg, fields) => emit("debug", msg, fields),
+    info: (msg, fields) => emit("info", msg, fields),
+    warn: (msg, fields) => emit("warn", msg, fields),
+    error: (msg, fields) => emit("error", msg, fields),
     child: (fields) => makeLogger({ ...sink, base: { ...sink.base, ...fields } }),
     isEnabled: (level) => LEVELS[level] >= sink.min,
   };
@@ -75,10 +75,10 @@ function makeLogger(sink: Sink): Logger {
 export function stringify(value: unknown): string {
   const seen = new WeakSet<object>();
   const replacer = (_key: string, v: unknown): unknown => {
-    if (typeof v === 'bigint') return v.toString();
+    if (typeof v === "bigint") return v.toString();
     if (v instanceof Error) return serializeError(v);
-    if (typeof v === 'object' && v !== null) {
-      if (seen.has(v)) return '[Circular]';
+    if (typeof v === "object" && v !== null) {
+      if (seen.has(v)) return "[Circular]";
       seen.add(v);
     }
     return v;
@@ -86,7 +86,7 @@ export function stringify(value: unknown): string {
   try {
     return JSON.stringify(value, replacer);
   } catch (err) {
-    return JSON.stringify({ msg: 'unserializable log record', error: String(err) });
+    return JSON.stringify({ msg: "unserializable log record", error: String(err) });
   }
 }
 
@@ -96,7 +96,7 @@ export function serializeError(err: Error): Record<string, unknown> {
   if (extra.code !== undefined) out.code = extra.code;
   if (extra.statusCode !== undefined) out.statusCode = extra.statusCode;
   // ApiException bodies carry the apiserver's Status message; keep it short.
-  if (typeof extra.body === 'string') out.body = extra.body.slice(0, 1000);
+  if (typeof extra.body === "string") out.body = extra.body.slice(0, 1000);
   if (err.stack) out.stack = err.stack;
   if (err.cause !== undefined) out.cause = err.cause instanceof Error ? serializeError(err.cause) : err.cause;
   return out;

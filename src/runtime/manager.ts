@@ -1,9 +1,9 @@
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { Controller } from './controller.js';
-import { type Check, type HealthServer, runCheck, startHealthServer } from './health.js';
-import { type LeaseClient, LeaderElector } from './leader-election.js';
-import { type Logger, nopLogger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Controller } from "./controller.js";
+import { type Check, type HealthServer, runCheck, startHealthServer } from "./health.js";
+import { LeaderElector, type LeaseClient } from "./leader-election.js";
+import { type Logger, nopLogger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
 
 /** Anything with a lifecycle the manager should run, e.g. a GC loop or a webhook server. */
 export interface Runnable {
@@ -52,8 +52,8 @@ export interface ManagerOptions {
 
 export class LeaderElectionLostError extends Error {
   constructor() {
-    super('leader election lost');
-    this.name = 'LeaderElectionLostError';
+    super("leader election lost");
+    this.name = "LeaderElectionLostError";
   }
 }
 
@@ -88,7 +88,7 @@ export class Manager {
 
   constructor(opts: ManagerOptions = {}) {
     this.#opts = opts;
-    this.#log = (opts.logger ?? nopLogger).child({ component: 'manager' });
+    this.#log = (opts.logger ?? nopLogger).child({ component: "manager" });
     this.#exit = opts.exit ?? ((code) => process.exit(code));
   }
 
@@ -137,7 +137,7 @@ export class Manager {
    * fails, or the lease is lost (then `exit(1)` has already been called).
    */
   async start(): Promise<void> {
-    if (this.#started) throw new Error('manager already started');
+    if (this.#started) throw new Error("manager already started");
     this.#started = true;
     if (this.#opts.handleSignals ?? true) this.#installSignalHandlers();
     try {
@@ -145,7 +145,7 @@ export class Manager {
       await this.#startInformers();
       if (this.#stopRequested.signal.aborted) return;
       this.#synced = true;
-      this.#log.info('caches synced', { informers: this.#informers.map((i) => i.name) });
+      this.#log.info("caches synced", { informers: this.#informers.map((i) => i.name) });
       for (const r of this.#runnables) if (!r.needLeaderElection) this.#startRunnable(r);
       if (this.#opts.leaderElection) this.#campaign(this.#opts.leaderElection);
       else this.#startLeaderWork();
@@ -187,19 +187,19 @@ export class Manager {
     if (builtInFailure) return { ok: false, reason: builtInFailure };
     for (const { name, check } of checks) {
       const r = await runCheck(check, 5_000);
-      if (!r.ok) return { ok: false, reason: `${name}: ${r.reason ?? 'failed'}` };
+      if (!r.ok) return { ok: false, reason: `${name}: ${r.reason ?? "failed"}` };
     }
     return { ok: true };
   }
 
   #notReadyReason(): string {
     if (this.#fatal) return this.#fatal.message;
-    if (this.#stopRequested.signal.aborted) return 'shutting down';
+    if (this.#stopRequested.signal.aborted) return "shutting down";
     if (!this.#synced) {
       const pending = this.#informers.filter((i) => !i.hasSynced()).map((i) => i.name);
-      return `caches not synced: ${pending.join(', ')}`;
+      return `caches not synced: ${pending.join(", ")}`;
     }
-    return 'leader: controllers not started';
+    return "leader: controllers not started";
   }
 
   async #startInformers(): Promise<void> {
@@ -211,7 +211,7 @@ export class Manager {
     } catch (err) {
       if (this.#stopRequested.signal.aborted) return;
       const pending = this.#informers.filter((i) => !i.hasSynced()).map((i) => i.name);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for caches to sync: ${pending.join(', ')}`, {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for caches to sync: ${pending.join(", ")}`, {
         cause: err,
       });
     }
@@ -232,7 +232,7 @@ export class Manager {
     this.#electorDone = elector.run({
       onStartedLeading: () => this.#startLeaderWork(),
       onStoppedLeading: ({ reason }) => {
-        if (reason === 'lost') this.#onLeaseLost();
+        if (reason === "lost") this.#onLeaseLost();
       },
     });
   }
@@ -242,7 +242,7 @@ export class Manager {
     for (const c of this.#controllers) c.start();
     for (const r of this.#runnables) if (r.needLeaderElection) this.#startRunnable(r);
     this.#leaderWorkStarted = true;
-    this.#log.info('leader work started', { controllers: this.#controllers.map((c) => c.name) });
+    this.#log.info("leader work started", { controllers: this.#controllers.map((c) => c.name) });
   }
 
   /**
@@ -251,7 +251,7 @@ export class Manager {
    */
   #onLeaseLost(): void {
     this.#fatal = new LeaderElectionLostError();
-    this.#log.error('leader election lost; stopping work and exiting');
+    this.#log.error("leader election lost; stopping work and exiting");
     this.#runnablesAbort.abort(this.#fatal);
     for (const c of this.#controllers) void c.stop({ drainMs: 0 });
     this.#exit(1);
@@ -264,7 +264,7 @@ export class Manager {
         await r.start(this.#runnablesAbort.signal);
       } catch (err) {
         if (this.#runnablesAbort.signal.aborted) return;
-        this.#log.error('runnable failed; stopping the manager', { runnable: r.name, err });
+        this.#log.error("runnable failed; stopping the manager", { runnable: r.name, err });
         this.#fatal ??= new Error(`runnable ${r.name} failed`, { cause: err });
         this.#stopRequested.abort();
       }
@@ -283,14 +283,16 @@ export class Manager {
     const budgetMs = lost ? 0 : (this.#opts.gracefulShutdownMs ?? 30_000);
     const deadline = Date.now() + budgetMs;
     const remaining = () => Math.max(0, deadline - Date.now());
-    this.#log.info('shutting down', { gracefulShutdownMs: budgetMs });
+    this.#log.info("shutting down", { gracefulShutdownMs: budgetMs });
 
     // 1. Stop taking work and drain in-flight reconciles, still holding the lease meanwhile.
     this.#runnablesAbort.abort();
-    const drains = this.#controllers.filter((c) => c.queue.started).map((c) => c.stop({ drainMs: remaining() }));
+    const drains = this.#controllers
+      .filter((c) => c.queue.started)
+      .map((c) => c.stop({ drainMs: remaining() }));
     const runnablesDone = Promise.allSettled(this.#runnableTasks);
     const drained = await raceTimeout(Promise.all([Promise.all(drains), runnablesDone]), remaining());
-    if (!drained) this.#log.warn('graceful shutdown timeout passed with work still in flight');
+    if (!drained) this.#log.warn("graceful shutdown timeout passed with work still in flight");
 
     // 2. Hand the lease over right away instead of letting it expire.
     if (this.#elector) {
@@ -302,7 +304,7 @@ export class Manager {
     await raceTimeout(Promise.allSettled(this.#informers.map((i) => i.stop())), 5_000);
     await this.#health?.close();
     this.#removeSignalHandlers?.();
-    this.#log.info('shutdown complete');
+    this.#log.info("shutdown complete");
   }
 
   #installSignalHandlers(): void {
@@ -310,29 +312,29 @@ export class Manager {
     const onSignal = (sig: NodeJS.Signals) => {
       signals++;
       if (signals === 1) {
-        this.#log.info('received signal; shutting down gracefully', { signal: sig });
+        this.#log.info("received signal; shutting down gracefully", { signal: sig });
         this.#stopRequested.abort();
       } else {
-        this.#log.warn('received second signal; exiting immediately', { signal: sig });
+        this.#log.warn("received second signal; exiting immediately", { signal: sig });
         this.#exit(1);
       }
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
     this.#removeSignalHandlers = () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
     };
   }
 
   #assertNotStarted(): void {
-    if (this.#started) throw new Error('manager already started; add components before start()');
+    if (this.#started) throw new Error("manager already started; add components before start()");
   }
 }
 
 function waitAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
 
 /** Resolves true if `p` settled within `ms`, false otherwise. */
@@ -342,10 +344,13 @@ async function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
     timer = setTimeout(() => resolve(false), ms);
   });
   try {
-    return await Promise.race([p.then(
-      () => true,
-      () => true,
-    ), timeout]);
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,6 +1,6 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-export type ReconcileResultLabel = 'success' | 'error' | 'requeue' | 'requeue_after';
+export type ReconcileResultLabel = "success" | "error" | "requeue" | "requeue_after";
 
 /** Metrics one WorkQueue reports, already bound to its name. */
 export interface QueueMetrics {
@@ -29,8 +29,8 @@ export interface MetricsOptions {
 
 // controller-runtime's reconcile_time_seconds buckets (pkg/internal/controller/metrics).
 const RECONCILE_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25,
-  30, 40, 50, 60,
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15,
+  20, 25, 30, 40, 50, 60,
 ];
 // client-go workqueue: ExponentialBuckets(10e-9, 10, 12) → 1e-8 s … 1000 s.
 const QUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => 1e-8 * 10 ** i);
@@ -43,30 +43,30 @@ const REST_BUCKETS = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60];
 export class Metrics {
   readonly registry: Registry;
 
-  readonly reconcileTotal: Counter<'controller' | 'result'>;
-  readonly reconcileErrors: Counter<'controller'>;
-  readonly reconcileTime: Histogram<'controller'>;
-  readonly maxConcurrentReconciles: Gauge<'controller'>;
-  readonly activeWorkersGauge: Gauge<'controller'>;
+  readonly reconcileTotal: Counter<"controller" | "result">;
+  readonly reconcileErrors: Counter<"controller">;
+  readonly reconcileTime: Histogram<"controller">;
+  readonly maxConcurrentReconciles: Gauge<"controller">;
+  readonly activeWorkersGauge: Gauge<"controller">;
 
-  readonly queueDepth: Gauge<'name'>;
-  readonly queueAdds: Counter<'name'>;
-  readonly queueLatency: Histogram<'name'>;
-  readonly workDuration: Histogram<'name'>;
-  readonly queueRetries: Counter<'name'>;
-  readonly unfinishedWork: Gauge<'name'>;
-  readonly longestRunning: Gauge<'name'>;
+  readonly queueDepth: Gauge<"name">;
+  readonly queueAdds: Counter<"name">;
+  readonly queueLatency: Histogram<"name">;
+  readonly workDuration: Histogram<"name">;
+  readonly queueRetries: Counter<"name">;
+  readonly unfinishedWork: Gauge<"name">;
+  readonly longestRunning: Gauge<"name">;
 
-  readonly leaderStatus: Gauge<'name'>;
+  readonly leaderStatus: Gauge<"name">;
 
-  readonly restRequests: Counter<'method' | 'code'>;
-  readonly restLatency: Histogram<'method'>;
+  readonly restRequests: Counter<"method" | "code">;
+  readonly restLatency: Histogram<"method">;
   readonly restRateLimiterWait: Histogram;
 
-  readonly informerLists: Counter<'informer'>;
-  readonly informerWatches: Counter<'informer'>;
-  readonly informerErrors: Counter<'informer'>;
-  readonly informerObjects: Gauge<'informer'>;
+  readonly informerLists: Counter<"informer">;
+  readonly informerWatches: Counter<"informer">;
+  readonly informerErrors: Counter<"informer">;
+  readonly informerObjects: Gauge<"informer">;
 
   readonly #inFlight = new Map<string, () => { now: number; starts: Iterable<number> }>();
 
@@ -76,74 +76,74 @@ export class Metrics {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
     this.reconcileTotal = new Counter({
-      name: 'controller_runtime_reconcile_total',
-      help: 'Total number of reconciliations per controller',
-      labelNames: ['controller', 'result'],
+      name: "controller_runtime_reconcile_total",
+      help: "Total number of reconciliations per controller",
+      labelNames: ["controller", "result"],
       registers,
     });
     this.reconcileErrors = new Counter({
-      name: 'controller_runtime_reconcile_errors_total',
-      help: 'Total number of reconciliation errors per controller',
-      labelNames: ['controller'],
+      name: "controller_runtime_reconcile_errors_total",
+      help: "Total number of reconciliation errors per controller",
+      labelNames: ["controller"],
       registers,
     });
     this.reconcileTime = new Histogram({
-      name: 'controller_runtime_reconcile_time_seconds',
-      help: 'Length of time per reconciliation per controller',
-      labelNames: ['controller'],
+      name: "controller_runtime_reconcile_time_seconds",
+      help: "Length of time per reconciliation per controller",
+      labelNames: ["controller"],
       buckets: RECONCILE_BUCKETS,
       registers,
     });
     this.maxConcurrentReconciles = new Gauge({
-      name: 'controller_runtime_max_concurrent_reconciles',
-      help: 'Maximum number of concurrent reconciles per controller',
-      labelNames: ['controller'],
+      name: "controller_runtime_max_concurrent_reconciles",
+      help: "Maximum number of concurrent reconciles per controller",
+      labelNames: ["controller"],
       registers,
     });
     this.activeWorkersGauge = new Gauge({
-      name: 'controller_runtime_active_workers',
-      help: 'Number of currently used workers per controller',
-      labelNames: ['controller'],
+      name: "controller_runtime_active_workers",
+      help: "Number of currently used workers per controller",
+      labelNames: ["controller"],
       registers,
     });
 
     this.queueDepth = new Gauge({
-      name: 'workqueue_depth',
-      help: 'Current depth of workqueue',
-      labelNames: ['name'],
+      name: "workqueue_depth",
+      help: "Current depth of workqueue",
+      labelNames: ["name"],
       registers,
     });
     this.queueAdds = new Counter({
-      name: 'workqueue_adds_total',
-      help: 'Total number of adds handled by workqueue',
-      labelNames: ['name'],
+      name: "workqueue_adds_total",
+      help: "Total number of adds handled by workqueue",
+      labelNames: ["name"],
       registers,
     });
     this.queueLatency = new Histogram({
-      name: 'workqueue_queue_duration_seconds',
-      help: 'How long in seconds an item stays in workqueue before being requested',
-      labelNames: ['name'],
+      name: "workqueue_queue_duration_seconds",
+      help: "How long in seconds an item stays in workqueue before being requested",
+      labelNames: ["name"],
       buckets: QUEUE_BUCKETS,
       registers,
     });
     this.workDuration = new Histogram({
-      name: 'workqueue_work_duration_seconds',
-      help: 'How long in seconds processing an item from workqueue takes',
-      labelNames: ['name'],
+      name: "workqueue_work_duration_seconds",
+      help: "How long in seconds processing an item from workqueue takes",
+      labelNames: ["name"],
       buckets: QUEUE_BUCKETS,
       registers,
     });
     this.queueRetries = new Counter({
-      name: 'workqueue_retries_total',
-      help: 'Total number of retries handled by workqueue',
-      labelNames: ['name'],
+      name: "workqueue_retries_total",
+      help: "Total number of retries handled by workqueue",
+      labelNames: ["name"],
       registers,
     });
     const inFlight = this.#inFlight;
     this.unfinishedWork = new Gauge({
-      name: 'workqueue_unfinished_work_seconds',
-      help: 'How many seconds of work has been done that is in progress and has not been observed by work_duration',
-      labelNames: ['name'],
+      name: "workqueue_unfinished_work_seconds",
+      help: "How many seconds of work has been done that is in progress and has not been observed by work_duration",
+      labelNames: ["name"],
       registers,
       collect() {
         for (const [name, source] of inFlight) {
@@ -155,9 +155,9 @@ export class Metrics {
       },
     });
     this.longestRunning = new Gauge({
-      name: 'workqueue_longest_running_processor_seconds',
-      help: 'How many seconds has the longest running processor for workqueue been running',
-      labelNames: ['name'],
+      name: "workqueue_longest_running_processor_seconds",
+      help: "How many seconds has the longest running processor for workqueue been running",
+      labelNames: ["name"],
       registers,
       collect() {
         for (const [name, source] of inFlight) {
@@ -170,54 +170,54 @@ export class Metrics {
     });
 
     this.leaderStatus = new Gauge({
-      name: 'leader_election_master_status',
-      help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master',
-      labelNames: ['name'],
+      name: "leader_election_master_status",
+      help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master",
+      labelNames: ["name"],
       registers,
     });
 
     this.restRequests = new Counter({
-      name: 'golden_rest_client_requests_total',
-      help: 'Number of HTTP requests to the Kubernetes API, partitioned by method and status code',
-      labelNames: ['method', 'code'],
+      name: "golden_rest_client_requests_total",
+      help: "Number of HTTP requests to the Kubernetes API, partitioned by method and status code",
+      labelNames: ["method", "code"],
       registers,
     });
     this.restLatency = new Histogram({
-      name: 'golden_rest_client_request_duration_seconds',
-      help: 'Kubernetes API request latency until response headers, by method',
-      labelNames: ['method'],
+      name: "golden_rest_client_request_duration_seconds",
+      help: "Kubernetes API request latency until response headers, by method",
+      labelNames: ["method"],
       buckets: REST_BUCKETS,
       registers,
     });
     this.restRateLimiterWait = new Histogram({
-      name: 'golden_rest_client_rate_limiter_duration_seconds',
-      help: 'Time requests waited on the client-side rate limiter',
+      name: "golden_rest_client_rate_limiter_duration_seconds",
+      help: "Time requests waited on the client-side rate limiter",
       buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers,
     });
 
     this.informerLists = new Counter({
-      name: 'golden_informer_lists_total',
-      help: 'Full LISTs performed by an informer (initial sync and relists)',
-      labelNames: ['informer'],
+      name: "golden_informer_lists_total",
+      help: "Full LISTs performed by an informer (initial sync and relists)",
+      labelNames: ["informer"],
       registers,
     });
     this.informerWatches = new Counter({
-      name: 'golden_informer_watches_total',
-      help: 'WATCH connections opened by an informer',
-      labelNames: ['informer'],
+      name: "golden_informer_watches_total",
+      help: "WATCH connections opened by an informer",
+      labelNames: ["informer"],
       registers,
     });
     this.informerErrors = new Counter({
-      name: 'golden_informer_errors_total',
-      help: 'List/watch failures an informer recovered from',
-      labelNames: ['informer'],
+      name: "golden_informer_errors_total",
+      help: "List/watch failures an informer recovered from",
+      labelNames: ["informer"],
       registers,
     });
     this.informerObjects = new Gauge({
-      name: 'golden_informer_objects',
-      help: 'Objects in an informer cache',
-      labelNames: ['informer'],
+      name: "golden_informer_objects",
+      help: "Objects in an informer cache",
+      labelNames: ["informer"],
       registers,
     });
   }
@@ -242,14 +242,14 @@ export class Metrics {
   controller(name: string): ControllerMetrics {
     const labels = { controller: name };
     // controller-runtime pre-initialises every series so rate() works from the first error.
-    for (const result of ['success', 'error', 'requeue', 'requeue_after'] as const) {
+    for (const result of ["success", "error", "requeue", "requeue_after"] as const) {
       this.reconcileTotal.inc({ controller: name, result }, 0);
     }
     this.reconcileErrors.inc(labels, 0);
     return {
       reconciled: (result, seconds) => {
         this.reconcileTotal.inc({ controller: name, result });
-        if (result === 'error') this.reconcileErrors.inc(labels);
+        if (result === "error") this.reconcileErrors.inc(labels);
         this.reconcileTime.observe(labels, seconds);
       },
       maxConcurrent: (n) => this.maxConcurrentReconciles.set(labels, n),

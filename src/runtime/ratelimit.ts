@@ -1,4 +1,4 @@
-import { type Clock, realClock, sleep } from './clock.js';
+import { type Clock, realClock, sleep } from "./clock.js";
 
 /** Per-key retry delay policy, same contract as client-go's workqueue.RateLimiter. */
 export interface RateLimiter {

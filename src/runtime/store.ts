@@ -1,5 +1,5 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { objectKey } from './keys.js';
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { objectKey } from "./keys.js";
 
 /** Maps an object to the index values it is filed under, e.g. its owner's name. */
 export type IndexFunc<T> = (obj: T) => string[];

@@ -1,13 +1,14 @@
-import PQueue from 'p-queue';
-import { type Clock, realClock, type TimerHandle } from './clock.js';
-import { type Logger, nopLogger } from './logger.js';
-import type { Metrics, QueueMetrics } from './metrics.js';
-import { defaultControllerRateLimiter, type RateLimiter } from './ratelimit.js';
+import PQueue from "p-queue";
+import { type Clock, realClock, type TimerHandle } from "./clock.js";
+import { type Logger, nopLogger } from "./logger.js";
+import type { Metrics, QueueMetrics } from "./metrics.js";
+import { defaultControllerRateLimiter, type RateLimiter } from "./ratelimit.js";
 
 /**
  * What a handler returns: nothing (done), `requeueAfterMs` (come back later, e.g. to poll),
  * or `requeue: true` (retry with per-key backoff without counting it as an error).
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: lets handlers that return nothing (Promise<void>) type-check.
 export type Result = { requeueAfterMs?: number; requeue?: boolean } | undefined | void;
 
 /** Processes one key. `signal` aborts when shutdown's drain deadline passes. */
@@ -175,7 +176,7 @@ export class WorkQueue {
     });
     if (timer) this.#clock.clearTimeout(timer);
     if (!drained) {
-      this.#log.warn('in-flight work did not finish within the drain timeout', {
+      this.#log.warn("in-flight work did not finish within the drain timeout", {
         inFlight: [...this.#processing.keys()],
         drainMs,
       });
@@ -208,7 +209,7 @@ export class WorkQueue {
       result = await this.#handler!(key, this.#drainAbort.signal);
     } catch (err) {
       failed = true;
-      this.#log.debug('handler failed; retrying with backoff', { key, err });
+      this.#log.debug("handler failed; retrying with backoff", { key, err });
     }
 
     try {

@@ -2,7 +2,7 @@
 // ImageBuild's status, and records the artifacts (or the failed step) when done.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GoldenClient } from "../api/client.js";
-import { isConflict } from "../api/client.js";
+import { isConflict, isRetryable, statusCode } from "../api/client.js";
 import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
 import { artifactFor, planSteps } from "./plan.js";
 
@@ -25,9 +25,29 @@ export type BuildOutcome = { ok: true; message: string } | { ok: false; step?: s
 
 const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled"]);
 
+/** How long the worker rides out an unreachable apiserver before giving up on a write. */
+const API_PATIENCE_MS = 5 * 60_000;
+
+/** Retries a call through transient API failures (network, 5xx, 429) with capped backoff. */
+async function patiently<T>(what: string, opts: WorkerOptions, call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + API_PATIENCE_MS;
+  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      return await call();
+    } catch (err) {
+      const transient = statusCode(err) === undefined || isRetryable(err);
+      if (!transient || Date.now() + delay > deadline || opts.signal.aborted) throw err;
+      opts.log(`${what} failed; retrying`, { err: String(err), retryInMs: delay });
+      await sleep(delay, undefined, { signal: opts.signal });
+    }
+  }
+}
+
 export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   const { client, target, log } = opts;
-  const build = await client.imageBuilds.get(target.namespace, target.name);
+  const build = await patiently("reading the ImageBuild", opts, () =>
+    client.imageBuilds.get(target.namespace, target.name),
+  );
   if (!build) return { ok: false, message: `ImageBuild ${target.namespace}/${target.name} not found` };
   const phase = build.status?.phase;
   if (phase && TERMINAL.has(phase)) {
@@ -39,14 +59,18 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   const steps = planSteps(spec);
   const stepMs = (spec.build?.simulate?.stepSeconds ?? 1) * 1000;
   const failAt = spec.build?.simulate?.failAt;
+  // Progress and heartbeats are best effort: a missed one must not fail the build.
   const patch = (status: ImageBuildStatus) =>
-    client.imageBuilds.patchStatus(target.namespace, target.name, {
-      status: { ...status, heartbeatTime: new Date().toISOString() },
-    });
+    client.imageBuilds
+      .patchStatus(target.namespace, target.name, {
+        status: { ...status, heartbeatTime: new Date().toISOString() },
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => log("progress update failed", { err: String(err) }),
+      );
 
-  const heartbeat = setInterval(() => {
-    patch({}).catch((err: unknown) => log("heartbeat failed", { err: String(err) }));
-  }, opts.heartbeatMs);
+  const heartbeat = setInterval(() => void patch({}), opts.heartbeatMs);
   try {
     for (const [index, step] of steps.entries()) {
       const percent = Math.floor((100 * index) / steps.length);
@@ -82,22 +106,27 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
  */
 async function finish(opts: WorkerOptions, status: ImageBuildStatus): Promise<void> {
   const { client, target } = opts;
-  let current: ImageBuild | undefined = await client.imageBuilds.get(target.namespace, target.name);
+  const read = () =>
+    patiently("reading the ImageBuild", opts, () => client.imageBuilds.get(target.namespace, target.name));
+  let current: ImageBuild | undefined = await read();
   for (let attempt = 0; attempt < 5 && current; attempt++) {
     if (current.status?.phase && TERMINAL.has(current.status.phase)) return;
+    const resourceVersion = current.metadata?.resourceVersion;
     try {
-      await client.imageBuilds.patchStatus(target.namespace, target.name, {
-        metadata: { resourceVersion: current.metadata?.resourceVersion },
-        status: {
-          ...status,
-          completionTime: new Date().toISOString(),
-          heartbeatTime: new Date().toISOString(),
-        },
-      });
+      await patiently("recording the result", opts, () =>
+        client.imageBuilds.patchStatus(target.namespace, target.name, {
+          metadata: { resourceVersion },
+          status: {
+            ...status,
+            completionTime: new Date().toISOString(),
+            heartbeatTime: new Date().toISOString(),
+          },
+        }),
+      );
       return;
     } catch (err) {
       if (!isConflict(err)) throw err;
-      current = await client.imageBuilds.get(target.namespace, target.name);
+      current = await read();
     }
   }
 }

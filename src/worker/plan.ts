@@ -24,7 +24,9 @@ export function planSteps(spec: ImageSpec): string[] {
  * Image's name, namespace or build settings.
  */
 export function artifactFor(spec: ImageSpec, format: Format, repository: string): Artifact {
-  const content = canonicalJson({ base: spec.base, customizations: spec.customizations ?? {}, format });
+  // arch defaults to amd64: writing it out or leaving it to the default is the same image.
+  const base = { ...spec.base, arch: spec.base.arch ?? "amd64" };
+  const content = canonicalJson({ base, customizations: spec.customizations ?? {}, format });
   const hex = createHash("sha256").update(content).digest("hex");
   return {
     format,

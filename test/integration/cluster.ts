@@ -48,8 +48,15 @@ export async function scratchNamespace(
   await core.createNamespace({ body: { metadata: { name, labels: { "golden.dev/test": "true" } } } });
   return {
     name,
+    /** Deletes the namespace and waits until it is gone (call before stopping its operator: finalizers). */
     remove: async () => {
       await core.deleteNamespace({ name }).catch(() => undefined);
+      await eventually(
+        `namespace ${name} to be deleted`,
+        async () => !(await core.readNamespace({ name }).catch(() => undefined)),
+        120_000,
+        500,
+      );
     },
   };
 }

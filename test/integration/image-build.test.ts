@@ -52,8 +52,8 @@ describe("building an Image", () => {
     operator = await startOperator(ns.name);
   });
   after(async () => {
-    await operator.stop();
     await ns.remove();
+    await operator.stop();
   });
 
   it("builds to Succeeded with one artifact per format, through a Job whose pod ran the worker", async () => {
@@ -209,13 +209,17 @@ describe("building an Image", () => {
 
 describe("restarting the operator mid-build", () => {
   let ns: { name: string; remove: () => Promise<void> };
+  let operator: OperatorProcess | undefined;
   before(async () => {
     ns = await scratchNamespace("restart");
   });
-  after(async () => ns.remove());
+  after(async () => {
+    await ns.remove();
+    await operator?.stop();
+  });
 
   it("converges to exactly one successful build for the generation", async () => {
-    let operator = await startOperator(ns.name);
+    operator = await startOperator(ns.name);
     await golden.images.create(image(ns.name, "steady", { build: { simulate: { stepSeconds: 1 } } }));
     await eventually(
       "the build to start",
@@ -223,15 +227,11 @@ describe("restarting the operator mid-build", () => {
     );
     assert.equal(await operator.stop("SIGKILL"), 137);
     operator = await startOperator(ns.name);
-    try {
-      const done = await phaseOf(ns.name, "steady", "Succeeded");
-      const builds = await buildsOf(ns.name, done);
-      assert.equal(builds.length, 1, builds.map((b) => b.metadata?.name).join(", "));
-      assert.equal(builds.filter((b) => b.status?.phase === "Succeeded").length, 1);
-      const jobs = await batch.listNamespacedJob({ namespace: ns.name });
-      assert.equal(jobs.items.length, 1, "one Job");
-    } finally {
-      await operator.stop();
-    }
+    const done = await phaseOf(ns.name, "steady", "Succeeded");
+    const builds = await buildsOf(ns.name, done);
+    assert.equal(builds.length, 1, builds.map((b) => b.metadata?.name).join(", "));
+    assert.equal(builds.filter((b) => b.status?.phase === "Succeeded").length, 1);
+    const jobs = await batch.listNamespacedJob({ namespace: ns.name });
+    assert.equal(jobs.items.length, 1, "one Job");
   });
 });

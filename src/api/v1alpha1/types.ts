@@ -278,7 +278,7 @@ export interface ImageStatus {
    */
   lastScheduleTime?: string;
   /**
-   * Position of the newest build in the build queue while it is Queued (0 is next).
+   * Position of the newest build in the build queue while it is Queued (1 is next).
    */
   queuePosition?: number;
 }
@@ -405,7 +405,7 @@ export interface ImageBuildStatus {
    */
   jobName?: string;
   /**
-   * Position in the build queue while Queued (0 is next).
+   * Position in the build queue while Queued (1 is next).
    */
   queuePosition?: number;
   /**

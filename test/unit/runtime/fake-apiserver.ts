@@ -1,16 +1,17 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 
 export interface RecordedRequest {
   method: string;
   path: string;
   query: URLSearchParams;
-  headers: IncomingMessage['headers'];
+  headers: IncomingMessage["headers"];
   body: string;
 }
 
-type Route = (req: RecordedRequest, res: ServerResponse) => void | boolean | Promise<void | boolean>;
+/** Returns false to pass the request on; anything else means handled (or deliberately left hanging). */
+type Route = (req: RecordedRequest, res: ServerResponse) => unknown;
 
 /** A tiny HTTP stand-in for the apiserver: recorded requests plus pluggable routes. */
 export class FakeApiServer {
@@ -21,14 +22,14 @@ export class FakeApiServer {
 
   constructor() {
     this.#server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
         body += c.toString();
       });
-      req.on('end', () => {
-        const url = new URL(req.url ?? '/', 'http://x');
+      req.on("end", () => {
+        const url = new URL(req.url ?? "/", "http://x");
         const rec: RecordedRequest = {
-          method: req.method ?? 'GET',
+          method: req.method ?? "GET",
           path: url.pathname,
           query: url.searchParams,
           headers: req.headers,
@@ -44,7 +45,7 @@ export class FakeApiServer {
     for (const route of this.#routes) {
       if ((await route(rec, res)) !== false) return;
     }
-    json(res, 404, { kind: 'Status', code: 404, reason: 'NotFound' });
+    json(res, 404, { kind: "Status", code: 404, reason: "NotFound" });
   }
 
   /** Routes are tried in order; return false to pass. */
@@ -58,7 +59,7 @@ export class FakeApiServer {
   }
 
   async listen(): Promise<void> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
     this.port = (this.#server.address() as AddressInfo).port;
   }
 
@@ -70,10 +71,10 @@ export class FakeApiServer {
   kubeConfig(): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromOptions({
-      clusters: [{ name: 'fake', server: `http://127.0.0.1:${this.port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 'secret-token' }],
-      contexts: [{ name: 'c', cluster: 'fake', user: 'u' }],
-      currentContext: 'c',
+      clusters: [{ name: "fake", server: `http://127.0.0.1:${this.port}`, skipTLSVerify: true }],
+      users: [{ name: "u", token: "secret-token" }],
+      contexts: [{ name: "c", cluster: "fake", user: "u" }],
+      currentContext: "c",
     });
     return kc;
   }
@@ -81,12 +82,12 @@ export class FakeApiServer {
 
 export function json(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
   res.end(text);
 }
 
 export function status(res: ServerResponse, code: number, reason: string, message = reason): void {
-  json(res, code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message });
+  json(res, code, { kind: "Status", apiVersion: "v1", status: "Failure", code, reason, message });
 }
 
 /** In-memory ConfigMap collection with list (paginated) and watch, plus fault injection. */
@@ -101,11 +102,11 @@ export class FakeCollection {
 
   constructor(
     readonly server: FakeApiServer,
-    readonly path = '/api/v1/namespaces/ns/configmaps',
+    readonly path = "/api/v1/namespaces/ns/configmaps",
   ) {
     server.route((req, res) => {
-      if (req.path !== this.path || req.method !== 'GET') return false;
-      if (req.query.get('watch') === 'true') this.#watch(req, res);
+      if (req.path !== this.path || req.method !== "GET") return false;
+      if (req.query.get("watch") === "true") this.#watch(req, res);
       else this.#list(req, res);
     });
   }
@@ -113,13 +114,13 @@ export class FakeCollection {
   put(name: string, data: Record<string, string> = {}, emit = true): KubernetesObject {
     const existing = this.objects.has(name);
     const obj: KubernetesObject & { data: Record<string, string> } = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name, namespace: 'ns', resourceVersion: String(++this.rv) },
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name, namespace: "ns", resourceVersion: String(++this.rv) },
       data,
     };
     this.objects.set(name, obj);
-    if (emit) this.emit(existing ? 'MODIFIED' : 'ADDED', obj);
+    if (emit) this.emit(existing ? "MODIFIED" : "ADDED", obj);
     return obj;
   }
 
@@ -128,7 +129,7 @@ export class FakeCollection {
     if (!obj) return;
     this.objects.delete(name);
     const gone = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
-    if (emit) this.emit('DELETED', gone);
+    if (emit) this.emit("DELETED", gone);
   }
 
   emit(type: string, object: unknown): void {
@@ -136,11 +137,22 @@ export class FakeCollection {
   }
 
   bookmark(): void {
-    this.emit('BOOKMARK', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: String(++this.rv) } });
+    this.emit("BOOKMARK", {
+      kind: "ConfigMap",
+      apiVersion: "v1",
+      metadata: { resourceVersion: String(++this.rv) },
+    });
   }
 
   expireInStream(): void {
-    this.emit('ERROR', { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old' });
+    this.emit("ERROR", {
+      kind: "Status",
+      apiVersion: "v1",
+      status: "Failure",
+      code: 410,
+      reason: "Expired",
+      message: "too old",
+    });
   }
 
   closeWatches(): void {
@@ -152,19 +164,21 @@ export class FakeCollection {
     if (this.failNextList !== undefined) {
       const code = this.failNextList;
       this.failNextList = undefined;
-      status(res, code, 'Injected');
+      status(res, code, "Injected");
       return;
     }
-    const all = [...this.objects.values()].sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
-    const limit = Number(req.query.get('limit') ?? 0);
-    const start = Number(req.query.get('continue') ?? 0);
+    const all = [...this.objects.values()].sort((a, b) =>
+      String(a.metadata?.name).localeCompare(String(b.metadata?.name)),
+    );
+    const limit = Number(req.query.get("limit") ?? 0);
+    const start = Number(req.query.get("continue") ?? 0);
     const page = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
     const next = limit > 0 && start + limit < all.length ? String(start + limit) : undefined;
     // Real list items carry no apiVersion/kind.
     const items = page.map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
     json(res, 200, {
-      apiVersion: 'v1',
-      kind: 'ConfigMapList',
+      apiVersion: "v1",
+      kind: "ConfigMapList",
       metadata: { resourceVersion: String(this.rv), continue: next },
       items,
     });
@@ -174,20 +188,20 @@ export class FakeCollection {
     if (this.failNextWatch !== undefined) {
       const code = this.failNextWatch;
       this.failNextWatch = undefined;
-      status(res, code, code === 410 ? 'Expired' : 'Injected');
+      status(res, code, code === 410 ? "Expired" : "Injected");
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
     res.flushHeaders();
     this.watchers.add(res);
-    res.on('close', () => this.watchers.delete(res));
+    res.on("close", () => this.watchers.delete(res));
   }
 
   watchRequests(): RecordedRequest[] {
-    return this.server.requests.filter((r) => r.path === this.path && r.query.get('watch') === 'true');
+    return this.server.requests.filter((r) => r.path === this.path && r.query.get("watch") === "true");
   }
 
   listRequests(): RecordedRequest[] {
-    return this.server.requests.filter((r) => r.path === this.path && r.query.get('watch') !== 'true');
+    return this.server.requests.filter((r) => r.path === this.path && r.query.get("watch") !== "true");
   }
 }

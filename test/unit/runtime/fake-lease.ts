@@ -1,5 +1,5 @@
-import type { V1Lease } from '@kubernetes/client-node';
-import type { LeaseClient } from '../../../src/runtime/index.js';
+import type { V1Lease } from "@kubernetes/client-node";
+import type { LeaseClient } from "../../../src/runtime/index.js";
 
 function apiError(code: number, reason: string): Error {
   return Object.assign(new Error(reason), { code, body: JSON.stringify({ reason, code }) });
@@ -13,21 +13,22 @@ export class FakeLeaseApi implements LeaseClient {
   writes = 0;
 
   async readNamespacedLease(): Promise<V1Lease> {
-    if (this.down) throw apiError(503, 'ServiceUnavailable');
-    if (!this.lease) throw apiError(404, 'NotFound');
+    if (this.down) throw apiError(503, "ServiceUnavailable");
+    if (!this.lease) throw apiError(404, "NotFound");
     return clone(this.lease);
   }
 
   async createNamespacedLease(p: { namespace: string; body: V1Lease }): Promise<V1Lease> {
-    if (this.down) throw apiError(503, 'ServiceUnavailable');
-    if (this.lease) throw apiError(409, 'AlreadyExists');
+    if (this.down) throw apiError(503, "ServiceUnavailable");
+    if (this.lease) throw apiError(409, "AlreadyExists");
     return this.#store(p.body);
   }
 
   async replaceNamespacedLease(p: { name: string; namespace: string; body: V1Lease }): Promise<V1Lease> {
-    if (this.down) throw apiError(503, 'ServiceUnavailable');
-    if (!this.lease) throw apiError(404, 'NotFound');
-    if (p.body.metadata?.resourceVersion !== this.lease.metadata?.resourceVersion) throw apiError(409, 'Conflict');
+    if (this.down) throw apiError(503, "ServiceUnavailable");
+    if (!this.lease) throw apiError(404, "NotFound");
+    if (p.body.metadata?.resourceVersion !== this.lease.metadata?.resourceVersion)
+      throw apiError(409, "Conflict");
     return this.#store(p.body);
   }
 
@@ -47,4 +48,3 @@ export class FakeLeaseApi implements LeaseClient {
 function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
-

@@ -1,15 +1,15 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { Metrics, startHealthServer } from '../../../src/runtime/index.js';
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Metrics, startHealthServer } from "../../../src/runtime/index.js";
 
-describe('health server', () => {
-  it('serves /healthz, /readyz and /metrics', async () => {
+describe("health server", () => {
+  it("serves /healthz, /readyz and /metrics", async () => {
     let ready: boolean | { ok: boolean; reason?: string } = false;
     const metrics = new Metrics({ defaultMetrics: false });
-    metrics.setLeader('golden', true);
+    metrics.setLeader("golden", true);
     const h = await startHealthServer({
       port: 0,
-      host: '127.0.0.1',
+      host: "127.0.0.1",
       metricsRegistry: metrics.registry,
       checks: { healthz: () => true, readyz: async () => ready },
     });
@@ -17,9 +17,9 @@ describe('health server', () => {
       const base = `http://127.0.0.1:${h.port}`;
       const hz = await fetch(`${base}/healthz`);
       assert.equal(hz.status, 200);
-      assert.equal(await hz.text(), 'ok\n');
+      assert.equal(await hz.text(), "ok\n");
       assert.equal((await fetch(`${base}/readyz`)).status, 500);
-      ready = { ok: false, reason: 'caches not synced' };
+      ready = { ok: false, reason: "caches not synced" };
       const notReady = await fetch(`${base}/readyz`);
       assert.equal(notReady.status, 500);
       assert.match(await notReady.text(), /caches not synced/);
@@ -34,14 +34,14 @@ describe('health server', () => {
     }
   });
 
-  it('a throwing or hanging check fails with a reason', async () => {
+  it("a throwing or hanging check fails with a reason", async () => {
     const h = await startHealthServer({
       port: 0,
-      host: '127.0.0.1',
+      host: "127.0.0.1",
       checkTimeoutMs: 50,
       checks: {
         healthz: () => {
-          throw new Error('broken');
+          throw new Error("broken");
         },
         readyz: () => new Promise<boolean>(() => {}),
       },

@@ -1,4 +1,4 @@
-import { flushAsync } from '../../../src/runtime/index.js';
+import { flushAsync } from "../../../src/runtime/index.js";
 
 export interface Deferred<T = void> {
   promise: Promise<T>;
@@ -17,7 +17,7 @@ export async function settle(rounds = 3): Promise<void> {
 }
 
 /** Polls `cond` with real timers until true or `timeoutMs` passes. */
-export async function eventually(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function eventually(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -32,7 +32,7 @@ export function captureLogs(): { lines: Record<string, unknown>[]; stream: { wri
     lines,
     stream: {
       write(s: string) {
-        for (const l of s.split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        for (const l of s.split("\n")) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
         return true;
       },
     },

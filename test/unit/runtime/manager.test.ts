@@ -1,14 +1,14 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
 import {
   Controller,
   LeaderElectionLostError,
   type ManagedInformer,
   Manager,
   type ManagerOptions,
-} from '../../../src/runtime/index.js';
-import { FakeLeaseApi } from './fake-lease.js';
-import { deferred, eventually } from './helpers.js';
+} from "../../../src/runtime/index.js";
+import { FakeLeaseApi } from "./fake-lease.js";
+import { deferred, eventually } from "./helpers.js";
 
 class FakeInformer implements ManagedInformer {
   started = false;
@@ -28,7 +28,7 @@ class FakeInformer implements ManagedInformer {
   }
   async stop(): Promise<void> {
     this.stopped = true;
-    this.#synced.reject(new Error('stopped'));
+    this.#synced.reject(new Error("stopped"));
   }
   hasSynced(): boolean {
     return this.#isSynced;
@@ -36,7 +36,7 @@ class FakeInformer implements ManagedInformer {
   waitForSync(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#synced.promise.then(resolve, reject);
-      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
     });
   }
 }
@@ -45,15 +45,21 @@ async function probe(port: number | undefined, path: string): Promise<number> {
   return (await fetch(`http://127.0.0.1:${port}${path}`)).status;
 }
 
-const fastLease = { namespace: 'ns', name: 'lock', leaseDurationMs: 600, renewDeadlineMs: 400, retryPeriodMs: 100 };
+const fastLease = {
+  namespace: "ns",
+  name: "lock",
+  leaseDurationMs: 600,
+  renewDeadlineMs: 400,
+  retryPeriodMs: 100,
+};
 
 function build(opts: ManagerOptions & { identity?: string; api?: FakeLeaseApi } = {}) {
   const reconciled: string[] = [];
   const inflight = deferred();
   let block = false;
-  const inf = new FakeInformer('cms');
+  const inf = new FakeInformer("cms");
   const ctrl = new Controller({
-    name: 'c',
+    name: "c",
     reconcile: async (key) => {
       reconciled.push(key);
       if (block) await inflight.promise;
@@ -61,10 +67,10 @@ function build(opts: ManagerOptions & { identity?: string; api?: FakeLeaseApi } 
   });
   const exits: number[] = [];
   const mgr = new Manager({
-    health: { port: 0, host: '127.0.0.1' },
+    health: { port: 0, host: "127.0.0.1" },
     handleSignals: false,
     exit: (code) => exits.push(code),
-    leaderElection: opts.api ? { client: opts.api, identity: opts.identity ?? 'a', ...fastLease } : undefined,
+    leaderElection: opts.api ? { client: opts.api, identity: opts.identity ?? "a", ...fastLease } : undefined,
     ...opts,
   });
   mgr.addInformer(inf);
@@ -82,109 +88,115 @@ function build(opts: ManagerOptions & { identity?: string; api?: FakeLeaseApi } 
   };
 }
 
-describe('Manager', () => {
-  it('without leader election: ready after sync, reconciles, drains in-flight work on stop', async () => {
+describe("Manager", () => {
+  it("without leader election: ready after sync, reconciles, drains in-flight work on stop", async () => {
     const m = build();
     const running = m.mgr.start();
-    await eventually(() => m.mgr.healthPort !== undefined, 2000, 'health server');
+    await eventually(() => m.mgr.healthPort !== undefined, 2000, "health server");
     const port = m.mgr.healthPort;
-    assert.equal(await probe(port, '/readyz'), 500);
-    assert.equal(await probe(port, '/healthz'), 200);
+    assert.equal(await probe(port, "/readyz"), 500);
+    assert.equal(await probe(port, "/healthz"), 200);
     assert.equal(m.inf.started, true);
-    m.ctrl.enqueue('ns/early'); // before sync: kept until the controller starts
+    m.ctrl.enqueue("ns/early"); // before sync: kept until the controller starts
     m.inf.sync();
-    await eventually(() => m.reconciled.includes('ns/early'), 2000, 'reconcile');
-    assert.equal(await probe(port, '/readyz'), 200);
+    await eventually(() => m.reconciled.includes("ns/early"), 2000, "reconcile");
+    assert.equal(await probe(port, "/readyz"), 200);
 
     m.blockReconciles();
-    m.ctrl.enqueue('ns/slow');
-    await eventually(() => m.reconciled.includes('ns/slow'), 2000, 'slow reconcile started');
+    m.ctrl.enqueue("ns/slow");
+    await eventually(() => m.reconciled.includes("ns/slow"), 2000, "slow reconcile started");
     let stopped = false;
     const stopping = m.mgr.stop().then(() => {
       stopped = true;
     });
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(stopped, false, 'waits for the in-flight reconcile');
-    assert.equal(m.inf.stopped, false, 'informers stop after the drain');
+    assert.equal(stopped, false, "waits for the in-flight reconcile");
+    assert.equal(m.inf.stopped, false, "informers stop after the drain");
     m.releaseReconciles();
     await stopping;
     await running;
     assert.equal(m.inf.stopped, true);
-    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'health server closed');
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), "health server closed");
     assert.deepEqual(m.exits, []);
   });
 
-  it('gives up draining after gracefulShutdownMs', async () => {
+  it("gives up draining after gracefulShutdownMs", async () => {
     const m = build({ gracefulShutdownMs: 100 });
     const running = m.mgr.start();
     m.inf.sync();
     m.blockReconciles();
-    m.ctrl.enqueue('ns/stuck');
-    await eventually(() => m.reconciled.includes('ns/stuck'), 2000, 'reconcile');
+    m.ctrl.enqueue("ns/stuck");
+    await eventually(() => m.reconciled.includes("ns/stuck"), 2000, "reconcile");
     const t0 = Date.now();
     await m.mgr.stop();
     await running;
     assert.ok(Date.now() - t0 < 1000);
   });
 
-  it('fails start() when caches do not sync in time', async () => {
+  it("fails start() when caches do not sync in time", async () => {
     const m = build({ cacheSyncTimeoutMs: 50 });
     await assert.rejects(m.mgr.start(), /waiting for caches to sync: cms/);
     assert.equal(m.inf.stopped, true);
   });
 
-  it('with leader election: only the leader reconciles; release hands over to the standby', async () => {
+  it("with leader election: only the leader reconciles; release hands over to the standby", async (t) => {
     const api = new FakeLeaseApi();
-    const a = build({ api, identity: 'a' });
+    const a = build({ api, identity: "a" });
+    const b = build({ api, identity: "b" });
+    t.after(() => Promise.all([a.mgr.stop(), b.mgr.stop()]));
     const runA = a.mgr.start();
     a.inf.sync();
-    await eventually(() => a.mgr.isLeader(), 3000, 'a leads');
-    const b = build({ api, identity: 'b' });
+    await eventually(() => a.mgr.isLeader(), 3000, "a leads");
     const runB = b.mgr.start();
     b.inf.sync();
-    a.ctrl.enqueue('ns/x');
-    b.ctrl.enqueue('ns/x');
-    await eventually(() => a.reconciled.length === 1, 2000, 'leader reconciles');
-    assert.equal(await probe(b.mgr.healthPort, '/readyz'), 200, 'a synced standby is ready');
+    a.ctrl.enqueue("ns/x");
+    b.ctrl.enqueue("ns/x");
+    await eventually(() => a.reconciled.length === 1, 2000, "leader reconciles");
+    await eventually(() => b.mgr.isReady(), 2000, "standby synced");
+    assert.equal(await probe(b.mgr.healthPort, "/readyz"), 200, "a synced standby is ready");
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(b.reconciled, [], 'standby must not reconcile');
+    assert.deepEqual(b.reconciled, [], "standby must not reconcile");
     assert.equal(b.mgr.isLeader(), false);
 
     const t0 = Date.now();
     await a.mgr.stop();
     await runA;
-    assert.equal(api.holder === '' || api.holder === 'b', true);
-    await eventually(() => b.reconciled.includes('ns/x'), 3000, 'standby takes over and reconciles queued keys');
-    assert.ok(Date.now() - t0 < 600, 'handover faster than a lease duration');
+    assert.equal(api.holder === "" || api.holder === "b", true);
+    await eventually(
+      () => b.reconciled.includes("ns/x"),
+      3000,
+      "standby takes over and reconciles queued keys",
+    );
+    assert.ok(Date.now() - t0 < 600, "handover faster than a lease duration");
     await b.mgr.stop();
     await runB;
     assert.deepEqual([...a.exits, ...b.exits], []);
   });
 
-  it('exits non-zero and stops reconciling when the lease is lost', async () => {
+  it("exits non-zero and stops reconciling when the lease is lost", async () => {
     const api = new FakeLeaseApi();
-    const m = build({ api, identity: 'a' });
+    const m = build({ api, identity: "a" });
     const running = m.mgr.start();
     running.catch(() => {});
     m.inf.sync();
-    await eventually(() => m.mgr.isLeader(), 3000, 'leads');
+    await eventually(() => m.mgr.isLeader(), 3000, "leads");
     api.down = true;
     await assert.rejects(running, LeaderElectionLostError);
     assert.deepEqual(m.exits, [1]);
     assert.equal(m.ctrl.running, false);
-    m.ctrl.enqueue('ns/after');
+    m.ctrl.enqueue("ns/after");
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(m.reconciled, []);
   });
 
-  it('SIGTERM triggers graceful shutdown', async () => {
+  it("SIGTERM triggers graceful shutdown", async () => {
     const m = build({ handleSignals: true });
     const running = m.mgr.start();
     m.inf.sync();
-    await eventually(() => m.ctrl.running, 2000, 'running');
-    process.emit('SIGTERM');
+    await eventually(() => m.ctrl.running, 2000, "running");
+    process.emit("SIGTERM");
     await running;
     assert.equal(m.inf.stopped, true);
-    assert.equal(process.listenerCount('SIGTERM'), 0, 'signal handlers removed');
+    assert.equal(process.listenerCount("SIGTERM"), 0, "signal handlers removed");
   });
 });

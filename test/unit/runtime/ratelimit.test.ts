@@ -1,5 +1,5 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
 import {
   Backoff,
   defaultControllerRateLimiter,
@@ -7,40 +7,40 @@ import {
   FakeClock,
   MaxOf,
   TokenBucket,
-} from '../../../src/runtime/index.js';
-import { settle } from './helpers.js';
+} from "../../../src/runtime/index.js";
+import { settle } from "./helpers.js";
 
-describe('ExponentialBackoff', () => {
-  it('doubles per failure from the base and caps', () => {
+describe("ExponentialBackoff", () => {
+  it("doubles per failure from the base and caps", () => {
     const l = new ExponentialBackoff(5, 100);
     assert.deepEqual(
-      Array.from({ length: 7 }, () => l.when('a')),
+      Array.from({ length: 7 }, () => l.when("a")),
       [5, 10, 20, 40, 80, 100, 100],
     );
-    assert.equal(l.retries('a'), 7);
+    assert.equal(l.retries("a"), 7);
   });
 
-  it('tracks keys independently and forget resets one key', () => {
+  it("tracks keys independently and forget resets one key", () => {
     const l = new ExponentialBackoff(5, 1_000_000);
-    l.when('a');
-    l.when('a');
-    assert.equal(l.when('b'), 5);
-    l.forget('a');
-    assert.equal(l.retries('a'), 0);
-    assert.equal(l.when('a'), 5);
-    assert.equal(l.retries('b'), 1);
+    l.when("a");
+    l.when("a");
+    assert.equal(l.when("b"), 5);
+    l.forget("a");
+    assert.equal(l.retries("a"), 0);
+    assert.equal(l.when("a"), 5);
+    assert.equal(l.retries("b"), 1);
   });
 
-  it('defaults to 5 ms → 1000 s', () => {
+  it("defaults to 5 ms → 1000 s", () => {
     const l = new ExponentialBackoff();
     let last = 0;
-    for (let i = 0; i < 40; i++) last = l.when('k');
+    for (let i = 0; i < 40; i++) last = l.when("k");
     assert.equal(last, 1_000_000);
   });
 });
 
-describe('TokenBucket', () => {
-  it('allows a burst, then spaces reservations at 1/qps', () => {
+describe("TokenBucket", () => {
+  it("allows a burst, then spaces reservations at 1/qps", () => {
     const clock = new FakeClock();
     const b = new TokenBucket(10, 5, clock);
     for (let i = 0; i < 5; i++) assert.equal(b.reserve(), 0);
@@ -50,7 +50,7 @@ describe('TokenBucket', () => {
     assert.equal(b.reserve(), 100);
   });
 
-  it('refills at qps up to burst', () => {
+  it("refills at qps up to burst", () => {
     const clock = new FakeClock();
     const b = new TokenBucket(2, 3, clock);
     for (let i = 0; i < 3; i++) b.reserve();
@@ -58,7 +58,7 @@ describe('TokenBucket', () => {
     assert.equal(b.available(), 3);
   });
 
-  it('take() waits on the clock', async () => {
+  it("take() waits on the clock", async () => {
     const clock = new FakeClock();
     const b = new TokenBucket(10, 1, clock);
     await b.take();
@@ -74,7 +74,7 @@ describe('TokenBucket', () => {
     assert.equal(done, true);
   });
 
-  it('take() returns early when aborted and refunds the token', async () => {
+  it("take() returns early when aborted and refunds the token", async () => {
     const clock = new FakeClock();
     const b = new TokenBucket(1, 1, clock);
     await b.take();
@@ -85,7 +85,7 @@ describe('TokenBucket', () => {
     assert.equal(b.available(), 0);
   });
 
-  it('throughput over time matches qps', () => {
+  it("throughput over time matches qps", () => {
     const clock = new FakeClock();
     const b = new TokenBucket(50, 10, clock);
     let granted = 0;
@@ -97,41 +97,41 @@ describe('TokenBucket', () => {
     assert.ok(Math.abs(granted - 510) <= 1, `granted ${granted}`);
   });
 
-  it('is unlimited when qps <= 0', () => {
+  it("is unlimited when qps <= 0", () => {
     const b = new TokenBucket(0, 1, new FakeClock());
     for (let i = 0; i < 1000; i++) assert.equal(b.reserve(), 0);
   });
 });
 
-describe('MaxOf / default controller limiter', () => {
-  it('returns the longest delay, forgets and counts via all limiters', () => {
+describe("MaxOf / default controller limiter", () => {
+  it("returns the longest delay, forgets and counts via all limiters", () => {
     const clock = new FakeClock();
     const l = new MaxOf(new ExponentialBackoff(5, 1_000_000), new TokenBucket(10, 2, clock));
-    assert.equal(l.when('a'), 5); // bucket has tokens
-    assert.equal(l.when('a'), 10);
-    assert.equal(l.when('b'), 100); // bucket exhausted → 100 ms > 5 ms
-    assert.equal(l.retries('a'), 2);
-    l.forget('a');
-    assert.equal(l.retries('a'), 0);
+    assert.equal(l.when("a"), 5); // bucket has tokens
+    assert.equal(l.when("a"), 10);
+    assert.equal(l.when("b"), 100); // bucket exhausted → 100 ms > 5 ms
+    assert.equal(l.retries("a"), 2);
+    l.forget("a");
+    assert.equal(l.retries("a"), 0);
   });
 
-  it('default: per-item exponential dominates once the bucket has tokens', () => {
+  it("default: per-item exponential dominates once the bucket has tokens", () => {
     const l = defaultControllerRateLimiter(new FakeClock());
-    const delays = Array.from({ length: 12 }, () => l.when('x'));
+    const delays = Array.from({ length: 12 }, () => l.when("x"));
     assert.deepEqual(delays.slice(0, 4), [5, 10, 20, 40]);
     assert.equal(delays[11], 5 * 2 ** 11);
   });
 });
 
-describe('Backoff', () => {
-  it('grows, caps and resets (no jitter)', () => {
+describe("Backoff", () => {
+  it("grows, caps and resets (no jitter)", () => {
     const b = new Backoff({ initialMs: 200, maxMs: 1000, jitter: 0 });
     assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next()], [200, 400, 800, 1000, 1000]);
     b.reset();
     assert.equal(b.next(), 200);
   });
 
-  it('jitters within ±jitter', () => {
+  it("jitters within ±jitter", () => {
     const lo = new Backoff({ initialMs: 1000, jitter: 0.2, random: () => 0 });
     const hi = new Backoff({ initialMs: 1000, jitter: 0.2, random: () => 0.999999 });
     assert.equal(lo.next(), 800);

@@ -1,12 +1,12 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { ExponentialBackoff, FakeClock, Metrics, WorkQueue } from '../../../src/runtime/index.js';
-import { type Deferred, deferred, settle } from './helpers.js';
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ExponentialBackoff, FakeClock, Metrics, WorkQueue } from "../../../src/runtime/index.js";
+import { type Deferred, deferred, settle } from "./helpers.js";
 
 function newQueue(opts: { concurrency?: number; clock?: FakeClock; baseMs?: number; capMs?: number } = {}) {
   const clock = opts.clock ?? new FakeClock();
   const q = new WorkQueue({
-    name: 'test',
+    name: "test",
     concurrency: opts.concurrency ?? 1,
     clock,
     rateLimiter: new ExponentialBackoff(opts.baseMs ?? 10, opts.capMs ?? 1000),
@@ -14,26 +14,26 @@ function newQueue(opts: { concurrency?: number; clock?: FakeClock; baseMs?: numb
   return { q, clock };
 }
 
-describe('WorkQueue', () => {
-  it('deduplicates keys while they wait', async () => {
+describe("WorkQueue", () => {
+  it("deduplicates keys while they wait", async () => {
     const { q } = newQueue();
-    q.add('a');
-    q.add('b');
-    q.add('a');
-    q.add('a');
+    q.add("a");
+    q.add("b");
+    q.add("a");
+    q.add("a");
     assert.equal(q.len(), 2);
     const seen: string[] = [];
     q.start(async (k) => {
       seen.push(k);
     });
     await settle();
-    assert.deepEqual(seen, ['a', 'b']);
+    assert.deepEqual(seen, ["a", "b"]);
     assert.equal(q.len(), 0);
   });
 
-  it('processes in FIFO order', async () => {
+  it("processes in FIFO order", async () => {
     const { q } = newQueue();
-    const keys = ['d', 'a', 'c', 'b', 'e'];
+    const keys = ["d", "a", "c", "b", "e"];
     for (const k of keys) q.add(k);
     const seen: string[] = [];
     q.start(async (k) => {
@@ -43,7 +43,7 @@ describe('WorkQueue', () => {
     assert.deepEqual(seen, keys);
   });
 
-  it('never runs one key on two workers; an add during processing re-queues it at the back', async () => {
+  it("never runs one key on two workers; an add during processing re-queues it at the back", async () => {
     const { q } = newQueue({ concurrency: 4 });
     const gates = new Map<string, Deferred[]>();
     const running = new Map<string, number>();
@@ -58,24 +58,24 @@ describe('WorkQueue', () => {
       await d.promise;
       running.set(k, (running.get(k) ?? 0) - 1);
     });
-    q.add('a');
+    q.add("a");
     await settle();
     assert.equal(q.inFlight(), 1);
-    q.add('a'); // dirty while processing
-    q.add('a'); // still one pending re-run
+    q.add("a"); // dirty while processing
+    q.add("a"); // still one pending re-run
     await settle();
-    assert.equal(seen.length, 1, 'a must not start twice concurrently');
-    assert.equal(q.len(), 0, 'a is dirty but not queued while processing');
-    gates.get('a')?.[0]?.resolve();
+    assert.equal(seen.length, 1, "a must not start twice concurrently");
+    assert.equal(q.len(), 0, "a is dirty but not queued while processing");
+    gates.get("a")?.[0]?.resolve();
     await settle();
-    assert.deepEqual(seen, ['a', 'a']);
-    gates.get('a')?.[1]?.resolve();
+    assert.deepEqual(seen, ["a", "a"]);
+    gates.get("a")?.[1]?.resolve();
     await settle();
-    assert.deepEqual(seen, ['a', 'a']);
+    assert.deepEqual(seen, ["a", "a"]);
     assert.equal(maxSameKey, 1);
   });
 
-  it('re-queued dirty key goes behind keys already waiting', async () => {
+  it("re-queued dirty key goes behind keys already waiting", async () => {
     const { q } = newQueue({ concurrency: 1 });
     const gate = deferred();
     const seen: string[] = [];
@@ -83,16 +83,16 @@ describe('WorkQueue', () => {
       seen.push(k);
       if (seen.length === 1) await gate.promise;
     });
-    q.add('a');
+    q.add("a");
     await settle();
-    q.add('b');
-    q.add('a');
+    q.add("b");
+    q.add("a");
     gate.resolve();
     await settle();
-    assert.deepEqual(seen, ['a', 'b', 'a']);
+    assert.deepEqual(seen, ["a", "b", "a"]);
   });
 
-  it('respects the concurrency bound', async () => {
+  it("respects the concurrency bound", async () => {
     const { q } = newQueue({ concurrency: 3 });
     let active = 0;
     let maxActive = 0;
@@ -119,66 +119,66 @@ describe('WorkQueue', () => {
     assert.equal(q.inFlight(), 0);
   });
 
-  it('retries a throwing handler with growing per-key backoff, then forgets on success', async () => {
+  it("retries a throwing handler with growing per-key backoff, then forgets on success", async () => {
     const clock = new FakeClock();
     const { q } = newQueue({ clock, baseMs: 10, capMs: 40 });
     const attempts: number[] = [];
     const t0 = clock.now();
     q.start(async () => {
       attempts.push(clock.now() - t0);
-      if (attempts.length <= 5) throw new Error('boom');
+      if (attempts.length <= 5) throw new Error("boom");
     });
-    q.add('a');
+    q.add("a");
     await settle();
     for (let i = 0; i < 60; i++) await clock.advanceAsync(5);
     // delays after each failure: 10, 20, 40, 40 (capped), 40
     assert.deepEqual(attempts, [0, 10, 30, 70, 110, 150]);
-    assert.equal(q.numRequeues('a'), 0, 'success forgets the failure history');
+    assert.equal(q.numRequeues("a"), 0, "success forgets the failure history");
   });
 
-  it('handler errors never become unhandled rejections', async () => {
+  it("handler errors never become unhandled rejections", async () => {
     let unhandled = 0;
     const onUnhandled = () => {
       unhandled++;
     };
-    process.on('unhandledRejection', onUnhandled);
+    process.on("unhandledRejection", onUnhandled);
     try {
       const { q, clock } = newQueue();
       q.start(async () => {
-        throw new Error('nope');
+        throw new Error("nope");
       });
-      q.add('x');
+      q.add("x");
       await settle();
       await clock.advanceAsync(100);
       await settle();
-      assert.ok(q.numRequeues('x') >= 1);
+      assert.ok(q.numRequeues("x") >= 1);
       await q.shutdown({ drainMs: 0 });
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      process.off("unhandledRejection", onUnhandled);
     }
     assert.equal(unhandled, 0);
   });
 
-  it('addAfter: the earliest deadline wins', async () => {
+  it("addAfter: the earliest deadline wins", async () => {
     const { q, clock } = newQueue();
     const seen: number[] = [];
     const t0 = clock.now();
     q.start(async () => {
       seen.push(clock.now() - t0);
     });
-    q.addAfter('a', 100);
-    q.addAfter('a', 50);
-    q.addAfter('a', 200);
+    q.addAfter("a", 100);
+    q.addAfter("a", 50);
+    q.addAfter("a", 200);
     assert.equal(q.delayed(), 1);
     await clock.advanceAsync(49);
     assert.deepEqual(seen, []);
     await clock.advanceAsync(1);
     assert.deepEqual(seen, [50]);
     await clock.advanceAsync(500);
-    assert.deepEqual(seen, [50], 'later deadlines were dropped');
+    assert.deepEqual(seen, [50], "later deadlines were dropped");
   });
 
-  it('requeueAfterMs re-adds after the delay; success without it does not', async () => {
+  it("requeueAfterMs re-adds after the delay; success without it does not", async () => {
     const { q, clock } = newQueue();
     const seen: number[] = [];
     const t0 = clock.now();
@@ -186,15 +186,15 @@ describe('WorkQueue', () => {
       seen.push(clock.now() - t0);
       return seen.length < 3 ? { requeueAfterMs: 1000 } : undefined;
     });
-    q.add('a');
+    q.add("a");
     await settle();
     await clock.advanceAsync(5000);
     assert.deepEqual(seen, [0, 1000, 2000]);
   });
 
-  it('keys added before start wait for it', async () => {
+  it("keys added before start wait for it", async () => {
     const { q } = newQueue();
-    q.add('a');
+    q.add("a");
     await settle();
     assert.equal(q.len(), 1);
     let ran = false;
@@ -205,42 +205,42 @@ describe('WorkQueue', () => {
     assert.equal(ran, true);
   });
 
-  it('shutdown drains in-flight work, drops waiting/delayed keys and ignores new adds', async () => {
+  it("shutdown drains in-flight work, drops waiting/delayed keys and ignores new adds", async () => {
     const { q, clock } = newQueue({ concurrency: 1 });
     const gate = deferred();
     const seen: string[] = [];
     q.start(async (k) => {
       seen.push(k);
-      if (k === 'a') await gate.promise;
+      if (k === "a") await gate.promise;
     });
-    q.add('a');
-    q.add('b');
-    q.addAfter('c', 10);
+    q.add("a");
+    q.add("b");
+    q.addAfter("c", 10);
     await settle();
     let resolved: boolean | undefined;
     const done = q.shutdown({ drainMs: 1000 }).then((v) => {
       resolved = v;
     });
-    q.add('d');
-    q.addRateLimited('e');
+    q.add("d");
+    q.addRateLimited("e");
     await settle();
-    assert.equal(resolved, undefined, 'waits for the in-flight key');
+    assert.equal(resolved, undefined, "waits for the in-flight key");
     gate.resolve();
     await done;
     assert.equal(resolved, true);
     await clock.advanceAsync(100);
-    assert.deepEqual(seen, ['a']);
+    assert.deepEqual(seen, ["a"]);
     assert.equal(q.len(), 0);
   });
 
-  it('shutdown gives up after drainMs and aborts the handler signal', async () => {
+  it("shutdown gives up after drainMs and aborts the handler signal", async () => {
     const { q, clock } = newQueue();
     let signal: AbortSignal | undefined;
     q.start(async (_k, s) => {
       signal = s;
       await new Promise(() => {}); // never finishes
     });
-    q.add('stuck');
+    q.add("stuck");
     await settle();
     let resolved: boolean | undefined;
     const done = q.shutdown({ drainMs: 500 }).then((v) => {
@@ -254,19 +254,19 @@ describe('WorkQueue', () => {
     assert.equal(signal?.aborted, true);
   });
 
-  it('reports metrics', async () => {
+  it("reports metrics", async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     const clock = new FakeClock();
-    const q = new WorkQueue({ name: 'm', clock, metrics, rateLimiter: new ExponentialBackoff(10, 10) });
-    q.add('a');
-    q.add('a');
-    q.add('b');
+    const q = new WorkQueue({ name: "m", clock, metrics, rateLimiter: new ExponentialBackoff(10, 10) });
+    q.add("a");
+    q.add("a");
+    q.add("b");
     let fail = true;
     q.start(async () => {
       clock.advance(0);
       if (fail) {
         fail = false;
-        throw new Error('x');
+        throw new Error("x");
       }
     });
     await settle();

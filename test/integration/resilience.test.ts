@@ -1,0 +1,285 @@
+// Issue 5: the controller runtime under failure — leader election and hand-over, graceful
+// shutdown, Jobs deleted by hand, spec changes and deletion mid-build, an apiserver outage and
+// an etcd compaction. Each case asserts: no lost build, no duplicate successful build per
+// generation, no orphaned Job, and status converges.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { V1Lease } from "@kubernetes/client-node";
+import { CoordinationV1Api } from "@kubernetes/client-node";
+import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
+import { batch, eventually, golden, kc, scratchNamespace } from "./cluster.js";
+import { compactEtcd, startMissingComponents, stopComponent } from "./control-plane.js";
+import { type OperatorProcess, startOperator } from "./operator.js";
+
+const coordination = kc.makeApiClient(CoordinationV1Api);
+type Ns = { name: string; remove: () => Promise<void> };
+
+function image(
+  namespace: string,
+  name: string,
+  stepSeconds = 1,
+  formats: Image["spec"]["formats"] = ["raw"],
+): Image {
+  return {
+    apiVersion: "golden.dev/v1alpha1",
+    kind: "Image",
+    metadata: { name, namespace },
+    spec: { base: { os: "rocky", release: "9" }, formats, build: { simulate: { stepSeconds } } },
+  };
+}
+
+async function builds(namespace: string, imageName: string): Promise<ImageBuild[]> {
+  return (await golden.imageBuilds.list(namespace, { fieldSelector: `spec.imageName=${imageName}` })).items;
+}
+
+async function succeeded(namespace: string, name: string, timeoutMs = 90_000): Promise<Image> {
+  return eventually(
+    `Image ${name} Succeeded at its current generation`,
+    async () => {
+      const img = await golden.images.get(namespace, name);
+      return img?.status?.phase === "Succeeded" && img.status.observedGeneration === img.metadata?.generation
+        ? img
+        : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+async function building(namespace: string, name: string): Promise<ImageBuild> {
+  return eventually(`a running build of ${name}`, async () =>
+    (await builds(namespace, name)).find((b) => b.status?.phase === "Building" && b.status.progress?.step),
+  );
+}
+
+/** No duplicate successful build per generation, and every Job belongs to a live build. */
+async function assertNoDuplicatesOrOrphans(namespace: string): Promise<void> {
+  const all = (await golden.imageBuilds.list(namespace)).items;
+  const perGeneration = new Map<string, number>();
+  for (const b of all.filter((x) => x.status?.phase === "Succeeded")) {
+    const key = `${b.spec.imageName}@${b.spec.imageGeneration}`;
+    perGeneration.set(key, (perGeneration.get(key) ?? 0) + 1);
+  }
+  for (const [key, count] of perGeneration) assert.equal(count, 1, `${key} succeeded ${count} times`);
+  const names = new Set(all.map((b) => b.metadata?.name));
+  const jobs = (await batch.listNamespacedJob({ namespace })).items;
+  for (const job of jobs) assert.ok(names.has(job.metadata?.name), `orphaned Job ${job.metadata?.name}`);
+}
+
+function reconcileCount(metrics: string, controller: string): number {
+  let total = 0;
+  for (const line of metrics.split("\n")) {
+    if (
+      line.startsWith("controller_runtime_reconcile_total{") &&
+      line.includes(`controller="${controller}"`)
+    ) {
+      total += Number(line.split(" ").at(-1));
+    }
+  }
+  return total;
+}
+
+describe("leader election", () => {
+  let ns: Ns;
+  const replicas: OperatorProcess[] = [];
+  const lease = () => coordination.readNamespacedLease({ name: "golden-operator", namespace: ns.name });
+  const holderPid = (l: V1Lease) => Number(l.spec?.holderIdentity?.split("_").at(-1));
+  const flags = () => [
+    "--leader-elect",
+    "--leader-election-namespace",
+    ns.name,
+    "--lease-duration",
+    "4",
+    "--renew-deadline",
+    "3",
+    "--retry-period",
+    "1",
+  ];
+  before(async () => {
+    ns = await scratchNamespace("leader");
+    replicas.push(await startOperator(ns.name, flags(), { name: "replica-1" }));
+    replicas.push(await startOperator(ns.name, flags(), { name: "replica-2", waitReady: false }));
+  });
+  after(async () => {
+    await ns.remove();
+    for (const r of replicas) await r.stop();
+  });
+
+  it("lets exactly one replica reconcile", async () => {
+    const held = await eventually("a lease holder", async () => {
+      const l = await lease().catch(() => undefined);
+      return l?.spec?.holderIdentity ? l : undefined;
+    });
+    const leader = replicas.find((r) => r.child.pid === holderPid(held));
+    const follower = replicas.find((r) => r !== leader);
+    assert.ok(leader && follower, `holder ${held.spec?.holderIdentity} is one of ours`);
+    await golden.images.create(image(ns.name, "elected", 0));
+    await succeeded(ns.name, "elected");
+    assert.ok(reconcileCount(await leader.metrics(), "image") > 0, "the leader reconciled");
+    assert.equal(reconcileCount(await follower.metrics(), "image"), 0, "the follower did not");
+    assert.match(await follower.metrics(), /leader_election_master_status\{name="golden-operator"\} 0/);
+  });
+
+  it("hands over within the lease duration when the leader is killed", async () => {
+    const before = await lease();
+    const leader = replicas.find((r) => r.child.pid === holderPid(before));
+    const follower = replicas.find((r) => r !== leader);
+    assert.ok(leader && follower);
+    const killedAt = Date.now();
+    assert.equal(await leader.stop("SIGKILL"), 137);
+    const after = await eventually(
+      "the follower to take the lease",
+      async () => {
+        const l = await lease();
+        return holderPid(l) === follower.child.pid ? l : undefined;
+      },
+      20_000,
+      100,
+    );
+    const handOverMs = Date.now() - killedAt;
+    assert.ok(handOverMs <= 4_000 + 2 * 1_000 + 1_000, `hand-over took ${handOverMs} ms`);
+    assert.equal(after.spec?.leaseTransitions, (before.spec?.leaseTransitions ?? 0) + 1);
+    await golden.images.create(image(ns.name, "after-failover", 0));
+    await succeeded(ns.name, "after-failover");
+  });
+
+  it("exits 0 on SIGTERM and releases the lease", async () => {
+    const holder = holderPid(await lease());
+    const leader = replicas.find((r) => r.child.pid === holder);
+    assert.ok(leader);
+    assert.equal(await leader.stop("SIGTERM"), 0);
+    const released = await lease();
+    assert.ok(!released.spec?.holderIdentity, `lease still held by ${released.spec?.holderIdentity}`);
+  });
+});
+
+describe("failures mid-build", () => {
+  let ns: Ns;
+  let operator: OperatorProcess;
+  before(async () => {
+    ns = await scratchNamespace("midbuild");
+    operator = await startOperator(ns.name, [], { name: "midbuild" });
+  });
+  after(async () => {
+    await ns.remove();
+    await operator.stop();
+  });
+
+  it("recreates a Job deleted by hand, and the build still succeeds once", async () => {
+    await golden.images.create(image(ns.name, "job-deleted", 1));
+    const build = await building(ns.name, "job-deleted");
+    await batch.deleteNamespacedJob({
+      name: build.metadata?.name ?? "",
+      namespace: ns.name,
+      propagationPolicy: "Background",
+    });
+    await succeeded(ns.name, "job-deleted");
+    const all = await builds(ns.name, "job-deleted");
+    assert.equal(all.length, 1);
+    const job = await batch.readNamespacedJob({ name: build.metadata?.name ?? "", namespace: ns.name });
+    assert.notEqual(job.metadata?.uid, undefined, "the Job was recreated");
+    await assertNoDuplicatesOrOrphans(ns.name);
+  });
+
+  it("cancels and supersedes a running build when the spec changes", async () => {
+    await golden.images.create(image(ns.name, "edited", 2));
+    const first = await building(ns.name, "edited");
+    await golden.images.patch(ns.name, "edited", {
+      spec: { formats: ["qcow2"], build: { simulate: { stepSeconds: 0 } } },
+    });
+    const done = await succeeded(ns.name, "edited");
+    assert.deepEqual(
+      done.status?.artifacts?.map((a) => a.format),
+      ["qcow2"],
+    );
+    const old = (await builds(ns.name, "edited")).find((b) => b.metadata?.name === first.metadata?.name);
+    assert.equal(old?.status?.phase, "Cancelled");
+    assert.match(old?.status?.message ?? "", /generation 2 supersedes/);
+    await eventually(
+      "the superseded build's Job to be deleted",
+      async () =>
+        !(await batch
+          .readNamespacedJob({ name: first.metadata?.name ?? "", namespace: ns.name })
+          .catch(() => undefined)),
+    );
+    await assertNoDuplicatesOrOrphans(ns.name);
+  });
+
+  it("cancels the build and removes its finalizer once when an Image is deleted mid-build", async () => {
+    await golden.images.create(image(ns.name, "deleted", 2));
+    const build = await building(ns.name, "deleted");
+    const img = await golden.images.get(ns.name, "deleted");
+    assert.deepEqual(img?.metadata?.finalizers, ["golden.dev/artifacts"]);
+    await golden.images.delete(ns.name, "deleted");
+    await eventually("the Image, its build and Job to be gone", async () => {
+      const [i, b, j] = await Promise.all([
+        golden.images.get(ns.name, "deleted"),
+        golden.imageBuilds.get(ns.name, build.metadata?.name ?? ""),
+        batch
+          .readNamespacedJob({ name: build.metadata?.name ?? "", namespace: ns.name })
+          .catch(() => undefined),
+      ]);
+      return !i && !b && !j;
+    });
+    await assertNoDuplicatesOrOrphans(ns.name);
+  });
+});
+
+describe("graceful shutdown", () => {
+  let ns: Ns;
+  let operator: OperatorProcess | undefined;
+  before(async () => {
+    ns = await scratchNamespace("sigterm");
+  });
+  after(async () => {
+    await ns.remove();
+    await operator?.stop();
+  });
+
+  it("exits 0 on SIGTERM mid-build and a new operator finishes the job without duplicates", async () => {
+    operator = await startOperator(ns.name, ["--graceful-shutdown-timeout", "10"], { name: "sigterm-1" });
+    for (const name of ["t1", "t2", "t3"]) await golden.images.create(image(ns.name, name, 1));
+    await building(ns.name, "t1");
+    const stoppedAt = Date.now();
+    assert.equal(await operator.stop("SIGTERM"), 0);
+    assert.ok(Date.now() - stoppedAt < 10_000, "within the grace period");
+    assert.match(operator.logs(), /shutdown complete/);
+    operator = await startOperator(ns.name, [], { name: "sigterm-2" });
+    for (const name of ["t1", "t2", "t3"]) await succeeded(ns.name, name);
+    await assertNoDuplicatesOrOrphans(ns.name);
+  });
+});
+
+describe("apiserver outage and etcd compaction", () => {
+  let ns: Ns;
+  let operator: OperatorProcess;
+  before(async () => {
+    ns = await scratchNamespace("outage");
+    operator = await startOperator(ns.name, [], { name: "outage" });
+  });
+  after(async () => {
+    await startMissingComponents();
+    await ns.remove();
+    await operator.stop();
+  });
+
+  it("keeps running through 30 s without an apiserver, relists after compaction, and converges", async () => {
+    await golden.images.create(image(ns.name, "through-outage", 2));
+    await building(ns.name, "through-outage");
+    await stopComponent("kube-apiserver");
+    const downAt = Date.now();
+    await compactEtcd(); // Every resourceVersion the operator holds is now too old.
+    while (Date.now() - downAt < 30_000) {
+      assert.equal(operator.child.exitCode, null, "the operator keeps running");
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await startMissingComponents();
+    await succeeded(ns.name, "through-outage", 180_000);
+    assert.equal(operator.child.exitCode, null);
+    await eventually("the operator's informers to relist after 410 Gone", async () =>
+      /relisting/.test(operator.logs()),
+    );
+    await golden.images.create(image(ns.name, "after-outage", 0));
+    await succeeded(ns.name, "after-outage");
+    await assertNoDuplicatesOrOrphans(ns.name);
+  });
+});

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
+import {
+  byCreation,
+  createdAtMs,
+  isTerminal,
+  newest,
+  TERMINAL_PHASES,
+} from "../../../src/controllers/build-order.js";
+
+function build(name: string, created?: string, attempt?: number, phase?: ImageBuildPhase): ImageBuild {
+  return {
+    metadata: { name, ...(created ? { creationTimestamp: new Date(created) } : {}) },
+    spec: {
+      imageName: "web",
+      imageGeneration: 1,
+      ...(attempt === undefined ? {} : { attempt }),
+      trigger: "Created",
+      image: { base: { os: "fedora", release: "42" }, formats: ["qcow2"] },
+    },
+    ...(phase ? { status: { phase } } : {}),
+  };
+}
+
+const names = (bs: ImageBuild[]) => bs.map((b) => b.metadata?.name);
+
+describe("isTerminal", () => {
+  it("is true for Succeeded, Failed and Cancelled only", () => {
+    assert.deepEqual([...TERMINAL_PHASES].sort(), ["Cancelled", "Failed", "Succeeded"]);
+    const expected: Record<ImageBuildPhase, boolean> = {
+      Pending: false,
+      Queued: false,
+      Building: false,
+      Succeeded: true,
+      Failed: true,
+      Cancelled: true,
+    };
+    for (const [phase, terminal] of Object.entries(expected)) {
+      assert.equal(isTerminal(build("b", undefined, 1, phase as ImageBuildPhase)), terminal, phase);
+    }
+  });
+
+  it("is false without a status or phase", () => {
+    assert.equal(isTerminal(build("b")), false);
+    assert.equal(isTerminal({ ...build("b"), status: {} }), false);
+  });
+});
+
+describe("createdAtMs", () => {
+  it("reads the creation timestamp, Date or string", () => {
+    assert.equal(createdAtMs(build("b", "2025-01-01T00:00:01Z")), Date.UTC(2025, 0, 1, 0, 0, 1));
+    const fromJson = JSON.parse(JSON.stringify(build("b", "2025-01-01T00:00:01Z"))) as ImageBuild;
+    assert.equal(createdAtMs(fromJson), Date.UTC(2025, 0, 1, 0, 0, 1));
+  });
+
+  it("is 0 without a creation timestamp", () => {
+    assert.equal(createdAtMs(build("b")), 0);
+    assert.equal(createdAtMs({ ...build("b"), metadata: undefined }), 0);
+  });
+});
+
+describe("byCreation", () => {
+  it("orders oldest first", () => {
+    const list = [
+      build("c", "2025-01-03T00:00:00Z"),
+      build("a", "2025-01-01T00:00:00Z"),
+      build("b", "2025-01-02T00:00:00Z"),
+    ];
+    assert.deepEqual(names([...list].sort(byCreation)), ["a", "b", "c"]);
+  });
+
+  it("breaks ties by attempt, then by name", () => {
+    const t = "2025-01-01T00:00:00Z";
+    const list = [build("z", t, 2), build("y", t, 1), build("x", t, 2), build("w", t)];
+    // w has no attempt: it counts as 1, so it sorts with y, before it by name.
+    assert.deepEqual(names([...list].sort(byCreation)), ["w", "y", "x", "z"]);
+  });
+
+  it("is a total order: any input order sorts the same", () => {
+    const t = "2025-01-01T00:00:00Z";
+    const list = [
+      build("b", t, 1),
+      build("a", t, 1),
+      build("c", "2024-12-31T00:00:00Z", 5),
+      build("d", t, 3),
+      build("e"),
+    ];
+    const expected = names([...list].sort(byCreation));
+    assert.deepEqual(expected, ["e", "c", "a", "b", "d"]);
+    for (const perm of [[...list].reverse(), [list[2], list[4], list[0], list[3], list[1]] as ImageBuild[]]) {
+      assert.deepEqual(names(perm.sort(byCreation)), expected);
+    }
+  });
+});
+
+describe("newest", () => {
+  it("returns the newest build without reordering the input", () => {
+    const list = [
+      build("b", "2025-01-02T00:00:00Z"),
+      build("c", "2025-01-03T00:00:00Z"),
+      build("a", "2025-01-01T00:00:00Z"),
+    ];
+    assert.equal(newest(list)?.metadata?.name, "c");
+    assert.deepEqual(names(list), ["b", "c", "a"]);
+  });
+
+  it("prefers the higher attempt at the same creation time", () => {
+    const t = "2025-01-01T00:00:00Z";
+    assert.equal(newest([build("r2", t, 2), build("r1", t, 1)])?.metadata?.name, "r2");
+  });
+
+  it("is undefined for no builds", () => {
+    assert.equal(newest([]), undefined);
+  });
+});

@@ -1,0 +1,365 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type {
+  Artifact,
+  Condition,
+  Image,
+  ImageBuild,
+  ImageBuildStatus,
+  ImageStatus,
+} from "../../../src/api/v1alpha1/index.js";
+import { deriveImageStatus } from "../../../src/controllers/image-status.js";
+
+const NOW = new Date("2025-06-01T12:00:00.000Z");
+const EARLIER = "2025-06-01T10:00:00.000Z";
+
+function image(generation: number, status?: ImageStatus): Image {
+  return {
+    apiVersion: "golden.dev/v1alpha1",
+    kind: "Image",
+    metadata: { name: "web", namespace: "default", uid: "img-uid", generation },
+    spec: { base: { os: "ubuntu", release: "24.04" }, formats: ["qcow2"] },
+    ...(status ? { status } : {}),
+  };
+}
+
+function build(
+  name: string,
+  generation: number,
+  createdMinute: number,
+  status?: ImageBuildStatus,
+  attempt = 1,
+): ImageBuild {
+  return {
+    apiVersion: "golden.dev/v1alpha1",
+    kind: "ImageBuild",
+    metadata: {
+      name,
+      namespace: "default",
+      creationTimestamp: new Date(Date.UTC(2025, 5, 1, 9, createdMinute)),
+    },
+    spec: {
+      imageName: "web",
+      imageGeneration: generation,
+      attempt,
+      trigger: "Created",
+      image: { base: { os: "ubuntu", release: "24.04" }, formats: ["qcow2"] },
+    },
+    ...(status ? { status } : {}),
+  };
+}
+
+function artifact(tag: string): Artifact {
+  return {
+    format: "qcow2",
+    location: `s3://bucket/${tag}.qcow2`,
+    digest: `sha256:${tag.padEnd(64, "0")}`,
+    sizeBytes: 1,
+  };
+}
+
+function ready(status: ImageStatus): Condition {
+  const list = status.conditions?.filter((c) => c.type === "Ready") ?? [];
+  assert.equal(list.length, 1, "exactly one Ready condition");
+  return list[0] as Condition;
+}
+
+describe("deriveImageStatus", () => {
+  it("is Pending without builds", () => {
+    const s = deriveImageStatus({ image: image(1), builds: [], now: NOW });
+    assert.equal(s.phase, "Pending");
+    assert.equal(s.observedGeneration, 1);
+    assert.equal(s.message, "waiting for a build to be created");
+    const r = ready(s);
+    assert.equal(r.status, "False");
+    assert.equal(r.reason, "BuildPending");
+    assert.equal(r.observedGeneration, 1);
+    assert.equal(r.lastTransitionTime, NOW.toISOString());
+    for (const key of ["latestBuild", "lastSuccessfulBuild", "artifacts", "queuePosition"] as const) {
+      assert.ok(!(key in s), `${key} absent`);
+    }
+  });
+
+  it("is Queued with the Scheduled condition's message while the build waits", () => {
+    const scheduled: Condition = {
+      type: "Scheduled",
+      status: "False",
+      reason: "ClusterLimitReached",
+      message: "cluster limit 2 reached; 3 builds ahead",
+      lastTransitionTime: EARLIER,
+    };
+    const b = build("web-g1-aaaaaa", 1, 0, { phase: "Queued", queuePosition: 4, conditions: [scheduled] });
+    const s = deriveImageStatus({ image: image(1), builds: [b], now: NOW });
+    assert.equal(s.phase, "Queued");
+    assert.equal(s.message, "build web-g1-aaaaaa queued: cluster limit 2 reached; 3 builds ahead");
+    assert.equal(ready(s).reason, "Queued");
+    assert.equal(ready(s).status, "False");
+    assert.equal(ready(s).message, s.message);
+    assert.equal(s.queuePosition, 4);
+    assert.equal(s.latestBuild, "web-g1-aaaaaa");
+  });
+
+  it("is Queued, waiting to be scheduled, for a build without phase or with phase Pending", () => {
+    for (const status of [undefined, { phase: "Pending" as const }]) {
+      const s = deriveImageStatus({ image: image(1), builds: [build("b1", 1, 0, status)], now: NOW });
+      assert.equal(s.phase, "Queued");
+      assert.equal(s.message, "build b1 waiting to be scheduled");
+      assert.ok(!("queuePosition" in s));
+    }
+  });
+
+  it("ignores a Scheduled condition that is True while the build is still queued", () => {
+    const scheduled: Condition = {
+      type: "Scheduled",
+      status: "True",
+      reason: "Admitted",
+      message: "capacity available",
+      lastTransitionTime: EARLIER,
+    };
+    const s = deriveImageStatus({
+      image: image(1),
+      builds: [build("b1", 1, 0, { phase: "Queued", conditions: [scheduled] })],
+      now: NOW,
+    });
+    assert.equal(s.message, "build b1 waiting to be scheduled");
+  });
+
+  it("is Building with the running step in the message", () => {
+    const b = build("b1", 1, 0, {
+      phase: "Building",
+      progress: { step: "install-packages", stepIndex: 2, totalSteps: 6, percent: 33 },
+    });
+    const s = deriveImageStatus({ image: image(1), builds: [b], now: NOW });
+    assert.equal(s.phase, "Building");
+    assert.equal(s.message, "build b1 running: step install-packages (2/6, 33%)");
+    assert.equal(ready(s).reason, "Building");
+    assert.equal(ready(s).status, "False");
+    assert.ok(s.message?.includes("install-packages"));
+  });
+
+  it("is Building without detail before the first step is reported", () => {
+    const s = deriveImageStatus({
+      image: image(1),
+      builds: [build("b1", 1, 0, { phase: "Building" })],
+      now: NOW,
+    });
+    assert.equal(s.phase, "Building");
+    assert.equal(s.message, "build b1 running");
+  });
+
+  it("is Succeeded and Ready with the newest successful build's artifacts", () => {
+    const old = build("b1", 1, 0, { phase: "Succeeded", artifacts: [artifact("old")] });
+    const fresh = build("b2", 1, 5, { phase: "Succeeded", artifacts: [artifact("new"), artifact("new2")] });
+    const s = deriveImageStatus({ image: image(1), builds: [fresh, old], now: NOW });
+    assert.equal(s.phase, "Succeeded");
+    const r = ready(s);
+    assert.equal(r.status, "True");
+    assert.equal(r.reason, "BuildSucceeded");
+    assert.deepEqual(s.artifacts, [artifact("new"), artifact("new2")]);
+    assert.equal(s.lastSuccessfulBuild, "b2");
+    assert.equal(s.latestBuild, "b2");
+    assert.equal(s.message, "build b2 succeeded");
+  });
+
+  it("uses the build's own message when it succeeded with one", () => {
+    const b = build("b1", 1, 0, {
+      phase: "Succeeded",
+      message: "built 2 artifacts",
+      artifacts: [artifact("a")],
+    });
+    const s = deriveImageStatus({ image: image(1), builds: [b], now: NOW });
+    assert.equal(s.message, "built 2 artifacts");
+  });
+
+  it("is Failed with reason BuildFailed when the newest build failed", () => {
+    const b = build("b1", 1, 0, { phase: "Failed", failedStep: "configure" });
+    const s = deriveImageStatus({ image: image(1), builds: [b], now: NOW });
+    assert.equal(s.phase, "Failed");
+    assert.equal(ready(s).reason, "BuildFailed");
+    assert.equal(ready(s).status, "False");
+    assert.equal(s.message, "build b1 failed: step configure failed");
+    const withMessage = build("b1", 1, 0, { phase: "Failed", message: "disk full" });
+    assert.equal(
+      deriveImageStatus({ image: image(1), builds: [withMessage], now: NOW }).message,
+      "build b1 failed: disk full",
+    );
+  });
+
+  it("is Queued with reason RetryPending when a failed build will be retried", () => {
+    const retryAt = new Date("2025-06-01T12:00:20.000Z");
+    const b = build("b1", 1, 0, { phase: "Failed", failedStep: "publish" }, 2);
+    const s = deriveImageStatus({ image: image(1), builds: [b], retryAt, now: NOW });
+    assert.equal(s.phase, "Queued");
+    assert.equal(ready(s).reason, "RetryPending");
+    assert.equal(ready(s).status, "False");
+    assert.equal(s.message, `attempt 2 failed (step publish failed); retrying at ${retryAt.toISOString()}`);
+  });
+
+  it("is Failed with reason BuildCancelled when the newest build was cancelled", () => {
+    const s = deriveImageStatus({
+      image: image(1),
+      builds: [build("b1", 1, 0, { phase: "Cancelled" })],
+      now: NOW,
+    });
+    assert.equal(s.phase, "Failed");
+    assert.equal(ready(s).reason, "BuildCancelled");
+    assert.equal(s.message, "build b1 was cancelled");
+  });
+
+  it("is Failed with the problem's reason and message when the spec has a problem", () => {
+    const problem = {
+      reason: "UnsupportedRelease",
+      field: "spec.base.release",
+      message: "spec.base.release: ubuntu 14.04 is not a release golden can build",
+    };
+    const ok = build("b1", 1, 0, { phase: "Succeeded", artifacts: [artifact("a")] });
+    for (const builds of [[], [ok]]) {
+      const s = deriveImageStatus({ image: image(1), builds, problem, now: NOW });
+      assert.equal(s.phase, "Failed");
+      assert.equal(ready(s).reason, "UnsupportedRelease");
+      assert.equal(ready(s).status, "False");
+      assert.equal(ready(s).message, problem.message);
+      assert.equal(s.message, problem.message);
+    }
+  });
+
+  it("sets observedGeneration from metadata.generation", () => {
+    const s = deriveImageStatus({ image: image(7, { observedGeneration: 6 }), builds: [], now: NOW });
+    assert.equal(s.observedGeneration, 7);
+    assert.equal(ready(s).observedGeneration, 7);
+  });
+
+  it("only builds of the current generation decide the phase", () => {
+    const oldOk = build("g1", 1, 0, { phase: "Succeeded", artifacts: [artifact("g1")] });
+    // Generation 2 has no build yet: Pending, but the generation-1 artifacts stay available.
+    const pending = deriveImageStatus({ image: image(2), builds: [oldOk], now: NOW });
+    assert.equal(pending.phase, "Pending");
+    assert.equal(ready(pending).status, "False");
+    assert.equal(pending.lastSuccessfulBuild, "g1");
+    assert.deepEqual(pending.artifacts, [artifact("g1")]);
+    assert.equal(pending.latestBuild, "g1", "latestBuild falls back to the newest build of any generation");
+
+    // A newer build of an older generation (e.g. a late-finishing one) does not decide the phase.
+    const current = build("g2", 2, 1, { phase: "Building" });
+    const lateOld = build("g1-late", 1, 2, { phase: "Failed" });
+    const s = deriveImageStatus({ image: image(2), builds: [lateOld, current, oldOk], now: NOW });
+    assert.equal(s.phase, "Building");
+    assert.equal(s.latestBuild, "g2");
+    assert.equal(s.lastSuccessfulBuild, "g1");
+    assert.deepEqual(s.artifacts, [artifact("g1")]);
+  });
+
+  it("a success of the previous generation does not make the current one Ready", () => {
+    const oldOk = build("g1", 1, 0, { phase: "Succeeded", artifacts: [artifact("g1")] });
+    const failed = build("g2", 2, 1, { phase: "Failed", message: "boom" });
+    const s = deriveImageStatus({ image: image(2), builds: [oldOk, failed], now: NOW });
+    assert.equal(s.phase, "Failed");
+    assert.equal(ready(s).status, "False");
+    assert.equal(s.lastSuccessfulBuild, "g1");
+  });
+
+  it("the newest build of the current generation decides, across attempts", () => {
+    const a1 = build("a1", 1, 0, { phase: "Failed" }, 1);
+    const a2 = build("a2", 1, 1, { phase: "Succeeded", artifacts: [artifact("a2")] }, 2);
+    const s = deriveImageStatus({ image: image(1), builds: [a2, a1], now: NOW });
+    assert.equal(s.phase, "Succeeded");
+    assert.equal(s.latestBuild, "a2");
+  });
+
+  it("keeps lastTransitionTime while Ready does not flip, and moves it when it flips", () => {
+    const previous: ImageStatus = {
+      phase: "Queued",
+      conditions: [
+        { type: "Ready", status: "False", reason: "Queued", message: "q", lastTransitionTime: EARLIER },
+      ],
+    };
+    const building = deriveImageStatus({
+      image: image(1, previous),
+      builds: [build("b1", 1, 0, { phase: "Building" })],
+      now: NOW,
+    });
+    assert.equal(ready(building).lastTransitionTime, EARLIER);
+    assert.equal(ready(building).reason, "Building", "reason and message update without a flip");
+
+    const done = deriveImageStatus({
+      image: image(1, building),
+      builds: [build("b1", 1, 0, { phase: "Succeeded" })],
+      now: NOW,
+    });
+    assert.equal(ready(done).status, "True");
+    assert.equal(ready(done).lastTransitionTime, NOW.toISOString());
+
+    const later = new Date(NOW.getTime() + 60_000);
+    const still = deriveImageStatus({
+      image: image(1, done),
+      builds: [build("b1", 1, 0, { phase: "Succeeded" })],
+      now: later,
+    });
+    assert.equal(ready(still).lastTransitionTime, NOW.toISOString());
+
+    const back = deriveImageStatus({
+      image: image(2, still),
+      builds: [build("b1", 1, 0, { phase: "Succeeded" })],
+      now: later,
+    });
+    assert.equal(ready(back).status, "False");
+    assert.equal(ready(back).lastTransitionTime, later.toISOString());
+  });
+
+  it("drops queuePosition once the build leaves the queue, keeps unrelated fields and conditions", () => {
+    const other: Condition = {
+      type: "Other",
+      status: "True",
+      reason: "X",
+      message: "",
+      lastTransitionTime: EARLIER,
+    };
+    const previous: ImageStatus = {
+      phase: "Queued",
+      queuePosition: 3,
+      lastScheduleTime: EARLIER,
+      artifacts: [artifact("stale")],
+      lastSuccessfulBuild: "gone",
+      conditions: [other],
+    };
+    const s = deriveImageStatus({
+      image: image(1, previous),
+      builds: [build("b1", 1, 0, { phase: "Building" })],
+      now: NOW,
+    });
+    assert.ok(!("queuePosition" in s));
+    assert.ok(!("artifacts" in s), "artifacts follow the builds, not the old status");
+    assert.ok(!("lastSuccessfulBuild" in s));
+    assert.equal(s.lastScheduleTime, EARLIER);
+    assert.deepEqual(
+      s.conditions?.map((c) => c.type),
+      ["Other", "Ready"],
+    );
+    assert.deepEqual(s.conditions?.[0], other);
+  });
+
+  it("does not modify the image or the builds", () => {
+    const previous: ImageStatus = {
+      phase: "Queued",
+      queuePosition: 1,
+      conditions: [
+        { type: "Ready", status: "False", reason: "Queued", message: "", lastTransitionTime: EARLIER },
+      ],
+    };
+    const img = image(1, previous);
+    const builds = [build("b2", 1, 1, { phase: "Succeeded" }), build("b1", 1, 0, { phase: "Failed" })];
+    const imgCopy = structuredClone(img);
+    const buildsCopy = structuredClone(builds);
+    deriveImageStatus({ image: img, builds, now: NOW });
+    assert.deepEqual(img, imgCopy);
+    assert.deepEqual(builds, buildsCopy);
+  });
+
+  it("is a pure function of its inputs", () => {
+    const builds = [build("b1", 1, 0, { phase: "Succeeded", artifacts: [artifact("x")] })];
+    assert.deepEqual(
+      deriveImageStatus({ image: image(1), builds, now: NOW }),
+      deriveImageStatus({ image: image(1), builds: structuredClone(builds), now: NOW }),
+    );
+  });
+});
