@@ -13,7 +13,7 @@ export KUBECONFIG ?= $(CLUSTER_DIR)/kubeconfig
 
 .PHONY: help
 help: ## Show this help
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 ##@ Development
 node_modules/.installed: package.json package-lock.json
@@ -90,3 +90,8 @@ test-integration: build ## Integration tests against the running local cluster
 .PHONY: test
 test: ## Everything CI runs: generate check, lint, unit, cluster up, integration, cluster down
 	hack/test.sh
+
+# Shipping (Docker image, kind, deploy), benchmarks and chaos live in their own fragments.
+include hack/deploy.mk
+-include hack/bench.mk
+-include hack/chaos.mk

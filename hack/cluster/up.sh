@@ -126,7 +126,7 @@ start local-runner "$("$repo/hack/ensure-node.sh")/node" "$repo/dist/hack/local-
   --kubeconfig "$state/local-runner.kubeconfig" --repo "$repo" --state-dir "$state/runner" \
   --health-port "$RUNNER_PORT"
 
-wait_for local-runner "the runner's nodes" 60 kubectl --kubeconfig "$kubeconfig" get node golden-local-amd64 golden-local-arm64
+wait_for local-runner "the local runner" 60 curl -sf "http://127.0.0.1:$RUNNER_PORT/"
 wait_for - "nodes Ready" 120 kubectl --kubeconfig "$kubeconfig" wait --for=condition=Ready nodes --all --timeout=1s
 wait_for kube-controller-manager "default service account" 60 kubectl --kubeconfig "$kubeconfig" -n default get serviceaccount default
 

@@ -25,6 +25,8 @@ export interface ImageBuildControllerDeps {
   worker: WorkerConfig;
   events: EventSink;
   log: Logger;
+  /** Observes each finished build once: its phase and seconds from admission to end. */
+  onFinished?: (build: ImageBuild, seconds: number | undefined) => void;
   /** Fail a running build whose worker has not heartbeat for this long; 0 disables. */
   workerLostAfterMs: number;
   now?: () => Date;
@@ -220,6 +222,12 @@ export class ImageBuildController {
       action: "Build",
       note: message,
     });
+    const { startTime, completionTime } = build.status ?? {};
+    const seconds =
+      startTime && completionTime
+        ? (new Date(completionTime).getTime() - new Date(startTime).getTime()) / 1000
+        : undefined;
+    this.deps.onFinished?.(build, seconds);
   }
 
   private async deleteJob(job: V1Job): Promise<void> {

@@ -26,6 +26,7 @@ import type { Logger } from "../runtime/logger.js";
 import { type LeaderElectionConfig, Manager } from "../runtime/manager.js";
 import { Metrics } from "../runtime/metrics.js";
 import { BuildScheduler, SCHEDULER_KEY } from "../scheduler/loop.js";
+import { BuildMetrics } from "./build-metrics.js";
 import { requeueOnConflict } from "./conflicts.js";
 import type { EventSink } from "./events.js";
 import { BUILDS_BY_IMAGE_UID, ImageController } from "./image-controller.js";
@@ -107,6 +108,7 @@ export function buildOperator(
     path: "/api/v1/namespaces",
   });
 
+  const buildMetrics = new BuildMetrics(metrics.registry, images, builds);
   const imageReconciler = new ImageController({
     images,
     builds,
@@ -125,12 +127,18 @@ export function buildOperator(
     events,
     log,
     workerLostAfterMs: cfg.workerLostAfterMs,
+    onFinished: (build, seconds) => {
+      if (seconds !== undefined)
+        buildMetrics.duration.observe({ result: build.status?.phase ?? "Unknown" }, seconds);
+    },
   });
   const scheduler = new BuildScheduler({
     builds,
     jobs,
     namespaces,
     client: golden,
+    onAdmitted: (build, waited) =>
+      buildMetrics.queueWait.observe({ namespace: build.metadata?.namespace ?? "" }, waited),
     maxConcurrentBuilds: cfg.maxConcurrentBuilds,
     maxBuildsPerNamespace: cfg.maxBuildsPerNamespace,
     log,

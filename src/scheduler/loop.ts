@@ -33,6 +33,8 @@ export interface SchedulerOptions {
   jobs: Informer<V1Job>;
   namespaces?: Informer<V1Namespace>;
   client: GoldenClient;
+  /** Observes how long each admitted build waited, in seconds. */
+  onAdmitted?: (build: ImageBuild, waitedSeconds: number) => void;
   maxConcurrentBuilds: number;
   /** 0 = no per-namespace limit unless a namespace sets the annotation. */
   maxBuildsPerNamespace: number;
@@ -60,6 +62,13 @@ export class BuildScheduler {
 
     const waiting: WaitingBuild[] = [];
     const running: RunningBuild[] = [];
+    const lastServed = new Map<string, number>();
+    for (const b of builds) {
+      const started = b.status?.startTime ? new Date(b.status.startTime).getTime() : undefined;
+      const ns = b.metadata?.namespace ?? "";
+      if (started !== undefined && started > (lastServed.get(ns) ?? Number.NEGATIVE_INFINITY))
+        lastServed.set(ns, started);
+    }
     for (const b of builds) {
       const key = keyOf(b);
       const namespace = b.metadata?.namespace ?? "";
@@ -78,7 +87,7 @@ export class BuildScheduler {
       cluster: this.opts.maxConcurrentBuilds,
       namespace: (ns) => this.namespaceLimit(ns),
     };
-    const decision = schedule(waiting, running, limits);
+    const decision = schedule(waiting, running, limits, lastServed);
     const durations = recentDurations(builds);
     const now = this.now();
 
@@ -127,7 +136,10 @@ export class BuildScheduler {
       estimatedStartTime: null,
       conditions,
     });
-    if (ok) this.assumed.set(keyOf(build), name);
+    if (ok) {
+      this.assumed.set(keyOf(build), name);
+      this.opts.onAdmitted?.(build, Math.max(0, (now.getTime() - createdAtMs(build)) / 1000));
+    }
   }
 
   private async markQueued(

@@ -2,7 +2,8 @@
 // Pure: no I/O, no clock; the loop feeds it a snapshot and applies the decision.
 //
 // Order: higher priority first; within a priority, the namespace with the fewest builds in
-// flight goes next (fair share, so 500 builds in one namespace cannot starve one in another);
+// flight goes next, and among those the one served least recently (fair share: 500 builds in one
+// namespace cannot starve one in another, even when each build finishes before the next starts);
 // within a namespace, first come first served.
 
 export interface WaitingBuild {
@@ -45,7 +46,16 @@ function byArrival(a: WaitingBuild, b: WaitingBuild): number {
   return b.priority - a.priority || a.createdAt - b.createdAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
-export function schedule(waiting: WaitingBuild[], running: RunningBuild[], limits: Limits): Decision {
+/**
+ * `lastServed` maps a namespace to when it last had a build admitted (ms); namespaces missing
+ * from it count as never served.
+ */
+export function schedule(
+  waiting: WaitingBuild[],
+  running: RunningBuild[],
+  limits: Limits,
+  lastServed: ReadonlyMap<string, number> = new Map(),
+): Decision {
   const inFlight = new Map<string, number>();
   for (const r of running) inFlight.set(r.namespace, (inFlight.get(r.namespace) ?? 0) + 1);
   let clusterFree = Math.max(0, limits.cluster - running.length);
@@ -62,6 +72,9 @@ export function schedule(waiting: WaitingBuild[], running: RunningBuild[], limit
   const queued: QueuedPlacement[] = [];
   // Usage counts both running and already-ordered builds, so fair share holds along the queue.
   const usage = new Map(inFlight);
+  // Ordering a build serves its namespace, after everyone served before this decision.
+  const served = new Map(lastServed);
+  let serveTick = Math.max(0, ...served.values());
   const head = new Map<string, number>();
 
   for (let placed = 0; placed < waiting.length; placed++) {
@@ -69,11 +82,12 @@ export function schedule(waiting: WaitingBuild[], running: RunningBuild[], limit
     for (const [ns, lane] of lanes) {
       const candidate = lane[head.get(ns) ?? 0];
       if (!candidate) continue;
-      if (!next || compareCandidates(candidate, next, usage) < 0) next = candidate;
+      if (!next || compareCandidates(candidate, next, usage, served) < 0) next = candidate;
     }
     if (!next) break;
     head.set(next.namespace, (head.get(next.namespace) ?? 0) + 1);
     usage.set(next.namespace, (usage.get(next.namespace) ?? 0) + 1);
+    served.set(next.namespace, ++serveTick);
 
     const nsLimit = limits.namespace(next.namespace);
     const nsRunning = inFlight.get(next.namespace) ?? 0;
@@ -99,10 +113,17 @@ export function schedule(waiting: WaitingBuild[], running: RunningBuild[], limit
   return { admit, queued };
 }
 
-function compareCandidates(a: WaitingBuild, b: WaitingBuild, usage: Map<string, number>): number {
+function compareCandidates(
+  a: WaitingBuild,
+  b: WaitingBuild,
+  usage: Map<string, number>,
+  served: Map<string, number>,
+): number {
   return (
     b.priority - a.priority ||
     (usage.get(a.namespace) ?? 0) - (usage.get(b.namespace) ?? 0) ||
+    (served.get(a.namespace) ?? Number.NEGATIVE_INFINITY) -
+      (served.get(b.namespace) ?? Number.NEGATIVE_INFINITY) ||
     a.createdAt - b.createdAt ||
     (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
   );

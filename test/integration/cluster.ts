@@ -8,7 +8,9 @@ import { BatchV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from
 import { GoldenClient } from "../../src/api/client.js";
 
 export const repo = new URL("../../../", import.meta.url).pathname;
-export const kubeconfigPath = process.env.KUBECONFIG ?? `${repo}.cluster/kubeconfig`;
+/** State directory of the local cluster (hack/cluster/common.sh honours the same variable). */
+export const clusterDir = process.env.GOLDEN_CLUSTER_DIR ?? `${repo}.cluster`;
+export const kubeconfigPath = process.env.KUBECONFIG ?? `${clusterDir}/kubeconfig`;
 
 export function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();

@@ -4,10 +4,10 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { repo } from "./cluster.js";
+import { clusterDir, repo } from "./cluster.js";
 
 const run = promisify(execFile);
-const pidFile = (component: string) => `${repo}.cluster/pids/${component}.pid`;
+const pidFile = (component: string) => `${clusterDir}/pids/${component}.pid`;
 const etcd = `http://127.0.0.1:${process.env.GOLDEN_ETCD_PORT ?? "23790"}`;
 
 function alive(pid: number): boolean {

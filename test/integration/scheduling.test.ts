@@ -80,7 +80,9 @@ describe("scheduling with capacity 2 across three namespaces", () => {
         [a, b, c].includes(x.metadata?.namespace ?? ""),
       );
       const waiting = all.filter((x) => x.status?.phase === "Queued");
-      return waiting.length === 8 && waiting.every((x) => x.status?.queuePosition) ? waiting : undefined;
+      // Positions are written one build at a time; wait for a consistent view.
+      const positions = waiting.map((x) => x.status?.queuePosition ?? 0).sort((p, q) => p - q);
+      return positions.join() === "1,2,3,4,5,6,7,8" ? waiting : undefined;
     });
     const position = (img: string) => queued.find((x) => x.spec.imageName === img)?.status?.queuePosition;
     assert.deepEqual(

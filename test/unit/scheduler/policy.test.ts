@@ -287,24 +287,39 @@ describe("schedule", () => {
       d.queued.map((q) => q.ahead),
       [0, 1, 2, 3, 4, 5],
     );
-    // Priority 5 first (a/2, b/1, c/2 — all namespaces at 0 in flight, so by creation),
-    // then priority 1 (a/1 with a at 1, b/2 with b at 1: by creation), then priority 0.
+    // Priority 5 first (a/2, b/1, c/2 — all namespaces at 0 in flight and never served, so by
+    // creation), then priority 1 (a and b both at 1 in flight; b was served before a, so b/2
+    // first), then priority 0.
     assert.deepEqual(
       d.queued.map((q) => q.key),
-      ["b/1", "a/2", "c/2", "a/1", "b/2", "c/1"],
+      ["b/1", "a/2", "c/2", "b/2", "a/1", "c/1"],
     );
-    // Running that queue order one build at a time admits the builds in the same order.
+    // Running that queue order one build at a time, each admission serving its namespace,
+    // admits the builds in the same order.
     const started: string[] = [];
+    const lastServed = new Map<string, number>();
     let rest = waiting;
     while (rest.length > 0) {
-      const step = schedule(rest, [], limits(1));
+      const step = schedule(rest, [], limits(1), lastServed);
       assert.equal(step.admit.length, 1);
       started.push(...step.admit);
+      for (const key of step.admit) lastServed.set(key.split("/")[0] ?? "", started.length);
       rest = rest.filter((b) => !step.admit.includes(b.key));
     }
     assert.deepEqual(
       started,
       d.queued.map((q) => q.key),
+    );
+  });
+
+  it("serves a lone namespace before a backlog whose builds finish before the next starts", () => {
+    // a has 4 waiting, c has 1 (submitted last); nothing runs, a was served just now.
+    const waiting = [w("a", "3", 1), w("a", "4", 2), w("a", "5", 3), w("a", "6", 4), w("c", "1", 5)];
+    const d = schedule(waiting, [], limits(1), new Map([["a", 100]]));
+    assert.deepEqual(d.admit, ["c/1"]);
+    assert.deepEqual(
+      d.queued.map((q) => q.key),
+      ["a/3", "a/4", "a/5", "a/6"],
     );
   });
 

@@ -1,0 +1,348 @@
+// The golden scenario: submit a burst of N Images and play the workers of their builds.
+//
+// KWOK runs the build pods but nothing runs inside them, so the harness does what golden-worker
+// would: once a build is admitted (phase Building) and its Job's pod exists, it runs the worker's
+// own code (runBuild from src/worker/build.ts: a progress patch per step, the mocked step time,
+// then the resourceVersion-guarded result with artifacts), or only the final result write after
+// the same time (mode "result": planSteps/artifactFor, like build.ts's finish()). KWOK's
+// pod-complete stage is delayed (hack/bench.sh) so the pod ends after the result is in, as a
+// real worker's pod would.
+import { setTimeout as sleep } from "node:timers/promises";
+import { CustomObjectsApi, type KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
+import { GoldenClient, isConflict } from "../../src/api/client.js";
+import {
+  API_VERSION,
+  IMAGE_BUILD_RESOURCE,
+  IMAGE_RESOURCE,
+  type Image,
+  type ImageBuild,
+  type ImageSpec,
+} from "../../src/api/v1alpha1/index.js";
+import { LABELS } from "../../src/controllers/naming.js";
+import { Informer, stripManagedFields } from "../../src/runtime/informer.js";
+import type { RestClient } from "../../src/runtime/kube.js";
+import { runBuild } from "../../src/worker/build.js";
+import { artifactFor, planSteps } from "../../src/worker/plan.js";
+import { pool } from "./kube.js";
+import { type Percentiles, type Rate, rate, summarize } from "./stats.js";
+
+export type WorkerMode = "steps" | "result";
+
+export const ARTIFACT_REPOSITORY = "oci://artifacts.golden.local/images";
+
+/** The Image every build of the burst builds: 5 mocked steps. */
+export function benchImageSpec(stepSeconds: number): ImageSpec {
+  return {
+    base: { os: "ubuntu", release: "24.04", arch: "amd64" },
+    customizations: { packages: ["nginx", "curl"] },
+    formats: ["qcow2"],
+    build: { simulate: { stepSeconds } },
+  };
+}
+
+export function mockedBuildMs(spec: ImageSpec): number {
+  return planSteps(spec).length * (spec.build?.simulate?.stepSeconds ?? 1) * 1000;
+}
+
+interface Track {
+  created?: number;
+  build?: string;
+  buildSeen?: number;
+  admitted?: number;
+  job?: number;
+  pod?: number;
+  workerStart?: number;
+  resultWritten?: number;
+  done?: number;
+  phase?: string;
+  message?: string;
+}
+
+export interface GoldenScenarioOptions {
+  kc: KubeConfig;
+  /** Harness client for submissions and watches (unthrottled). */
+  rest: RestClient;
+  /** Harness client the simulated workers write through. */
+  workerRest: RestClient;
+  namespace: string;
+  n: number;
+  stepSeconds: number;
+  workerMode: WorkerMode;
+  submitConcurrency: number;
+  timeoutMs: number;
+  log: (msg: string) => void;
+}
+
+export interface GoldenScenarioResult {
+  n: number;
+  succeeded: number;
+  failed: number;
+  incomplete: number;
+  failures: string[];
+  mockedBuildSeconds: number;
+  submitSeconds: number;
+  /** From the first submission to the last Image Succeeded/Failed. */
+  wallSeconds: number;
+  latencyMs: {
+    imageToBuild: Percentiles;
+    imageToAdmitted: Percentiles;
+    imageToJob: Percentiles;
+    jobToPod: Percentiles;
+    resultToImageDone: Percentiles;
+    e2e: Percentiles;
+    e2eMinusBuild: Percentiles;
+  };
+  throughput: { admitted: Rate; jobs: Rate; done: Rate };
+  /** Cumulative counts every second from the first submission, for a timeline. */
+  timeline: { t: number; created: number; admitted: number; jobs: number; pods: number; done: number }[];
+  start: number;
+  end: number;
+}
+
+export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<GoldenScenarioResult> {
+  const spec = benchImageSpec(o.stepSeconds);
+  const buildMs = mockedBuildMs(spec);
+  const tracks = new Map<string, Track>();
+  const imageOfBuild = new Map<string, string>();
+  const names = Array.from({ length: o.n }, (_, i) => `img-${String(i).padStart(5, "0")}`);
+  for (const name of names) tracks.set(name, {});
+  const workerClient = new GoldenClient(o.workerRest.api(CustomObjectsApi));
+  const submitClient = new GoldenClient(o.rest.api(CustomObjectsApi));
+  const abort = new AbortController();
+  const workers = new Set<Promise<void>>();
+  let doneCount = 0;
+  let resolveDone: () => void = () => {};
+  const allDone = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+
+  const common = { client: o.rest, transform: stripManagedFields } as const;
+  const ns = encodeURIComponent(o.namespace);
+  const images = new Informer<Image>(o.kc, {
+    ...common,
+    name: "bench-images",
+    path: `/apis/${API_VERSION}/namespaces/${ns}/${IMAGE_RESOURCE.plural}`,
+  });
+  const builds = new Informer<ImageBuild>(o.kc, {
+    ...common,
+    name: "bench-builds",
+    path: `/apis/${API_VERSION}/namespaces/${ns}/${IMAGE_BUILD_RESOURCE.plural}`,
+  });
+  const jobs = new Informer<V1Job>(o.kc, { ...common, name: "bench-jobs", path: `/apis/batch/v1/namespaces/${ns}/jobs` });
+  const pods = new Informer<V1Pod>(o.kc, { ...common, name: "bench-pods", path: `/api/v1/namespaces/${ns}/pods` });
+
+  const trackOfBuild = (buildName: string): Track | undefined => {
+    const image = imageOfBuild.get(buildName);
+    return image ? tracks.get(image) : undefined;
+  };
+
+  const maybeStartWorker = (buildName: string) => {
+    const t = trackOfBuild(buildName);
+    if (!t || t.workerStart !== undefined || t.admitted === undefined || t.pod === undefined) return;
+    t.workerStart = Date.now();
+    const p = playWorker(buildName).then(
+      () => {
+        t.resultWritten = Date.now();
+      },
+      (err: unknown) => {
+        if (!abort.signal.aborted) o.log(`worker for ${buildName} failed: ${String(err)}`);
+      },
+    );
+    workers.add(p);
+    void p.finally(() => workers.delete(p));
+  };
+
+  const playWorker = async (buildName: string): Promise<void> => {
+    const target = { namespace: o.namespace, name: buildName };
+    if (o.workerMode === "steps") {
+      await runBuild({
+        client: workerClient,
+        target,
+        repository: ARTIFACT_REPOSITORY,
+        heartbeatMs: 10_000,
+        signal: abort.signal,
+        log: () => {},
+      });
+      return;
+    }
+    await sleep(buildMs, undefined, { signal: abort.signal });
+    await writeResult(workerClient, target, spec);
+  };
+
+  const onImage = (img: Image) => {
+    const t = tracks.get(img.metadata?.name ?? "");
+    const phase = img.status?.phase;
+    if (!t || t.done !== undefined || (phase !== "Succeeded" && phase !== "Failed")) return;
+    // An Image shows a new build's outcome only once observedGeneration caught up.
+    t.done = Date.now();
+    t.phase = phase;
+    t.message = img.status?.message;
+    if (++doneCount === o.n) resolveDone();
+  };
+  const onBuild = (b: ImageBuild) => {
+    const buildName = b.metadata?.name ?? "";
+    const image = b.spec?.imageName ?? "";
+    const t = tracks.get(image);
+    if (!t) return;
+    if (!imageOfBuild.has(buildName)) {
+      imageOfBuild.set(buildName, image);
+      t.build = buildName;
+      t.buildSeen = Date.now();
+    }
+    const phase = b.status?.phase;
+    if (t.admitted === undefined && phase && phase !== "Pending" && phase !== "Queued") {
+      t.admitted = Date.now();
+      maybeStartWorker(buildName);
+    }
+  };
+  const onJob = (j: V1Job) => {
+    const t = trackOfBuild(j.metadata?.name ?? "");
+    if (t && t.job === undefined) t.job = Date.now();
+  };
+  const onPod = (p: V1Pod) => {
+    const buildName = p.metadata?.labels?.[LABELS.build] ?? p.metadata?.labels?.["job-name"] ?? "";
+    const t = trackOfBuild(buildName);
+    if (t && t.pod === undefined) {
+      t.pod = Date.now();
+      maybeStartWorker(buildName);
+    }
+  };
+  images.on("add", onImage);
+  images.on("update", onImage);
+  builds.on("add", onBuild);
+  builds.on("update", onBuild);
+  jobs.on("add", onJob);
+  pods.on("add", onPod);
+  pods.on("update", onPod);
+  const informers = [images, builds, jobs, pods];
+  await Promise.all(informers.map((i) => i.start()));
+
+  const start = Date.now();
+  const timeline: GoldenScenarioResult["timeline"] = [];
+  const counts = () => {
+    let created = 0;
+    let admitted = 0;
+    let jobsN = 0;
+    let podsN = 0;
+    for (const t of tracks.values()) {
+      if (t.created !== undefined) created++;
+      if (t.admitted !== undefined) admitted++;
+      if (t.job !== undefined) jobsN++;
+      if (t.pod !== undefined) podsN++;
+    }
+    return { created, admitted, jobs: jobsN, pods: podsN, done: doneCount };
+  };
+  const ticker = setInterval(() => {
+    const c = counts();
+    timeline.push({ t: Math.round((Date.now() - start) / 1000), ...c });
+    if (timeline.length % 15 === 0)
+      o.log(
+        `  t=${Math.round((Date.now() - start) / 1000)}s created ${c.created} admitted ${c.admitted} jobs ${c.jobs} pods ${c.pods} done ${c.done}/${o.n}`,
+      );
+  }, 1000);
+
+  let submitEnd = start;
+  try {
+    await pool(names, o.submitConcurrency, async (name) => {
+      const t = tracks.get(name) as Track;
+      await submitClient.images.create({
+        apiVersion: API_VERSION,
+        kind: "Image",
+        metadata: { name, namespace: o.namespace, labels: { "golden.dev/bench": "true" } },
+        spec,
+      });
+      t.created = Date.now();
+    });
+    submitEnd = Date.now();
+    const timedOut = await Promise.race([
+      allDone.then(() => false),
+      sleep(o.timeoutMs, true, { ref: false }),
+    ]);
+    if (timedOut) o.log(`  timed out after ${o.timeoutMs / 1000}s with ${doneCount}/${o.n} Images done`);
+  } finally {
+    clearInterval(ticker);
+    timeline.push({ t: Math.round((Date.now() - start) / 1000), ...counts() });
+    abort.abort();
+    await Promise.allSettled([...workers]);
+    await Promise.all(informers.map((i) => i.stop()));
+  }
+  const end = Date.now();
+
+  const all = [...tracks.values()];
+  const diff = (a: (t: Track) => number | undefined, b: (t: Track) => number | undefined) =>
+    all.flatMap((t) => {
+      const x = a(t);
+      const y = b(t);
+      return x !== undefined && y !== undefined ? [x - y] : [];
+    });
+  const succeeded = all.filter((t) => t.phase === "Succeeded");
+  const failures = [...new Set(all.filter((t) => t.phase === "Failed").map((t) => t.message ?? "?"))].slice(
+    0,
+    5,
+  );
+  const e2e = succeeded.map((t) => (t.done as number) - (t.created as number));
+  const times = (f: (t: Track) => number | undefined) => all.flatMap((t) => (f(t) === undefined ? [] : [f(t) as number]));
+  return {
+    n: o.n,
+    succeeded: succeeded.length,
+    failed: all.filter((t) => t.phase === "Failed").length,
+    incomplete: all.filter((t) => t.done === undefined).length,
+    failures,
+    mockedBuildSeconds: buildMs / 1000,
+    submitSeconds: (submitEnd - start) / 1000,
+    wallSeconds: (Math.max(...times((t) => t.done), start) - start) / 1000,
+    latencyMs: {
+      imageToBuild: summarize(diff((t) => t.buildSeen, (t) => t.created)),
+      imageToAdmitted: summarize(diff((t) => t.admitted, (t) => t.created)),
+      imageToJob: summarize(diff((t) => t.job, (t) => t.created)),
+      jobToPod: summarize(diff((t) => t.pod, (t) => t.job)),
+      resultToImageDone: summarize(diff((t) => t.done, (t) => t.resultWritten)),
+      e2e: summarize(e2e),
+      e2eMinusBuild: summarize(e2e.map((v) => v - buildMs)),
+    },
+    throughput: {
+      admitted: rate(times((t) => t.admitted), start),
+      jobs: rate(times((t) => t.job), start),
+      done: rate(times((t) => t.done), start),
+    },
+    timeline,
+    start,
+    end,
+  };
+}
+
+/**
+ * The worker's final write, as build.ts's finish() does it: read, skip if the build already ended,
+ * then a resourceVersion-guarded status patch with the artifacts; re-read on conflict.
+ */
+async function writeResult(
+  client: GoldenClient,
+  target: { namespace: string; name: string },
+  spec: ImageSpec,
+): Promise<void> {
+  const steps = planSteps(spec);
+  const artifacts = spec.formats.map((format) => artifactFor(spec, format, ARTIFACT_REPOSITORY));
+  const message = `built ${artifacts.length} artifact${artifacts.length === 1 ? "" : "s"}: ${spec.formats.join(", ")}`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await client.imageBuilds.get(target.namespace, target.name);
+    const phase = current?.status?.phase;
+    if (!current || phase === "Succeeded" || phase === "Failed" || phase === "Cancelled") return;
+    try {
+      const now = new Date().toISOString();
+      await client.imageBuilds.patchStatus(target.namespace, target.name, {
+        metadata: { resourceVersion: current.metadata?.resourceVersion },
+        status: {
+          phase: "Succeeded",
+          artifacts,
+          message,
+          progress: { step: "done", stepIndex: steps.length, totalSteps: steps.length, percent: 100 },
+          completionTime: now,
+          heartbeatTime: now,
+        },
+      });
+      return;
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,157 @@
+// Cluster plumbing for the benchmark: clients, namespaces, fake nodes and the apiserver's /metrics.
+import { setTimeout as sleep } from "node:timers/promises";
+import { BatchV1Api, CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
+import { isAlreadyExists, isNotFound } from "../../src/runtime/api-errors.js";
+import { RestClient } from "../../src/runtime/kube.js";
+import { Metrics } from "../../src/runtime/metrics.js";
+import { Scrape } from "./prom.js";
+
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/** A client of the harness itself: its own request counters, a rate far above golden's budget. */
+export function harnessClient(kc: KubeConfig, qps = 0, burst = 1000): { rest: RestClient; metrics: Metrics } {
+  const metrics = new Metrics({ defaultMetrics: false });
+  return {
+    rest: new RestClient(kc, { qps, burst, metrics, userAgent: "golden-bench", timeoutMs: 60_000 }),
+    metrics,
+  };
+}
+
+/** Requests a harness client made, by method (GET, LIST, WATCH, POST, PATCH, …). */
+export async function requestsByMethod(metrics: Metrics): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const v of (await metrics.restRequests.get()).values) {
+    const m = String(v.labels.method);
+    out[m] = (out[m] ?? 0) + v.value;
+  }
+  return out;
+}
+
+export async function scrapeApiserver(rest: RestClient): Promise<Scrape> {
+  const res = await rest.request({ method: "GET", path: "/metrics", headers: { Accept: "text/plain" } });
+  const text = await res.body.text();
+  if (res.httpStatusCode !== 200) throw new Error(`apiserver /metrics: HTTP ${res.httpStatusCode}`);
+  return Scrape.parse(text);
+}
+
+export async function serverVersion(rest: RestClient): Promise<string> {
+  try {
+    const v = await rest.requestJson<{ gitVersion?: string }>({ method: "GET", path: "/version" });
+    return v.gitVersion ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+export async function createNamespace(core: CoreV1Api, name: string): Promise<void> {
+  await core.createNamespace({
+    body: { metadata: { name, labels: { "golden.dev/bench": "true" } } },
+  });
+}
+
+/** Deletes a namespace and waits until it is gone; returns the seconds it took. */
+export async function deleteNamespace(core: CoreV1Api, name: string, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  try {
+    await core.deleteNamespace({ name });
+  } catch (err) {
+    if (isNotFound(err)) return 0;
+    throw err;
+  }
+  while (Date.now() - start < timeoutMs) {
+    try {
+      await core.readNamespace({ name });
+    } catch (err) {
+      if (isNotFound(err)) return (Date.now() - start) / 1000;
+      throw err;
+    }
+    await sleep(1000);
+  }
+  throw new Error(`namespace ${name} still terminating after ${timeoutMs / 1000}s`);
+}
+
+/** Leftovers of an interrupted earlier run (namespaces labelled golden.dev/bench). */
+export async function deleteStaleNamespaces(core: CoreV1Api, timeoutMs: number): Promise<string[]> {
+  const list = await core.listNamespace({ labelSelector: "golden.dev/bench=true" });
+  const names = list.items.map((n) => n.metadata?.name ?? "").filter(Boolean);
+  await Promise.all(names.map((n) => deleteNamespace(core, n, timeoutMs)));
+  return names;
+}
+
+export const BENCH_NODE_PREFIX = "golden-bench-kwok-";
+
+/**
+ * Fake nodes with room for thousands of build pods, managed by KWOK (annotation
+ * kwok.x-k8s.io/node=fake) and labelled type=kwok like the cluster's own KWOK nodes. The default
+ * three (64 CPUs, 1000 pods) hold ≈ 500 worker pods of 250m, too few for N = 5000.
+ */
+export async function ensureBenchNodes(core: CoreV1Api, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const node: V1Node = {
+      metadata: {
+        name: `${BENCH_NODE_PREFIX}${i}`,
+        annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+        labels: {
+          type: "kwok",
+          "kubernetes.io/arch": "amd64",
+          "kubernetes.io/os": "linux",
+          "kubernetes.io/hostname": `${BENCH_NODE_PREFIX}${i}`,
+          "golden.dev/bench": "true",
+        },
+      },
+      status: {
+        allocatable: { cpu: "10000", memory: "10000Gi", pods: "10000" },
+        capacity: { cpu: "10000", memory: "10000Gi", pods: "10000" },
+      },
+    };
+    try {
+      await core.createNode({ body: node });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+  // KWOK marks them Ready within a second or two.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const nodes = await core.listNode({ labelSelector: "golden.dev/bench=true" });
+    const ready = nodes.items.filter((n) =>
+      n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+    ).length;
+    if (ready >= count) return;
+    if (Date.now() > deadline)
+      throw new Error(`KWOK did not make the bench nodes Ready (${ready}/${count}); is KWOK running?`);
+    await sleep(500);
+  }
+}
+
+export async function deleteBenchNodes(core: CoreV1Api): Promise<void> {
+  const nodes = await core.listNode({ labelSelector: "golden.dev/bench=true" });
+  for (const n of nodes.items) {
+    try {
+      await core.deleteNode({ name: n.metadata?.name ?? "" });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
+export function apis(rest: RestClient): { core: CoreV1Api; batch: BatchV1Api } {
+  return { core: rest.api(CoreV1Api), batch: rest.api(BatchV1Api) };
+}
+
+/** Runs `fn` over `items` with at most `concurrency` calls in flight. */
+export async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}

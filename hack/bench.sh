@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# make bench: runs bench/run.ts on a dedicated local control plane (never the developers' default
+# .cluster). It brings the cluster up with hack/cluster/up.sh unless one is already running in
+# GOLDEN_CLUSTER_DIR, installs the CRDs, delays KWOK's pod-complete stage so build pods end after
+# the (simulated) worker reported, runs the benchmark, and takes down only a cluster it started.
+#
+# Same environment as hack/cluster/*.sh (GOLDEN_CLUSTER_DIR, GOLDEN_*_PORT), with defaults that
+# keep clear of the default cluster; BENCH_* variables are described in bench/run.ts.
+set -euo pipefail
+
+export GOLDEN_CLUSTER_DIR="${GOLDEN_CLUSTER_DIR:-/tmp/golden-bench}"
+export GOLDEN_ETCD_PORT="${GOLDEN_ETCD_PORT:-33790}"
+export GOLDEN_ETCD_PEER_PORT="${GOLDEN_ETCD_PEER_PORT:-33800}"
+export GOLDEN_APISERVER_PORT="${GOLDEN_APISERVER_PORT:-26443}"
+export GOLDEN_KCM_PORT="${GOLDEN_KCM_PORT:-30257}"
+export GOLDEN_SCHEDULER_PORT="${GOLDEN_SCHEDULER_PORT:-30259}"
+export GOLDEN_KWOK_PORT="${GOLDEN_KWOK_PORT:-30247}"
+export GOLDEN_RUNNER_PORT="${GOLDEN_RUNNER_PORT:-30250}"
+source "$(dirname "$0")/cluster/common.sh"
+cd "$repo"
+export PATH="$("$repo/hack/ensure-node.sh"):$repo/node_modules/.bin:$PATH"
+
+# Build pods end this long after KWOK starts them: past the mocked build time (5 steps ×
+# BENCH_STEP_SECONDS) plus slack for a loaded harness, like a worker's pod exits after it reported.
+step_s="${BENCH_STEP_SECONDS:-1}"
+complete_ms="${BENCH_POD_COMPLETE_DELAY_MS:-$((5 * step_s * 1000 + 25000))}"
+
+if [[ "$state" == "$repo/.cluster" && "${BENCH_ALLOW_DEFAULT_CLUSTER:-}" != 1 ]]; then
+  log "refusing to benchmark on the default cluster ($state); unset GOLDEN_CLUSTER_DIR"; exit 2
+fi
+
+started_cluster=0
+cleanup() {
+  local rc=$?
+  if ((started_cluster)) && [[ "${BENCH_KEEP_CLUSTER:-}" != 1 ]]; then
+    log "taking down the benchmark cluster"
+    "$repo/hack/cluster/down.sh" || true
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+if pid_alive kube-apiserver; then
+  log "reusing the running cluster in $state"
+else
+  log "starting a benchmark cluster in $state (apiserver :$APISERVER_PORT)"
+  started_cluster=1
+  "$repo/hack/cluster/up.sh" >/dev/null
+fi
+export KUBECONFIG="$kubeconfig"
+
+kubectl apply --server-side -k config/crd >/dev/null
+kubectl apply --server-side -f config/rbac/worker_admission_policy.yaml >/dev/null
+kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev >/dev/null
+
+# KWOK with the same command line, but pod-complete delayed by $complete_ms.
+bench_stages="$state/kwok-bench-stages.yaml"
+awk -v ms="$complete_ms" '
+  /^---/ { in_complete = 0 }
+  /^  name: pod-complete$/ { in_complete = 1 }
+  in_complete && /^  next:$/ { print "  delay:"; print "    durationMilliseconds: " ms }
+  { print }
+' "$bin/kwok-stages.yaml" >"$bench_stages.tmp"
+grep -q "durationMilliseconds: $complete_ms" "$bench_stages.tmp" || { log "could not patch KWOK's pod-complete stage"; exit 1; }
+if ! cmp -s "$bench_stages.tmp" "$bench_stages" || ! tr '\0' ' ' <"/proc/$(cat "$pids/kwok.pid")/cmdline" | grep -q "$bench_stages"; then
+  mv "$bench_stages.tmp" "$bench_stages"
+  pid="$(cat "$pids/kwok.pid")"
+  mapfile -d '' args <"/proc/$pid/cmdline"
+  for i in "${!args[@]}"; do
+    if [[ "${args[$i]}" == --config ]]; then args[i + 1]="$bench_stages"; fi
+  done
+  log "restarting KWOK with pod-complete delayed by ${complete_ms} ms"
+  kill -TERM "$pid"
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  setsid "${args[@]}" >>"$logs/kwok.log" 2>&1 </dev/null &
+  echo $! >"$pids/kwok.pid"
+  sleep 1
+  pid_alive kwok || { log "KWOK did not restart; see $logs/kwok.log"; exit 1; }
+else
+  rm -f "$bench_stages.tmp"
+fi
+
+# The PNG plot: SVG rendered by rsvg-convert (Debian's librsvg2-bin).
+if ! command -v rsvg-convert >/dev/null; then
+  if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing librsvg2-bin for the PNG plot"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq librsvg2-bin) >/dev/null 2>&1 ||
+      log "could not install librsvg2-bin: the plot stays an SVG"
+  else
+    log "rsvg-convert not found (apt-get install librsvg2-bin): the plot stays an SVG"
+  fi
+fi
+
+export BENCH_STEP_SECONDS="$step_s"
+node "$repo/dist/bench/run.js"

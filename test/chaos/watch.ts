@@ -1,0 +1,255 @@
+// Watch logs that survive the faults a chaos run injects. test/integration/watch-log.ts holds one
+// watch, which ends for good when the apiserver restarts; these re-watch from the last
+// resourceVersion, and relist (diffing against what they knew, so deletions in the gap are not
+// lost) when the apiserver answers 410 Gone. They are independent of golden's own informers, so
+// a bug there cannot hide itself.
+import { setTimeout as sleep } from "node:timers/promises";
+import { type KubeConfig, type KubernetesObject, type V1Job, Watch } from "@kubernetes/client-node";
+import type { ImageBuild } from "../../src/api/v1alpha1/index.js";
+import { batch, golden, kc as defaultKc } from "../integration/cluster.js";
+
+export type EventType = "ADDED" | "MODIFIED" | "DELETED";
+
+interface Listed<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+export class ResilientWatch<T extends KubernetesObject> {
+  relists = 0;
+  rewatches = 0;
+  private rv: string | undefined;
+  private readonly known = new Map<string, T>();
+  private stopped = false;
+  private abort: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly synced = Promise.withResolvers<void>();
+
+  constructor(
+    private readonly opts: {
+      path: string;
+      labelSelector?: string;
+      list: () => Promise<Listed<T>>;
+      onEvent: (type: EventType, obj: T) => void;
+      kc?: KubeConfig;
+    },
+  ) {}
+
+  /** Resolves once the first list has been applied. */
+  async start(): Promise<void> {
+    this.loop = this.run();
+    await this.synced.promise;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort?.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      if (this.rv === undefined) {
+        try {
+          this.relist(await this.opts.list());
+          this.synced.resolve();
+        } catch {
+          await sleep(500);
+          continue;
+        }
+      }
+      const ended = await this.watchOnce();
+      if (this.stopped) return;
+      if (ended === "gone") this.rv = undefined;
+      this.rewatches++;
+      await sleep(200);
+    }
+  }
+
+  private relist(list: Listed<T>): void {
+    if (this.rv !== undefined || this.relists > 0) this.relists++;
+    else this.relists = 0;
+    const seen = new Set<string>();
+    for (const obj of list.items) {
+      const key = keyOf(obj);
+      seen.add(key);
+      const before = this.known.get(key);
+      this.known.set(key, obj);
+      if (!before || before.metadata?.uid !== obj.metadata?.uid) {
+        if (before) this.opts.onEvent("DELETED", before);
+        this.opts.onEvent("ADDED", obj);
+      } else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) {
+        this.opts.onEvent("MODIFIED", obj);
+      }
+    }
+    for (const [key, obj] of this.known) {
+      if (seen.has(key)) continue;
+      this.known.delete(key);
+      this.opts.onEvent("DELETED", obj);
+    }
+    this.rv = list.resourceVersion;
+  }
+
+  /** One watch connection, until it ends; "gone" when the resourceVersion is too old. */
+  private async watchOnce(): Promise<"gone" | "ended"> {
+    let gone = false;
+    const done = Promise.withResolvers<void>();
+    try {
+      this.abort = await new Watch(this.opts.kc ?? defaultKc).watch(
+        this.opts.path,
+        {
+          allowWatchBookmarks: true,
+          resourceVersion: this.rv,
+          ...(this.opts.labelSelector ? { labelSelector: this.opts.labelSelector } : {}),
+        },
+        (type: string, obj: T & { code?: number }) => {
+          if (type === "ERROR") {
+            if (obj.code === 410) gone = true;
+            this.abort?.abort();
+            return;
+          }
+          const rv = obj.metadata?.resourceVersion;
+          if (rv) this.rv = rv;
+          if (type === "BOOKMARK") return;
+          const key = keyOf(obj);
+          if (type === "DELETED") this.known.delete(key);
+          else this.known.set(key, obj);
+          this.opts.onEvent(type as EventType, obj);
+        },
+        (err: unknown) => {
+          if ((err as { statusCode?: number } | null)?.statusCode === 410) gone = true;
+          done.resolve();
+        },
+      );
+    } catch {
+      done.resolve();
+    }
+    // Aborting from stop() does not always reach the done callback before the fetch settles.
+    const stopped = new Promise<void>((resolve) => {
+      const tick = setInterval(() => {
+        if (this.stopped) {
+          clearInterval(tick);
+          resolve();
+        }
+      }, 200);
+      done.promise.then(() => clearInterval(tick));
+    });
+    await Promise.race([done.promise, stopped]);
+    return gone ? "gone" : "ended";
+  }
+}
+
+function keyOf(obj: KubernetesObject): string {
+  return `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
+}
+
+export interface JobEvent {
+  type: EventType;
+  namespace: string;
+  name: string;
+  uid: string;
+  finished: boolean;
+  ownerUid: string | undefined;
+  at: number;
+}
+
+function jobFinished(job: V1Job): boolean {
+  return (job.status?.conditions ?? []).some(
+    (c) =>
+      c.status === "True" &&
+      (c.type === "Complete" || c.type === "Failed" || c.type === "SuccessCriteriaMet" || c.type === "FailureTarget"),
+  );
+}
+
+/** Every event of golden's Jobs, across apiserver restarts. */
+export class JobLog {
+  readonly events: JobEvent[] = [];
+  readonly watch = new ResilientWatch<V1Job>({
+    path: "/apis/batch/v1/jobs",
+    labelSelector: "app.kubernetes.io/managed-by=golden",
+    list: async () => {
+      const list = await batch.listJobForAllNamespaces({ labelSelector: "app.kubernetes.io/managed-by=golden" });
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
+    },
+    onEvent: (type, job) =>
+      this.events.push({
+        type,
+        namespace: job.metadata?.namespace ?? "",
+        name: job.metadata?.name ?? "",
+        uid: job.metadata?.uid ?? "",
+        finished: jobFinished(job),
+        ownerUid: job.metadata?.ownerReferences?.find((o) => o.kind === "ImageBuild")?.uid,
+        at: Date.now(),
+      }),
+  });
+
+  /** The most Jobs active at once (created, not Complete/Failed, not deleted), and when. */
+  maxActive(namespaces?: Set<string>): { max: number; at: number; active: string[] } {
+    const active = new Set<string>();
+    let best = { max: 0, at: 0, active: [] as string[] };
+    for (const e of this.events) {
+      if (namespaces && !namespaces.has(e.namespace)) continue;
+      const key = `${e.namespace}/${e.name}/${e.uid}`;
+      if (e.type === "DELETED" || e.finished) active.delete(key);
+      else active.add(key);
+      if (active.size > best.max) best = { max: active.size, at: e.at, active: [...active] };
+    }
+    return best;
+  }
+
+  /** Distinct Jobs (by uid) seen in these namespaces. */
+  jobsCreated(namespaces?: Set<string>): number {
+    return new Set(this.events.filter((e) => !namespaces || namespaces.has(e.namespace)).map((e) => e.uid)).size;
+  }
+}
+
+export interface BuildRecord {
+  namespace: string;
+  name: string;
+  uid: string;
+  imageName: string;
+  imageUid: string;
+  generation: number;
+  attempt: number;
+  trigger: string;
+  phases: string[];
+  everSucceeded: boolean;
+  deleted: boolean;
+}
+
+/** What happened to every ImageBuild: the phases it went through, whether it ever succeeded. */
+export class BuildLog {
+  readonly builds = new Map<string, BuildRecord>();
+  readonly watch = new ResilientWatch<ImageBuild>({
+    path: "/apis/golden.dev/v1alpha1/imagebuilds",
+    list: async () => {
+      const list = await golden.imageBuilds.list();
+      return { items: list.items, resourceVersion: list.resourceVersion };
+    },
+    onEvent: (type, b) => {
+      const uid = b.metadata?.uid ?? "";
+      const rec: BuildRecord = this.builds.get(uid) ?? {
+        namespace: b.metadata?.namespace ?? "",
+        name: b.metadata?.name ?? "",
+        uid,
+        imageName: b.spec?.imageName ?? "",
+        imageUid: b.metadata?.ownerReferences?.find((o) => o.kind === "Image")?.uid ?? "",
+        generation: b.spec?.imageGeneration ?? 0,
+        attempt: b.spec?.attempt ?? 1,
+        trigger: b.spec?.trigger ?? "",
+        phases: [],
+        everSucceeded: false,
+        deleted: false,
+      };
+      const phase = b.status?.phase ?? "(none)";
+      if (rec.phases.at(-1) !== phase) rec.phases.push(phase);
+      if (phase === "Succeeded") rec.everSucceeded = true;
+      if (type === "DELETED") rec.deleted = true;
+      this.builds.set(uid, rec);
+    },
+  });
+
+  inNamespaces(namespaces: Set<string>): BuildRecord[] {
+    return [...this.builds.values()].filter((b) => namespaces.has(b.namespace));
+  }
+}
