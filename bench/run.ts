@@ -6,7 +6,7 @@
 //   KUBECONFIG                 the cluster (hack/bench.sh brings up a dedicated one)
 //   BENCH_N                    burst sizes, default 100,1000,5000
 //   BENCH_STEP_SECONDS         mocked seconds per build step (5 steps), default 1
-//   BENCH_WORKER               steps (run src/worker's runBuild) | result (final write only); default steps
+//   BENCH_WORKER               result (final write only, default) | steps (src/worker's runBuild: progress per step)
 //   BENCH_REFERENCES           jobs,bare (default) or a subset, or none
 //   BENCH_OPERATOR_JS          operator entry point, default dist/src/cmd/operator.js
 //   BENCH_OPERATOR_ARGS        extra operator flags, e.g. "--kube-api-qps 100 --kube-api-burst 200"
@@ -62,7 +62,7 @@ const sizes = (env.BENCH_N ?? "100,1000,5000")
   .map((s) => Number(s.trim()))
   .filter((n) => Number.isInteger(n) && n > 0);
 const stepSeconds = Number(env.BENCH_STEP_SECONDS ?? 1);
-const workerMode = (env.BENCH_WORKER ?? "steps") as WorkerMode;
+const workerMode = (env.BENCH_WORKER ?? "result") as WorkerMode;
 const references = new Set(
   (env.BENCH_REFERENCES ?? "jobs,bare")
     .split(",")

@@ -31,7 +31,8 @@ function niceTicks(min: number, max: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(step0));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => span / s <= count) ?? 10 * mag;
   const ticks: number[] = [];
-  for (let v = Math.floor(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  const top = Math.ceil(max / step - 1e-9) * step;
+  for (let v = Math.floor(min / step) * step; v <= top + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
   return ticks;
 }
 
@@ -58,7 +59,7 @@ function panelSvg(p: Panel, xs: number[], ox: number): string {
     for (let e = lo; e <= hi; e++) yTicks.push(10 ** e);
     sy = (y: number) => M.top + ph - ((Math.log10(Math.max(y, 10 ** lo)) - lo) / (hi - lo || 1)) * ph;
   } else {
-    yTicks = niceTicks(0, Math.max(...ys, 1) * 1.1);
+    yTicks = niceTicks(0, Math.max(...ys, 1) * 1.05);
     const top = yTicks.at(-1) ?? 1;
     sy = (y: number) => M.top + ph - (y / top) * ph;
   }

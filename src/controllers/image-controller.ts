@@ -50,10 +50,11 @@ export class ImageController {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async reconcile(key: string): Promise<Result> {
+  async reconcile(key: string, logger: Logger = this.deps.log): Promise<Result> {
     const image = this.deps.images.get(key);
     if (!image) return; // Deleted: owner references garbage-collect its builds and Jobs.
-    if (image.metadata?.deletionTimestamp) return this.finalize(image);
+    const log = logger.child({ image: image.metadata?.name, generation: image.metadata?.generation });
+    if (image.metadata?.deletionTimestamp) return this.finalize(image, log);
     if (!image.metadata?.finalizers?.includes(FINALIZER)) {
       await this.patchFinalizers(image, [...(image.metadata?.finalizers ?? []), FINALIZER]);
       return; // The update event brings us back with the finalizer in place.
@@ -92,7 +93,14 @@ export class ImageController {
       } else if (request && request !== "wait") {
         try {
           const created = await this.createBuild(image, request);
-          if (created) builds.push(created);
+          if (created) {
+            builds.push(created);
+            log.info("created build", {
+              build: created.metadata?.name,
+              trigger: request.trigger,
+              attempt: request.attempt,
+            });
+          }
         } catch (err) {
           // The apiserver refused the build (e.g. a limit the Image's schema does not share):
           // retrying cannot help, so say why in status instead of crash-looping.
@@ -109,8 +117,10 @@ export class ImageController {
 
     const status = deriveImageStatus({ image, builds, problem, retryAt: retryTime, now });
     if (schedule?.ok && schedule.due) status.lastScheduleTime = schedule.due.toISOString();
-    await this.writeStatus(image, status, problem?.reason);
-    await this.pruneHistory(image, builds, status);
+    if (await this.writeStatus(image, status, problem?.reason)) {
+      log.debug("status updated", { phase: status.phase, build: status.latestBuild, reason: problem?.reason });
+    }
+    await this.pruneHistory(image, builds, status, log);
     return wakeups.length > 0 ? { requeueAfterMs: Math.max(0, Math.min(...wakeups)) } : undefined;
   }
 
@@ -125,7 +135,12 @@ export class ImageController {
    * spec.historyLimits: keep the newest N successful and M failed (or cancelled) builds; their
    * Jobs and pods go with them. The latest and the last successful build are always kept.
    */
-  private async pruneHistory(image: Image, builds: ImageBuild[], status: ImageStatus): Promise<void> {
+  private async pruneHistory(
+    image: Image,
+    builds: ImageBuild[],
+    status: ImageStatus,
+    log: Logger,
+  ): Promise<void> {
     const limits = image.spec.historyLimits ?? {};
     const keep = new Set([status.latestBuild, status.lastSuccessfulBuild]);
     const newestFirst = [...builds].filter(isTerminal).reverse();
@@ -139,7 +154,7 @@ export class ImageController {
         propagationPolicy: "Background",
         preconditionsUid: build.metadata?.uid,
       });
-      this.deps.log.debug("pruned build", { image: image.metadata?.name, build: name });
+      log.info("pruned build", { build: name });
     }
   }
 
@@ -248,11 +263,11 @@ export class ImageController {
     });
   }
 
-  private async writeStatus(image: Image, status: ImageStatus, problemReason?: string): Promise<void> {
-    if (canonicalJson(image.status ?? {}) === canonicalJson(status)) return;
+  private async writeStatus(image: Image, status: ImageStatus, problemReason?: string): Promise<boolean> {
+    if (canonicalJson(image.status ?? {}) === canonicalJson(status)) return false;
     await this.deps.client.images.replaceStatus({ ...image, status });
     const before = image.status?.phase;
-    if (before === status.phase && !(problemReason && image.status?.message !== status.message)) return;
+    if (before === status.phase && !(problemReason && image.status?.message !== status.message)) return true;
     const warning = status.phase === "Failed";
     this.deps.events.record(image, {
       type: warning ? "Warning" : "Normal",
@@ -260,21 +275,18 @@ export class ImageController {
       action: "Build",
       note: status.message ?? `Image is ${status.phase}`,
     });
+    return true;
   }
 
   /** Deleting: cancel running builds and remove (mocked) published artifacts, then let go. */
-  private async finalize(image: Image): Promise<Result> {
+  private async finalize(image: Image, log: Logger): Promise<Result> {
     if (!image.metadata?.finalizers?.includes(FINALIZER)) return;
     const builds = this.deps.builds.byIndex(BUILDS_BY_IMAGE_UID, image.metadata.uid ?? "");
     for (const build of builds) {
       if (!isTerminal(build)) await this.cancel(image, build, "Cancelled", "Image is being deleted");
     }
     const artifacts = image.status?.artifacts ?? [];
-    this.deps.log.info("unpublishing artifacts", {
-      image: image.metadata.name,
-      namespace: image.metadata.namespace,
-      locations: artifacts.map((a) => a.location),
-    });
+    log.info("unpublishing artifacts", { locations: artifacts.map((a) => a.location) });
     await this.patchFinalizers(
       image,
       image.metadata.finalizers.filter((f) => f !== FINALIZER),

@@ -148,7 +148,7 @@ export function buildOperator(
   const imageController = new Controller({
     ...opts,
     name: "image",
-    reconcile: (key) => requeueOnConflict(() => imageReconciler.reconcile(key)),
+    reconcile: (key, ctx) => requeueOnConflict(() => imageReconciler.reconcile(key, ctx.logger)),
   });
   const buildController = new Controller({
     ...opts,

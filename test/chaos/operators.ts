@@ -146,7 +146,16 @@ export class OperatorFleet {
     const kind: ExitKind =
       r.expected ??
       (code === 1 && /leader election lost|leader lease lost/.test(tail) ? "lease-lost" : "unexpected");
-    this.exits.push({ replica: r.name, pid: r.pid, code, signal, at: Date.now(), kind, logFile: r.logFile, tail });
+    this.exits.push({
+      replica: r.name,
+      pid: r.pid,
+      code,
+      signal,
+      at: Date.now(),
+      kind,
+      logFile: r.logFile,
+      tail,
+    });
     this.opts.log(`operator ${r.name} (pid ${r.pid}) exited code=${code} signal=${signal}: ${kind}`);
     if (this.stopping) return;
     // Like a Deployment: bring the replica count back.

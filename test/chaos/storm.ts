@@ -99,7 +99,8 @@ export class ConflictStorm {
         this.landed(key, counts, index, changeSpec);
       } catch (err) {
         if (isConflict(err)) this.stats.conflicts++;
-        else if (isInvalid(err)) this.stats.errors.push(`${key}: a valid update was refused: ${statusMessage(err)}`);
+        else if (isInvalid(err))
+          this.stats.errors.push(`${key}: a valid update was refused: ${statusMessage(err)}`);
         else if (!isNotFound(err)) {
           // The connection broke mid-write (control-plane fault): find out whether it landed.
           this.stats.ambiguous++;
@@ -144,7 +145,9 @@ export class ConflictStorm {
       const a = image?.metadata?.annotations ?? {};
       const total = counts.reduce((x, y) => x + y, 0);
       if (Number(a[TOTAL] ?? 0) !== total)
-        problems.push(`${key}: ${TOTAL}=${a[TOTAL] ?? 0}, but ${total} writes succeeded (lost or phantom update)`);
+        problems.push(
+          `${key}: ${TOTAL}=${a[TOTAL] ?? 0}, but ${total} writes succeeded (lost or phantom update)`,
+        );
       counts.forEach((n, i) => {
         if (Number(a[clientKey(i)] ?? 0) !== n)
           problems.push(`${key}: ${clientKey(i)}=${a[clientKey(i)] ?? 0}, but client ${i} wrote ${n} times`);

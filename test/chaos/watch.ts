@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type KubeConfig, type KubernetesObject, type V1Job, Watch } from "@kubernetes/client-node";
 import type { ImageBuild } from "../../src/api/v1alpha1/index.js";
-import { batch, golden, kc as defaultKc } from "../integration/cluster.js";
+import { batch, kc as defaultKc, golden } from "../integration/cluster.js";
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -157,7 +157,10 @@ function jobFinished(job: V1Job): boolean {
   return (job.status?.conditions ?? []).some(
     (c) =>
       c.status === "True" &&
-      (c.type === "Complete" || c.type === "Failed" || c.type === "SuccessCriteriaMet" || c.type === "FailureTarget"),
+      (c.type === "Complete" ||
+        c.type === "Failed" ||
+        c.type === "SuccessCriteriaMet" ||
+        c.type === "FailureTarget"),
   );
 }
 
@@ -168,7 +171,9 @@ export class JobLog {
     path: "/apis/batch/v1/jobs",
     labelSelector: "app.kubernetes.io/managed-by=golden",
     list: async () => {
-      const list = await batch.listJobForAllNamespaces({ labelSelector: "app.kubernetes.io/managed-by=golden" });
+      const list = await batch.listJobForAllNamespaces({
+        labelSelector: "app.kubernetes.io/managed-by=golden",
+      });
       return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
     },
     onEvent: (type, job) =>
@@ -199,7 +204,8 @@ export class JobLog {
 
   /** Distinct Jobs (by uid) seen in these namespaces. */
   jobsCreated(namespaces?: Set<string>): number {
-    return new Set(this.events.filter((e) => !namespaces || namespaces.has(e.namespace)).map((e) => e.uid)).size;
+    return new Set(this.events.filter((e) => !namespaces || namespaces.has(e.namespace)).map((e) => e.uid))
+      .size;
   }
 }
 

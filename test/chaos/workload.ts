@@ -43,7 +43,11 @@ export function chaosImage(rng: Rng, namespace: string, index: number): Image {
   return {
     apiVersion: "golden.dev/v1alpha1",
     kind: "Image",
-    metadata: { name: `img-${String(index).padStart(3, "0")}`, namespace, labels: { "chaos.golden.dev/run": "true" } },
+    metadata: {
+      name: `img-${String(index).padStart(3, "0")}`,
+      namespace,
+      labels: { "chaos.golden.dev/run": "true" },
+    },
     spec: chaosSpec(rng),
   };
 }

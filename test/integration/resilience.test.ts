@@ -149,6 +149,15 @@ describe("leader election", () => {
     assert.equal(await leader.stop("SIGTERM"), 0);
     const released = await lease();
     assert.ok(!released.spec?.holderIdentity, `lease still held by ${released.spec?.holderIdentity}`);
+    // A released lease is taken at once, without waiting for it to expire.
+    const startedAt = Date.now();
+    const successor = await startOperator(ns.name, flags(), { name: "replica-3" });
+    replicas.push(successor);
+    await eventually("the new replica to take the released lease", async () => {
+      const l = await lease();
+      return holderPid(l) === successor.child.pid;
+    });
+    assert.ok(Date.now() - startedAt < 4_000 + 3_000, "well within one lease duration of starting");
   });
 });
 

@@ -1,0 +1,741 @@
+// Fuzzing the Image API: random and adversarial specs, each a valid random spec plus up to three
+// mutations (boundary numbers, huge lists, unicode and control characters, 253-character names,
+// paths with .., duplicates, unknown fields, wrong types). Each mutation knows whether the schema
+// must accept or refuse it, so the run checks the apiserver's verdict as well as its wording:
+//   refused  -> the error names a field (spec.… or metadata.…);
+//   accepted -> unknown fields were pruned, defaults applied; a sample is created for real and
+//               must end Succeeded or Failed with a reason and a readable status.
+import { setTimeout as sleep } from "node:timers/promises";
+import { apiStatus, isAlreadyExists, statusCode, statusMessage } from "../../src/api/client.js";
+import type { Image } from "../../src/api/v1alpha1/index.js";
+import { golden } from "../integration/cluster.js";
+import { unsettled } from "./invariants.js";
+import type { Rng } from "./prng.js";
+
+export type Expect = "accept" | "reject" | "either";
+
+export interface FuzzCase {
+  id: number;
+  /** Short labels of the mutations applied, e.g. "timeout=59", "name253". */
+  tags: string[];
+  expect: Expect;
+  /** The object sent: an Image, or deliberately something that is not quite one. */
+  body: Record<string, unknown>;
+}
+
+type Json = Record<string, unknown>;
+type Mutation = {
+  slot: string;
+  expect: Expect;
+  tag: string;
+  apply: (obj: Json, rng: Rng, id: number) => void;
+};
+
+const OSES: [string, string[]][] = [
+  ["ubuntu", ["20.04", "22.04", "24.04", "noble", "jammy"]],
+  ["debian", ["11", "12", "13", "bookworm"]],
+  ["rhel", ["8", "9.4", "10"]],
+  ["rocky", ["8", "9", "9.5"]],
+  ["almalinux", ["9", "10.0"]],
+  ["fedora", ["41", "44"]],
+  ["sles", ["15-SP5", "15-SP7", "16.0"]],
+];
+const FORMATS = ["qcow2", "raw", "vmdk", "vhd", "ami", "iso"];
+const STEPS = ["fetch-base", "install-packages", "create-users", "configure", "publish"];
+const SSH_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0dXJ0bGVzYWxsdGhld2F5ZG93bjAxMjM0NTY3ODk alice@example.com";
+const UNICODE = ["é", "ß", "漢字", "🚀", "\u200b", "\u202e", "Ω", "ﬁ", "２", "\ud83d\ude00"];
+const CONTROL = ["\u0000", "\u0001", "\u0007", "\n", "\r", "\t", "\u001b", "\u007f"];
+
+const obj = (o: Json, k: string): Json => {
+  if (typeof o[k] !== "object" || o[k] === null || Array.isArray(o[k])) o[k] = {};
+  return o[k] as Json;
+};
+const spec = (o: Json) => obj(o, "spec");
+const build = (o: Json) => obj(spec(o), "build");
+const custom = (o: Json) => obj(spec(o), "customizations");
+const setName = (o: Json, name: unknown) => {
+  obj(o, "metadata").name = name;
+};
+
+/** A random valid spec. */
+function validSpec(rng: Rng): Json {
+  const [os, releases] = rng.pick(OSES);
+  const formats = rng.sample(FORMATS, rng.int(1, 6));
+  const s: Json = {
+    base: {
+      os,
+      release: rng.pick(releases),
+      ...(rng.chance(0.5) ? { arch: os === "sles" ? "amd64" : rng.pick(["amd64", "arm64"]) } : {}),
+    },
+    formats,
+  };
+  if (rng.chance(0.6)) {
+    const c: Json = {};
+    if (rng.chance(0.5))
+      c.packages = rng.sample(["nginx", "curl", "vim", "g++", "python3.12", "lib_x-1"], rng.int(1, 4));
+    if (rng.chance(0.4))
+      c.users = rng.sample(["deploy", "svc_backup", "_ops", "alice"], rng.int(1, 3)).map((name) => ({
+        name,
+        ...(rng.chance(0.5) ? { groups: rng.sample(["sudo", "wheel", "docker"], rng.int(1, 2)) } : {}),
+        ...(rng.chance(0.3) ? { sshAuthorizedKeys: [SSH_KEY] } : {}),
+      }));
+    if (rng.chance(0.3)) c.services = { enabled: ["nginx"], disabled: ["cups.service"] };
+    if (rng.chance(0.4)) c.files = [{ path: "/etc/motd", content: "hello\n", mode: "0644" }];
+    if (rng.chance(0.3)) c.kernelArgs = ["console=ttyS0,115200", "quiet"];
+    s.customizations = c;
+  }
+  if (rng.chance(0.7)) {
+    const timeout = rng.pick([60, 600, 3600, 86400, rng.int(60, 86400)]);
+    const b: Json = { timeoutSeconds: timeout, retries: rng.int(0, 10), priority: rng.int(-1000, 1000) };
+    if (rng.chance(0.6)) {
+      const sim: Json = { stepSeconds: rng.int(0, Math.min(3600, timeout - 1)) };
+      if (rng.chance(0.3)) sim.failAt = rng.chance(0.5) ? rng.pick(STEPS) : `convert-${rng.pick(formats)}`;
+      b.simulate = sim;
+    }
+    s.build = b;
+  }
+  if (rng.chance(0.3)) s.historyLimits = { successful: rng.int(0, 50), failed: rng.int(0, 50) };
+  if (rng.chance(0.15))
+    s.rebuild = { schedule: rng.pick(["@weekly", "0 3 * * 0", "30 2 1 * *"]), suspend: rng.chance(0.5) };
+  return s;
+}
+
+/** A DNS-1123 subdomain of exactly `length` characters that embeds the case id. */
+function dnsName(rng: Rng, length: number, id: number): string {
+  const tail = `-${id}`;
+  let s = "";
+  while (s.length < length - tail.length) {
+    const label = rng.string(rng.int(1, 40));
+    s += s ? `.${label}` : label;
+  }
+  s = s.slice(0, length - tail.length).replace(/[.-]+$/, "");
+  while (s.length < length - tail.length) s += "a";
+  return `${s}${tail}`;
+}
+
+const m = (slot: string, expect: Expect, tag: string, apply: Mutation["apply"]): Mutation => ({
+  slot,
+  expect,
+  tag,
+  apply,
+});
+const timing = (timeout: unknown, step?: unknown) => (o: Json) => {
+  const b = build(o);
+  b.timeoutSeconds = timeout;
+  if (step === undefined) delete b.simulate;
+  else b.simulate = { stepSeconds: step };
+};
+
+const MUTATIONS: Mutation[] = [
+  // metadata.name
+  m("name", "accept", "name253", (o, rng, id) => setName(o, dnsName(rng, 253, id))),
+  m("name", "reject", "name254", (o, rng, id) => setName(o, dnsName(rng, 254, id))),
+  m("name", "reject", "name-upper", (o, _r, id) => setName(o, `Image-${id}`)),
+  m("name", "reject", "name-underscore", (o, _r, id) => setName(o, `img_${id}`)),
+  m("name", "reject", "name-unicode", (o, rng, id) => setName(o, `img-${rng.pick(UNICODE)}-${id}`)),
+  m("name", "reject", "name-control", (o, rng, id) => setName(o, `img-${id}${rng.pick(CONTROL)}`)),
+  m("name", "reject", "name-empty", (o) => setName(o, "")),
+  m("name", "reject", "name-dots", (o, rng) => setName(o, rng.pick([".", ".."]))),
+  m("name", "reject", "name-leading-dash", (o, _r, id) => setName(o, `-img-${id}`)),
+  m("name", "reject", "name-trailing-dot", (o, _r, id) => setName(o, `img-${id}.`)),
+  m("name", "reject", "name-slash", (o, _r, id) => setName(o, `img/${id}`)),
+  m("name", "reject", "name-wrong-type", (o, _r, id) => setName(o, id)),
+  // spec.build.timeoutSeconds and simulate.stepSeconds (one slot: a CEL rule ties them)
+  m("timing", "accept", "timeout=60", timing(60)),
+  m("timing", "accept", "timeout=86400", timing(86400)),
+  m("timing", "reject", "timeout=59", timing(59)),
+  m("timing", "reject", "timeout=86401", timing(86401)),
+  m("timing", "reject", "timeout=0", timing(0)),
+  m("timing", "reject", "timeout=-1", timing(-1)),
+  m("timing", "reject", "timeout=2^31", timing(2 ** 31)),
+  m("timing", "reject", "timeout=1e15", timing(1e15)),
+  m("timing", "reject", "timeout=60.5", timing(60.5)),
+  m("timing", "reject", "timeout-string", timing("60")),
+  m("timing", "reject", "timeout-bool", timing(true)),
+  m("timing", "accept", "step=0", timing(60, 0)),
+  m("timing", "accept", "step=3600", timing(86400, 3600)),
+  m("timing", "accept", "step=timeout-1", timing(61, 60)),
+  m("timing", "reject", "step=timeout", timing(60, 60)),
+  m("timing", "reject", "step=3601", timing(86400, 3601)),
+  m("timing", "reject", "step=-1", timing(60, -1)),
+  m("timing", "reject", "step-string", timing(60, "1")),
+  // spec.build.priority / retries
+  m("priority", "accept", "priority=1000", (o) => Object.assign(build(o), { priority: 1000 })),
+  m("priority", "accept", "priority=-1000", (o) => Object.assign(build(o), { priority: -1000 })),
+  m("priority", "reject", "priority=1001", (o) => Object.assign(build(o), { priority: 1001 })),
+  m("priority", "reject", "priority=-1001", (o) => Object.assign(build(o), { priority: -1001 })),
+  m("priority", "reject", "priority-float", (o) => Object.assign(build(o), { priority: 1.5 })),
+  m("priority", "reject", "priority-string", (o) => Object.assign(build(o), { priority: "high" })),
+  m("retries", "accept", "retries=10", (o) => Object.assign(build(o), { retries: 10 })),
+  m("retries", "accept", "retries=0", (o) => Object.assign(build(o), { retries: 0 })),
+  m("retries", "reject", "retries=11", (o) => Object.assign(build(o), { retries: 11 })),
+  m("retries", "reject", "retries=-1", (o) => Object.assign(build(o), { retries: -1 })),
+  // spec.historyLimits
+  m("history", "accept", "history=0/50", (o) =>
+    Object.assign(spec(o), { historyLimits: { successful: 0, failed: 50 } }),
+  ),
+  m("history", "reject", "history=51", (o) => Object.assign(spec(o), { historyLimits: { successful: 51 } })),
+  m("history", "reject", "history=-1", (o) => Object.assign(spec(o), { historyLimits: { failed: -1 } })),
+  // spec.base
+  m("base", "accept", "unsupported-release", (o, rng) =>
+    Object.assign(spec(o), {
+      base: rng.pick([
+        { os: "ubuntu", release: "14.04" },
+        { os: "fedora", release: "rawhide" },
+        { os: "sles", release: "12-SP5" },
+      ]),
+    }),
+  ),
+  m("base", "accept", "release-32", (o, rng) =>
+    Object.assign(spec(o), { base: { os: "debian", release: `r${rng.string(31)}` } }),
+  ),
+  m("base", "reject", "release-33", (o, rng) =>
+    Object.assign(spec(o), { base: { os: "debian", release: `r${rng.string(32)}` } }),
+  ),
+  m("base", "reject", "release-empty", (o) =>
+    Object.assign(spec(o), { base: { os: "debian", release: "" } }),
+  ),
+  m("base", "reject", "release-dotdot", (o) =>
+    Object.assign(spec(o), { base: { os: "debian", release: "../12" } }),
+  ),
+  m("base", "reject", "release-space", (o) =>
+    Object.assign(spec(o), { base: { os: "ubuntu", release: "24.04 " } }),
+  ),
+  m("base", "reject", "release-unicode", (o, rng) =>
+    Object.assign(spec(o), { base: { os: "ubuntu", release: `24.04${rng.pick(UNICODE)}` } }),
+  ),
+  m("base", "reject", "release-control", (o, rng) =>
+    Object.assign(spec(o), { base: { os: "ubuntu", release: `24.04${rng.pick(CONTROL)}` } }),
+  ),
+  m("base", "reject", "os-unknown", (o, rng) =>
+    Object.assign(spec(o), { base: { os: rng.pick(["windows", "Ubuntu", "", "arch"]), release: "1" } }),
+  ),
+  m("base", "reject", "os-missing", (o) => Object.assign(spec(o), { base: { release: "9" } })),
+  m("base", "accept", "arm64", (o) =>
+    Object.assign(spec(o), { base: { os: "rocky", release: "9", arch: "arm64" } }),
+  ),
+  m("base", "reject", "sles-arm64", (o) =>
+    Object.assign(spec(o), { base: { os: "sles", release: "15-SP6", arch: "arm64" } }),
+  ),
+  m("base", "reject", "arch-unknown", (o) =>
+    Object.assign(spec(o), { base: { os: "rocky", release: "9", arch: "x86_64" } }),
+  ),
+  m("base", "reject", "base-string", (o) => Object.assign(spec(o), { base: "rocky-9" })),
+  // spec.formats (before failAt, which depends on them)
+  m("formats", "accept", "formats-all", (o) => Object.assign(spec(o), { formats: [...FORMATS] })),
+  m("formats", "reject", "formats-empty", (o) => Object.assign(spec(o), { formats: [] })),
+  m("formats", "reject", "formats-dup", (o) => Object.assign(spec(o), { formats: ["raw", "qcow2", "raw"] })),
+  m("formats", "reject", "formats-7", (o) => Object.assign(spec(o), { formats: [...FORMATS, "raw"] })),
+  m("formats", "reject", "formats-unknown", (o, rng) =>
+    Object.assign(spec(o), { formats: [rng.pick(["vdi", "RAW", "", "qcow"])] }),
+  ),
+  m("formats", "reject", "formats-string", (o) => Object.assign(spec(o), { formats: "raw" })),
+  // spec.customizations.packages
+  m("packages", "accept", "packages-500", (o, rng) =>
+    Object.assign(custom(o), { packages: Array.from({ length: 500 }, (_, i) => `p${i}-${rng.string(4)}`) }),
+  ),
+  m("packages", "reject", "packages-501", (o) =>
+    Object.assign(custom(o), { packages: Array.from({ length: 501 }, (_, i) => `p${i}`) }),
+  ),
+  m("packages", "reject", "packages-dup", (o) =>
+    Object.assign(custom(o), { packages: ["vim", "curl", "vim"] }),
+  ),
+  m("packages", "accept", "package-128", (o, rng) =>
+    Object.assign(custom(o), { packages: [`p${rng.string(127)}`] }),
+  ),
+  m("packages", "reject", "package-129", (o, rng) =>
+    Object.assign(custom(o), { packages: [`p${rng.string(128)}`] }),
+  ),
+  m("packages", "reject", "package-empty", (o) => Object.assign(custom(o), { packages: [""] })),
+  m("packages", "reject", "package-space", (o) => Object.assign(custom(o), { packages: ["vim enhanced"] })),
+  m("packages", "reject", "package-leading-dash", (o) => Object.assign(custom(o), { packages: ["-rf"] })),
+  m("packages", "reject", "package-unicode", (o, rng) =>
+    Object.assign(custom(o), { packages: [`pkg${rng.pick(UNICODE)}`] }),
+  ),
+  m("packages", "reject", "package-control", (o, rng) =>
+    Object.assign(custom(o), { packages: [`pkg${rng.pick(CONTROL)}`] }),
+  ),
+  m("packages", "reject", "packages-object", (o) => Object.assign(custom(o), { packages: { vim: true } })),
+  // users
+  m("users", "accept", "users-64", (o) =>
+    Object.assign(custom(o), {
+      users: Array.from({ length: 64 }, (_, i) => ({ name: `u${i}`, groups: ["g1", "g2"] })),
+    }),
+  ),
+  m("users", "reject", "users-65", (o) =>
+    Object.assign(custom(o), { users: Array.from({ length: 65 }, (_, i) => ({ name: `u${i}` })) }),
+  ),
+  m("users", "reject", "users-dup", (o) =>
+    Object.assign(custom(o), {
+      users: [{ name: "deploy" }, { name: "ops" }, { name: "deploy", groups: ["wheel"] }],
+    }),
+  ),
+  m("users", "reject", "user-upper", (o) => Object.assign(custom(o), { users: [{ name: "Root" }] })),
+  m("users", "reject", "user-digit-first", (o) => Object.assign(custom(o), { users: [{ name: "1abc" }] })),
+  m("users", "accept", "user-32", (o, rng) =>
+    Object.assign(custom(o), { users: [{ name: `_${rng.string(31)}` }] }),
+  ),
+  m("users", "reject", "user-33", (o, rng) =>
+    Object.assign(custom(o), { users: [{ name: `_${rng.string(32)}` }] }),
+  ),
+  m("users", "reject", "user-no-name", (o) => Object.assign(custom(o), { users: [{ groups: ["wheel"] }] })),
+  m("users", "reject", "user-unicode", (o, rng) =>
+    Object.assign(custom(o), { users: [{ name: `al${rng.pick(UNICODE)}ce` }] }),
+  ),
+  m("users", "reject", "groups-dup", (o) =>
+    Object.assign(custom(o), { users: [{ name: "a", groups: ["wheel", "wheel"] }] }),
+  ),
+  m("users", "accept", "groups-32", (o) =>
+    Object.assign(custom(o), {
+      users: [{ name: "a", groups: Array.from({ length: 32 }, (_, i) => `g${i}`) }],
+    }),
+  ),
+  m("users", "reject", "groups-33", (o) =>
+    Object.assign(custom(o), {
+      users: [{ name: "a", groups: Array.from({ length: 33 }, (_, i) => `g${i}`) }],
+    }),
+  ),
+  m("users", "accept", "ssh-key-8192", (o) =>
+    Object.assign(custom(o), {
+      users: [{ name: "a", sshAuthorizedKeys: [`ssh-rsa ${"A".repeat(8192 - 8)}`] }],
+    }),
+  ),
+  m("users", "reject", "ssh-key-8193", (o) =>
+    Object.assign(custom(o), {
+      users: [{ name: "a", sshAuthorizedKeys: [`ssh-rsa ${"A".repeat(8192 - 7)}`] }],
+    }),
+  ),
+  m("users", "reject", "ssh-key-garbage", (o, rng) =>
+    Object.assign(custom(o), {
+      users: [{ name: "a", sshAuthorizedKeys: [rng.pick(["hello", "", "ssh-rsa", "rsa AAAA x"])] }],
+    }),
+  ),
+  m("users", "reject", "ssh-key-newline", (o) =>
+    Object.assign(custom(o), {
+      users: [{ name: "a", sshAuthorizedKeys: [`${SSH_KEY}\nssh-rsa AAAA evil`] }],
+    }),
+  ),
+  m("users", "accept", "ssh-key-unicode-comment", (o, rng) =>
+    Object.assign(custom(o), {
+      users: [{ name: "a", sshAuthorizedKeys: [`ssh-ed25519 AAAA ${rng.pick(UNICODE)} bob`] }],
+    }),
+  ),
+  // services
+  m("services", "reject", "service-both", (o) =>
+    Object.assign(custom(o), { services: { enabled: ["nginx", "sshd"], disabled: ["sshd"] } }),
+  ),
+  m("services", "reject", "service-space", (o) =>
+    Object.assign(custom(o), { services: { enabled: ["my service"] } }),
+  ),
+  m("services", "reject", "service-dup", (o) =>
+    Object.assign(custom(o), { services: { disabled: ["cups", "cups"] } }),
+  ),
+  m("services", "accept", "services-128", (o) =>
+    Object.assign(custom(o), {
+      services: {
+        enabled: Array.from({ length: 128 }, (_, i) => `s${i}.service`),
+        disabled: Array.from({ length: 128 }, (_, i) => `d${i}@x:y`),
+      },
+    }),
+  ),
+  m("services", "reject", "services-129", (o) =>
+    Object.assign(custom(o), { services: { enabled: Array.from({ length: 129 }, (_, i) => `s${i}`) } }),
+  ),
+  // files
+  m("files", "reject", "file-relative", (o) => Object.assign(custom(o), { files: [{ path: "etc/motd" }] })),
+  m("files", "reject", "file-dotdot", (o, rng) =>
+    Object.assign(custom(o), {
+      files: [{ path: rng.pick(["/etc/../shadow", "/..", "/a/..", "/../etc/passwd"]) }],
+    }),
+  ),
+  m("files", "accept", "file-dotdot-lookalike", (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: rng.pick(["/a/..b", "/...", "/etc/.x..", "/a..b/c"]) }] }),
+  ),
+  m("files", "reject", "file-trailing-slash", (o) =>
+    Object.assign(custom(o), { files: [{ path: "/etc/" }] }),
+  ),
+  m("files", "reject", "file-root", (o) => Object.assign(custom(o), { files: [{ path: "/" }] })),
+  m("files", "reject", "files-dup", (o) =>
+    Object.assign(custom(o), { files: [{ path: "/etc/motd" }, { path: "/etc/motd", content: "x" }] }),
+  ),
+  m("files", "accept", "file-mode-755", (o) =>
+    Object.assign(custom(o), { files: [{ path: "/usr/local/bin/x", mode: "755" }] }),
+  ),
+  m("files", "reject", "file-mode-bad", (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: "/x", mode: rng.pick(["999", "0x1", "", "07777", "rwx"]) }] }),
+  ),
+  m("files", "reject", "file-mode-number", (o) =>
+    Object.assign(custom(o), { files: [{ path: "/x", mode: 644 }] }),
+  ),
+  m("files", "accept", "file-content-65536", (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: "/big", content: rng.string(65536) }] }),
+  ),
+  m("files", "reject", "file-content-65537", (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: "/big", content: rng.string(65537) }] }),
+  ),
+  m("files", "accept", "file-content-unicode-control", (o, rng) =>
+    Object.assign(custom(o), {
+      files: [
+        { path: "/etc/issue", content: [...UNICODE, ...CONTROL].map((c) => c + rng.string(3)).join("") },
+      ],
+    }),
+  ),
+  m("files", "accept", "file-path-unicode", (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: `/etc/${rng.pick(UNICODE)}.conf` }] }),
+  ),
+  // The schema has no pattern on paths: control characters pass. Not judged here.
+  m("files", "either", "file-path-control", (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: `/etc/a${rng.pick(CONTROL)}b` }] }),
+  ),
+  m("files", "accept", "file-path-4096", (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: `/${rng.string(4095)}` }] }),
+  ),
+  m("files", "reject", "file-path-4097", (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: `/${rng.string(4096)}` }] }),
+  ),
+  m("files", "accept", "files-64", (o, rng) =>
+    Object.assign(custom(o), {
+      files: Array.from({ length: 64 }, (_, i) => ({ path: `/etc/f${i}`, content: rng.string(512) })),
+    }),
+  ),
+  m("files", "reject", "files-65", (o) =>
+    Object.assign(custom(o), { files: Array.from({ length: 65 }, (_, i) => ({ path: `/etc/f${i}` })) }),
+  ),
+  // kernelArgs (atomic: duplicates allowed)
+  m("kernel", "accept", "kernel-64-dups", (o) =>
+    Object.assign(custom(o), { kernelArgs: Array.from({ length: 64 }, () => "quiet") }),
+  ),
+  m("kernel", "reject", "kernel-65", (o) =>
+    Object.assign(custom(o), { kernelArgs: Array.from({ length: 65 }, (_, i) => `a=${i}`) }),
+  ),
+  m("kernel", "reject", "kernel-whitespace", (o, rng) =>
+    Object.assign(custom(o), { kernelArgs: [rng.pick(["a b", "\t", " ", "x\ny"])] }),
+  ),
+  m("kernel", "reject", "kernel-empty", (o) => Object.assign(custom(o), { kernelArgs: [""] })),
+  m("kernel", "accept", "kernel-256", (o, rng) =>
+    Object.assign(custom(o), { kernelArgs: [rng.string(256)] }),
+  ),
+  m("kernel", "reject", "kernel-257", (o, rng) =>
+    Object.assign(custom(o), { kernelArgs: [rng.string(257)] }),
+  ),
+  m("kernel", "accept", "kernel-unicode", (o, rng) =>
+    Object.assign(custom(o), { kernelArgs: [`lang=${rng.pick(["é", "漢字", "🚀"])}`] }),
+  ),
+  // spec.build.simulate.failAt (after formats)
+  m("failAt", "accept", "failAt-convert-listed", (o) => {
+    const formats = spec(o).formats;
+    const f = Array.isArray(formats) && typeof formats[0] === "string" ? formats[0] : "raw";
+    Object.assign(obj(build(o), "simulate"), { failAt: `convert-${f}` });
+  }),
+  m("failAt", "reject", "failAt-convert-unlisted", (o) => {
+    const formats = spec(o).formats;
+    const missing = FORMATS.find((f) => !(Array.isArray(formats) && formats.includes(f)));
+    Object.assign(obj(build(o), "simulate"), { failAt: missing ? `convert-${missing}` : "explode" });
+  }),
+  m("failAt", "reject", "failAt-unknown", (o, rng) =>
+    Object.assign(obj(build(o), "simulate"), { failAt: rng.pick(["explode", "", "publish ", "convert-"]) }),
+  ),
+  // spec.rebuild
+  m("rebuild", "accept", "schedule-valid", (o, rng) =>
+    Object.assign(spec(o), { rebuild: { schedule: rng.pick(["@daily", "0 3 * * 0", "*/15 * * * 1-5"]) } }),
+  ),
+  // Passes the pattern, but is no time: the operator says InvalidSchedule.
+  m("rebuild", "accept", "schedule-61", (o) =>
+    Object.assign(spec(o), { rebuild: { schedule: "61 * * * *" } }),
+  ),
+  m("rebuild", "reject", "schedule-garbage", (o, rng) =>
+    Object.assign(spec(o), { rebuild: { schedule: rng.pick(["every day", "", "* * * * * *", "@often"]) } }),
+  ),
+  m("rebuild", "reject", "suspend-string", (o) =>
+    Object.assign(spec(o), { rebuild: { schedule: "@daily", suspend: "yes" } }),
+  ),
+  // Unknown fields are pruned (the response must not carry them).
+  m("unknown", "accept", "unknown-field", (o, rng) => {
+    const where = rng.pick([spec(o), obj(spec(o), "base"), build(o)]);
+    where.chaosUnknown = rng.pick([1, "x", { nested: true }, [1, 2]]);
+  }),
+  // The whole spec
+  m("whole", "reject", "spec-missing", (o) => {
+    delete o.spec;
+  }),
+  m("whole", "reject", "spec-empty", (o) => {
+    o.spec = {};
+  }),
+  m("whole", "reject", "spec-wrong-type", (o, rng) => {
+    o.spec = rng.pick(["rocky", 42, [], true]);
+  }),
+  m("whole", "reject", "customizations-array", (o) => Object.assign(spec(o), { customizations: [] })),
+];
+
+/** Somewhere in the spec, a random JSON value of a random type (no expectation: either verdict). */
+function randomGarbage(o: Json, rng: Rng): string {
+  const paths = [
+    ["spec", "base", "release"],
+    ["spec", "base", "arch"],
+    ["spec", "formats"],
+    ["spec", "build"],
+    ["spec", "build", "timeoutSeconds"],
+    ["spec", "build", "simulate"],
+    ["spec", "customizations", "packages"],
+    ["spec", "customizations", "users"],
+    ["spec", "customizations", "files"],
+    ["spec", "customizations", "services", "enabled"],
+    ["spec", "historyLimits", "failed"],
+    ["spec", "rebuild"],
+    ["metadata", "annotations"],
+  ];
+  const path = rng.pick(paths);
+  const values: unknown[] = [
+    null,
+    true,
+    0,
+    -1,
+    2 ** 53,
+    1.25,
+    "",
+    rng.string(rng.int(1, 300), "abcXYZ019 ./-_:@\u0000\n\té漢🚀"),
+    [],
+    [null],
+    [rng.string(5)],
+    {},
+    { [rng.string(3)]: rng.string(3) },
+  ];
+  const value = rng.pick(values);
+  let cur = o;
+  for (const k of path.slice(0, -1)) cur = obj(cur, k);
+  cur[path.at(-1) as string] = value;
+  return `garbage ${path.join(".")}=${JSON.stringify(value)?.slice(0, 20)}`;
+}
+
+export function generateCases(rng: Rng, count: number, namespace: string, prefix: string): FuzzCase[] {
+  const cases: FuzzCase[] = [];
+  for (let id = 0; id < count; id++) {
+    const body: Json = {
+      apiVersion: "golden.dev/v1alpha1",
+      kind: "Image",
+      metadata: { name: `${prefix}-${id}`, namespace },
+      spec: validSpec(rng),
+    };
+    const tags: string[] = [];
+    let expect: Expect = "accept";
+    if (rng.chance(0.12)) {
+      tags.push(randomGarbage(body, rng));
+      expect = "either";
+    } else {
+      const n = rng.pick([0, 1, 1, 1, 2, 2, 3]);
+      const chosen: Mutation[] = [];
+      for (const mut of rng.shuffle(MUTATIONS)) {
+        if (chosen.length >= n) break;
+        if (chosen.some((c) => c.slot === mut.slot)) continue;
+        // Keep the request small enough for etcd (1.5 MiB): at most one big mutation.
+        if (isBig(mut) && chosen.some(isBig)) continue;
+        chosen.push(mut);
+      }
+      const order = ["whole", "name", "base", "formats"];
+      chosen.sort((a, b) => rank(order, a.slot) - rank(order, b.slot));
+      for (const mut of chosen) {
+        mut.apply(body, rng, id);
+        tags.push(mut.tag);
+      }
+      const verdicts = chosen.map((c) => c.expect);
+      expect = verdicts.includes("reject") ? "reject" : verdicts.includes("either") ? "either" : "accept";
+      // "spec-missing"/"spec-wrong-type" replace the spec: later mutations recreate parts of it.
+      if (chosen.some((c) => c.slot === "whole")) expect = "either";
+    }
+    cases.push({ id, tags, expect, body });
+  }
+  return cases;
+}
+
+const BIG = new Set([
+  "packages-500",
+  "users-64",
+  "services-128",
+  "files-64",
+  "file-content-65536",
+  "file-path-4096",
+  "ssh-key-8192",
+]);
+const isBig = (mut: Mutation) => BIG.has(mut.tag);
+const rank = (order: string[], slot: string) => {
+  const i = order.indexOf(slot);
+  return i < 0 ? order.length + (slot === "failAt" ? 1 : 0) : i;
+};
+
+export interface FuzzResult {
+  id: number;
+  tags: string[];
+  expect: Expect;
+  verdict: "accepted" | "refused";
+  code?: number;
+  message?: string;
+  /** The accepted object, as the apiserver returned it. */
+  accepted?: Image;
+}
+
+/**
+ * Names a field: "spec.build.timeoutSeconds: Invalid value", "metadata.name: Required value",
+ * "spec: Required value", or a decoding error's "…ObjectMeta.metadata.annotations of type…".
+ */
+export function namesField(message: string): boolean {
+  return /\b(spec|metadata)\.[A-Za-z]/.test(message) || /(^|[\s[,])spec: /.test(message);
+}
+
+/** Sends every case as a server-side dry-run create, `concurrency` at a time. */
+export async function dryRunAll(cases: FuzzCase[], concurrency: number): Promise<FuzzResult[]> {
+  const results: FuzzResult[] = new Array(cases.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const c = cases[next++] as FuzzCase;
+      results[c.id] = await sendCase(c, { dryRun: "All" });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return results;
+}
+
+async function sendCase(c: FuzzCase, opts: { dryRun?: "All" }): Promise<FuzzResult> {
+  const base = { id: c.id, tags: c.tags, expect: c.expect };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const accepted = await golden.images.create(c.body as unknown as Image, opts);
+      return { ...base, verdict: "accepted", accepted };
+    } catch (err) {
+      const code = statusCode(err);
+      // Retry what is no verdict at all: the connection, throttling, a busy apiserver.
+      if ((code === undefined || code === 429 || code >= 500) && attempt < 5 && !isTooLarge(err)) {
+        await sleep(500 * (attempt + 1));
+        continue;
+      }
+      return { ...base, verdict: "refused", code, message: statusMessage(err) };
+    }
+  }
+}
+
+const isTooLarge = (err: unknown) => /too large/i.test(apiStatus(err)?.message ?? String(err));
+
+/** Violations of the fuzz contract among dry-run results. */
+export function judge(results: FuzzResult[], cases: FuzzCase[]): string[] {
+  const problems: string[] = [];
+  for (const r of results) {
+    const what = `case ${r.id} [${r.tags.join(", ") || "valid"}]`;
+    if (r.verdict === "refused") {
+      if (r.code !== 422 && r.code !== 400)
+        problems.push(
+          `${what}: refused with HTTP ${r.code}, not as invalid input: ${r.message?.slice(0, 300)}`,
+        );
+      else if (!namesField(r.message ?? ""))
+        problems.push(`${what}: refused without naming a field: ${r.message?.slice(0, 300)}`);
+      if (r.expect === "accept") problems.push(`${what}: valid spec refused: ${r.message?.slice(0, 300)}`);
+    } else {
+      if (r.expect === "reject")
+        problems.push(
+          `${what}: invalid spec accepted: ${JSON.stringify(cases[r.id]?.body.spec).slice(0, 300)}`,
+        );
+      const text = JSON.stringify(r.accepted);
+      if (text.includes("chaosUnknown"))
+        problems.push(`${what}: an unknown field survived: ${text.slice(0, 200)}`);
+      const b = r.accepted?.spec?.build;
+      if (b?.timeoutSeconds === undefined || b.retries === undefined || b.priority === undefined)
+        problems.push(`${what}: accepted without defaults in spec.build: ${JSON.stringify(b)}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Creates the accepted cases for real, with simulate.stepSeconds 0 (and at most one retry, so
+ * a simulated failure does not take minutes), and waits until each settles.
+ */
+export async function buildSample(
+  picks: FuzzResult[],
+  cases: FuzzCase[],
+  timeoutMs: number,
+  log: (msg: string) => void,
+): Promise<{ problems: string[]; outcomes: Map<string, number> }> {
+  const problems: string[] = [];
+  const outcomes = new Map<string, number>();
+  const created: { namespace: string; name: string; tags: string[] }[] = [];
+  for (const pick of picks) {
+    const c = cases[pick.id] as FuzzCase;
+    const body = structuredClone(c.body) as unknown as Image;
+    body.spec.build ??= {};
+    const b = body.spec.build;
+    b.simulate = { ...b.simulate, stepSeconds: 0 };
+    b.retries = Math.min(b.retries ?? 0, 1);
+    try {
+      await golden.images.create(body);
+      created.push({
+        namespace: body.metadata?.namespace ?? "",
+        name: body.metadata?.name ?? "",
+        tags: c.tags,
+      });
+    } catch (err) {
+      if (isAlreadyExists(err)) continue;
+      problems.push(
+        `case ${c.id} [${c.tags.join(", ")}]: accepted by a dry run, refused for real: ${statusMessage(err).slice(0, 300)}`,
+      );
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Map(created.map((c) => [`${c.namespace}/${c.name}`, c]));
+  let lastWhy = new Map<string, string>();
+  while (pending.size > 0 && Date.now() < deadline) {
+    lastWhy = new Map();
+    for (const [k, c] of pending) {
+      const image = await golden.images.get(c.namespace, c.name).catch(() => undefined);
+      if (!image) {
+        lastWhy.set(k, "cannot be read");
+        continue;
+      }
+      const why = unsettled(image);
+      if (why) {
+        lastWhy.set(k, why);
+        continue;
+      }
+      pending.delete(k);
+      const reason = image.status?.conditions?.find((x) => x.type === "Ready")?.reason ?? "";
+      const outcome = `${image.status?.phase}/${reason}`;
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      if (!image.status?.message) problems.push(`${k}: settled ${outcome} without a message`);
+    }
+    if (pending.size > 0) await sleep(1_000);
+  }
+  for (const [k, c] of pending)
+    problems.push(
+      `${k} [${c.tags.join(", ")}] did not settle within ${timeoutMs} ms: ${lastWhy.get(k) ?? "?"}`,
+    );
+  log(
+    `fuzz sample: ${created.length} created; outcomes ${[...outcomes].map(([o, n]) => `${o}=${n}`).join(", ")}`,
+  );
+  return { problems, outcomes };
+}
+
+/** A sample of accepted cases that always includes the most adversarial kinds there are. */
+export function pickSample(rng: Rng, results: FuzzResult[], size: number): FuzzResult[] {
+  const accepted = results.filter((r) => r.verdict === "accepted");
+  const must = [
+    "name253",
+    "unsupported-release",
+    "schedule-61",
+    "packages-500",
+    "users-64",
+    "files-64",
+    "file-path-control",
+    "file-content-unicode-control",
+    "formats-all",
+    "arm64",
+  ];
+  const picked = new Map<number, FuzzResult>();
+  for (const tag of must) {
+    const r = rng.shuffle(accepted).find((x) => x.tags.includes(tag));
+    if (r && picked.size < size) picked.set(r.id, r);
+  }
+  for (const r of rng.shuffle(accepted)) {
+    if (picked.size >= size) break;
+    picked.set(r.id, r);
+  }
+  return [...picked.values()];
+}

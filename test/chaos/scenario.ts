@@ -1,0 +1,334 @@
+// One chaos run, shared by the full suite (`make chaos`, test/chaos/chaos.test.ts) and the
+// bounded subset in `make test` (test/integration/chaos.test.ts):
+//   setup    namespaces, a supervised fleet of leader-elected operators, watch logs, the Images;
+//   chaos    faults from a seeded plan while the builds run, then convergence and the invariants;
+//   fuzz     thousands of random/adversarial specs by dry run, a sample built for real;
+//   teardown every component running again, namespaces deleted (operators still up, for the
+//            finalizers), operators stopped.
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Image } from "../../src/api/v1alpha1/index.js";
+import { core, golden } from "../integration/cluster.js";
+import { type FaultKind, type FaultRecord, injectFault, restoreControlPlane } from "./faults.js";
+import { buildSample, dryRunAll, type FuzzResult, generateCases, judge, pickSample } from "./fuzz.js";
+import {
+  checkBuilds,
+  checkImages,
+  checkOperatorExits,
+  checkOrphans,
+  checkQueueLimits,
+  snapshot,
+  waitForConvergence,
+} from "./invariants.js";
+import { OperatorFleet } from "./operators.js";
+import { Rng } from "./prng.js";
+import { ConflictStorm } from "./storm.js";
+import { BuildLog, JobLog } from "./watch.js";
+import { chaosImage } from "./workload.js";
+
+export interface ChaosConfig {
+  label: string;
+  seed: number;
+  namespaces: number;
+  /** "namespace": the operators watch the (single) chaos namespace; "cluster": every namespace. */
+  scope: "namespace" | "cluster";
+  images: number;
+  replicas: number;
+  maxConcurrentBuilds: number;
+  maxBuildsPerNamespace: number;
+  /** golden.dev/max-concurrent-builds on the last namespace, when set. */
+  lastNamespaceLimit?: number;
+  /** Every kind here is injected at least once. */
+  required: FaultKind[];
+  /** After the required faults, random ones by weight until chaosMs is used up. */
+  filler: { kind: FaultKind; weight: number }[];
+  chaosMs: number;
+  gapMs: [number, number];
+  stormClients: number;
+  stormMs: number;
+  convergeTimeoutMs: number;
+  fuzzCases: number;
+  fuzzReal: number;
+  fuzzTimeoutMs: number;
+}
+
+const t0 = Date.now();
+export const log = (msg: string) =>
+  console.log(`[chaos +${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
+
+export class ChaosRun {
+  readonly rng: Rng;
+  readonly namespaces: string[] = [];
+  leaseNamespace = "";
+  fleet?: OperatorFleet;
+  readonly jobs = new JobLog();
+  readonly builds = new BuildLog();
+  readonly storm: ConflictStorm;
+  readonly faults: FaultRecord[] = [];
+  readonly images: { namespace: string; name: string }[] = [];
+  readonly violations: { phase: string; problems: string[] }[] = [];
+  readonly timings: Record<string, number> = {};
+  fuzzResults: FuzzResult[] = [];
+  fuzzOutcomes = new Map<string, number>();
+  private converged?: { converged: boolean; waitedMs: number };
+
+  constructor(readonly cfg: ChaosConfig) {
+    this.rng = new Rng(cfg.seed);
+    this.storm = new ConflictStorm(cfg.stormClients, 6);
+  }
+
+  private limitOf = (ns: string): number | undefined => {
+    if (this.cfg.lastNamespaceLimit && ns === this.namespaces.at(-1)) return this.cfg.lastNamespaceLimit;
+    return this.cfg.maxBuildsPerNamespace > 0 ? this.cfg.maxBuildsPerNamespace : undefined;
+  };
+
+  async setup(): Promise<void> {
+    const started = Date.now();
+    const { cfg } = this;
+    log(`${cfg.label}: seed ${cfg.seed} (replay with CHAOS_SEED=${cfg.seed})`);
+    const suffix = randomBytes(3).toString("hex");
+    for (let i = 0; i < cfg.namespaces; i++) {
+      const name = `chaos-${suffix}-${i}`;
+      const last = i === cfg.namespaces - 1 && cfg.lastNamespaceLimit;
+      await core.createNamespace({
+        body: {
+          metadata: {
+            name,
+            labels: { "golden.dev/test": "true" },
+            ...(last
+              ? { annotations: { "golden.dev/max-concurrent-builds": String(cfg.lastNamespaceLimit) } }
+              : {}),
+          },
+        },
+      });
+      this.namespaces.push(name);
+    }
+    this.leaseNamespace = `chaos-${suffix}-lease`;
+    await core.createNamespace({
+      body: { metadata: { name: this.leaseNamespace, labels: { "golden.dev/test": "true" } } },
+    });
+    await this.jobs.watch.start();
+    await this.builds.watch.start();
+    this.fleet = new OperatorFleet({
+      namespace: cfg.scope === "namespace" ? (this.namespaces[0] as string) : "",
+      leaseNamespace: this.leaseNamespace,
+      replicas: cfg.replicas,
+      maxConcurrentBuilds: cfg.maxConcurrentBuilds,
+      maxBuildsPerNamespace: cfg.maxBuildsPerNamespace,
+      // Quick retries and heartbeats, so the run converges in minutes, not hours.
+      extraArgs: [
+        "--retry-base-seconds",
+        "1",
+        "--worker-heartbeat-seconds",
+        "3",
+        "--worker-lost-after",
+        "30",
+        "--build-timeout-grace",
+        "10",
+        "--graceful-shutdown-timeout",
+        "5",
+      ],
+      name: `${cfg.label}-${suffix}`,
+      log,
+    });
+    await this.fleet.start();
+    log(`operators: ${cfg.replicas} replicas, args ${this.fleet.args.join(" ")}`);
+    const rng = this.rng.fork("workload");
+    const created: Image[] = [];
+    for (let i = 0; i < cfg.images; i++) {
+      const ns = this.namespaces[i % this.namespaces.length] as string;
+      created.push(await golden.images.create(chaosImage(rng, ns, i)));
+      this.images.push({ namespace: ns, name: created.at(-1)?.metadata?.name ?? "" });
+    }
+    log(`created ${created.length} Images in ${this.namespaces.join(", ")}`);
+    this.timings.setupMs = Date.now() - started;
+  }
+
+  /** Injects the faults, waits for convergence and checks the invariants. */
+  async chaos(): Promise<string[]> {
+    const { cfg } = this;
+    const fleet = this.fleet as OperatorFleet;
+    const rng = this.rng.fork("faults");
+    const started = Date.now();
+    const ctx = {
+      rng,
+      fleet,
+      storm: this.storm,
+      namespaces: this.namespaces,
+      images: this.images,
+      stormMs: cfg.stormMs,
+    };
+    const required = rng.shuffle(cfg.required);
+    const problems: string[] = [];
+    const total = cfg.filler.reduce((s, f) => s + f.weight, 0);
+    const drawFiller = (): FaultKind => {
+      let x = rng.next() * total;
+      for (const f of cfg.filler) {
+        x -= f.weight;
+        if (x < 0) return f.kind;
+      }
+      return "job-delete";
+    };
+    // Required faults, each followed (usually) by a Job or pod deletion; then filler by weight.
+    const queue: FaultKind[] = [];
+    for (const kind of required) {
+      queue.push(kind);
+      if (rng.chance(0.7)) queue.push(rng.pick(["job-delete", "pod-delete"] as const));
+    }
+    await sleep(rng.int(...cfg.gapMs)); // Let the first builds start.
+    while (queue.length > 0 || Date.now() - started < cfg.chaosMs) {
+      const kind = queue.shift() ?? drawFiller();
+      const at = Date.now();
+      const record: FaultRecord = { kind, at: at - started, durationMs: 0, detail: "" };
+      try {
+        record.detail = await injectFault(kind, ctx);
+      } catch (err) {
+        record.error = String((err as { stderr?: string }).stderr ?? err);
+        problems.push(`fault ${kind} failed: ${record.error}`);
+      }
+      record.durationMs = Date.now() - at;
+      this.faults.push(record);
+      log(`fault ${this.faults.length} ${kind} (${record.durationMs} ms): ${record.error ?? record.detail}`);
+      await sleep(rng.int(...cfg.gapMs));
+    }
+    this.timings.chaosMs = Date.now() - started;
+    log(`faults stopped after ${(this.timings.chaosMs / 1000).toFixed(0)} s; waiting for convergence`);
+
+    // Everything up again (a fault may have left a component down), then a leader.
+    await restoreControlPlane();
+    await fleet.waitForLeader(120_000).catch((err: unknown) => problems.push(String(err)));
+    const convergeStart = Date.now();
+    const conv = await waitForConvergence(this.namespaces, cfg.convergeTimeoutMs, log);
+    this.converged = conv;
+    this.timings.convergeMs = Date.now() - convergeStart;
+    if (!conv.converged)
+      problems.push(
+        `no convergence within ${cfg.convergeTimeoutMs} ms; still pending:\n  ${conv.pending.slice(0, 40).join("\n  ")}`,
+      );
+    log(`converged=${conv.converged} after ${(conv.waitedMs / 1000).toFixed(0)} s`);
+
+    const snap = await snapshot(this.namespaces);
+    const workload = new Set(this.images.map((i) => `${i.namespace}/${i.name}`));
+    const nsSet = new Set(this.namespaces);
+    problems.push(
+      ...checkImages(snap, workload),
+      ...checkBuilds(snap, this.builds, nsSet, workload),
+      ...(await checkOrphans(this.namespaces, 60_000)),
+      ...checkQueueLimits(this.jobs, this.namespaces, {
+        cluster: cfg.maxConcurrentBuilds,
+        namespace: this.limitOf,
+      }),
+      ...(await this.storm.verify()),
+      ...checkOperatorExits(fleet),
+    );
+    const killed = this.faults.filter((f) => f.kind === "leader-kill" && !f.error).length;
+    const transitions = await fleet.leaseTransitions();
+    if (killed > 0 && transitions < killed)
+      problems.push(`${killed} leaders killed but the lease changed hands only ${transitions} times`);
+    this.violations.push({ phase: "chaos", problems });
+    return problems;
+  }
+
+  /** Dry-run fuzzing plus a sample built for real; the operators must not exit meanwhile. */
+  async fuzz(): Promise<string[]> {
+    const { cfg } = this;
+    const fleet = this.fleet as OperatorFleet;
+    const started = Date.now();
+    const rng = this.rng.fork("fuzz");
+    const ns = this.namespaces[0] as string;
+    const cases = generateCases(rng, cfg.fuzzCases, ns, "fz");
+    const results = await dryRunAll(cases, 8);
+    this.fuzzResults = results;
+    this.timings.fuzzDryRunMs = Date.now() - started;
+    const problems = judge(results, cases);
+    const accepted = results.filter((r) => r.verdict === "accepted").length;
+    log(
+      `fuzz: ${cases.length} dry runs in ${this.timings.fuzzDryRunMs} ms: ${accepted} accepted, ${cases.length - accepted} refused`,
+    );
+    const sample = pickSample(rng, results, cfg.fuzzReal);
+    const built = await buildSample(sample, cases, cfg.fuzzTimeoutMs, log);
+    this.fuzzOutcomes = built.outcomes;
+    problems.push(...built.problems);
+    const exits = fleet.exitsSince(started);
+    for (const e of exits)
+      problems.push(
+        `operator ${e.replica} exited during the fuzz: code=${e.code} signal=${e.signal} (${e.kind})\n${e.tail}`,
+      );
+    problems.push(...(await checkOrphans(this.namespaces, 30_000)));
+    this.timings.fuzzMs = Date.now() - started;
+    this.violations.push({ phase: "fuzz", problems });
+    return problems;
+  }
+
+  async teardown(): Promise<void> {
+    const started = Date.now();
+    // Every component running again (a failed fault could have left one down).
+    await restoreControlPlane().catch((err: unknown) => log(`up.sh failed: ${String(err)}`));
+    // Namespaces first, while the operators still run: Images carry their finalizer.
+    await Promise.all(this.namespaces.map((ns) => this.deleteNamespace(ns)));
+    await this.fleet?.stop();
+    await Promise.all([this.jobs.watch.stop(), this.builds.watch.stop()]);
+    if (this.leaseNamespace) await this.deleteNamespace(this.leaseNamespace);
+    this.timings.teardownMs = Date.now() - started;
+  }
+
+  /** Deletes a namespace; if its Images' finalizers hold it for 90 s, strips them. */
+  private async deleteNamespace(name: string): Promise<void> {
+    await core.deleteNamespace({ name }).catch(() => undefined);
+    const gone = async (ms: number) => {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        if (!(await core.readNamespace({ name }).catch(() => undefined))) return true;
+        await sleep(500);
+      }
+      return false;
+    };
+    if (await gone(90_000)) return;
+    log(`namespace ${name} still terminating after 90 s; removing finalizers of its Images`);
+    for (const image of (await golden.images.list(name).catch(() => ({ items: [] as Image[] }))).items) {
+      await golden.images
+        .patch(name, image.metadata?.name ?? "", { metadata: { finalizers: null } })
+        .catch(() => undefined);
+    }
+    if (!(await gone(60_000))) log(`namespace ${name} still terminating; giving up`);
+  }
+
+  summary(): string {
+    const { cfg } = this;
+    const count = <T>(xs: T[], f: (x: T) => string) => {
+      const m = new Map<string, number>();
+      for (const x of xs) m.set(f(x), (m.get(f(x)) ?? 0) + 1);
+      return [...m].map(([k, n]) => `${k}=${n}`).join(", ");
+    };
+    const ns = new Set(this.namespaces);
+    const records = this.builds.inNamespaces(ns);
+    const fuzzAccepted = this.fuzzResults.filter((r) => r.verdict === "accepted");
+    const byExpect = count(this.fuzzResults, (r) => `${r.expect}->${r.verdict}`);
+    const s = (ms?: number) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)} s`);
+    const max = this.jobs.maxActive(ns);
+    const violations = this.violations.flatMap((v) => v.problems.map((p) => `  [${v.phase}] ${p}`));
+    return [
+      `==== chaos summary (${cfg.label}) ====`,
+      `seed            ${cfg.seed}   (replay: CHAOS_SEED=${cfg.seed})`,
+      `workload        ${cfg.images} Images in ${cfg.namespaces} namespace(s), operators: ${cfg.replicas} replicas, scope ${cfg.scope}, ` +
+        `max ${cfg.maxConcurrentBuilds} builds${cfg.maxBuildsPerNamespace ? `, ${cfg.maxBuildsPerNamespace}/namespace` : ""}` +
+        `${cfg.lastNamespaceLimit ? `, ${cfg.lastNamespaceLimit} in ${this.namespaces.at(-1)}` : ""}`,
+      `timings         setup ${s(this.timings.setupMs)}, faults ${s(this.timings.chaosMs)}, convergence ${s(this.timings.convergeMs)}, ` +
+        `fuzz ${s(this.timings.fuzzMs)} (dry runs ${s(this.timings.fuzzDryRunMs)}), teardown ${s(this.timings.teardownMs)}`,
+      `faults          ${this.faults.length}: ${count(this.faults, (f) => f.kind)}${this.faults.some((f) => f.error) ? ` (failed: ${this.faults.filter((f) => f.error).length})` : ""}`,
+      `409 storm       ${this.storm.stats.storms} storms, ${this.storm.stats.attempts} attempts, ${this.storm.stats.conflicts} conflicts, ` +
+        `${this.storm.stats.writes} writes (${this.storm.stats.specChanges} spec changes), ${this.storm.stats.ambiguous} ambiguous`,
+      `builds          ${records.length} ImageBuilds (${count(records, (r) => r.phases.at(-1) ?? "?")}), ` +
+        `${this.jobs.jobsCreated(ns)} Jobs, max ${max.max} active at once (limit ${cfg.maxConcurrentBuilds})`,
+      `watch logs      Jobs: ${this.jobs.watch.rewatches} re-watches, ${this.jobs.watch.relists} relists; ImageBuilds: ${this.builds.watch.rewatches} re-watches, ${this.builds.watch.relists} relists`,
+      `operator exits  ${this.fleet?.exits.length ?? 0}: ${count(this.fleet?.exits ?? [], (e) => e.kind)}`,
+      `convergence     ${this.converged ? `${this.converged.converged ? "yes" : "NO"} after ${s(this.converged.waitedMs)}` : "-"}`,
+      `fuzz            ${this.fuzzResults.length} specs: ${fuzzAccepted.length} accepted, ${this.fuzzResults.length - fuzzAccepted.length} refused (${byExpect}); ` +
+        `built ${[...this.fuzzOutcomes.values()].reduce((a, b) => a + b, 0)}: ${[...this.fuzzOutcomes].map(([o, n]) => `${o}=${n}`).join(", ")}`,
+      `operator logs   ${this.fleet?.logDir ?? "-"}`,
+      violations.length > 0
+        ? `VIOLATIONS (${violations.length}):\n${violations.join("\n")}`
+        : "violations      none",
+    ].join("\n");
+  }
+}
