@@ -6,6 +6,7 @@
 
 import type { V1DeleteOptions, V1ObjectMeta } from "@kubernetes/client-node";
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { apiErrorCode, apiErrorStatus, isNotFound } from "../runtime/api-errors.js";
 import {
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
@@ -320,61 +321,15 @@ export interface ApiStatus {
   };
 }
 
-/**
- * HTTP status code of an API error: `code` of an ApiException from @kubernetes/client-node (or
- * `statusCode` of a Watch error), or undefined for other errors (network failures, aborts, bugs).
- */
-export function statusCode(err: unknown): number | undefined {
-  if (typeof err !== "object" || err === null) return undefined;
-  // DOMException (AbortError, TimeoutError) has a numeric legacy `code` that is not an HTTP status.
-  if (err instanceof DOMException) return undefined;
-  const { code, statusCode } = err as { code?: unknown; statusCode?: unknown };
-  if (isHttpStatus(code)) return code;
-  if (isHttpStatus(statusCode)) return statusCode;
-  return undefined;
-}
+// Error classification is the runtime's; re-exported here so callers need only the client.
+export { isAlreadyExists, isConflict, isGone, isInvalid, isNotFound } from "../runtime/api-errors.js";
 
-function isHttpStatus(v: unknown): v is number {
-  return typeof v === "number" && Number.isInteger(v) && v >= 100 && v <= 599;
-}
+/** The HTTP status of an API error; undefined for network errors and timeouts. */
+export const statusCode = apiErrorCode;
 
 /** The metav1.Status in an API error's body (a JSON string in client-node 1.x and 2.x), if any. */
 export function apiStatus(err: unknown): ApiStatus | undefined {
-  if (typeof err !== "object" || err === null || !("body" in err)) return undefined;
-  let body: unknown = (err as { body?: unknown }).body;
-  if (typeof body === "string") {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
-  return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as ApiStatus) : undefined;
-}
-
-/** 404 Not Found. */
-export function isNotFound(err: unknown): boolean {
-  return statusCode(err) === 404;
-}
-
-/** 409 Conflict from a stale resourceVersion (not AlreadyExists, which is also a 409). */
-export function isConflict(err: unknown): boolean {
-  return statusCode(err) === 409 && apiStatus(err)?.reason !== "AlreadyExists";
-}
-
-/** 409 AlreadyExists from a create. */
-export function isAlreadyExists(err: unknown): boolean {
-  return statusCode(err) === 409 && apiStatus(err)?.reason === "AlreadyExists";
-}
-
-/** 422 Invalid: the object failed validation (schema, CEL rules, immutability). */
-export function isInvalid(err: unknown): boolean {
-  return statusCode(err) === 422;
-}
-
-/** 410 Gone: a watch or list resourceVersion is too old. */
-export function isGone(err: unknown): boolean {
-  return statusCode(err) === 410;
+  return apiErrorStatus(err) as ApiStatus | undefined;
 }
 
 /** 429 Too Many Requests or 5xx: worth retrying with backoff. */
