@@ -8,9 +8,11 @@
 //   BENCH_STEP_SECONDS         mocked seconds per build step (5 steps), default 1
 //   BENCH_WORKER               result (final write only, default) | steps (src/worker's runBuild: progress per step)
 //   BENCH_REFERENCES           jobs,bare (default) or a subset, or none
+//   BENCH_REF_MAX_N            cap on the references' N (their rates are flat in N), default 1000; 0 = no cap
 //   BENCH_OPERATOR_JS          operator entry point, default dist/src/cmd/operator.js
 //   BENCH_OPERATOR_ARGS        extra operator flags, e.g. "--kube-api-qps 100 --kube-api-burst 200"
 //   BENCH_CPU_PROF             1: run the operator with --cpu-prof, summarize hot functions
+//   BENCH_OPERATOR_NODE_ARGS   extra node flags for the operator, e.g. "--max-old-space-size=128"
 //   BENCH_OUT                  results directory, default bench/results
 //   BENCH_LABEL                suffix of the results file name (e.g. baseline, patched)
 //   BENCH_TIMEOUT_SECONDS      per scenario, default 300 + 0.6·N
@@ -24,7 +26,12 @@ import { GoldenClient } from "../src/api/client.js";
 import type { Image } from "../src/api/v1alpha1/index.js";
 import type { WorkerConfig } from "../src/controllers/job-template.js";
 import { DEFAULT_BURST, DEFAULT_QPS, type RestClient } from "../src/runtime/kube.js";
-import { benchImageSpec, type GoldenScenarioResult, runGoldenScenario, type WorkerMode } from "./lib/golden.js";
+import {
+  benchImageSpec,
+  type GoldenScenarioResult,
+  runGoldenScenario,
+  type WorkerMode,
+} from "./lib/golden.js";
 import {
   createNamespace,
   deleteBenchNodes,
@@ -71,6 +78,8 @@ const references = new Set(
 );
 const operatorScript = path.resolve(repo, env.BENCH_OPERATOR_JS ?? "dist/src/cmd/operator.js");
 const extraArgs = (env.BENCH_OPERATOR_ARGS ?? "").split(/\s+/).filter(Boolean);
+const nodeArgs = (env.BENCH_OPERATOR_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+const refMaxN = Number(env.BENCH_REF_MAX_N ?? 1000);
 const cpuProf = ["1", "true", "yes"].includes(env.BENCH_CPU_PROF ?? "");
 const outDir = path.resolve(repo, env.BENCH_OUT ?? "bench/results");
 const label = env.BENCH_LABEL ?? "";
@@ -91,7 +100,9 @@ const operatorArgs = [
   maxConcurrentBuilds,
   "--worker-lost-after",
   "0",
-  ...extraArgs.filter((_, i, a) => !["--max-concurrent-builds"].includes(a[i] ?? "") && a[i - 1] !== "--max-concurrent-builds"),
+  ...extraArgs.filter(
+    (_, i, a) => !["--max-concurrent-builds"].includes(a[i] ?? "") && a[i - 1] !== "--max-concurrent-builds",
+  ),
 ];
 
 /** The worker config golden's Jobs get with the flags above (for the reference Jobs' pod template). */
@@ -129,7 +140,10 @@ interface ApiDelta {
 
 function apiDelta(before: Scrape, after: Scrape): ApiDelta {
   const by = ["group", "resource", "subresource", "verb"];
-  const d = diffMaps(after.groupSum("apiserver_request_total", by), before.groupSum("apiserver_request_total", by));
+  const d = diffMaps(
+    after.groupSum("apiserver_request_total", by),
+    before.groupSum("apiserver_request_total", by),
+  );
   const rows: ApiRow[] = [];
   for (const [k, count] of d) {
     const [group = "", resource = "", subresource = "", verb = ""] = k.split("|");
@@ -169,7 +183,14 @@ interface OperatorDelta {
   errors: number;
   reads: number;
   writes: number;
-  throttle: { requests: number; meanWaitMs: number; p50Ms?: number; p99Ms?: number; totalWaitSeconds: number; waitedShare: number };
+  throttle: {
+    requests: number;
+    meanWaitMs: number;
+    p50Ms?: number;
+    p99Ms?: number;
+    totalWaitSeconds: number;
+    waitedShare: number;
+  };
   requestLatencyMs: { mean: number; p50?: number; p99?: number };
   reconciles: Record<string, number>;
   heapUsedMB?: number;
@@ -183,8 +204,10 @@ function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
   );
   const requests: Record<string, number> = Object.fromEntries(byMethod);
   const code = (c: string) =>
-    after.sum("golden_rest_client_requests_total", { code: c }) - before.sum("golden_rest_client_requests_total", { code: c });
-  const t = (s: Scrape, suffix: string) => s.sum(`golden_rest_client_rate_limiter_duration_seconds_${suffix}`);
+    after.sum("golden_rest_client_requests_total", { code: c }) -
+    before.sum("golden_rest_client_requests_total", { code: c });
+  const t = (s: Scrape, suffix: string) =>
+    s.sum(`golden_rest_client_rate_limiter_duration_seconds_${suffix}`);
   const tCount = t(after, "count") - t(before, "count");
   const tSum = t(after, "sum") - t(before, "sum");
   const tb = diffBuckets(
@@ -227,7 +250,11 @@ function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
       totalWaitSeconds: round(tSum, 1),
       waitedShare: round(tCount ? 1 - waitedUnder1ms / tCount : 0, 3),
     },
-    requestLatencyMs: { mean: round(lCount ? (1000 * lSum) / lCount : 0), p50: ms(histogramQuantile(0.5, lb)), p99: ms(histogramQuantile(0.99, lb)) },
+    requestLatencyMs: {
+      mean: round(lCount ? (1000 * lSum) / lCount : 0),
+      p50: ms(histogramQuantile(0.5, lb)),
+      p99: ms(histogramQuantile(0.99, lb)),
+    },
     reconciles,
     heapUsedMB: round(after.sum("nodejs_heap_size_used_bytes") / 2 ** 20),
     rssMB: round(after.sum("process_resident_memory_bytes") / 2 ** 20),
@@ -235,7 +262,10 @@ function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
 }
 
 /** Events golden recorded in a namespace (reportingController golden.dev/operator). */
-async function countGoldenEvents(rest: RestClient, namespace: string): Promise<{ objects: number; occurrences: number }> {
+async function countGoldenEvents(
+  rest: RestClient,
+  namespace: string,
+): Promise<{ objects: number; occurrences: number }> {
   let objects = 0;
   let occurrences = 0;
   let cont: string | undefined;
@@ -282,9 +312,12 @@ async function releaseStaleImages(rest: RestClient, core: CoreV1Api): Promise<vo
 
 function gitInfo(): { commit: string; dirty: boolean } {
   try {
-    const commit = execFileSync("git", ["-C", repo, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const commit = execFileSync("git", ["-C", repo, "rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+    }).trim();
     const dirty =
-      execFileSync("git", ["-C", repo, "status", "--porcelain", "--", "src"], { encoding: "utf8" }).trim() !== "";
+      execFileSync("git", ["-C", repo, "status", "--porcelain", "--", "src"], { encoding: "utf8" }).trim() !==
+      "";
     return { commit, dirty };
   } catch {
     return { commit: "unknown", dirty: false };
@@ -315,6 +348,7 @@ interface RunForN {
     args: string[];
     idleRssMB: number;
     peakRssMB: number;
+    peakHeapUsedMB: number;
     endRssMB?: number;
     heapUsedMB?: number;
     cpuSeconds: number;
@@ -356,6 +390,7 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
     logFile: path.join(logsDir, `operator-${stamp}-n${n}.log`),
     cpuProfDir: cpuProf ? path.join(outDir, "profiles") : undefined,
     cpuProfName: cpuProf ? `operator-${stamp}-n${n}${label ? `-${label}` : ""}.cpuprofile` : undefined,
+    nodeArgs,
   });
   let golden: GoldenScenarioResult;
   let opDelta: OperatorDelta;
@@ -363,7 +398,7 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
   let idleRss: number;
   let teardownSeconds = 0;
   let events = { objects: 0, occurrences: 0 };
-  const sampler = new ResourceSampler(op.pid);
+  const sampler = new ResourceSampler(op.pid, () => op.scrape());
   const harness = harnessClient(kc);
   const workerHarness = harnessClient(kc, 1000, 1000);
   try {
@@ -403,7 +438,11 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
   }
   let profile: ProfileSummary | undefined;
   if (cpuProf) {
-    const file = path.join(outDir, "profiles", `operator-${stamp}-n${n}${label ? `-${label}` : ""}.cpuprofile`);
+    const file = path.join(
+      outDir,
+      "profiles",
+      `operator-${stamp}-n${n}${label ? `-${label}` : ""}.cpuprofile`,
+    );
     if (fs.existsSync(file)) profile = summarizeProfile(file, 20, repo);
   }
 
@@ -413,11 +452,15 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
   await harness.rest.auth.close();
   await workerHarness.rest.auth.close();
   const w = (r: ApiRow) => WRITE_VERBS.has(r.verb);
-  const imagesWrites = sumRows(api.rows, (r) => w(r) && r.group === "golden.dev" && r.resource === "images") - n;
+  const imagesWrites =
+    sumRows(api.rows, (r) => w(r) && r.group === "golden.dev" && r.resource === "images") - n;
   const buildWrites =
     sumRows(api.rows, (r) => w(r) && r.group === "golden.dev" && r.resource === "imagebuilds") -
     ((workerReq.PATCH ?? 0) + (workerReq.POST ?? 0) + (workerReq.PUT ?? 0));
-  const jobWrites = sumRows(api.rows, (r) => w(r) && r.group === "batch" && r.resource === "jobs" && r.subresource === "");
+  const jobWrites = sumRows(
+    api.rows,
+    (r) => w(r) && r.group === "batch" && r.resource === "jobs" && r.subresource === "",
+  );
   const eventWrites = events.objects;
   const other = opDelta.writes - imagesWrites - buildWrites - jobWrites - eventWrites;
   const per = (v: number) => round(v / n, 2);
@@ -435,6 +478,7 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
       args: op.args,
       idleRssMB: round(idleRss / 2 ** 20),
       peakRssMB: round(sampler.peakRssBytes / 2 ** 20),
+      peakHeapUsedMB: round(sampler.peakHeapUsedBytes / 2 ** 20),
       endRssMB: opDelta.rssMB,
       heapUsedMB: opDelta.heapUsedMB,
       cpuSeconds: opDelta.cpuSeconds,
@@ -460,9 +504,10 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
       events,
       apiserverAllComponents: { reads: per(api.reads), writes: per(api.writes) },
       harness: Object.fromEntries(
-        Object.entries({ ...harnessReq, ...Object.fromEntries(Object.entries(workerReq).map(([k, v]) => [`worker ${k}`, v])) }).map(
-          ([k, v]) => [k, per(v)],
-        ),
+        Object.entries({
+          ...harnessReq,
+          ...Object.fromEntries(Object.entries(workerReq).map(([k, v]) => [`worker ${k}`, v])),
+        }).map(([k, v]) => [k, per(v)]),
       ),
     },
     apiserver: api,
@@ -472,19 +517,35 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
     loadavg: { before: load0, after: loadavg() },
   };
 
+  const refN = refMaxN > 0 ? Math.min(n, refMaxN) : n;
   // ---- reference 1: the Job controller
   if (references.has("jobs")) {
     const rns = `bench-jobctl-${n}`;
     await createNamespace(core, rns);
     const before = await scrapeApiserver(rest);
-    log(`N=${n}: reference — kube-controller-manager's Job controller, ${n} Jobs`);
-    const r = await runJobControllerReference({ kc, rest, namespace: rns, n, worker: workerConfig, stepSeconds, timeoutMs, log });
+    log(`N=${n}: reference — kube-controller-manager's Job controller, ${refN} Jobs`);
+    const r = await runJobControllerReference({
+      kc,
+      rest,
+      namespace: rns,
+      n: refN,
+      worker: workerConfig,
+      stepSeconds,
+      timeoutMs,
+      log,
+    });
     const apiR = apiDelta(before, await scrapeApiserver(rest));
     log(`N=${n}: Job controller: ${r.podsSeen} pods, ${r.throughput.pods.sustained} pods/s; deleting ${rns}`);
     const td = await deleteNamespace(core, rns, 900_000);
     result.jobController = { ...r, apiserver: apiR, teardownSeconds: round(td, 1) };
-    result.ratios.jobsVsJobController = round(golden.throughput.jobs.sustained / r.throughput.pods.sustained, 2);
-    result.ratios.admittedVsJobController = round(golden.throughput.admitted.sustained / r.throughput.pods.sustained, 2);
+    result.ratios.jobsVsJobController = round(
+      golden.throughput.jobs.sustained / r.throughput.pods.sustained,
+      2,
+    );
+    result.ratios.admittedVsJobController = round(
+      golden.throughput.admitted.sustained / r.throughput.pods.sustained,
+      2,
+    );
   }
 
   // ---- reference 2: a bare client at golden's QPS budget
@@ -492,8 +553,19 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
     const rns = `bench-bare-${n}`;
     await createNamespace(core, rns);
     const before = await scrapeApiserver(rest);
-    log(`N=${n}: reference — bare client creating ${n} Jobs at ${qps} qps / ${burst} burst`);
-    const r = await runBareClientReference({ kc, rest, namespace: rns, n, worker: workerConfig, stepSeconds, timeoutMs, log, qps, burst });
+    log(`N=${n}: reference — bare client creating ${refN} Jobs at ${qps} qps / ${burst} burst`);
+    const r = await runBareClientReference({
+      kc,
+      rest,
+      namespace: rns,
+      n: refN,
+      worker: workerConfig,
+      stepSeconds,
+      timeoutMs,
+      log,
+      qps,
+      burst,
+    });
     const apiR = apiDelta(before, await scrapeApiserver(rest));
     log(`N=${n}: bare client: ${r.throughput.jobs.sustained} Jobs/s; deleting ${rns}`);
     const td = await deleteNamespace(core, rns, 900_000);
@@ -511,7 +583,8 @@ function judgeBottleneck(op: OperatorDelta, api: ApiDelta, requestRate: number, 
   const facts = `client ${requestRate} req/s of ${qps} qps, throttle wait mean ${op.throttle.meanWaitMs} ms (p99 ${op.throttle.p99Ms ?? "?"} ms, ${Math.round(op.throttle.waitedShare * 100)}% of requests waited), request latency mean ${op.requestLatencyMs.mean} ms (p99 ${op.requestLatencyMs.p99 ?? "?"} ms), apiserver write p99 ${api.writeLatencyMs.p99 ?? "?"} ms, operator CPU ${Math.round(cpuUtil * 100)}% of a core`;
   let verdict: string;
   if (requestRate >= 0.8 * qps && op.throttle.meanWaitMs > op.requestLatencyMs.mean) {
-    verdict = "operator: client-side QPS budget (requests wait on the token bucket longer than on the apiserver)";
+    verdict =
+      "operator: client-side QPS budget (requests wait on the token bucket longer than on the apiserver)";
   } else if (cpuUtil >= 0.8) {
     verdict = "operator: CPU (its single event loop is saturated)";
   } else if ((api.writeLatencyMs.p99 ?? 0) >= 1000 || op.requestLatencyMs.mean >= 250) {
@@ -530,20 +603,40 @@ function fmtP(p: { p50: number; p95: number; p99: number }, unit: "ms" | "s" = "
 }
 
 function table(header: string[], rows: (string | number | undefined)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (c === undefined || (typeof c === "number" && Number.isNaN(c)) ? "–" : String(c))))];
+  const cells = [
+    header,
+    ...rows.map((r) =>
+      r.map((c) => (c === undefined || (typeof c === "number" && Number.isNaN(c)) ? "–" : String(c))),
+    ),
+  ];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  return [line(cells[0] as string[]), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...cells.slice(1).map(line)].join("\n");
+  return [
+    line(cells[0] as string[]),
+    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
+    ...cells.slice(1).map(line),
+  ].join("\n");
 }
 
 function report(runs: RunForN[], meta: { qps: number; burst: number }): string {
   const out: string[] = [];
-  out.push(`golden-operator client budget: ${meta.qps} qps / ${meta.burst} burst (defaults ${DEFAULT_QPS} / ${DEFAULT_BURST})`);
+  out.push(
+    `golden-operator client budget: ${meta.qps} qps / ${meta.burst} burst (defaults ${DEFAULT_QPS} / ${DEFAULT_BURST})`,
+  );
   out.push("");
   out.push("Latency (ms, p50 / p95 / p99)");
   out.push(
     table(
-      ["N", "Image→ImageBuild", "Image→admitted", "Image→Job", "Job→Pod (KCM)", "result→Image done", "E2E − build time", "ok / failed"],
+      [
+        "N",
+        "Image→ImageBuild",
+        "Image→admitted",
+        "Image→Job",
+        "Job→Pod (KCM)",
+        "result→Image done",
+        "E2E − build time",
+        "ok / failed",
+      ],
       runs.map((r) => [
         r.n,
         fmtP(r.golden.latencyMs.imageToBuild),
@@ -560,7 +653,18 @@ function report(runs: RunForN[], meta: { qps: number; burst: number }): string {
   out.push("Throughput (sustained: 10th→90th percentile event, per second)");
   out.push(
     table(
-      ["N", "golden admitted/s", "golden Jobs/s", "golden done/s", "Job controller Pods/s", "bare client Jobs/s", "golden ÷ Job ctrl", "golden ÷ bare", "wall s"],
+      [
+        "N",
+        "golden admitted/s",
+        "golden Jobs/s",
+        "golden done/s",
+        "Job controller Pods/s",
+        "bare client Jobs/s",
+        "ref N",
+        "golden ÷ Job ctrl",
+        "golden ÷ bare",
+        "wall s",
+      ],
       runs.map((r) => [
         r.n,
         r.golden.throughput.admitted.sustained,
@@ -568,6 +672,7 @@ function report(runs: RunForN[], meta: { qps: number; burst: number }): string {
         r.golden.throughput.done.sustained,
         r.jobController?.throughput.pods.sustained,
         r.bareClient?.throughput.jobs.sustained,
+        r.jobController?.n ?? r.bareClient?.n,
         r.ratios.jobsVsJobController,
         r.ratios.jobsVsBareClient,
         r.golden.wallSeconds,
@@ -578,7 +683,18 @@ function report(runs: RunForN[], meta: { qps: number; burst: number }): string {
   out.push("API requests per build (operator's own counters; by resource from apiserver_request_total)");
   out.push(
     table(
-      ["N", "reads", "writes", "writes − Job", "writes − Job − Events", "images", "imagebuilds", "events", "409s", "all components r / w"],
+      [
+        "N",
+        "reads",
+        "writes",
+        "writes − Job",
+        "writes − Job − Events",
+        "images",
+        "imagebuilds",
+        "events",
+        "409s",
+        "all components r / w",
+      ],
       runs.map((r) => [
         r.n,
         r.requestsPerBuild.operator.reads,
@@ -597,12 +713,22 @@ function report(runs: RunForN[], meta: { qps: number; burst: number }): string {
   out.push("Operator footprint");
   out.push(
     table(
-      ["N", "RSS idle MB", "RSS peak MB", "heap used MB (end)", "CPU s", "CPU % of a core", "req/s", "throttle wait mean / p99 ms", "teardown s"],
+      [
+        "N",
+        "RSS idle MB",
+        "RSS peak MB",
+        "heap used MB peak / end",
+        "CPU s",
+        "CPU % of a core",
+        "req/s",
+        "throttle wait mean / p99 ms",
+        "teardown s",
+      ],
       runs.map((r) => [
         r.n,
         r.operator.idleRssMB,
         r.operator.peakRssMB,
-        r.operator.heapUsedMB,
+        `${r.operator.peakHeapUsedMB} / ${r.operator.heapUsedMB}`,
         r.operator.cpuSeconds,
         Math.round(r.operator.cpuUtilization * 100),
         r.operator.requestRatePerSecond,
@@ -630,9 +756,24 @@ function plot(runs: RunForN[], subtitle: string): { svg: string; png?: string; n
         { name: "Image→Job p50", color: "#1f77b4", points: pts((r) => r.golden.latencyMs.imageToJob.p50) },
         { name: "Image→Job p95", color: "#4a9fe0", points: pts((r) => r.golden.latencyMs.imageToJob.p95) },
         { name: "Image→Job p99", color: "#0b3d6b", points: pts((r) => r.golden.latencyMs.imageToJob.p99) },
-        { name: "E2E−build p50", color: "#d62728", dashed: true, points: pts((r) => r.golden.latencyMs.e2eMinusBuild.p50) },
-        { name: "E2E−build p95", color: "#f0787a", dashed: true, points: pts((r) => r.golden.latencyMs.e2eMinusBuild.p95) },
-        { name: "E2E−build p99", color: "#7a1010", dashed: true, points: pts((r) => r.golden.latencyMs.e2eMinusBuild.p99) },
+        {
+          name: "E2E−build p50",
+          color: "#d62728",
+          dashed: true,
+          points: pts((r) => r.golden.latencyMs.e2eMinusBuild.p50),
+        },
+        {
+          name: "E2E−build p95",
+          color: "#f0787a",
+          dashed: true,
+          points: pts((r) => r.golden.latencyMs.e2eMinusBuild.p95),
+        },
+        {
+          name: "E2E−build p99",
+          color: "#7a1010",
+          dashed: true,
+          points: pts((r) => r.golden.latencyMs.e2eMinusBuild.p99),
+        },
       ],
     },
     {
@@ -640,8 +781,13 @@ function plot(runs: RunForN[], subtitle: string): { svg: string; png?: string; n
       yLabel: "RSS (MiB)",
       series: [
         { name: "RSS peak", color: "#2ca02c", points: pts((r) => r.operator.peakRssMB) },
-        { name: "RSS idle (start)", color: "#98df8a", dashed: true, points: pts((r) => r.operator.idleRssMB) },
-        { name: "JS heap used (end)", color: "#9467bd", points: pts((r) => r.operator.heapUsedMB) },
+        {
+          name: "RSS idle (start)",
+          color: "#98df8a",
+          dashed: true,
+          points: pts((r) => r.operator.idleRssMB),
+        },
+        { name: "JS heap used (peak)", color: "#9467bd", points: pts((r) => r.operator.peakHeapUsedMB) },
       ],
     },
     {
@@ -649,21 +795,42 @@ function plot(runs: RunForN[], subtitle: string): { svg: string; png?: string; n
       yLabel: "per second",
       series: [
         { name: "golden Jobs/s", color: "#1f77b4", points: pts((r) => r.golden.throughput.jobs.sustained) },
-        { name: "golden done/s", color: "#17becf", dashed: true, points: pts((r) => r.golden.throughput.done.sustained) },
-        { name: "Job controller Pods/s", color: "#ff7f0e", points: pts((r) => r.jobController?.throughput.pods.sustained) },
-        { name: "bare client Jobs/s", color: "#7f7f7f", dashed: true, points: pts((r) => r.bareClient?.throughput.jobs.sustained) },
+        {
+          name: "golden done/s",
+          color: "#17becf",
+          dashed: true,
+          points: pts((r) => r.golden.throughput.done.sustained),
+        },
+        {
+          name: "Job controller Pods/s",
+          color: "#ff7f0e",
+          points: pts((r) => r.jobController?.throughput.pods.sustained),
+        },
+        {
+          name: "bare client Jobs/s",
+          color: "#7f7f7f",
+          dashed: true,
+          points: pts((r) => r.bareClient?.throughput.jobs.sustained),
+        },
       ],
     },
   ];
-  const svg = renderSvg("golden benchmark: bursts of N Images on a local control plane", subtitle, xs, panels);
+  const svg = renderSvg(
+    "golden benchmark: bursts of N Images on a local control plane",
+    subtitle,
+    xs,
+    panels,
+  );
   return writePlot(svg, path.join(outDir, "latest.svg"), path.join(outDir, "latest.png"));
 }
 
 // ------------------------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
-  if (!kubeconfigPath) throw new Error("set KUBECONFIG to the benchmark cluster's kubeconfig (hack/bench.sh does)");
-  if (!fs.existsSync(operatorScript)) throw new Error(`${operatorScript} not found: build first (tsc -p tsconfig.json)`);
+  if (!kubeconfigPath)
+    throw new Error("set KUBECONFIG to the benchmark cluster's kubeconfig (hack/bench.sh does)");
+  if (!fs.existsSync(operatorScript))
+    throw new Error(`${operatorScript} not found: build first (tsc -p tsconfig.json)`);
   if (sizes.length === 0) throw new Error("BENCH_N: no burst sizes");
   fs.mkdirSync(outDir, { recursive: true });
   const kc = loadKubeConfig(kubeconfigPath);
@@ -693,8 +860,14 @@ async function main(): Promise<void> {
   const rssFit = linearFit(runs.map((r) => [r.n, r.operator.peakRssMB]));
   const at1000 = runs.find((r) => r.n === 1000);
   const targets = {
-    "Image→Job p99 ≤ 1 s at N=1000": at1000 ? { value: at1000.golden.latencyMs.imageToJob.p99, met: at1000.golden.latencyMs.imageToJob.p99 <= 1000 } : undefined,
-    "throughput ratio to the Job controller ≥ 1.0": runs.map((r) => ({ n: r.n, value: r.ratios.jobsVsJobController, met: (r.ratios.jobsVsJobController ?? 0) >= 1 })),
+    "Image→Job p99 ≤ 1 s at N=1000": at1000
+      ? { value: at1000.golden.latencyMs.imageToJob.p99, met: at1000.golden.latencyMs.imageToJob.p99 <= 1000 }
+      : undefined,
+    "throughput ratio to the Job controller ≥ 1.0": runs.map((r) => ({
+      n: r.n,
+      value: r.ratios.jobsVsJobController,
+      met: (r.ratios.jobsVsJobController ?? 0) >= 1,
+    })),
     "≤ 4 writes per build besides the Job": runs.map((r) => ({
       n: r.n,
       value: r.requestsPerBuild.operator.writesExceptJob,
@@ -702,7 +875,11 @@ async function main(): Promise<void> {
       met: r.requestsPerBuild.operator.writesExceptJob <= 4,
     })),
     "RSS ≤ 150 MB at 10 000 Images": rssFit
-      ? { extrapolatedMB: round(rssFit.intercept + rssFit.slope * 10_000), perThousandMB: round(rssFit.slope * 1000, 1), met: rssFit.intercept + rssFit.slope * 10_000 <= 150 }
+      ? {
+          extrapolatedMB: round(rssFit.intercept + rssFit.slope * 10_000),
+          perThousandMB: round(rssFit.slope * 1000, 1),
+          met: rssFit.intercept + rssFit.slope * 10_000 <= 150,
+        }
       : undefined,
   };
   const finished = new Date();
@@ -724,6 +901,8 @@ async function main(): Promise<void> {
       operatorArgs,
       clientBudget: { qps, burst, defaults: { qps: DEFAULT_QPS, burst: DEFAULT_BURST } },
       references: [...references],
+      referenceMaxN: refMaxN,
+      operatorNodeArgs: nodeArgs,
       cpuProfile: cpuProf,
     },
     targets,
@@ -738,13 +917,21 @@ async function main(): Promise<void> {
 
   process.stdout.write(`\n${report(runs, { qps, burst })}\n\n`);
   process.stdout.write(`Targets: ${JSON.stringify(targets, null, 1)}\n`);
-  process.stdout.write(`Results: ${path.relative(repo, file)}, ${path.relative(repo, path.join(outDir, "latest.json"))}\n`);
-  process.stdout.write(`Plot: ${plotted.png ? path.relative(repo, plotted.png) : plotted.note} (${path.relative(repo, plotted.svg)})\n`);
+  process.stdout.write(
+    `Results: ${path.relative(repo, file)}, ${path.relative(repo, path.join(outDir, "latest.json"))}\n`,
+  );
+  process.stdout.write(
+    `Plot: ${plotted.png ? path.relative(repo, plotted.png) : plotted.note} (${path.relative(repo, plotted.svg)})\n`,
+  );
   for (const r of runs) {
     if (!r.operator.profile) continue;
-    process.stdout.write(`\nCPU profile N=${r.n} (${r.operator.profile.file}): busy ${r.operator.profile.busyMs} ms, GC ${r.operator.profile.gcMs} ms\n`);
+    process.stdout.write(
+      `\nCPU profile N=${r.n} (${r.operator.profile.file}): busy ${r.operator.profile.busyMs} ms, GC ${r.operator.profile.gcMs} ms\n`,
+    );
     for (const h of r.operator.profile.top.slice(0, 12))
-      process.stdout.write(`  ${String(h.selfPct).padStart(5)}% self ${String(h.totalPct).padStart(5)}% total  ${h.fn}  ${h.where}\n`);
+      process.stdout.write(
+        `  ${String(h.selfPct).padStart(5)}% self ${String(h.totalPct).padStart(5)}% total  ${h.fn}  ${h.where}\n`,
+      );
     process.stdout.write("  golden's own code by inclusive time:\n");
     for (const h of r.operator.profile.ownTop.slice(0, 10))
       process.stdout.write(`  ${String(h.totalPct).padStart(5)}% total  ${h.fn}  ${h.where}\n`);

@@ -15,5 +15,5 @@ fi
 teardown() { if ((started)); then make --no-print-directory cluster-down; fi; }
 trap teardown EXIT
 
-make --no-print-directory cluster-up install || exit 1
+KUBECONFIG="$kubeconfig" make --no-print-directory cluster-up install || exit 1
 KUBECONFIG="$kubeconfig" make --no-print-directory test-integration

@@ -16,12 +16,14 @@ import {
   IMAGE_RESOURCE,
   type Image,
   type ImageBuild,
+  type ImageBuildStatus,
   type ImageSpec,
 } from "../../src/api/v1alpha1/index.js";
 import { LABELS } from "../../src/controllers/naming.js";
 import { Informer, stripManagedFields } from "../../src/runtime/informer.js";
 import type { RestClient } from "../../src/runtime/kube.js";
-import { runBuild } from "../../src/worker/build.js";
+import * as workerBuild from "../../src/worker/build.js";
+import { runBuild, type WorkerOptions } from "../../src/worker/build.js";
 import { artifactFor, planSteps } from "../../src/worker/plan.js";
 import { pool } from "./kube.js";
 import { type Percentiles, type Rate, rate, summarize } from "./stats.js";
@@ -128,8 +130,16 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     name: "bench-builds",
     path: `/apis/${API_VERSION}/namespaces/${ns}/${IMAGE_BUILD_RESOURCE.plural}`,
   });
-  const jobs = new Informer<V1Job>(o.kc, { ...common, name: "bench-jobs", path: `/apis/batch/v1/namespaces/${ns}/jobs` });
-  const pods = new Informer<V1Pod>(o.kc, { ...common, name: "bench-pods", path: `/api/v1/namespaces/${ns}/pods` });
+  const jobs = new Informer<V1Job>(o.kc, {
+    ...common,
+    name: "bench-jobs",
+    path: `/apis/batch/v1/namespaces/${ns}/jobs`,
+  });
+  const pods = new Informer<V1Pod>(o.kc, {
+    ...common,
+    name: "bench-pods",
+    path: `/api/v1/namespaces/${ns}/pods`,
+  });
 
   const trackOfBuild = (buildName: string): Track | undefined => {
     const image = imageOfBuild.get(buildName);
@@ -166,7 +176,28 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
       return;
     }
     await sleep(buildMs, undefined, { signal: abort.signal });
-    await writeResult(workerClient, target, spec);
+    if (workerFinish) {
+      const steps = planSteps(spec);
+      const artifacts = spec.formats.map((format) => artifactFor(spec, format, ARTIFACT_REPOSITORY));
+      await workerFinish(
+        {
+          client: workerClient,
+          target,
+          repository: ARTIFACT_REPOSITORY,
+          heartbeatMs: 10_000,
+          signal: abort.signal,
+          log: () => {},
+        },
+        {
+          phase: "Succeeded",
+          artifacts,
+          message: `built ${artifacts.length} artifact${artifacts.length === 1 ? "" : "s"}: ${spec.formats.join(", ")}`,
+          progress: { step: "done", stepIndex: steps.length, totalSteps: steps.length, percent: 100 },
+        },
+      );
+    } else {
+      await writeResult(workerClient, target, spec);
+    }
   };
 
   const onImage = (img: Image) => {
@@ -281,7 +312,8 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     5,
   );
   const e2e = succeeded.map((t) => (t.done as number) - (t.created as number));
-  const times = (f: (t: Track) => number | undefined) => all.flatMap((t) => (f(t) === undefined ? [] : [f(t) as number]));
+  const times = (f: (t: Track) => number | undefined) =>
+    all.flatMap((t) => (f(t) === undefined ? [] : [f(t) as number]));
   return {
     n: o.n,
     succeeded: succeeded.length,
@@ -292,24 +324,63 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     submitSeconds: (submitEnd - start) / 1000,
     wallSeconds: (Math.max(...times((t) => t.done), start) - start) / 1000,
     latencyMs: {
-      imageToBuild: summarize(diff((t) => t.buildSeen, (t) => t.created)),
-      imageToAdmitted: summarize(diff((t) => t.admitted, (t) => t.created)),
-      imageToJob: summarize(diff((t) => t.job, (t) => t.created)),
-      jobToPod: summarize(diff((t) => t.pod, (t) => t.job)),
-      resultToImageDone: summarize(diff((t) => t.done, (t) => t.resultWritten)),
+      imageToBuild: summarize(
+        diff(
+          (t) => t.buildSeen,
+          (t) => t.created,
+        ),
+      ),
+      imageToAdmitted: summarize(
+        diff(
+          (t) => t.admitted,
+          (t) => t.created,
+        ),
+      ),
+      imageToJob: summarize(
+        diff(
+          (t) => t.job,
+          (t) => t.created,
+        ),
+      ),
+      jobToPod: summarize(
+        diff(
+          (t) => t.pod,
+          (t) => t.job,
+        ),
+      ),
+      resultToImageDone: summarize(
+        diff(
+          (t) => t.done,
+          (t) => t.resultWritten,
+        ),
+      ),
       e2e: summarize(e2e),
       e2eMinusBuild: summarize(e2e.map((v) => v - buildMs)),
     },
     throughput: {
-      admitted: rate(times((t) => t.admitted), start),
-      jobs: rate(times((t) => t.job), start),
-      done: rate(times((t) => t.done), start),
+      admitted: rate(
+        times((t) => t.admitted),
+        start,
+      ),
+      jobs: rate(
+        times((t) => t.job),
+        start,
+      ),
+      done: rate(
+        times((t) => t.done),
+        start,
+      ),
     },
     timeline,
     start,
     end,
   };
 }
+
+/** build.ts's own final write, when it exports it; else writeResult, a copy of it. */
+const workerFinish = (workerBuild as unknown as Record<string, unknown>).finish as
+  | ((opts: WorkerOptions, status: ImageBuildStatus) => Promise<void>)
+  | undefined;
 
 /**
  * The worker's final write, as build.ts's finish() does it: read, skip if the build already ended,

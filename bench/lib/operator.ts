@@ -14,6 +14,8 @@ export interface OperatorOptions {
   /** Directory for --cpu-prof output; undefined = no profiling. */
   cpuProfDir?: string;
   cpuProfName?: string;
+  /** Extra node flags (e.g. --max-old-space-size=128). */
+  nodeArgs?: string[];
 }
 
 export class OperatorProcess {
@@ -33,7 +35,7 @@ export class OperatorProcess {
 
   static async start(opts: OperatorOptions): Promise<OperatorProcess> {
     const port = await freePort();
-    const nodeArgs: string[] = [];
+    const nodeArgs: string[] = [...(opts.nodeArgs ?? [])];
     if (opts.cpuProfDir) {
       fs.mkdirSync(opts.cpuProfDir, { recursive: true });
       nodeArgs.push("--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir);
@@ -44,10 +46,14 @@ export class OperatorProcess {
     // GOLDEN_* variables of the caller (e.g. a developer's shell) must not leak into the flags.
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GOLDEN_")) env[k] = v;
-    const child = spawn(process.execPath, [...nodeArgs, opts.script, "--kubeconfig", opts.kubeconfig, ...args], {
-      stdio: ["ignore", out, out],
-      env,
-    });
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, opts.script, "--kubeconfig", opts.kubeconfig, ...args],
+      {
+        stdio: ["ignore", out, out],
+        env,
+      },
+    );
     fs.closeSync(out);
     const op = new OperatorProcess(child, port, args);
     const deadline = Date.now() + 60_000;
@@ -89,19 +95,38 @@ export class OperatorProcess {
 /** Samples the operator's RSS (from /proc, cheap) and its /metrics while a phase runs. */
 export class ResourceSampler {
   peakRssBytes = 0;
+  peakHeapUsedBytes = 0;
   samples: { t: number; rssBytes: number }[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #heapTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly pid: number) {}
+  constructor(
+    private readonly pid: number,
+    /** The operator's /metrics, polled for its JS heap (every 2 s: collection costs it some CPU). */
+    private readonly scrape?: () => Promise<Scrape>,
+  ) {}
 
   start(everyMs = 500): void {
     this.sample();
     this.#timer = setInterval(() => this.sample(), everyMs);
     this.#timer.unref();
+    if (this.scrape) {
+      const scrape = this.scrape;
+      this.#heapTimer = setInterval(() => {
+        scrape().then(
+          (s) => {
+            this.peakHeapUsedBytes = Math.max(this.peakHeapUsedBytes, s.sum("nodejs_heap_size_used_bytes"));
+          },
+          () => {},
+        );
+      }, 2000);
+      this.#heapTimer.unref();
+    }
   }
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#heapTimer) clearInterval(this.#heapTimer);
     this.sample();
   }
 

@@ -32,7 +32,8 @@ function niceTicks(min: number, max: number, count = 5): number[] {
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => span / s <= count) ?? 10 * mag;
   const ticks: number[] = [];
   const top = Math.ceil(max / step - 1e-9) * step;
-  for (let v = Math.floor(min / step) * step; v <= top + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  for (let v = Math.floor(min / step) * step; v <= top + step * 1e-9; v += step)
+    ticks.push(Number(v.toPrecision(12)));
   return ticks;
 }
 
@@ -45,7 +46,9 @@ function fmt(v: number): string {
 function panelSvg(p: Panel, xs: number[], ox: number): string {
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
-  const ys = p.series.flatMap((s) => s.points.map(([, y]) => y)).filter((y) => Number.isFinite(y) && (!p.logY || y > 0));
+  const ys = p.series
+    .flatMap((s) => s.points.map(([, y]) => y))
+    .filter((y) => Number.isFinite(y) && (!p.logY || y > 0));
   const xMin = Math.log10(Math.min(...xs));
   const xMax = Math.log10(Math.max(...xs));
   const xPad = xMax - xMin < 1e-9 ? 0.5 : (xMax - xMin) * 0.08;
@@ -64,7 +67,9 @@ function panelSvg(p: Panel, xs: number[], ox: number): string {
     sy = (y: number) => M.top + ph - (y / top) * ph;
   }
   const out: string[] = [];
-  out.push(`<text x="${ox + M.left + pw / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(p.title)}</text>`);
+  out.push(
+    `<text x="${ox + M.left + pw / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(p.title)}</text>`,
+  );
   out.push(`<rect x="${ox + M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
   for (const t of yTicks) {
     const y = sy(t);
@@ -76,7 +81,9 @@ function panelSvg(p: Panel, xs: number[], ox: number): string {
     out.push(`<line x1="${X}" x2="${X}" y1="${M.top}" y2="${M.top + ph}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${X}" y="${M.top + ph + 16}" text-anchor="middle" font-size="11">${fmt(x)}</text>`);
   }
-  out.push(`<text x="${ox + M.left + pw / 2}" y="${M.top + ph + 34}" text-anchor="middle" font-size="12">N (Images per burst)</text>`);
+  out.push(
+    `<text x="${ox + M.left + pw / 2}" y="${M.top + ph + 34}" text-anchor="middle" font-size="12">N (Images per burst)</text>`,
+  );
   out.push(
     `<text transform="translate(${ox + 16},${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(p.yLabel)}</text>`,
   );
@@ -105,7 +112,9 @@ function panelSvg(p: Panel, xs: number[], ox: number): string {
 export function renderSvg(title: string, subtitle: string, xs: number[], panels: Panel[]): string {
   const width = W * panels.length;
   const height = H + 40;
-  const body = panels.map((p, i) => `<g transform="translate(0,40)">${panelSvg(p, xs, i * W)}</g>`).join("\n");
+  const body = panels
+    .map((p, i) => `<g transform="translate(0,40)">${panelSvg(p, xs, i * W)}</g>`)
+    .join("\n");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${width / 2}" y="22" text-anchor="middle" font-size="17" font-weight="bold">${esc(title)}</text>
@@ -116,7 +125,11 @@ ${body}
 }
 
 /** Writes the SVG, and the PNG when rsvg-convert is on PATH; returns what it wrote. */
-export function writePlot(svg: string, svgPath: string, pngPath: string): { svg: string; png?: string; note?: string } {
+export function writePlot(
+  svg: string,
+  svgPath: string,
+  pngPath: string,
+): { svg: string; png?: string; note?: string } {
   fs.writeFileSync(svgPath, svg);
   const r = spawnSync("rsvg-convert", ["-f", "png", "-o", pngPath, svgPath], { encoding: "utf8" });
   if (r.error || r.status !== 0) {

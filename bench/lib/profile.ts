@@ -55,7 +55,9 @@ export function summarizeProfile(file: string, topN = 15, repoRoot = process.cwd
   }
   const label = (n: ProfileNode) => {
     const url = n.callFrame.url.replace(/^file:\/\//, "");
-    const rel = url.startsWith(repoRoot) ? path.relative(repoRoot, url) : url.replace(/^.*node_modules\//, "node_modules/");
+    const rel = url.startsWith(repoRoot)
+      ? path.relative(repoRoot, url)
+      : url.replace(/^.*node_modules\//, "node_modules/");
     return {
       fn: n.callFrame.functionName || "(anonymous)",
       where: rel ? `${rel}:${n.callFrame.lineNumber + 1}` : "",

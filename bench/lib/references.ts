@@ -30,7 +30,13 @@ export function referenceJob(namespace: string, name: string, o: ReferenceOption
     apiVersion: "golden.dev/v1alpha1",
     kind: "ImageBuild",
     metadata: { name, namespace, uid: "00000000-0000-0000-0000-000000000000" },
-    spec: { imageName: name, imageGeneration: 1, attempt: 1, trigger: "Created", image: benchImageSpec(o.stepSeconds) },
+    spec: {
+      imageName: name,
+      imageGeneration: 1,
+      attempt: 1,
+      trigger: "Created",
+      image: benchImageSpec(o.stepSeconds),
+    },
   };
   const job = buildJob(fakeBuild, o.worker);
   const labels = { "golden.dev/bench": "reference" };
@@ -98,7 +104,8 @@ export async function runJobControllerReference(o: ReferenceOptions): Promise<Jo
     const timer = setTimeout(resolveDone, o.timeoutMs);
     await allDone;
     clearTimeout(timer);
-    if (podSeen.size < o.n) o.log(`  job controller: only ${podSeen.size}/${o.n} pods after ${o.timeoutMs / 1000}s`);
+    if (podSeen.size < o.n)
+      o.log(`  job controller: only ${podSeen.size}/${o.n} pods after ${o.timeoutMs / 1000}s`);
     const lat: number[] = [];
     for (const [job, t] of podSeen) {
       const c = created.get(job);
@@ -109,7 +116,10 @@ export async function runJobControllerReference(o: ReferenceOptions): Promise<Jo
       podsSeen: podSeen.size,
       createSeconds,
       latencyMs: { jobToPod: summarize(lat) },
-      throughput: { jobsCreated: rate([...created.values()], start), pods: rate([...podSeen.values()], start) },
+      throughput: {
+        jobsCreated: rate([...created.values()], start),
+        pods: rate([...podSeen.values()], start),
+      },
       start,
       end: Date.now(),
     };
@@ -144,7 +154,10 @@ export async function runBareClientReference(
   const start = Date.now();
   // Enough in flight that the token bucket, not the loop, sets the pace.
   await pool(names, 200, async (name) => {
-    await batch.createNamespacedJob({ namespace: o.namespace, body: referenceJob(o.namespace, name, o, true) });
+    await batch.createNamespacedJob({
+      namespace: o.namespace,
+      body: referenceJob(o.namespace, name, o, true),
+    });
     done.push(Date.now());
   });
   await client.auth.close();

@@ -118,7 +118,11 @@ export class ImageController {
     const status = deriveImageStatus({ image, builds, problem, retryAt: retryTime, now });
     if (schedule?.ok && schedule.due) status.lastScheduleTime = schedule.due.toISOString();
     if (await this.writeStatus(image, status, problem?.reason)) {
-      log.debug("status updated", { phase: status.phase, build: status.latestBuild, reason: problem?.reason });
+      log.debug("status updated", {
+        phase: status.phase,
+        build: status.latestBuild,
+        reason: problem?.reason,
+      });
     }
     await this.pruneHistory(image, builds, status, log);
     return wakeups.length > 0 ? { requeueAfterMs: Math.max(0, Math.min(...wakeups)) } : undefined;

@@ -49,7 +49,7 @@ export function fullConfig(seed: number): ChaosConfig {
     replicas: 2,
     maxConcurrentBuilds: 5,
     maxBuildsPerNamespace: 3,
-    lastNamespaceLimit: 1,
+    lastNamespaceLimit: 2,
     required: ["leader-kill", "apiserver-restart", "etcd-restart", "conflict-storm", "runner-kill"],
     filler: [
       { kind: "job-delete", weight: 4 },

@@ -52,6 +52,10 @@ export async function restoreControlPlane(): Promise<void> {
       return;
     } catch (err) {
       last = err;
+      const stderr = String((err as { stderr?: string }).stderr ?? err);
+      console.log(
+        `[chaos] hack/cluster/up.sh failed (attempt ${i + 1}): ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
+      );
       await sleep(2_000);
     }
   }

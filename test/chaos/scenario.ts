@@ -7,10 +7,19 @@
 //            finalizers), operators stopped.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isConflict } from "../../src/api/client.js";
 import type { Image } from "../../src/api/v1alpha1/index.js";
 import { core, golden } from "../integration/cluster.js";
 import { type FaultKind, type FaultRecord, injectFault, restoreControlPlane } from "./faults.js";
-import { buildSample, dryRunAll, type FuzzResult, generateCases, judge, pickSample } from "./fuzz.js";
+import {
+  buildSample,
+  dryRunAll,
+  type FuzzResult,
+  generateCases,
+  judge,
+  pickSample,
+  sizeEdgeProbe,
+} from "./fuzz.js";
 import {
   checkBuilds,
   checkImages,
@@ -20,11 +29,12 @@ import {
   snapshot,
   waitForConvergence,
 } from "./invariants.js";
+import { splitKnown } from "./known-bugs.js";
 import { OperatorFleet } from "./operators.js";
 import { Rng } from "./prng.js";
 import { ConflictStorm } from "./storm.js";
 import { BuildLog, JobLog } from "./watch.js";
-import { chaosImage } from "./workload.js";
+import { bumpSpec, chaosImage } from "./workload.js";
 
 export interface ChaosConfig {
   label: string;
@@ -67,6 +77,10 @@ export class ChaosRun {
   readonly faults: FaultRecord[] = [];
   readonly images: { namespace: string; name: string }[] = [];
   readonly violations: { phase: string; problems: string[] }[] = [];
+  readonly knownBugs: { phase: string; problems: string[] }[] = [];
+  churns = 0;
+  /** Cleanup trouble, printed in the summary (after the tests have reported). */
+  readonly teardownProblems: string[] = [];
   readonly timings: Record<string, number> = {};
   fuzzResults: FuzzResult[] = [];
   fuzzOutcomes = new Map<string, number>();
@@ -178,6 +192,7 @@ export class ChaosRun {
     await sleep(rng.int(...cfg.gapMs)); // Let the first builds start.
     while (queue.length > 0 || Date.now() - started < cfg.chaosMs) {
       const kind = queue.shift() ?? drawFiller();
+      if (kind !== "conflict-storm") await this.ensureBusy(rng);
       const at = Date.now();
       const record: FaultRecord = { kind, at: at - started, durationMs: 0, detail: "" };
       try {
@@ -225,8 +240,50 @@ export class ChaosRun {
     const transitions = await fleet.leaseTransitions();
     if (killed > 0 && transitions < killed)
       problems.push(`${killed} leaders killed but the lease changed hands only ${transitions} times`);
-    this.violations.push({ phase: "chaos", problems });
-    return problems;
+    return this.record("chaos", problems);
+  }
+
+  /** Keeps known golden bugs out of the failing list (see known-bugs.ts); returns the rest. */
+  private record(phase: string, problems: string[]): string[] {
+    const { failing, known } = splitKnown(problems);
+    this.violations.push({ phase, problems: failing });
+    this.knownBugs.push({ phase, problems: known });
+    return failing;
+  }
+
+  /**
+   * Faults are meant to hit builds in flight: when no worker is running, change the spec of a
+   * few Images (a new generation each) and wait, up to 20 s, for a build to be mid-steps.
+   */
+  private async ensureBusy(rng: Rng): Promise<void> {
+    const running = async () => {
+      const snap = await snapshot(this.namespaces).catch(() => undefined);
+      return snap?.builds.some((b) => {
+        const p = b.status?.progress;
+        return (
+          b.status?.phase === "Building" &&
+          p?.stepIndex !== undefined &&
+          p.stepIndex < (p.totalSteps ?? 0) - 1
+        );
+      });
+    };
+    if (await running()) return;
+    this.churns++;
+    for (const target of rng.sample(this.images, 3)) {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const image = await golden.images.get(target.namespace, target.name).catch(() => undefined);
+        if (!image) break;
+        bumpSpec(rng, image.spec);
+        try {
+          await golden.images.replace(image);
+          break;
+        } catch (err) {
+          if (!isConflict(err)) break;
+        }
+      }
+    }
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !(await running())) await sleep(250);
   }
 
   /** Dry-run fuzzing plus a sample built for real; the operators must not exit meanwhile. */
@@ -246,18 +303,19 @@ export class ChaosRun {
       `fuzz: ${cases.length} dry runs in ${this.timings.fuzzDryRunMs} ms: ${accepted} accepted, ${cases.length - accepted} refused`,
     );
     const sample = pickSample(rng, results, cfg.fuzzReal);
-    const built = await buildSample(sample, cases, cfg.fuzzTimeoutMs, log);
+    const [built, edge] = await Promise.all([
+      buildSample(sample, cases, cfg.fuzzTimeoutMs, log),
+      sizeEdgeProbe(ns, 45_000, log),
+    ]);
     this.fuzzOutcomes = built.outcomes;
-    problems.push(...built.problems);
-    const exits = fleet.exitsSince(started);
-    for (const e of exits)
+    problems.push(...built.problems, ...edge);
+    for (const e of fleet.exitsSince(started))
       problems.push(
         `operator ${e.replica} exited during the fuzz: code=${e.code} signal=${e.signal} (${e.kind})\n${e.tail}`,
       );
     problems.push(...(await checkOrphans(this.namespaces, 30_000)));
     this.timings.fuzzMs = Date.now() - started;
-    this.violations.push({ phase: "fuzz", problems });
-    return problems;
+    return this.record("fuzz", problems);
   }
 
   async teardown(): Promise<void> {
@@ -284,8 +342,20 @@ export class ChaosRun {
       return false;
     };
     if (await gone(90_000)) return;
-    log(`namespace ${name} still terminating after 90 s; removing finalizers of its Images`);
-    for (const image of (await golden.images.list(name).catch(() => ({ items: [] as Image[] }))).items) {
+    const left = (await golden.images.list(name).catch(() => ({ items: [] as Image[] }))).items;
+    log(
+      `namespace ${name} still terminating after 90 s; removing the finalizers of its Images: ` +
+        left
+          .map(
+            (i) =>
+              `${i.metadata?.name} (finalizers ${i.metadata?.finalizers}, deleting since ${i.metadata?.deletionTimestamp ?? "-"})`,
+          )
+          .join(", "),
+    );
+    this.teardownProblems.push(
+      `namespace ${name} was held by finalizers for 90 s: ${left.map((i) => i.metadata?.name).join(", ")}`,
+    );
+    for (const image of left) {
       await golden.images
         .patch(name, image.metadata?.name ?? "", { metadata: { finalizers: null } })
         .catch(() => undefined);
@@ -307,6 +377,7 @@ export class ChaosRun {
     const s = (ms?: number) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)} s`);
     const max = this.jobs.maxActive(ns);
     const violations = this.violations.flatMap((v) => v.problems.map((p) => `  [${v.phase}] ${p}`));
+    const known = this.knownBugs.flatMap((v) => v.problems.map((p) => `  [${v.phase}] ${p}`));
     return [
       `==== chaos summary (${cfg.label}) ====`,
       `seed            ${cfg.seed}   (replay: CHAOS_SEED=${cfg.seed})`,
@@ -326,6 +397,11 @@ export class ChaosRun {
       `fuzz            ${this.fuzzResults.length} specs: ${fuzzAccepted.length} accepted, ${this.fuzzResults.length - fuzzAccepted.length} refused (${byExpect}); ` +
         `built ${[...this.fuzzOutcomes.values()].reduce((a, b) => a + b, 0)}: ${[...this.fuzzOutcomes].map(([o, n]) => `${o}=${n}`).join(", ")}`,
       `operator logs   ${this.fleet?.logDir ?? "-"}`,
+      ...this.teardownProblems.map((p) => `TEARDOWN        ${p}`),
+      `churn           ${this.churns} times no build was in flight before a fault; 3 specs changed each time`,
+      known.length > 0
+        ? `KNOWN BUGS seen (${known.length}; not failing, CHAOS_STRICT=1 fails on them):\n${known.join("\n")}`
+        : "known bugs      none seen",
       violations.length > 0
         ? `VIOLATIONS (${violations.length}):\n${violations.join("\n")}`
         : "violations      none",

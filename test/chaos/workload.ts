@@ -1,4 +1,4 @@
-// The Images a chaos run builds while faults fly: valid, short builds (a few steps of 1–2 s),
+// The Images a chaos run builds while faults fly: valid, short builds (a few steps of 1–3 s),
 // a mix of formats, arches, priorities, some with a simulated failure and some with retries.
 // No rebuild annotations and no schedules: the only extra builds of a generation are retries,
 // and at most one build of a generation may ever succeed.
@@ -29,7 +29,7 @@ export function chaosSpec(rng: Rng): ImageSpec {
       timeoutSeconds: 180,
       priority: rng.int(-3, 3),
       retries: rng.chance(0.3) ? rng.int(1, 2) : 0,
-      simulate: { stepSeconds: rng.int(1, 2) },
+      simulate: { stepSeconds: rng.int(1, 3) },
     },
     // Keep every build, so the history the invariants read is complete.
     historyLimits: { successful: 50, failed: 50 },
