@@ -77,24 +77,27 @@ describe("building an Image", () => {
     const job = await batch.readNamespacedJob({ name: build?.status?.jobName ?? "", namespace: ns.name });
     assert.equal(job.metadata?.ownerReferences?.[0]?.uid, build?.metadata?.uid);
     assert.equal(job.metadata?.labels?.["golden.dev/image-uid"], done.metadata?.uid);
-    const pods = await core.listNamespacedPod({
-      namespace: ns.name,
-      labelSelector: `golden.dev/build=${build?.metadata?.name}`,
+    // The worker reports before it exits; the pod's own status follows once the process is gone.
+    const pod = await eventually("the build pod to finish", async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: ns.name,
+        labelSelector: `golden.dev/build=${build?.metadata?.name}`,
+      });
+      const p = pods.items[0];
+      return p?.status?.phase === "Succeeded" ? p : undefined;
     });
-    const pod = pods.items[0];
     assert.match(pod?.spec?.nodeName ?? "", /^golden-local-amd64$/, "ran on the local runner's amd64 node");
     assert.equal(pod?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
     assert.match(pod?.status?.containerStatuses?.[0]?.state?.terminated?.message ?? "", /built 3 artifacts/);
 
-    const events = await eventsFor(ns.name, "web");
-    assert.ok(
-      events.some((e) => e.startsWith("Normal BuildCreated")),
-      events.join("\n"),
-    );
-    assert.ok(
-      events.some((e) => e.startsWith("Normal BuildSucceeded")),
-      events.join("\n"),
-    );
+    // Events are written asynchronously (and deduplicated); wait for both.
+    await eventually("BuildCreated and BuildSucceeded Events", async () => {
+      const events = await eventsFor(ns.name, "web");
+      return (
+        events.some((e) => e.startsWith("Normal BuildCreated")) &&
+        events.some((e) => e.startsWith("Normal BuildSucceeded"))
+      );
+    });
   });
 
   it("yields the same digest for the same spec, whatever the Image is called", async () => {

@@ -252,11 +252,15 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
     );
     await waitPhase(ns.name, "graviton", "Succeeded");
     const [build] = await buildsOf(ns.name, "graviton");
-    const pods = await core.listNamespacedPod({
-      namespace: ns.name,
-      labelSelector: `golden.dev/build=${build?.metadata?.name}`,
+    // The worker reports before it exits; the pod's own status follows once the process is gone.
+    const pod = await eventually("the build pod to finish", async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: ns.name,
+        labelSelector: `golden.dev/build=${build?.metadata?.name}`,
+      });
+      const p = pods.items[0];
+      return p?.status?.phase === "Succeeded" ? p : undefined;
     });
-    const pod = pods.items[0];
     assert.equal(pod?.spec?.nodeSelector?.["kubernetes.io/arch"], "arm64");
     assert.equal(pod?.spec?.nodeName, "golden-local-arm64");
     assert.match(pod?.status?.containerStatuses?.[0]?.state?.terminated?.message ?? "", /built 1 artifact/);
