@@ -1,8 +1,9 @@
 // Derives an Image's status from its builds: a pure function, so the reconciler only diffs and writes.
+
+import { findCondition, setCondition } from "../api/conditions.js";
 import type { Condition, Image, ImageBuild, ImagePhase, ImageStatus } from "../api/v1alpha1/index.js";
 import { byCreation } from "./build-order.js";
 import type { SpecProblem } from "./catalog.js";
-import { findCondition, setCondition } from "./conditions.js";
 
 export interface StatusInputs {
   image: Image;

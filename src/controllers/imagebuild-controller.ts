@@ -4,12 +4,12 @@
 import type { BatchV1Api, V1Job } from "@kubernetes/client-node";
 import type { GoldenClient } from "../api/client.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../api/client.js";
+import { findCondition, setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
 import { isTerminal } from "./build-order.js";
-import { findCondition, setCondition } from "./conditions.js";
 import type { EventSink } from "./events.js";
 import { jobOutcome } from "./job-state.js";
 import { buildJob, type WorkerConfig } from "./job-template.js";
@@ -74,12 +74,6 @@ export class ImageBuildController {
         await this.deps.batch.createNamespacedJob({
           namespace: build.metadata?.namespace ?? "",
           body: buildJob(build, this.deps.worker),
-        });
-        this.deps.events.record(build, {
-          type: "Normal",
-          reason: "JobCreated",
-          action: "CreateJob",
-          note: `Created Job ${build.metadata?.name} for the worker`,
         });
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;

@@ -4,9 +4,9 @@
 import type { V1Job, V1Namespace } from "@kubernetes/client-node";
 import type { GoldenClient } from "../api/client.js";
 import { isConflict, isNotFound } from "../api/client.js";
+import { findCondition, setCondition } from "../api/conditions.js";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
 import { createdAtMs, isTerminal } from "../controllers/build-order.js";
-import { findCondition, setCondition } from "../controllers/conditions.js";
 import { isJobFinished } from "../controllers/job-state.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";

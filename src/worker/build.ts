@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GoldenClient } from "../api/client.js";
 import { isConflict, isRetryable, statusCode } from "../api/client.js";
+import { setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
 import { artifactFor, planSteps } from "./plan.js";
 
@@ -118,6 +119,17 @@ async function finish(opts: WorkerOptions, status: ImageBuildStatus): Promise<vo
           metadata: { resourceVersion },
           status: {
             ...status,
+            // The outcome condition too, so the operator need not write it after us.
+            conditions: setCondition(
+              current?.status?.conditions,
+              {
+                type: "Succeeded",
+                status: status.phase === "Succeeded" ? "True" : "False",
+                reason: status.phase === "Succeeded" ? "BuildSucceeded" : "StepFailed",
+                message: status.message ?? "",
+              },
+              new Date(),
+            ),
             completionTime: new Date().toISOString(),
             heartbeatTime: new Date().toISOString(),
           },

@@ -7,6 +7,7 @@
 //            finalizers), operators stopped.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { isConflict } from "../../src/api/client.js";
 import type { Image } from "../../src/api/v1alpha1/index.js";
 import { core, golden } from "../integration/cluster.js";
@@ -62,6 +63,7 @@ export interface ChaosConfig {
   fuzzTimeoutMs: number;
 }
 
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const t0 = Date.now();
 export const log = (msg: string) =>
   console.log(`[chaos +${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
@@ -81,6 +83,8 @@ export class ChaosRun {
   churns = 0;
   /** Cleanup trouble, printed in the summary (after the tests have reported). */
   readonly teardownProblems: string[] = [];
+  /** Noteworthy, not failing. */
+  readonly observations: string[] = [];
   readonly timings: Record<string, number> = {};
   fuzzResults: FuzzResult[] = [];
   fuzzOutcomes = new Map<string, number>();
@@ -236,6 +240,28 @@ export class ChaosRun {
       ...(await this.storm.verify()),
       ...checkOperatorExits(fleet),
     );
+    // Not golden's invariant, but worth knowing: build pods stuck terminating (kube's Job
+    // controller keeps its job-tracking finalizer when a Job is recreated under the same name).
+    const stuck = (
+      await Promise.all(
+        this.namespaces.map((namespace) =>
+          core.listNamespacedPod({ namespace }).catch(() => ({ items: [] })),
+        ),
+      )
+    )
+      .flatMap((l) => l.items)
+      .filter(
+        (p) =>
+          p.metadata?.deletionTimestamp &&
+          Date.now() - new Date(p.metadata.deletionTimestamp).getTime() > 60_000,
+      );
+    if (stuck.length > 0)
+      this.observations.push(
+        `${stuck.length} build pod(s) stuck terminating after convergence: ` +
+          stuck
+            .map((p) => `${p.metadata?.namespace}/${p.metadata?.name} [${p.metadata?.finalizers}]`)
+            .join(", "),
+      );
     const killed = this.faults.filter((f) => f.kind === "leader-kill" && !f.error).length;
     const transitions = await fleet.leaseTransitions();
     if (killed > 0 && transitions < killed)
@@ -305,7 +331,7 @@ export class ChaosRun {
     const sample = pickSample(rng, results, cfg.fuzzReal);
     const [built, edge] = await Promise.all([
       buildSample(sample, cases, cfg.fuzzTimeoutMs, log),
-      sizeEdgeProbe(ns, 45_000, log),
+      sizeEdgeProbe(ns, 30_000, log),
     ]);
     this.fuzzOutcomes = built.outcomes;
     problems.push(...built.problems, ...edge);
@@ -322,7 +348,10 @@ export class ChaosRun {
     const started = Date.now();
     // Every component running again (a failed fault could have left one down).
     await restoreControlPlane().catch((err: unknown) => log(`up.sh failed: ${String(err)}`));
-    // Namespaces first, while the operators still run: Images carry their finalizer.
+    // Images first, while the operators still run: each carries golden's finalizer, which only
+    // the operator removes. (Namespace deletion deletes pods first and waits for them, so a pod
+    // stuck terminating would keep the namespace controller from ever reaching the Images.)
+    await Promise.all(this.namespaces.map((ns) => this.deleteImages(ns)));
     await Promise.all(this.namespaces.map((ns) => this.deleteNamespace(ns)));
     await this.fleet?.stop();
     await Promise.all([this.jobs.watch.stop(), this.builds.watch.stop()]);
@@ -330,7 +359,32 @@ export class ChaosRun {
     this.timings.teardownMs = Date.now() - started;
   }
 
-  /** Deletes a namespace; if its Images' finalizers hold it for 90 s, strips them. */
+  private async deleteImages(namespace: string): Promise<void> {
+    const list = async () =>
+      (await golden.images.list(namespace).catch(() => ({ items: [] as Image[] }))).items;
+    for (const image of await list())
+      await golden.images.delete(namespace, image.metadata?.name ?? "").catch(() => undefined);
+    const deadline = Date.now() + 60_000;
+    let left = await list();
+    while (left.length > 0 && Date.now() < deadline) {
+      await sleep(500);
+      left = await list();
+    }
+    if (left.length === 0) return;
+    this.teardownProblems.push(
+      `${left.length} Image(s) in ${namespace} kept golden's finalizer 60 s after deletion: ` +
+        left.map((i) => i.metadata?.name).join(", "),
+    );
+    for (const image of left)
+      await golden.images
+        .patch(namespace, image.metadata?.name ?? "", { metadata: { finalizers: null } })
+        .catch(() => undefined);
+  }
+
+  /**
+   * Deletes a namespace and waits for it. Pods that stay terminating (kube's Job controller did
+   * not drop its batch.kubernetes.io/job-tracking finalizer) are reported and released.
+   */
   private async deleteNamespace(name: string): Promise<void> {
     await core.deleteNamespace({ name }).catch(() => undefined);
     const gone = async (ms: number) => {
@@ -341,25 +395,28 @@ export class ChaosRun {
       }
       return false;
     };
-    if (await gone(90_000)) return;
-    const left = (await golden.images.list(name).catch(() => ({ items: [] as Image[] }))).items;
-    log(
-      `namespace ${name} still terminating after 90 s; removing the finalizers of its Images: ` +
-        left
-          .map(
-            (i) =>
-              `${i.metadata?.name} (finalizers ${i.metadata?.finalizers}, deleting since ${i.metadata?.deletionTimestamp ?? "-"})`,
-          )
-          .join(", "),
-    );
+    if (await gone(60_000)) return;
+    const pods = (
+      await core.listNamespacedPod({ namespace: name }).catch(() => ({ items: [] }))
+    ).items.filter((p) => p.metadata?.deletionTimestamp && (p.metadata.finalizers ?? []).length > 0);
+    const images = (await golden.images.list(name).catch(() => ({ items: [] as Image[] }))).items;
     this.teardownProblems.push(
-      `namespace ${name} was held by finalizers for 90 s: ${left.map((i) => i.metadata?.name).join(", ")}`,
+      `namespace ${name} still terminating after 60 s; releasing ${pods.length} pod(s) stuck terminating ` +
+        `(${pods.map((p) => `${p.metadata?.name} [${p.metadata?.finalizers}] since ${p.metadata?.deletionTimestamp}`).join(", ")}) ` +
+        `and ${images.length} Image(s)`,
     );
-    for (const image of left) {
+    log(this.teardownProblems.at(-1) ?? "");
+    for (const pod of pods)
+      await core
+        .patchNamespacedPod(
+          { name: pod.metadata?.name ?? "", namespace: name, body: { metadata: { finalizers: null } } },
+          mergePatch,
+        )
+        .catch(() => undefined);
+    for (const image of images)
       await golden.images
         .patch(name, image.metadata?.name ?? "", { metadata: { finalizers: null } })
         .catch(() => undefined);
-    }
     if (!(await gone(60_000))) log(`namespace ${name} still terminating; giving up`);
   }
 
@@ -397,6 +454,7 @@ export class ChaosRun {
       `fuzz            ${this.fuzzResults.length} specs: ${fuzzAccepted.length} accepted, ${this.fuzzResults.length - fuzzAccepted.length} refused (${byExpect}); ` +
         `built ${[...this.fuzzOutcomes.values()].reduce((a, b) => a + b, 0)}: ${[...this.fuzzOutcomes].map(([o, n]) => `${o}=${n}`).join(", ")}`,
       `operator logs   ${this.fleet?.logDir ?? "-"}`,
+      ...this.observations.map((p) => `OBSERVED        ${p}`),
       ...this.teardownProblems.map((p) => `TEARDOWN        ${p}`),
       `churn           ${this.churns} times no build was in flight before a fault; 3 specs changed each time`,
       known.length > 0

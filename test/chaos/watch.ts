@@ -19,6 +19,7 @@ export class ResilientWatch<T extends KubernetesObject> {
   relists = 0;
   rewatches = 0;
   private rv: string | undefined;
+  private listed = false;
   private readonly known = new Map<string, T>();
   private stopped = false;
   private abort: AbortController | undefined;
@@ -67,8 +68,8 @@ export class ResilientWatch<T extends KubernetesObject> {
   }
 
   private relist(list: Listed<T>): void {
-    if (this.rv !== undefined || this.relists > 0) this.relists++;
-    else this.relists = 0;
+    if (this.listed) this.relists++;
+    this.listed = true;
     const seen = new Set<string>();
     for (const obj of list.items) {
       const key = keyOf(obj);

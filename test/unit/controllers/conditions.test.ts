@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { findCondition, setCondition } from "../../../src/api/conditions.js";
 import type { Condition } from "../../../src/api/v1alpha1/index.js";
-import { findCondition, setCondition } from "../../../src/controllers/conditions.js";
 
 const T0 = "2025-01-01T00:00:00.000Z";
 const NOW = new Date("2025-01-02T03:04:05.000Z");

@@ -1,5 +1,5 @@
 // metav1.Condition helpers: lastTransitionTime moves only when the status flips.
-import type { Condition } from "../api/v1alpha1/index.js";
+import type { Condition } from "./v1alpha1/index.js";
 
 export type ConditionInput = Omit<Condition, "lastTransitionTime">;
 
