@@ -3,7 +3,7 @@
 // Level-triggered and idempotent: builds have deterministic names, so a restart at any point
 // re-derives the same decisions and never builds a generation twice.
 import type { GoldenClient } from "../api/client.js";
-import { isAlreadyExists, isInvalid, isNotFound, statusMessage } from "../api/client.js";
+import { isAlreadyExists, isInvalid, isNotFound, statusCode, statusMessage } from "../api/client.js";
 import {
   API_VERSION,
   type BuildTrigger,
@@ -12,6 +12,7 @@ import {
   type ImageBuild,
   type ImageStatus,
 } from "../api/v1alpha1/index.js";
+import { TerminalError } from "../runtime/controller.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
@@ -54,6 +55,23 @@ export class ImageController {
     const image = this.deps.images.get(key);
     if (!image) return; // Deleted: owner references garbage-collect its builds and Jobs.
     const log = logger.child({ image: image.metadata?.name, generation: image.metadata?.generation });
+    try {
+      return await this.reconcileImage(image, log);
+    } catch (err) {
+      if (!isTooLarge(err)) throw err;
+      // Near etcd's size limit the Image cannot even take a finalizer or a status: say so in an
+      // Event (a small object of its own) and stop retrying what cannot succeed.
+      this.deps.events.record(image, {
+        type: "Warning",
+        reason: "ObjectTooLarge",
+        action: "Reconcile",
+        note: `the Image is too large to store its status and builds (${statusMessage(err)}); shrink spec.customizations`,
+      });
+      throw new TerminalError(`Image too large to reconcile: ${statusMessage(err)}`);
+    }
+  }
+
+  private async reconcileImage(image: Image, log: Logger): Promise<Result> {
     if (image.metadata?.deletionTimestamp) return this.finalize(image, log);
     if (!image.metadata?.finalizers?.includes(FINALIZER)) {
       await this.patchFinalizers(image, [...(image.metadata?.finalizers ?? []), FINALIZER]);
@@ -318,3 +336,9 @@ const PHASE_REASONS: Record<string, string> = {
   Succeeded: "BuildSucceeded",
   Failed: "BuildFailed",
 };
+
+/** etcd refuses objects past its request limit (1.5 MiB by default); the apiserver says 413 or 500. */
+function isTooLarge(err: unknown): boolean {
+  const code = statusCode(err);
+  return (code === 413 || code === 500) && /too large/i.test(statusMessage(err));
+}

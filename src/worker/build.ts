@@ -75,10 +75,9 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   try {
     for (const [index, step] of steps.entries()) {
       const percent = Math.floor((100 * index) / steps.length);
-      await patch({
-        phase: "Building",
-        progress: { step, stepIndex: index + 1, totalSteps: steps.length, percent },
-      });
+      // Progress only, never the phase: the operator owns Building, and a worker that outlives
+      // its build (cancelled, or its pod lost) must not bring a finished build back to life.
+      await patch({ progress: { step, stepIndex: index + 1, totalSteps: steps.length, percent } });
       log("step started", { step, index: index + 1, total: steps.length });
       await sleep(stepMs, undefined, { signal: opts.signal });
       if (step === failAt) {
