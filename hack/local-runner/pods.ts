@@ -43,8 +43,20 @@ export class PodRunner {
   private readonly handled = new Set<string>();
 
   constructor(private readonly opts: PodRunnerOptions) {
-    fs.mkdirSync(path.join(opts.stateDir, "pids"), { recursive: true });
+    const pids = path.join(opts.stateDir, "pids");
+    fs.mkdirSync(pids, { recursive: true });
     fs.mkdirSync(path.join(opts.stateDir, "pods"), { recursive: true });
+    // Processes a previous runner left behind: their pods are reported lost (sync), so the
+    // processes must go too, or a stale worker would race the build's next attempt.
+    for (const file of fs.readdirSync(pids)) {
+      const pid = Number(fs.readFileSync(path.join(pids, file), "utf8"));
+      try {
+        if (pid > 0) process.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      fs.rmSync(path.join(pids, file), { force: true });
+    }
   }
 
   /** Level-triggered: called with the pod's latest state on every add/update. */

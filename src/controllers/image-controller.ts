@@ -3,7 +3,7 @@
 // Level-triggered and idempotent: builds have deterministic names, so a restart at any point
 // re-derives the same decisions and never builds a generation twice.
 import type { GoldenClient } from "../api/client.js";
-import { isAlreadyExists, isInvalid, isNotFound, statusCode, statusMessage } from "../api/client.js";
+import { isAlreadyExists, isInvalid, isNotFound, statusMessage } from "../api/client.js";
 import {
   API_VERSION,
   type BuildTrigger,
@@ -19,6 +19,7 @@ import type { Result } from "../runtime/workqueue.js";
 import { canonicalJson } from "../worker/canonical.js";
 import { byCreation, isTerminal } from "./build-order.js";
 import { checkSupported } from "./catalog.js";
+import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
 import { deriveImageStatus } from "./image-status.js";
 import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "./naming.js";
@@ -336,9 +337,3 @@ const PHASE_REASONS: Record<string, string> = {
   Succeeded: "BuildSucceeded",
   Failed: "BuildFailed",
 };
-
-/** etcd refuses objects past its request limit (1.5 MiB by default); the apiserver says 413 or 500. */
-function isTooLarge(err: unknown): boolean {
-  const code = statusCode(err);
-  return (code === 413 || code === 500) && /too large/i.test(statusMessage(err));
-}

@@ -4,10 +4,6 @@
 // `make test` stays green meanwhile; `make chaos` sets CHAOS_STRICT=1 by default. Delete an entry
 // once the bug is fixed, and its violations always fail the run again.
 export const KNOWN_BUGS: Record<string, string> = {
-  "terminal-phase-resurrected":
-    "src/worker/build.ts runBuild: the per-step progress patch sets phase Building without a " +
-    "resourceVersion, so a worker that outlived its pod (runner restart) or its build (cancel) " +
-    "revives a build the operator already failed or cancelled; finish() may then record it Succeeded",
   "oversized-image-stuck":
     "an Image just under etcd's request limit (1.5 MiB) is accepted, but the operator's finalizer patch " +
     "and status writes fail with 500 'etcdserver: request is too large' forever: no status, no Event",

@@ -62,6 +62,10 @@ export class OperatorFleet {
 
   constructor(private readonly opts: FleetOptions) {
     fs.mkdirSync(this.logDir, { recursive: true });
+    // Never leave operators behind, even if the test process ends without a teardown.
+    process.once("exit", () => {
+      for (const r of this.replicas.values()) r.child.kill("SIGKILL");
+    });
   }
 
   get args(): string[] {

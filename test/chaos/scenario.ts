@@ -3,8 +3,8 @@
 //   setup    namespaces, a supervised fleet of leader-elected operators, watch logs, the Images;
 //   chaos    faults from a seeded plan while the builds run, then convergence and the invariants;
 //   fuzz     thousands of random/adversarial specs by dry run, a sample built for real;
-//   teardown every component running again, namespaces deleted (operators still up, for the
-//            finalizers), operators stopped.
+//   teardown every component running again (up.sh), Images and then namespaces deleted while the
+//            operators still run (golden's finalizer), operators stopped, lease namespace deleted.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
