@@ -67,7 +67,16 @@ export function buildOperator(
   const rest = new RestClient(kc, { throttle: createThrottle({ qps: cfg.qps, burst: cfg.burst }), metrics });
   const golden = new GoldenClient(rest.api(CustomObjectsApi));
   const core = rest.api(CoreV1Api);
-  const recorder = new EventRecorder(rest.api(EventsV1Api), { reportingInstance: cfg.identity, logger: log });
+  // Events get a client and a QPS budget of their own, as controller-runtime's recorder does, so
+  // telling users what happened never slows down making it happen.
+  const eventsRest = new RestClient(kc, {
+    throttle: createThrottle({ qps: cfg.qps, burst: cfg.burst }),
+    metrics,
+  });
+  const recorder = new EventRecorder(eventsRest.api(EventsV1Api), {
+    reportingInstance: cfg.identity,
+    logger: log,
+  });
   const events: EventSink = {
     record: (obj, event) =>
       recorder.record(
