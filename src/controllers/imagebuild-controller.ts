@@ -34,9 +34,12 @@ export interface ImageBuildControllerDeps {
 
 export class ImageBuildController {
   private readonly now: () => Date;
+  private readonly startedAt: number;
+  private readonly observed = new Set<string>();
 
   constructor(private readonly deps: ImageBuildControllerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.startedAt = this.now().getTime();
   }
 
   async reconcile(key: string): Promise<Result> {
@@ -45,6 +48,7 @@ export class ImageBuildController {
     const job = this.deps.jobs.get(key); // A build's Job carries the build's name.
 
     if (isTerminal(build)) {
+      this.observeFinished(build);
       // A cancelled build's worker must stop; other endings let the pod exit on its own.
       if (build.status?.phase === "Cancelled" && job && jobOutcome(job).state === "active")
         await this.deleteJob(job);
@@ -216,12 +220,27 @@ export class ImageBuildController {
       action: "Build",
       note: message,
     });
+  }
+
+  /**
+   * Reports each build that finished while this process ran, once: the worker may have written
+   * the outcome itself, so this cannot hang off our own status write.
+   */
+  private observeFinished(build: ImageBuild): void {
+    const uid = build.metadata?.uid ?? "";
     const { startTime, completionTime } = build.status ?? {};
-    const seconds =
-      startTime && completionTime
-        ? (new Date(completionTime).getTime() - new Date(startTime).getTime()) / 1000
-        : undefined;
+    if (!completionTime || this.observed.has(uid)) return;
+    if (new Date(completionTime).getTime() < this.startedAt) return; // Finished before we started.
+    this.observed.add(uid);
+    const seconds = startTime
+      ? (new Date(completionTime).getTime() - new Date(startTime).getTime()) / 1000
+      : undefined;
     this.deps.onFinished?.(build, seconds);
+  }
+
+  /** Forget a deleted build's uid, so the set of observed builds stays bounded. */
+  forget(build: ImageBuild): void {
+    this.observed.delete(build.metadata?.uid ?? "");
   }
 
   private async deleteJob(job: V1Job): Promise<void> {

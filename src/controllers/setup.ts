@@ -187,7 +187,10 @@ export function buildOperator(
   };
   builds.on("add", onBuild);
   builds.on("update", onBuild);
-  builds.on("delete", onBuild);
+  builds.on("delete", (b: ImageBuild) => {
+    buildReconciler.forget(b);
+    onBuild(b);
+  });
   jobs.on("add", onJob);
   jobs.on("update", onJob);
   jobs.on("delete", onJob);
