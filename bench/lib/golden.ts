@@ -10,6 +10,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CustomObjectsApi, type KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import { GoldenClient, isConflict } from "../../src/api/client.js";
+import { setCondition } from "../../src/api/conditions.js";
 import {
   API_VERSION,
   IMAGE_BUILD_RESOURCE,
@@ -383,8 +384,9 @@ const workerFinish = (workerBuild as unknown as Record<string, unknown>).finish 
   | undefined;
 
 /**
- * The worker's final write, as build.ts's finish() does it: read, skip if the build already ended,
- * then a resourceVersion-guarded status patch with the artifacts; re-read on conflict.
+ * The worker's final write, a copy of build.ts's finish() (which is not exported): read, skip if
+ * the build already ended, then a resourceVersion-guarded status patch with the artifacts and the
+ * Succeeded condition; re-read on conflict.
  */
 async function writeResult(
   client: GoldenClient,
@@ -399,7 +401,7 @@ async function writeResult(
     const phase = current?.status?.phase;
     if (!current || phase === "Succeeded" || phase === "Failed" || phase === "Cancelled") return;
     try {
-      const now = new Date().toISOString();
+      const now = new Date();
       await client.imageBuilds.patchStatus(target.namespace, target.name, {
         metadata: { resourceVersion: current.metadata?.resourceVersion },
         status: {
@@ -407,8 +409,13 @@ async function writeResult(
           artifacts,
           message,
           progress: { step: "done", stepIndex: steps.length, totalSteps: steps.length, percent: 100 },
-          completionTime: now,
-          heartbeatTime: now,
+          conditions: setCondition(
+            current.status?.conditions,
+            { type: "Succeeded", status: "True", reason: "BuildSucceeded", message },
+            now,
+          ),
+          completionTime: now.toISOString(),
+          heartbeatTime: now.toISOString(),
         },
       });
       return;

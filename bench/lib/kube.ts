@@ -82,6 +82,27 @@ export async function deleteNamespace(core: CoreV1Api, name: string, timeoutMs: 
   throw new Error(`namespace ${name} still terminating after ${timeoutMs / 1000}s`);
 }
 
+/**
+ * Deletes every Image of a namespace and waits until the operator has released their finalizers
+ * and they are gone; returns the seconds it took. Done before deleting the namespace, whose
+ * controller would otherwise poll for them with a backoff of up to a minute.
+ */
+export async function deleteImages(rest: RestClient, namespace: string, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  const path = `/apis/golden.dev/v1alpha1/namespaces/${encodeURIComponent(namespace)}/images`;
+  // One DELETECOLLECTION; the apiserver marks thousands of Images one by one, so give it time,
+  // and keep polling even if the request itself gives up (the deletion goes on server-side).
+  await rest
+    .requestJson({ method: "DELETE", path, body: { propagationPolicy: "Background" }, timeoutMs: timeoutMs })
+    .catch(() => undefined);
+  while (Date.now() - start < timeoutMs) {
+    const page = await rest.requestJson<{ items?: unknown[] }>({ method: "GET", path, query: { limit: 1 } });
+    if ((page.items ?? []).length === 0) return (Date.now() - start) / 1000;
+    await sleep(500);
+  }
+  throw new Error(`Images in ${namespace} still there after ${timeoutMs / 1000}s: is the operator running?`);
+}
+
 async function purgePods(core: CoreV1Api, namespace: string): Promise<void> {
   const pods = await core.listNamespacedPod({ namespace });
   await pool(pods.items, 32, async (p) => {

@@ -49,6 +49,7 @@ function panelSvg(p: Panel, xs: number[], ox: number): string {
   const ys = p.series
     .flatMap((s) => s.points.map(([, y]) => y))
     .filter((y) => Number.isFinite(y) && (!p.logY || y > 0));
+  if (ys.length === 0) ys.push(1, 10);
   const xMin = Math.log10(Math.min(...xs));
   const xMax = Math.log10(Math.max(...xs));
   const xPad = xMax - xMin < 1e-9 ? 0.5 : (xMax - xMin) * 0.08;
@@ -56,8 +57,8 @@ function panelSvg(p: Panel, xs: number[], ox: number): string {
   let yTicks: number[];
   let sy: (y: number) => number;
   if (p.logY) {
-    const lo = Math.floor(Math.log10(Math.min(...ys, 1)));
-    const hi = Math.ceil(Math.log10(Math.max(...ys, 10)));
+    const lo = Math.floor(Math.log10(Math.min(...ys)));
+    const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...ys))));
     yTicks = [];
     for (let e = lo; e <= hi; e++) yTicks.push(10 ** e);
     sy = (y: number) => M.top + ph - ((Math.log10(Math.max(y, 10 ** lo)) - lo) / (hi - lo || 1)) * ph;
@@ -116,6 +117,7 @@ export function renderSvg(title: string, subtitle: string, xs: number[], panels:
     .map((p, i) => `<g transform="translate(0,40)">${panelSvg(p, xs, i * W)}</g>`)
     .join("\n");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
+<title>${esc(title)}</title>
 <rect width="100%" height="100%" fill="white"/>
 <text x="${width / 2}" y="22" text-anchor="middle" font-size="17" font-weight="bold">${esc(title)}</text>
 <text x="${width / 2}" y="40" text-anchor="middle" font-size="12" fill="#444">${esc(subtitle)}</text>
