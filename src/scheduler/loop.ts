@@ -25,6 +25,8 @@ export const NAMESPACE_LIMIT_ANNOTATION = "golden.dev/max-concurrent-builds";
 /** The scheduler has one work item: the whole queue. */
 export const SCHEDULER_KEY = "queue";
 const RECENT_DURATIONS = 20;
+/** Admission writes in flight at once. */
+const ADMIT_CONCURRENCY = 16;
 /** Refresh queue positions and estimates this often while builds wait. */
 const REFRESH_MS = 30_000;
 
@@ -88,13 +90,19 @@ export class BuildScheduler {
       namespace: (ns) => this.namespaceLimit(ns),
     };
     const decision = schedule(waiting, running, limits, lastServed);
-    const durations = recentDurations(builds);
+    // Only queued builds need estimates: a sort of every finished build per pass is O(N log N),
+    // and a burst runs thousands of passes.
+    const durations = decision.queued.length > 0 ? recentDurations(builds) : [];
     const now = this.now();
 
-    for (const key of decision.admit) {
-      const build = byKey.get(key);
-      if (build) await this.admit(build, now);
-    }
+    // Admissions go out several at a time, in the policy's order: one at a time, each waits its
+    // turn on the shared client budget, and a burst of builds would be admitted at 1/wait per second.
+    const admit = decision.admit.flatMap((key) => byKey.get(key) ?? []);
+    let next = 0;
+    const admitter = async () => {
+      while (next < admit.length) await this.admit(admit[next++] as ImageBuild, now);
+    };
+    await Promise.all(Array.from({ length: Math.min(ADMIT_CONCURRENCY, admit.length) }, admitter));
     for (const placement of decision.queued) {
       const build = byKey.get(placement.key);
       if (build) await this.markQueued(build, placement, durations, now);
