@@ -9,9 +9,16 @@ export type ScheduleState = { ok: true; due?: Date; next: Date } | { ok: false; 
  * recent missed slot is due: one catch-up build, not one per missed slot. Times are UTC.
  */
 export function scheduleState(expression: string, now: Date, createdAt: Date): ScheduleState {
+  const parse = (from: Date) => CronExpressionParser.parse(expression, { currentDate: from, tz: "UTC" });
   try {
-    const prev = CronExpressionParser.parse(expression, { currentDate: now, tz: "UTC" }).prev().toDate();
-    const next = CronExpressionParser.parse(expression, { currentDate: now, tz: "UTC" }).next().toDate();
+    // prev() is strictly before its start, at whole seconds: a slot at 09:17:00 seen at
+    // 09:17:00.003 would count as the next one. Start a second later, and step back if that
+    // slot is still in the future.
+    let prev = parse(new Date(now.getTime() + 1000))
+      .prev()
+      .toDate();
+    if (prev.getTime() > now.getTime()) prev = parse(prev).prev().toDate();
+    const next = parse(now).next().toDate();
     return prev.getTime() >= createdAt.getTime() ? { ok: true, due: prev, next } : { ok: true, next };
   } catch (err) {
     return {
