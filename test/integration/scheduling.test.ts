@@ -288,10 +288,12 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
   it("lets a worker update only its own ImageBuild's status", async () => {
     await golden.images.create(image(ns.name, "mine"));
     await golden.images.create(image(ns.name, "theirs"));
-    const [mine] = await buildsOf(ns.name, "mine");
-    const [theirs] = await buildsOf(ns.name, "theirs");
+    // Read the builds once they exist: right after the create, the operator may not have made them.
     await waitPhase(ns.name, "mine", "Succeeded");
     await waitPhase(ns.name, "theirs", "Succeeded");
+    const [mine] = await buildsOf(ns.name, "mine");
+    const [theirs] = await buildsOf(ns.name, "theirs");
+    assert.ok(mine?.metadata?.name && theirs?.metadata?.name, "both builds exist");
     // A pod named like one of mine's build pods, running as the worker ServiceAccount, on a KWOK node.
     const podName = `${mine?.metadata?.name}-zzzzz`;
     const pod = await core.createNamespacedPod({
