@@ -196,6 +196,9 @@ interface OperatorDelta {
   };
   requestLatencyMs: { mean: number; p50?: number; p99?: number };
   reconciles: Record<string, number>;
+  /** Seconds spent in each controller's reconciles over the phase, and its worker count. */
+  reconcileSeconds: Record<string, number>;
+  workers: Record<string, number>;
   heapUsedMB?: number;
   rssMB?: number;
 }
@@ -236,6 +239,18 @@ function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
       before.groupSum("controller_runtime_reconcile_total", ["controller"]),
     ),
   );
+  // Seconds each controller spent reconciling, to divide by the phase and its worker count.
+  const reconcileSeconds = Object.fromEntries(
+    [
+      ...diffMaps(
+        after.groupSum("controller_runtime_reconcile_time_seconds_sum", ["controller"]),
+        before.groupSum("controller_runtime_reconcile_time_seconds_sum", ["controller"]),
+      ),
+    ].map(([c, v]) => [c, round(v, 1)]),
+  );
+  const workers = Object.fromEntries(
+    after.groupSum("controller_runtime_max_concurrent_reconciles", ["controller"]),
+  );
   const reads = (requests.GET ?? 0) + (requests.LIST ?? 0) + (requests.WATCH ?? 0);
   const writes = (requests.POST ?? 0) + (requests.PUT ?? 0) + (requests.PATCH ?? 0) + (requests.DELETE ?? 0);
   return {
@@ -259,6 +274,8 @@ function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
       p99: ms(histogramQuantile(0.99, lb)),
     },
     reconciles,
+    reconcileSeconds,
+    workers,
     heapUsedMB: round(after.sum("nodejs_heap_size_used_bytes") / 2 ** 20),
     rssMB: round(after.sum("process_resident_memory_bytes") / 2 ** 20),
   };
@@ -372,6 +389,8 @@ interface RunForN {
   /** Deleting the N Images: the operator releases each one's finalizer. */
   imagesDeleted: { seconds: number; perSecond: number };
   bottleneck: string;
+  /** Share of each controller's worker time spent reconciling during the burst. */
+  controllerBusy: Record<string, number>;
   jobController?: JobControllerResult & { apiserver: ApiDelta; teardownSeconds: number };
   bareClient?: BareClientResult & { apiserver: ApiDelta; teardownSeconds: number };
   ratios: { jobsVsJobController?: number; admittedVsJobController?: number; jobsVsBareClient?: number };
@@ -487,7 +506,13 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
   const nonWatchRequests = opDelta.reads + opDelta.writes - (opDelta.requestsByMethod.WATCH ?? 0);
   const requestRate = round(nonWatchRequests / phaseSeconds, 1);
   const cpuUtil = round(opDelta.cpuSeconds / phaseSeconds, 2);
-  const bottleneck = judgeBottleneck(opDelta, api, requestRate, cpuUtil);
+  const busy = Object.fromEntries(
+    Object.entries(opDelta.reconcileSeconds).map(([c, sec]) => [
+      c,
+      round(sec / phaseSeconds / Math.max(opDelta.workers[c] ?? 1, 1), 2),
+    ]),
+  );
+  const bottleneck = judgeBottleneck(opDelta, api, requestRate, cpuUtil, busy);
 
   const result: RunForN = {
     n,
@@ -536,6 +561,7 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
       perSecond: round(n / Math.max(imagesDeleteSeconds, 1e-3), 1),
     },
     bottleneck,
+    controllerBusy: busy,
     ratios: {},
     loadavg: { before: load0, after: loadavg() },
   };
@@ -624,10 +650,22 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
  * Where golden's time goes: waiting on its own client throttle (the QPS budget), its own CPU
  * (one Node.js thread), or the apiserver's answers.
  */
-function judgeBottleneck(op: OperatorDelta, api: ApiDelta, requestRate: number, cpuUtil: number): string {
-  const facts = `client ${requestRate} req/s of ${qps} qps, throttle wait mean ${op.throttle.meanWaitMs} ms (p99 ${op.throttle.p99Ms ?? "?"} ms, ${Math.round(op.throttle.waitedShare * 100)}% of requests waited), request latency mean ${op.requestLatencyMs.mean} ms (p99 ${op.requestLatencyMs.p99 ?? "?"} ms), apiserver write p99 ${api.writeLatencyMs.p99 ?? "?"} ms, operator CPU ${Math.round(cpuUtil * 100)}% of a core`;
+function judgeBottleneck(
+  op: OperatorDelta,
+  api: ApiDelta,
+  requestRate: number,
+  cpuUtil: number,
+  busy: Record<string, number>,
+): string {
+  const busiest = Object.entries(busy).sort((a, b) => b[1] - a[1])[0];
+  const busyText = Object.entries(busy)
+    .map(([c, b]) => `${c} ${Math.round(b * 100)}%`)
+    .join(", ");
+  const facts = `controllers busy (share of their workers' time): ${busyText}; client ${requestRate} req/s of ${qps} qps, throttle wait mean ${op.throttle.meanWaitMs} ms (p99 ${op.throttle.p99Ms ?? "?"} ms, ${Math.round(op.throttle.waitedShare * 100)}% of requests waited), request latency mean ${op.requestLatencyMs.mean} ms (p99 ${op.requestLatencyMs.p99 ?? "?"} ms), apiserver write p99 ${api.writeLatencyMs.p99 ?? "?"} ms, operator CPU ${Math.round(cpuUtil * 100)}% of a core`;
   let verdict: string;
-  if (op.throttle.meanWaitMs > op.requestLatencyMs.mean && op.throttle.waitedShare >= 0.5) {
+  if (busiest && busiest[1] >= 0.9 && (op.workers[busiest[0]] ?? 1) === 1) {
+    verdict = `operator: the ${busiest[0]} loop (one worker, busy ${Math.round(busiest[1] * 100)}% of the time: its requests go out one at a time)`;
+  } else if (op.throttle.meanWaitMs > op.requestLatencyMs.mean && op.throttle.waitedShare >= 0.5) {
     verdict = `operator: client-side QPS budget (requests wait on its token bucket longer than on the apiserver${requestRate >= 0.8 * qps ? ", and it sends at its QPS" : ""})`;
   } else if (cpuUtil >= 0.8) {
     verdict = "operator: CPU (its single event loop is saturated)";

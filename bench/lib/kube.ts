@@ -90,11 +90,29 @@ export async function deleteNamespace(core: CoreV1Api, name: string, timeoutMs: 
 export async function deleteImages(rest: RestClient, namespace: string, timeoutMs: number): Promise<number> {
   const start = Date.now();
   const path = `/apis/golden.dev/v1alpha1/namespaces/${encodeURIComponent(namespace)}/images`;
-  // One DELETECOLLECTION; the apiserver marks thousands of Images one by one, so give it time,
-  // and keep polling even if the request itself gives up (the deletion goes on server-side).
-  await rest
-    .requestJson({ method: "DELETE", path, body: { propagationPolicy: "Background" }, timeoutMs: timeoutMs })
-    .catch(() => undefined);
+  // One DELETE per Image, not a DELETECOLLECTION: the apiserver cuts a long one off at its request
+  // timeout (60 s) and leaves the rest of the collection undeleted.
+  const names: string[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await rest.requestJson<{
+      items?: { metadata?: { name?: string } }[];
+      metadata?: { continue?: string };
+    }>({
+      method: "GET",
+      path,
+      query: { limit: 500, continue: cont },
+    });
+    for (const i of page.items ?? []) if (i.metadata?.name) names.push(i.metadata.name);
+    cont = page.metadata?.continue || undefined;
+  } while (cont);
+  await pool(names, 32, async (name) => {
+    await rest
+      .requestJson({ method: "DELETE", path: `${path}/${encodeURIComponent(name)}` })
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+  });
   while (Date.now() - start < timeoutMs) {
     const page = await rest.requestJson<{ items?: unknown[] }>({ method: "GET", path, query: { limit: 1 } });
     if ((page.items ?? []).length === 0) return (Date.now() - start) / 1000;
