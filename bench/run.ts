@@ -24,7 +24,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { GoldenClient } from "../src/api/client.js";
-import type { Image } from "../src/api/v1alpha1/index.js";
+import type { Image, ImageBuild } from "../src/api/v1alpha1/index.js";
 import type { WorkerConfig } from "../src/controllers/job-template.js";
 import { DEFAULT_BURST, DEFAULT_QPS, type RestClient } from "../src/runtime/kube.js";
 import {
@@ -308,7 +308,7 @@ async function countGoldenEvents(
   return { objects, occurrences };
 }
 
-/** Removes Image finalizers left by an interrupted run (no operator is running at startup). */
+/** Removes finalizers left by an interrupted run (no operator is running at startup). */
 async function releaseStaleImages(rest: RestClient, core: CoreV1Api): Promise<void> {
   const golden = new GoldenClient(rest.api(CustomObjectsApi));
   const nss = await core.listNamespace({ labelSelector: "golden.dev/bench=true" });
@@ -324,6 +324,17 @@ async function releaseStaleImages(rest: RestClient, core: CoreV1Api): Promise<vo
     await pool(list, 32, async (img) => {
       await golden.images
         .patch(name, img.metadata?.name ?? "", { metadata: { finalizers: null } })
+        .catch(() => undefined);
+    });
+    let builds: ImageBuild[] = [];
+    try {
+      builds = (await golden.imageBuilds.list(name)).items;
+    } catch {
+      // CRDs may be gone.
+    }
+    await pool(builds, 32, async (b) => {
+      await golden.imageBuilds
+        .patch(name, b.metadata?.name ?? "", { metadata: { finalizers: null } })
         .catch(() => undefined);
     });
     await deleteNamespace(core, name, 600_000);
@@ -386,7 +397,7 @@ interface RunForN {
   };
   apiserver: ApiDelta;
   teardownSeconds: number;
-  /** Deleting the N Images: the operator releases each one's finalizer. */
+  /** Deleting the N Images, and their builds (the operator releases each build's finalizer). */
   imagesDeleted: { seconds: number; perSecond: number };
   bottleneck: string;
   /** Share of each controller's worker time spent reconciling during the burst. */
@@ -461,7 +472,7 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
     log(
       `N=${n}: golden done in ${golden.wallSeconds}s: ${golden.succeeded} succeeded, ${golden.failed} failed, ${golden.incomplete} incomplete`,
     );
-    log(`N=${n}: deleting the Images (the operator releases their finalizers), then ${ns}`);
+    log(`N=${n}: deleting the Images and builds (the operator releases the builds' finalizers), then ${ns}`);
     try {
       imagesDeleteSeconds = await deleteImages(rest, ns, 900_000);
       teardownSeconds = imagesDeleteSeconds + (await deleteNamespace(core, ns, 900_000));

@@ -113,12 +113,20 @@ export async function deleteImages(rest: RestClient, namespace: string, timeoutM
         if (!isNotFound(err)) throw err;
       });
   });
+  // The garbage collector then deletes their builds, whose finalizers the operator releases.
+  const builds = path.replace(/images$/, "imagebuilds");
+  const empty = async (p: string) =>
+    (
+      (await rest.requestJson<{ items?: unknown[] }>({ method: "GET", path: p, query: { limit: 1 } }))
+        .items ?? []
+    ).length === 0;
   while (Date.now() - start < timeoutMs) {
-    const page = await rest.requestJson<{ items?: unknown[] }>({ method: "GET", path, query: { limit: 1 } });
-    if ((page.items ?? []).length === 0) return (Date.now() - start) / 1000;
+    if ((await empty(path)) && (await empty(builds))) return (Date.now() - start) / 1000;
     await sleep(500);
   }
-  throw new Error(`Images in ${namespace} still there after ${timeoutMs / 1000}s: is the operator running?`);
+  throw new Error(
+    `Images or ImageBuilds in ${namespace} still there after ${timeoutMs / 1000}s: is the operator running?`,
+  );
 }
 
 async function purgePods(core: CoreV1Api, namespace: string): Promise<void> {

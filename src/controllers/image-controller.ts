@@ -1,7 +1,8 @@
 // The Image reconciler: makes sure each Image generation has a build, supersedes builds of older
 // generations, retries failures per policy, and mirrors the newest build into the Image's status.
 // Level-triggered and idempotent: builds have deterministic names, so a restart at any point
-// re-derives the same decisions and never builds a generation twice.
+// re-derives the same decisions and never builds a generation twice. An Image carries no finalizer
+// of golden's: its builds hold the artifacts, so they carry it (set at creation, at no extra write).
 import type { GoldenClient } from "../api/client.js";
 import { isAlreadyExists, isInvalid, isNotFound, statusMessage } from "../api/client.js";
 import {
@@ -21,7 +22,7 @@ import { byCreation, isTerminal } from "./build-order.js";
 import { checkSupported } from "./catalog.js";
 import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
-import { deriveImageStatus } from "./image-status.js";
+import { deriveImageStatus, unsettledForMs } from "./image-status.js";
 import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "./naming.js";
 import { ownerReference } from "./owner.js";
 import { retryAt } from "./retry.js";
@@ -37,7 +38,11 @@ export interface ImageControllerDeps {
   log: Logger;
   now?: () => Date;
   retryBaseMs?: number;
+  /** How long a new build may wait for the scheduler's verdict before the Image says "Queued". */
+  schedulingGraceMs?: number;
 }
+
+const SCHEDULING_GRACE_MS = 2_000;
 
 interface BuildRequest {
   attempt: number;
@@ -47,9 +52,11 @@ interface BuildRequest {
 
 export class ImageController {
   private readonly now: () => Date;
+  private readonly schedulingGraceMs: number;
 
   constructor(private readonly deps: ImageControllerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.schedulingGraceMs = deps.schedulingGraceMs ?? SCHEDULING_GRACE_MS;
   }
 
   async reconcile(key: string, logger: Logger = this.deps.log): Promise<Result> {
@@ -60,7 +67,7 @@ export class ImageController {
       return await this.reconcileImage(image, log);
     } catch (err) {
       if (!isTooLarge(err)) throw err;
-      // Near etcd's size limit the Image cannot even take a finalizer or a status: say so in an
+      // Near etcd's size limit the Image cannot even take a status: say so in an
       // Event (a small object of its own) and stop retrying what cannot succeed.
       this.deps.events.record(image, {
         type: "Warning",
@@ -73,14 +80,12 @@ export class ImageController {
   }
 
   private async reconcileImage(image: Image, log: Logger): Promise<Result> {
-    if (image.metadata?.deletionTimestamp) return this.finalize(image, log);
-    if (!image.metadata?.finalizers?.includes(FINALIZER)) {
-      await this.patchFinalizers(image, [...(image.metadata?.finalizers ?? []), FINALIZER]);
-      return; // The update event brings us back with the finalizer in place.
-    }
+    // Deleted: owner references let the garbage collector delete the builds, and each build's
+    // finalizer unpublishes its artifacts. Images from earlier golden versions carry the finalizer themselves.
+    if (image.metadata?.deletionTimestamp) return this.releaseLegacyFinalizer(image);
 
-    const uid = image.metadata.uid ?? "";
-    const generation = image.metadata.generation ?? 0;
+    const uid = image.metadata?.uid ?? "";
+    const generation = image.metadata?.generation ?? 0;
     const builds = this.deps.builds.byIndex(BUILDS_BY_IMAGE_UID, uid).sort(byCreation);
     for (const build of builds) {
       if (build.spec.imageGeneration < generation && !isTerminal(build)) {
@@ -136,7 +141,12 @@ export class ImageController {
 
     const status = deriveImageStatus({ image, builds, problem, retryAt: retryTime, now });
     if (schedule?.ok && schedule.due) status.lastScheduleTime = schedule.due.toISOString();
-    if (await this.writeStatus(image, status, problem?.reason)) {
+    const unsettled = problem ? undefined : unsettledForMs(builds.at(-1), now, this.schedulingGraceMs);
+    if (unsettled !== undefined) {
+      // The scheduler is about to decide on a new build: report its verdict (Building, or Queued
+      // with a position) in one status write instead of "waiting to be scheduled" first.
+      wakeups.push(unsettled);
+    } else if (await this.writeStatus(image, status, builds, problem?.reason)) {
       log.debug("status updated", {
         phase: status.phase,
         build: status.latestBuild,
@@ -240,6 +250,7 @@ export class ImageController {
           ...(request.triggerId ? { [ANNOTATIONS.trigger]: request.triggerId } : {}),
         },
         ownerReferences: [ownerReference(image)],
+        finalizers: [FINALIZER],
       },
       spec: {
         imageName: meta.name ?? "",
@@ -249,15 +260,9 @@ export class ImageController {
         image: image.spec,
       },
     };
+    // No Event here: the Image's next phase Event names the build, its trigger and attempt.
     try {
-      const created = await this.deps.client.imageBuilds.create(build);
-      this.deps.events.record(image, {
-        type: "Normal",
-        reason: "BuildCreated",
-        action: "CreateBuild",
-        note: `Created ImageBuild ${name} for generation ${meta.generation} (${request.trigger}, attempt ${request.attempt})`,
-      });
-      return created;
+      return await this.deps.client.imageBuilds.create(build);
     } catch (err) {
       if (isAlreadyExists(err)) return undefined; // Created before a restart or by a previous pass.
       throw err;
@@ -286,42 +291,41 @@ export class ImageController {
     });
   }
 
-  private async writeStatus(image: Image, status: ImageStatus, problemReason?: string): Promise<boolean> {
+  private async writeStatus(
+    image: Image,
+    status: ImageStatus,
+    builds: ImageBuild[],
+    problemReason?: string,
+  ): Promise<boolean> {
     if (canonicalJson(image.status ?? {}) === canonicalJson(status)) return false;
     await this.deps.client.images.replaceStatus({ ...image, status });
-    const before = image.status?.phase;
-    if (before === status.phase && !(problemReason && image.status?.message !== status.message)) return true;
-    const warning = status.phase === "Failed";
+    const before = image.status;
+    const newBuild = status.latestBuild !== before?.latestBuild;
+    const newProblem = problemReason !== undefined && before?.message !== status.message;
+    if (before?.phase === status.phase && !newBuild && !newProblem) return true;
+    const build = newBuild ? builds.find((b) => b.metadata?.name === status.latestBuild) : undefined;
+    const origin = build
+      ? `ImageBuild ${status.latestBuild} (generation ${build.spec.imageGeneration}, ${build.spec.trigger}, attempt ${build.spec.attempt ?? 1}): `
+      : "";
     this.deps.events.record(image, {
-      type: warning ? "Warning" : "Normal",
+      type: status.phase === "Failed" ? "Warning" : "Normal",
       reason: problemReason ?? PHASE_REASONS[status.phase ?? "Pending"] ?? "PhaseChanged",
       action: "Build",
-      note: status.message ?? `Image is ${status.phase}`,
+      note: `${origin}${status.message ?? `Image is ${status.phase}`}`,
     });
     return true;
   }
 
-  /** Deleting: cancel running builds and remove (mocked) published artifacts, then let go. */
-  private async finalize(image: Image, log: Logger): Promise<Result> {
-    if (!image.metadata?.finalizers?.includes(FINALIZER)) return;
-    const builds = this.deps.builds.byIndex(BUILDS_BY_IMAGE_UID, image.metadata.uid ?? "");
-    for (const build of builds) {
-      if (!isTerminal(build)) await this.cancel(image, build, "Cancelled", "Image is being deleted");
-    }
-    const artifacts = image.status?.artifacts ?? [];
-    log.info("unpublishing artifacts", { locations: artifacts.map((a) => a.location) });
-    await this.patchFinalizers(
-      image,
-      image.metadata.finalizers.filter((f) => f !== FINALIZER),
-    );
-    return undefined;
-  }
-
-  /** resourceVersion-guarded, so a finalizer is added or removed exactly once. */
-  private async patchFinalizers(image: Image, finalizers: string[]): Promise<void> {
+  /** Lets go of the finalizer earlier golden versions put on Images; builds carry it now. */
+  private async releaseLegacyFinalizer(image: Image): Promise<Result> {
+    const finalizers = image.metadata?.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return;
     try {
       await this.deps.client.images.patch(image.metadata?.namespace ?? "", image.metadata?.name ?? "", {
-        metadata: { finalizers, resourceVersion: image.metadata?.resourceVersion },
+        metadata: {
+          finalizers: finalizers.filter((f) => f !== FINALIZER),
+          resourceVersion: image.metadata?.resourceVersion,
+        },
       });
     } catch (err) {
       if (isNotFound(err)) return;

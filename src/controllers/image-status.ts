@@ -2,7 +2,7 @@
 
 import { findCondition, setCondition } from "../api/conditions.js";
 import type { Condition, Image, ImageBuild, ImagePhase, ImageStatus } from "../api/v1alpha1/index.js";
-import { byCreation } from "./build-order.js";
+import { byCreation, createdAtMs } from "./build-order.js";
 import type { SpecProblem } from "./catalog.js";
 
 export interface StatusInputs {
@@ -129,4 +129,19 @@ function setOrDelete<K extends keyof ImageStatus>(
 ): void {
   if (value === undefined) delete status[key];
   else status[key] = value;
+}
+
+/**
+ * How much longer a new build may wait for the scheduler's first verdict (admitted, or queued
+ * with a position) before its Image reports it as waiting; undefined once there is one to report.
+ */
+export function unsettledForMs(
+  build: ImageBuild | undefined,
+  now: Date,
+  graceMs: number,
+): number | undefined {
+  if (!build || build.status?.phase !== undefined) return undefined;
+  if (findCondition(build.status?.conditions, "Scheduled")) return undefined;
+  const left = createdAtMs(build) + graceMs - now.getTime();
+  return left > 0 ? left : undefined;
 }

@@ -13,7 +13,7 @@ import { isTerminal } from "./build-order.js";
 import type { EventSink } from "./events.js";
 import { jobOutcome } from "./job-state.js";
 import { buildJob, type WorkerConfig } from "./job-template.js";
-import { ANNOTATIONS } from "./naming.js";
+import { ANNOTATIONS, FINALIZER } from "./naming.js";
 import type { WorkerAccess } from "./worker-access.js";
 
 export interface ImageBuildControllerDeps {
@@ -46,6 +46,7 @@ export class ImageBuildController {
     const build = this.deps.builds.get(key);
     if (!build) return;
     const job = this.deps.jobs.get(key); // A build's Job carries the build's name.
+    if (build.metadata?.deletionTimestamp) return this.finalize(build, job);
 
     if (isTerminal(build)) {
       this.observeFinished(build);
@@ -241,6 +242,35 @@ export class ImageBuildController {
   /** Forget a deleted build's uid, so the set of observed builds stays bounded. */
   forget(build: ImageBuild): void {
     this.observed.delete(build.metadata?.uid ?? "");
+  }
+
+  /**
+   * Deleting (by hand, by history pruning, or by the garbage collector after its Image): stop the
+   * worker, unpublish the build's (mocked) artifacts, then let go. The Job would only be collected
+   * once the build is gone, and its worker could publish meanwhile.
+   */
+  private async finalize(build: ImageBuild, job: V1Job | undefined): Promise<void> {
+    const finalizers = build.metadata?.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return;
+    if (job && jobOutcome(job).state === "active") await this.deleteJob(job);
+    const artifacts = build.status?.artifacts ?? [];
+    if (artifacts.length > 0) {
+      this.deps.log.info("unpublishing artifacts", {
+        build: build.metadata?.name,
+        namespace: build.metadata?.namespace,
+        locations: artifacts.map((a) => a.location),
+      });
+    }
+    try {
+      await this.deps.client.imageBuilds.patch(build.metadata?.namespace ?? "", build.metadata?.name ?? "", {
+        metadata: {
+          finalizers: finalizers.filter((f) => f !== FINALIZER),
+          resourceVersion: build.metadata?.resourceVersion,
+        },
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err; // A 409 requeues: the build changed meanwhile.
+    }
   }
 
   private async deleteJob(job: V1Job): Promise<void> {

@@ -27,6 +27,7 @@ import { type LeaderElectionConfig, Manager } from "../runtime/manager.js";
 import { Metrics } from "../runtime/metrics.js";
 import { BuildScheduler, SCHEDULER_KEY } from "../scheduler/loop.js";
 import { BuildMetrics } from "./build-metrics.js";
+import { slimImageBuild, slimJob } from "./cache-transforms.js";
 import { requeueOnConflict } from "./conflicts.js";
 import type { EventSink } from "./events.js";
 import { BUILDS_BY_IMAGE_UID, ImageController } from "./image-controller.js";
@@ -103,12 +104,14 @@ export function buildOperator(
     ...common,
     name: "imagebuilds",
     path: `/apis/${API_VERSION}${scope}/${IMAGE_BUILD_RESOURCE.plural}`,
+    transform: slimImageBuild,
     indexers: { [BUILDS_BY_IMAGE_UID]: (b) => [b.metadata?.labels?.[LABELS.imageUid] ?? ""] },
   });
   const jobs = new Informer<V1Job>(kc, {
     ...common,
     name: "jobs",
     path: `/apis/batch/v1${scope}/jobs`,
+    transform: slimJob,
     labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
   });
   const namespaces = new Informer<V1Namespace>(kc, {

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { isConflict } from "../../src/api/client.js";
-import type { Image } from "../../src/api/v1alpha1/index.js";
+import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { core, golden } from "../integration/cluster.js";
 import { type FaultKind, type FaultRecord, injectFault, restoreControlPlane } from "./faults.js";
 import {
@@ -348,8 +348,8 @@ export class ChaosRun {
     const started = Date.now();
     // Every component running again (a failed fault could have left one down).
     await restoreControlPlane().catch((err: unknown) => log(`up.sh failed: ${String(err)}`));
-    // Images first, while the operators still run: each carries golden's finalizer, which only
-    // the operator removes. (Namespace deletion deletes pods first and waits for them, so a pod
+    // Images first, while the operators still run: their builds carry golden's finalizer, which
+    // only the operator removes. (Namespace deletion deletes pods first and waits for them, so a pod
     // stuck terminating would keep the namespace controller from ever reaching the Images.)
     await Promise.all(this.namespaces.map((ns) => this.deleteImages(ns)));
     await Promise.all(this.namespaces.map((ns) => this.deleteNamespace(ns)));
@@ -359,25 +359,32 @@ export class ChaosRun {
     this.timings.teardownMs = Date.now() - started;
   }
 
+  /** Deletes the Images; the garbage collector takes their builds, whose finalizers golden releases. */
   private async deleteImages(namespace: string): Promise<void> {
-    const list = async () =>
+    const images = async () =>
       (await golden.images.list(namespace).catch(() => ({ items: [] as Image[] }))).items;
-    for (const image of await list())
+    const builds = async () =>
+      (await golden.imageBuilds.list(namespace).catch(() => ({ items: [] as ImageBuild[] }))).items;
+    for (const image of await images())
       await golden.images.delete(namespace, image.metadata?.name ?? "").catch(() => undefined);
     const deadline = Date.now() + 60_000;
-    let left = await list();
+    let left = [...(await images()), ...(await builds())];
     while (left.length > 0 && Date.now() < deadline) {
       await sleep(500);
-      left = await list();
+      left = [...(await images()), ...(await builds())];
     }
     if (left.length === 0) return;
     this.teardownProblems.push(
-      `${left.length} Image(s) in ${namespace} kept golden's finalizer 60 s after deletion: ` +
-        left.map((i) => i.metadata?.name).join(", "),
+      `${left.length} Image(s)/ImageBuild(s) in ${namespace} still there 60 s after deleting the Images: ` +
+        left.map((o) => `${o.kind}/${o.metadata?.name} [${o.metadata?.finalizers ?? []}]`).join(", "),
     );
-    for (const image of left)
+    for (const image of await images())
       await golden.images
         .patch(namespace, image.metadata?.name ?? "", { metadata: { finalizers: null } })
+        .catch(() => undefined);
+    for (const build of await builds())
+      await golden.imageBuilds
+        .patch(namespace, build.metadata?.name ?? "", { metadata: { finalizers: null } })
         .catch(() => undefined);
   }
 
@@ -400,10 +407,11 @@ export class ChaosRun {
       await core.listNamespacedPod({ namespace: name }).catch(() => ({ items: [] }))
     ).items.filter((p) => p.metadata?.deletionTimestamp && (p.metadata.finalizers ?? []).length > 0);
     const images = (await golden.images.list(name).catch(() => ({ items: [] as Image[] }))).items;
+    const builds = (await golden.imageBuilds.list(name).catch(() => ({ items: [] as ImageBuild[] }))).items;
     this.teardownProblems.push(
       `namespace ${name} still terminating after 60 s; releasing ${pods.length} pod(s) stuck terminating ` +
         `(${pods.map((p) => `${p.metadata?.name} [${p.metadata?.finalizers}] since ${p.metadata?.deletionTimestamp}`).join(", ")}) ` +
-        `and ${images.length} Image(s)`,
+        `and ${images.length} Image(s), ${builds.length} ImageBuild(s)`,
     );
     log(this.teardownProblems.at(-1) ?? "");
     for (const pod of pods)
@@ -416,6 +424,10 @@ export class ChaosRun {
     for (const image of images)
       await golden.images
         .patch(name, image.metadata?.name ?? "", { metadata: { finalizers: null } })
+        .catch(() => undefined);
+    for (const build of builds)
+      await golden.imageBuilds
+        .patch(name, build.metadata?.name ?? "", { metadata: { finalizers: null } })
         .catch(() => undefined);
     if (!(await gone(60_000))) log(`namespace ${name} still terminating; giving up`);
   }

@@ -320,6 +320,7 @@ describe("deploying golden with config/", () => {
         ["create", "imagebuilds.golden.dev", inNs],
         ["get", "imagebuilds.golden.dev", inNs],
         ["delete", "imagebuilds.golden.dev", inNs],
+        ["patch", "imagebuilds.golden.dev", inNs],
         ["patch", "imagebuilds.golden.dev/status", inNs],
         ["get", "imagebuilds.golden.dev/status", inNs],
         ["update", "imagebuilds.golden.dev/finalizers", inNs],
@@ -579,11 +580,13 @@ describe("deploying golden with config/", () => {
         );
       });
 
-      it("removes its finalizer when an Image is deleted", async () => {
+      it("releases the builds' finalizers when an Image is deleted", async () => {
         await golden.images.delete(ns.name, "sa-superseded");
         await eventually(
-          "the Image to be gone",
-          async () => !(await golden.images.get(ns.name, "sa-superseded")),
+          "the Image and its builds to be gone",
+          async () =>
+            !(await golden.images.get(ns.name, "sa-superseded")) &&
+            (await golden.imageBuilds.list(ns.name)).items.every((b) => b.spec.imageName !== "sa-superseded"),
           30_000,
         );
       });

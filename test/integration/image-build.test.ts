@@ -90,12 +90,14 @@ describe("building an Image", () => {
     assert.equal(pod?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
     assert.match(pod?.status?.containerStatuses?.[0]?.state?.terminated?.message ?? "", /built 3 artifacts/);
 
-    // Events are written asynchronously (and deduplicated); wait for both.
-    await eventually("BuildCreated and BuildSucceeded Events", async () => {
+    // Events are written asynchronously (and deduplicated); wait for both. The first names the
+    // build, its generation, trigger and attempt.
+    await eventually("BuildStarted and BuildSucceeded Events", async () => {
       const events = await eventsFor(ns.name, "web");
       return (
-        events.some((e) => e.startsWith("Normal BuildCreated")) &&
-        events.some((e) => e.startsWith("Normal BuildSucceeded"))
+        events.some((e) =>
+          /^Normal BuildStarted: ImageBuild web-\S+ \(generation 1, Created, attempt 1\): /.test(e),
+        ) && events.some((e) => e.startsWith("Normal BuildSucceeded"))
       );
     });
   });

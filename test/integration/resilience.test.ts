@@ -213,11 +213,12 @@ describe("failures mid-build", () => {
     await assertNoDuplicatesOrOrphans(ns.name);
   });
 
-  it("cancels the build and removes its finalizer once when an Image is deleted mid-build", async () => {
+  it("stops the build and releases its finalizer when an Image is deleted mid-build", async () => {
     await golden.images.create(image(ns.name, "deleted", 2));
     const build = await building(ns.name, "deleted");
-    const img = await golden.images.get(ns.name, "deleted");
-    assert.deepEqual(img?.metadata?.finalizers, ["golden.dev/artifacts"]);
+    // The build holds the artifacts, so it carries the finalizer; the Image carries none.
+    assert.deepEqual(build.metadata?.finalizers, ["golden.dev/artifacts"]);
+    assert.equal((await golden.images.get(ns.name, "deleted"))?.metadata?.finalizers, undefined);
     await golden.images.delete(ns.name, "deleted");
     await eventually("the Image, its build and Job to be gone", async () => {
       const [i, b, j] = await Promise.all([
@@ -230,6 +231,14 @@ describe("failures mid-build", () => {
       return !i && !b && !j;
     });
     await assertNoDuplicatesOrOrphans(ns.name);
+  });
+
+  it("releases the finalizer an Image from an earlier golden version carries", async () => {
+    const legacy = image(ns.name, "legacy", 1);
+    legacy.metadata = { ...legacy.metadata, finalizers: ["golden.dev/artifacts"] };
+    await golden.images.create(legacy);
+    await golden.images.delete(ns.name, "legacy");
+    await eventually("the Image to be gone", async () => !(await golden.images.get(ns.name, "legacy")));
   });
 });
 

@@ -8,7 +8,7 @@ import type {
   ImageBuildStatus,
   ImageStatus,
 } from "../../../src/api/v1alpha1/index.js";
-import { deriveImageStatus } from "../../../src/controllers/image-status.js";
+import { deriveImageStatus, unsettledForMs } from "../../../src/controllers/image-status.js";
 
 const NOW = new Date("2025-06-01T12:00:00.000Z");
 const EARLIER = "2025-06-01T10:00:00.000Z";
@@ -361,5 +361,39 @@ describe("deriveImageStatus", () => {
       deriveImageStatus({ image: image(1), builds, now: NOW }),
       deriveImageStatus({ image: image(1), builds: structuredClone(builds), now: NOW }),
     );
+  });
+});
+
+describe("unsettledForMs", () => {
+  const GRACE = 2_000;
+  const fresh = (status?: ImageBuildStatus): ImageBuild => ({
+    ...build("web-1", 1, 0, status),
+    metadata: {
+      name: "web-1",
+      namespace: "default",
+      annotations: { "golden.dev/queued-at": new Date(NOW.getTime() - 500).toISOString() },
+    },
+  });
+
+  it("gives a new build the rest of the grace period to be scheduled", () => {
+    assert.equal(unsettledForMs(fresh(), NOW, GRACE), 1_500);
+  });
+
+  it("ends once the scheduler has a verdict: admitted, or queued with a reason", () => {
+    assert.equal(unsettledForMs(fresh({ phase: "Building" }), NOW, GRACE), undefined);
+    const queued: Condition = {
+      type: "Scheduled",
+      status: "False",
+      reason: "ClusterLimitReached",
+      message: "cluster limit 1 reached",
+      lastTransitionTime: NOW.toISOString(),
+    };
+    assert.equal(unsettledForMs(fresh({ conditions: [queued] }), NOW, GRACE), undefined);
+  });
+
+  it("ends when the grace period is over, or when there is no build", () => {
+    assert.equal(unsettledForMs(fresh(), new Date(NOW.getTime() + 1_500), GRACE), undefined);
+    assert.equal(unsettledForMs(fresh(), NOW, 0), undefined);
+    assert.equal(unsettledForMs(undefined, NOW, GRACE), undefined);
   });
 });

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { V1Job } from "@kubernetes/client-node";
+import type { ImageBuild } from "../../../src/api/v1alpha1/index.js";
+import { slimImageBuild, slimJob } from "../../../src/controllers/cache-transforms.js";
+
+describe("informer cache transforms", () => {
+  it("keeps a Job's metadata and status, not its pod template", () => {
+    const job: V1Job = {
+      metadata: { name: "b", namespace: "ns", managedFields: [{ manager: "kcm" }], ownerReferences: [] },
+      spec: { template: { spec: { containers: [{ name: "worker", image: "golden" }] } } },
+      status: { active: 1, conditions: [{ type: "Complete", status: "True" }] },
+    };
+    const slim = slimJob(job);
+    assert.equal(slim.spec, undefined);
+    assert.equal(slim.metadata?.managedFields, undefined);
+    assert.deepEqual(slim.metadata?.ownerReferences, []);
+    assert.deepEqual(slim.status, { active: 1, conditions: [{ type: "Complete", status: "True" }] });
+  });
+
+  it("keeps what placement, priority and timeouts need of a build's spec snapshot", () => {
+    const build: ImageBuild = {
+      apiVersion: "golden.dev/v1alpha1",
+      kind: "ImageBuild",
+      metadata: { name: "b", namespace: "ns", managedFields: [{ manager: "golden" }] },
+      spec: {
+        imageName: "web",
+        imageGeneration: 2,
+        attempt: 1,
+        trigger: "Created",
+        image: {
+          base: { os: "ubuntu", release: "24.04", arch: "arm64" },
+          formats: ["qcow2"],
+          build: { priority: 5, timeoutSeconds: 60 },
+          customizations: { packages: ["nginx"] },
+        },
+      },
+      status: { phase: "Building" },
+    };
+    const slim = slimImageBuild(build);
+    assert.equal(slim.spec.image.customizations, undefined);
+    assert.equal(slim.metadata?.managedFields, undefined);
+    assert.deepEqual(slim.spec.image.base, { os: "ubuntu", release: "24.04", arch: "arm64" });
+    assert.deepEqual(slim.spec.image.build, { priority: 5, timeoutSeconds: 60 });
+    assert.equal(slim.spec.imageGeneration, 2);
+    assert.equal(slim.status?.phase, "Building");
+  });
+});
