@@ -315,28 +315,17 @@ async function releaseStaleImages(rest: RestClient, core: CoreV1Api): Promise<vo
   for (const ns of nss.items) {
     const name = ns.metadata?.name ?? "";
     log(`removing leftover namespace ${name} from an earlier run`);
-    let list: Image[] = [];
-    try {
-      list = (await golden.images.list(name)).items;
-    } catch {
-      // CRDs may be gone.
+    for (const resource of [golden.images, golden.imageBuilds] as const) {
+      const objects: (Image | ImageBuild)[] = await resource
+        .list(name)
+        .then((l) => l.items)
+        .catch(() => []); // CRDs may be gone.
+      await pool(objects, 32, async (o) => {
+        await resource
+          .patch(name, o.metadata?.name ?? "", { metadata: { finalizers: null } })
+          .catch(() => undefined);
+      });
     }
-    await pool(list, 32, async (img) => {
-      await golden.images
-        .patch(name, img.metadata?.name ?? "", { metadata: { finalizers: null } })
-        .catch(() => undefined);
-    });
-    let builds: ImageBuild[] = [];
-    try {
-      builds = (await golden.imageBuilds.list(name)).items;
-    } catch {
-      // CRDs may be gone.
-    }
-    await pool(builds, 32, async (b) => {
-      await golden.imageBuilds
-        .patch(name, b.metadata?.name ?? "", { metadata: { finalizers: null } })
-        .catch(() => undefined);
-    });
     await deleteNamespace(core, name, 600_000);
   }
 }

@@ -4,28 +4,25 @@
 // would: once a build is admitted (phase Building) and its Job's pod exists, it runs the worker's
 // own code (runBuild from src/worker/build.ts: a progress patch per step, the mocked step time,
 // then the resourceVersion-guarded result with artifacts), or only the final result write after
-// the same time (mode "result": planSteps/artifactFor, like build.ts's finish()). KWOK's
+// the same time (mode "result": the worker's own finish() and succeededStatus()). KWOK's
 // pod-complete stage is delayed (hack/bench.sh) so the pod ends after the result is in, as a
 // real worker's pod would.
 import { setTimeout as sleep } from "node:timers/promises";
 import { CustomObjectsApi, type KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
-import { GoldenClient, isConflict } from "../../src/api/client.js";
-import { setCondition } from "../../src/api/conditions.js";
+import { GoldenClient } from "../../src/api/client.js";
 import {
   API_VERSION,
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
   type Image,
   type ImageBuild,
-  type ImageBuildStatus,
   type ImageSpec,
 } from "../../src/api/v1alpha1/index.js";
 import { LABELS } from "../../src/controllers/naming.js";
 import { Informer, stripManagedFields } from "../../src/runtime/informer.js";
 import type { RestClient } from "../../src/runtime/kube.js";
-import * as workerBuild from "../../src/worker/build.js";
-import { runBuild, type WorkerOptions } from "../../src/worker/build.js";
-import { artifactFor, planSteps } from "../../src/worker/plan.js";
+import { finish, runBuild, succeededStatus } from "../../src/worker/build.js";
+import { planSteps } from "../../src/worker/plan.js";
 import { pool } from "./kube.js";
 import { type Percentiles, type Rate, rate, summarize } from "./stats.js";
 
@@ -177,28 +174,17 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
       return;
     }
     await sleep(buildMs, undefined, { signal: abort.signal });
-    if (workerFinish) {
-      const steps = planSteps(spec);
-      const artifacts = spec.formats.map((format) => artifactFor(spec, format, ARTIFACT_REPOSITORY));
-      await workerFinish(
-        {
-          client: workerClient,
-          target,
-          repository: ARTIFACT_REPOSITORY,
-          heartbeatMs: 10_000,
-          signal: abort.signal,
-          log: () => {},
-        },
-        {
-          phase: "Succeeded",
-          artifacts,
-          message: `built ${artifacts.length} artifact${artifacts.length === 1 ? "" : "s"}: ${spec.formats.join(", ")}`,
-          progress: { step: "done", stepIndex: steps.length, totalSteps: steps.length, percent: 100 },
-        },
-      );
-    } else {
-      await writeResult(workerClient, target, spec);
-    }
+    await finish(
+      {
+        client: workerClient,
+        target,
+        repository: ARTIFACT_REPOSITORY,
+        heartbeatMs: 10_000,
+        signal: abort.signal,
+        log: () => {},
+      },
+      succeededStatus(spec, ARTIFACT_REPOSITORY),
+    );
   };
 
   const onImage = (img: Image) => {
@@ -376,51 +362,4 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     start,
     end,
   };
-}
-
-/** build.ts's own final write, when it exports it; else writeResult, a copy of it. */
-const workerFinish = (workerBuild as unknown as Record<string, unknown>).finish as
-  | ((opts: WorkerOptions, status: ImageBuildStatus) => Promise<void>)
-  | undefined;
-
-/**
- * The worker's final write, a copy of build.ts's finish() (which is not exported): read, skip if
- * the build already ended, then a resourceVersion-guarded status patch with the artifacts and the
- * Succeeded condition; re-read on conflict.
- */
-async function writeResult(
-  client: GoldenClient,
-  target: { namespace: string; name: string },
-  spec: ImageSpec,
-): Promise<void> {
-  const steps = planSteps(spec);
-  const artifacts = spec.formats.map((format) => artifactFor(spec, format, ARTIFACT_REPOSITORY));
-  const message = `built ${artifacts.length} artifact${artifacts.length === 1 ? "" : "s"}: ${spec.formats.join(", ")}`;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const current = await client.imageBuilds.get(target.namespace, target.name);
-    const phase = current?.status?.phase;
-    if (!current || phase === "Succeeded" || phase === "Failed" || phase === "Cancelled") return;
-    try {
-      const now = new Date();
-      await client.imageBuilds.patchStatus(target.namespace, target.name, {
-        metadata: { resourceVersion: current.metadata?.resourceVersion },
-        status: {
-          phase: "Succeeded",
-          artifacts,
-          message,
-          progress: { step: "done", stepIndex: steps.length, totalSteps: steps.length, percent: 100 },
-          conditions: setCondition(
-            current.status?.conditions,
-            { type: "Succeeded", status: "True", reason: "BuildSucceeded", message },
-            now,
-          ),
-          completionTime: now.toISOString(),
-          heartbeatTime: now.toISOString(),
-        },
-      });
-      return;
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-    }
-  }
 }

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { GoldenClient } from "../api/client.js";
 import { isConflict, isRetryable, statusCode } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
-import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
+import type { ImageBuild, ImageBuildStatus, ImageSpec } from "../api/v1alpha1/index.js";
 import { artifactFor, planSteps } from "./plan.js";
 
 export interface BuildTarget {
@@ -86,25 +86,32 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
         return { ok: false, step, message };
       }
     }
-    const artifacts = spec.formats.map((format) => artifactFor(spec, format, opts.repository));
-    const message = `built ${artifacts.length} artifact${artifacts.length === 1 ? "" : "s"}: ${spec.formats.join(", ")}`;
-    await finish(opts, {
-      phase: "Succeeded",
-      artifacts,
-      message,
-      progress: { step: "done", stepIndex: steps.length, totalSteps: steps.length, percent: 100 },
-    });
-    return { ok: true, message };
+    const result = succeededStatus(spec, opts.repository);
+    await finish(opts, result);
+    return { ok: true, message: result.message ?? "" };
   } finally {
     clearInterval(heartbeat);
   }
 }
 
+/** A successful build's result: one artifact per format, progress at 100%. */
+export function succeededStatus(spec: ImageSpec, repository: string): ImageBuildStatus {
+  const steps = planSteps(spec);
+  const artifacts = spec.formats.map((format) => artifactFor(spec, format, repository));
+  return {
+    phase: "Succeeded",
+    artifacts,
+    message: `built ${artifacts.length} artifact${artifacts.length === 1 ? "" : "s"}: ${spec.formats.join(", ")}`,
+    progress: { step: "done", stepIndex: steps.length, totalSteps: steps.length, percent: 100 },
+  };
+}
+
 /**
  * The terminal write is guarded by resourceVersion: if the operator cancelled or failed the
- * build meanwhile, its verdict stands and the worker's result is dropped.
+ * build meanwhile, its verdict stands and the worker's result is dropped. Exported for the
+ * benchmark, whose simulated workers make exactly this write.
  */
-async function finish(opts: WorkerOptions, status: ImageBuildStatus): Promise<void> {
+export async function finish(opts: WorkerOptions, status: ImageBuildStatus): Promise<void> {
   const { client, target } = opts;
   const read = () =>
     patiently("reading the ImageBuild", opts, () => client.imageBuilds.get(target.namespace, target.name));

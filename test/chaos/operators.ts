@@ -9,7 +9,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoordinationV1Api, type V1Lease } from "@kubernetes/client-node";
 import { clusterDir, kc, kubeconfigPath, repo } from "../integration/cluster.js";
-import { freePort } from "../integration/operator.js";
+import { freePort } from "../support/free-port.js";
 
 const coordination = kc.makeApiClient(CoordinationV1Api);
 export const LEASE_NAME = "golden-operator";

@@ -4,7 +4,14 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from "@kubernetes/client-node";
+import {
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  KubeConfig,
+  type V1Pod,
+} from "@kubernetes/client-node";
 import { GoldenClient } from "../../src/api/client.js";
 
 export const repo = new URL("../../../", import.meta.url).pathname;
@@ -82,4 +89,13 @@ export async function eventually<T>(
     await sleep(intervalMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+/** A build's pod once it succeeded: the worker reports before it exits, the pod's status follows. */
+export async function succeededBuildPod(namespace: string, buildName: string): Promise<V1Pod> {
+  return eventually("the build pod to finish", async () => {
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: `golden.dev/build=${buildName}` });
+    const p = pods.items[0];
+    return p?.status?.phase === "Succeeded" ? p : undefined;
+  });
 }

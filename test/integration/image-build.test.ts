@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
-import { batch, core, eventsApi, eventually, golden, scratchNamespace } from "./cluster.js";
+import {
+  batch,
+  core,
+  eventsApi,
+  eventually,
+  golden,
+  scratchNamespace,
+  succeededBuildPod,
+} from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
 
 function image(namespace: string, name: string, spec: Partial<Image["spec"]> = {}): Image {
@@ -77,15 +85,7 @@ describe("building an Image", () => {
     const job = await batch.readNamespacedJob({ name: build?.status?.jobName ?? "", namespace: ns.name });
     assert.equal(job.metadata?.ownerReferences?.[0]?.uid, build?.metadata?.uid);
     assert.equal(job.metadata?.labels?.["golden.dev/image-uid"], done.metadata?.uid);
-    // The worker reports before it exits; the pod's own status follows once the process is gone.
-    const pod = await eventually("the build pod to finish", async () => {
-      const pods = await core.listNamespacedPod({
-        namespace: ns.name,
-        labelSelector: `golden.dev/build=${build?.metadata?.name}`,
-      });
-      const p = pods.items[0];
-      return p?.status?.phase === "Succeeded" ? p : undefined;
-    });
+    const pod = await succeededBuildPod(ns.name, build?.metadata?.name ?? "");
     assert.match(pod?.spec?.nodeName ?? "", /^golden-local-amd64$/, "ran on the local runner's amd64 node");
     assert.equal(pod?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
     assert.match(pod?.status?.containerStatuses?.[0]?.state?.terminated?.message ?? "", /built 3 artifacts/);

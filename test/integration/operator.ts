@@ -2,8 +2,8 @@
 // port, build pods steered to the local runner. Each test file runs its own operator(s).
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePort } from "../support/free-port.js";
 import { eventually, kubeconfigPath, repo } from "./cluster.js";
 
 export interface OperatorProcess {
@@ -15,18 +15,6 @@ export interface OperatorProcess {
   stop(signal?: NodeJS.Signals): Promise<number>;
   logs(): string;
   metrics(): Promise<string>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 export async function startOperator(

@@ -4,7 +4,16 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { statusMessage } from "../../src/api/client.js";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
-import { batch, core, eventually, golden, kc, kubectl, scratchNamespace } from "./cluster.js";
+import {
+  batch,
+  core,
+  eventually,
+  golden,
+  kc,
+  kubectl,
+  scratchNamespace,
+  succeededBuildPod,
+} from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
 import { JobWatchLog } from "./watch-log.js";
 
@@ -252,15 +261,7 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
     );
     await waitPhase(ns.name, "graviton", "Succeeded");
     const [build] = await buildsOf(ns.name, "graviton");
-    // The worker reports before it exits; the pod's own status follows once the process is gone.
-    const pod = await eventually("the build pod to finish", async () => {
-      const pods = await core.listNamespacedPod({
-        namespace: ns.name,
-        labelSelector: `golden.dev/build=${build?.metadata?.name}`,
-      });
-      const p = pods.items[0];
-      return p?.status?.phase === "Succeeded" ? p : undefined;
-    });
+    const pod = await succeededBuildPod(ns.name, build?.metadata?.name ?? "");
     assert.equal(pod?.spec?.nodeSelector?.["kubernetes.io/arch"], "arm64");
     assert.equal(pod?.spec?.nodeName, "golden-local-arm64");
     assert.match(pod?.status?.containerStatuses?.[0]?.state?.terminated?.message ?? "", /built 1 artifact/);
