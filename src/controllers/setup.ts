@@ -179,25 +179,38 @@ export function buildOperator(
   images.on("add", (i) => imageController.enqueueObject(i));
   images.on("update", (i) => imageController.enqueueObject(i));
   images.on("delete", (i) => imageController.enqueueObject(i));
+  // The scheduler hears every build and Job event but runs a pass only for those that can change
+  // its decision: most events are progress and heartbeat writes of running builds, and their Jobs.
+  const wakeScheduler = (mayChangeDecision: boolean) => {
+    if (mayChangeDecision) schedulerController.enqueue(SCHEDULER_KEY);
+  };
   const onBuild = (b: ImageBuild) => {
     imageController.enqueueOwner(b, "Image", "golden.dev");
     buildController.enqueueObject(b);
-    schedulerController.enqueue(SCHEDULER_KEY);
+    wakeScheduler(scheduler.observeBuild(b));
   };
   const onJob = (j: V1Job) => {
     buildController.enqueueOwner(j, "ImageBuild", "golden.dev");
-    schedulerController.enqueue(SCHEDULER_KEY);
+    wakeScheduler(scheduler.observeJob(j));
   };
   builds.on("add", onBuild);
   builds.on("update", onBuild);
   builds.on("delete", (b: ImageBuild) => {
     buildReconciler.forget(b);
-    onBuild(b);
+    imageController.enqueueOwner(b, "Image", "golden.dev");
+    buildController.enqueueObject(b);
+    wakeScheduler(scheduler.forgetBuild(b));
   });
   jobs.on("add", onJob);
   jobs.on("update", onJob);
-  jobs.on("delete", onJob);
+  jobs.on("delete", (j: V1Job) => {
+    buildController.enqueueOwner(j, "ImageBuild", "golden.dev");
+    wakeScheduler(scheduler.forgetJob(j));
+  });
   namespaces.on("update", () => schedulerController.enqueue(SCHEDULER_KEY));
+  // The first pass rebuilds the scheduler's state from the caches and schedules the periodic
+  // rebuilds, even in a cluster without a single build yet.
+  schedulerController.enqueue(SCHEDULER_KEY);
 
   const manager = new Manager({
     logger: log,

@@ -1,40 +1,37 @@
-// The scheduler loop: one level-triggered pass over every build in the cluster. It admits the
-// builds the policy picks (phase Building; the ImageBuild reconciler then creates their Jobs)
-// and tells waiting builds where they stand (phase Queued, position, reason, estimated start).
+// The scheduler loop: one level-triggered pass over the waiting builds. It admits the builds the
+// policy picks (phase Building; the ImageBuild reconciler then creates their Jobs) and tells
+// waiting builds where they stand (phase Queued, position, reason, estimated start). What a pass
+// needs is kept current from informer events (SchedulerState), so a pass costs O(waiting builds
+// + admissions), and is rebuilt from the caches every few minutes in case an event was ever lost.
 import type { V1Job, V1Namespace } from "@kubernetes/client-node";
 import type { GoldenClient } from "../api/client.js";
 import { isConflict, isNotFound } from "../api/client.js";
 import { findCondition, setCondition } from "../api/conditions.js";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
-import { createdAtMs, isTerminal } from "../controllers/build-order.js";
-import { isJobFinished } from "../controllers/job-state.js";
+import { createdAtMs } from "../controllers/build-order.js";
 import type { Informer } from "../runtime/informer.js";
+import { objectKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
-import {
-  estimateStart,
-  type Limits,
-  type QueuedPlacement,
-  type RunningBuild,
-  schedule,
-  type WaitingBuild,
-} from "./policy.js";
+import { estimateStart, type Limits, type QueuedPlacement, schedule } from "./policy.js";
+import { SchedulerState } from "./state.js";
 
 /** Namespace annotation overriding --max-builds-per-namespace for that namespace. */
 export const NAMESPACE_LIMIT_ANNOTATION = "golden.dev/max-concurrent-builds";
 /** The scheduler has one work item: the whole queue. */
 export const SCHEDULER_KEY = "queue";
-const RECENT_DURATIONS = 20;
 /** Admission writes in flight at once. */
 const ADMIT_CONCURRENCY = 16;
 /** Refresh queue positions and estimates this often while builds wait. */
 const REFRESH_MS = 30_000;
+/** Rebuild the incremental state from the informer caches this often: an O(all builds) safety net. */
+export const REBUILD_MS = 5 * 60_000;
 
 export interface SchedulerOptions {
-  builds: Informer<ImageBuild>;
-  jobs: Informer<V1Job>;
-  namespaces?: Informer<V1Namespace>;
-  client: GoldenClient;
+  builds: Pick<Informer<ImageBuild>, "get" | "list">;
+  jobs: Pick<Informer<V1Job>, "list">;
+  namespaces?: Pick<Informer<V1Namespace>, "get">;
+  client: Pick<GoldenClient, "imageBuilds">;
   /** Observes how long each admitted build waited, in seconds. */
   onAdmitted?: (build: ImageBuild, waitedSeconds: number) => void;
   maxConcurrentBuilds: number;
@@ -44,77 +41,68 @@ export interface SchedulerOptions {
   now?: () => Date;
 }
 
+/**
+ * Feed it every ImageBuild and Job informer event (observe…/forget…); each returns whether the
+ * event can change a decision, that is whether a pass is worth running.
+ */
 export class BuildScheduler {
   private readonly now: () => Date;
-  /** Builds admitted by this process that the informer has not shown as Building yet. */
-  private readonly assumed = new Map<string, string>();
+  private readonly state = new SchedulerState();
+  private lastRebuildMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? (() => new Date());
   }
 
-  async reconcile(): Promise<Result> {
-    const builds = this.opts.builds.list();
-    const byKey = new Map(builds.map((b) => [keyOf(b), b]));
-    for (const [key] of this.assumed) {
-      const phase = byKey.get(key)?.status?.phase;
-      if (!byKey.has(key) || (phase !== undefined && phase !== "Pending" && phase !== "Queued"))
-        this.assumed.delete(key);
-    }
+  observeBuild(build: ImageBuild): boolean {
+    return this.state.observeBuild(build);
+  }
 
-    const waiting: WaitingBuild[] = [];
-    const running: RunningBuild[] = [];
-    const lastServed = new Map<string, number>();
-    for (const b of builds) {
-      const started = b.status?.startTime ? new Date(b.status.startTime).getTime() : undefined;
-      const ns = b.metadata?.namespace ?? "";
-      if (started !== undefined && started > (lastServed.get(ns) ?? Number.NEGATIVE_INFINITY))
-        lastServed.set(ns, started);
-    }
-    for (const b of builds) {
-      const key = keyOf(b);
-      const namespace = b.metadata?.namespace ?? "";
-      if (this.occupiesSlot(b, key)) running.push({ key, namespace });
-      else if (!isTerminal(b)) {
-        waiting.push({
-          key,
-          namespace,
-          priority: b.spec.image.build?.priority ?? 0,
-          createdAt: createdAtMs(b),
-        });
-      }
-    }
+  forgetBuild(build: ImageBuild): boolean {
+    return this.state.forgetBuild(objectKey(build));
+  }
+
+  observeJob(job: V1Job): boolean {
+    return this.state.observeJob(job);
+  }
+
+  forgetJob(job: V1Job): boolean {
+    return this.state.forgetJob(objectKey(job));
+  }
+
+  async reconcile(): Promise<Result> {
+    const now = this.now();
+    if (now.getTime() - this.lastRebuildMs >= REBUILD_MS) this.rebuild(now);
 
     const limits: Limits = {
       cluster: this.opts.maxConcurrentBuilds,
       namespace: (ns) => this.namespaceLimit(ns),
     };
-    const decision = schedule(waiting, running, limits, lastServed);
-    // Only queued builds need estimates: a sort of every finished build per pass is O(N log N),
-    // and a burst runs thousands of passes.
-    const durations = decision.queued.length > 0 ? recentDurations(builds) : [];
-    const now = this.now();
+    const decision = schedule(this.state.waiting(), this.state.inFlight(), limits, this.state.lastServed());
+    const durations = this.state.recentDurations();
 
     // Admissions go out several at a time, in the policy's order: one at a time, each waits its
     // turn on the shared client budget, and a burst of builds would be admitted at 1/wait per second.
-    const admit = decision.admit.flatMap((key) => byKey.get(key) ?? []);
+    const admit = decision.admit.flatMap((key) => this.opts.builds.get(key) ?? []);
     let next = 0;
     const admitter = async () => {
       while (next < admit.length) await this.admit(admit[next++] as ImageBuild, now);
     };
     await Promise.all(Array.from({ length: Math.min(ADMIT_CONCURRENCY, admit.length) }, admitter));
     for (const placement of decision.queued) {
-      const build = byKey.get(placement.key);
+      const build = this.opts.builds.get(placement.key);
       if (build) await this.markQueued(build, placement, durations, now);
     }
-    return decision.queued.length > 0 ? { requeueAfterMs: REFRESH_MS } : undefined;
+    // Come back for the next rebuild even if no event does: it is what recovers a lost one.
+    const untilRebuild = Math.max(1, this.lastRebuildMs + REBUILD_MS - this.now().getTime());
+    return { requeueAfterMs: decision.queued.length > 0 ? Math.min(REFRESH_MS, untilRebuild) : untilRebuild };
   }
 
-  /** A build holds a slot from admission until its Job has finished, whatever the build says. */
-  private occupiesSlot(build: ImageBuild, key: string): boolean {
-    if (this.assumed.has(key) || build.status?.phase === "Building") return true;
-    const job = this.opts.jobs.get(key);
-    return job !== undefined && !isJobFinished(job);
+  private rebuild(now: Date): void {
+    // Drift means an informer event was lost or the incremental bookkeeping has a bug.
+    if (this.state.rebuild(this.opts.builds.list(), this.opts.jobs.list()))
+      this.opts.log.warn("scheduler state had drifted from the informer caches; rebuilt it");
+    this.lastRebuildMs = now.getTime();
   }
 
   private namespaceLimit(namespace: string): number | undefined {
@@ -145,7 +133,7 @@ export class BuildScheduler {
       conditions,
     });
     if (ok) {
-      this.assumed.set(keyOf(build), name);
+      this.state.assume(objectKey(build));
       this.opts.onAdmitted?.(build, Math.max(0, (now.getTime() - createdAtMs(build)) / 1000));
     }
   }
@@ -196,21 +184,4 @@ export class BuildScheduler {
       throw err;
     }
   }
-}
-
-function keyOf(build: ImageBuild): string {
-  return `${build.metadata?.namespace}/${build.metadata?.name}`;
-}
-
-/** Durations of the most recent successful builds, for start-time estimates. */
-function recentDurations(builds: ImageBuild[]): number[] {
-  return builds
-    .filter((b) => b.status?.phase === "Succeeded" && b.status.startTime && b.status.completionTime)
-    .map((b) => ({
-      end: new Date(b.status?.completionTime ?? 0).getTime(),
-      ms: new Date(b.status?.completionTime ?? 0).getTime() - new Date(b.status?.startTime ?? 0).getTime(),
-    }))
-    .sort((a, b) => b.end - a.end)
-    .slice(0, RECENT_DURATIONS)
-    .map((d) => d.ms);
 }

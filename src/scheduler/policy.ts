@@ -14,9 +14,12 @@ export interface WaitingBuild {
   createdAt: number;
 }
 
-export interface RunningBuild {
-  key: string;
-  namespace: string;
+/** Builds holding a slot (admitted, until their Job has finished), counted rather than listed. */
+export interface InFlight {
+  /** Across the cluster: the sum of byNamespace. */
+  total: number;
+  /** Namespaces without builds in flight may be missing. */
+  byNamespace: ReadonlyMap<string, number>;
 }
 
 export interface Limits {
@@ -52,13 +55,12 @@ function byArrival(a: WaitingBuild, b: WaitingBuild): number {
  */
 export function schedule(
   waiting: WaitingBuild[],
-  running: RunningBuild[],
+  running: InFlight,
   limits: Limits,
   lastServed: ReadonlyMap<string, number> = new Map(),
 ): Decision {
-  const inFlight = new Map<string, number>();
-  for (const r of running) inFlight.set(r.namespace, (inFlight.get(r.namespace) ?? 0) + 1);
-  let clusterFree = Math.max(0, limits.cluster - running.length);
+  const inFlight = new Map(running.byNamespace);
+  let clusterFree = Math.max(0, limits.cluster - running.total);
 
   const lanes = new Map<string, WaitingBuild[]>();
   for (const w of waiting) {

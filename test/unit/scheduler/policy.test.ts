@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import {
   type Decision,
   estimateStart,
+  type InFlight,
   type Limits,
-  type RunningBuild,
   schedule,
   type WaitingBuild,
 } from "../../../src/scheduler/policy.js";
@@ -13,8 +13,11 @@ function w(namespace: string, name: string, createdAt: number, priority = 0): Wa
   return { key: `${namespace}/${name}`, namespace, priority, createdAt };
 }
 
-function r(namespace: string, name: string): RunningBuild {
-  return { key: `${namespace}/${name}`, namespace };
+/** Builds in flight, one namespace per build: inFlight("a", "a", "b") is 2 in a and 1 in b. */
+function inFlight(...namespaces: string[]): InFlight {
+  const byNamespace = new Map<string, number>();
+  for (const ns of namespaces) byNamespace.set(ns, (byNamespace.get(ns) ?? 0) + 1);
+  return { total: namespaces.length, byNamespace };
 }
 
 function limits(cluster: number, perNamespace: Record<string, number> = {}, fallback?: number): Limits {
@@ -45,13 +48,13 @@ function positions(d: Decision): number[] {
 
 describe("schedule", () => {
   it("returns an empty decision for no waiting builds", () => {
-    assert.deepEqual(schedule([], [], limits(3)), { admit: [], queued: [] });
-    assert.deepEqual(schedule([], [r("a", "x"), r("a", "y")], limits(1)), { admit: [], queued: [] });
+    assert.deepEqual(schedule([], inFlight(), limits(3)), { admit: [], queued: [] });
+    assert.deepEqual(schedule([], inFlight("a", "a"), limits(1)), { admit: [], queued: [] });
   });
 
   it("admits up to the free cluster capacity and queues the rest", () => {
     const waiting = [w("a", "1", 1), w("a", "2", 2), w("a", "3", 3), w("a", "4", 4)];
-    const d = schedule(waiting, [r("b", "x")], limits(3));
+    const d = schedule(waiting, inFlight("b"), limits(3));
     assert.deepEqual(d.admit, ["a/1", "a/2"]);
     assert.deepEqual(
       d.queued.map((q) => q.key),
@@ -62,7 +65,7 @@ describe("schedule", () => {
   });
 
   it("admits nothing when running builds exceed the cluster limit", () => {
-    const d = schedule([w("a", "1", 1)], [r("a", "x"), r("b", "y"), r("c", "z")], limits(2));
+    const d = schedule([w("a", "1", 1)], inFlight("a", "b", "c"), limits(2));
     assert.deepEqual(d.admit, []);
     assert.equal(d.queued.length, 1);
     assert.equal(d.queued[0]?.reason, "cluster limit 2 reached; 0 builds ahead");
@@ -70,7 +73,7 @@ describe("schedule", () => {
 
   it("respects the per-namespace limit", () => {
     const waiting = [w("team-a", "1", 1), w("team-a", "2", 2), w("team-a", "3", 3), w("team-a", "4", 4)];
-    const d = schedule(waiting, [r("team-a", "running")], limits(10, { "team-a": 2 }));
+    const d = schedule(waiting, inFlight("team-a"), limits(10, { "team-a": 2 }));
     assert.deepEqual(d.admit, ["team-a/1"]);
     assert.deepEqual(
       d.queued.map((q) => [q.key, q.position, q.ahead, q.blockedBy]),
@@ -84,14 +87,14 @@ describe("schedule", () => {
 
   it("applies only the cluster limit when a namespace has no limit", () => {
     const waiting = [w("free", "1", 1), w("free", "2", 2), w("free", "3", 3)];
-    const d = schedule(waiting, [], limits(3, { other: 1 }));
+    const d = schedule(waiting, inFlight(), limits(3, { other: 1 }));
     assert.deepEqual(d.admit, ["free/1", "free/2", "free/3"]);
     assert.deepEqual(d.queued, []);
   });
 
   it("words the namespace reason with the limit, namespace and builds ahead", () => {
     const waiting = [1, 2, 3, 4].map((i) => w("team-a", String(i), i));
-    const d = schedule(waiting, [r("team-a", "x"), r("team-a", "y")], limits(10, { "team-a": 2 }));
+    const d = schedule(waiting, inFlight("team-a", "team-a"), limits(10, { "team-a": 2 }));
     assert.deepEqual(d.admit, []);
     assert.deepEqual(
       d.queued.map((q) => q.reason),
@@ -105,7 +108,7 @@ describe("schedule", () => {
   });
 
   it("words the cluster reason with the limit and builds ahead", () => {
-    const d = schedule([w("a", "1", 1), w("b", "1", 2)], [r("c", "x"), r("c", "y")], limits(2));
+    const d = schedule([w("a", "1", 1), w("b", "1", 2)], inFlight("c", "c"), limits(2));
     assert.deepEqual(
       d.queued.map((q) => [q.key, q.blockedBy, q.reason]),
       [
@@ -116,18 +119,14 @@ describe("schedule", () => {
   });
 
   it("reports the namespace as the blocker when both limits are reached", () => {
-    const d = schedule(
-      [w("team-a", "1", 1)],
-      [r("team-a", "x"), r("team-a", "y")],
-      limits(2, { "team-a": 2 }),
-    );
+    const d = schedule([w("team-a", "1", 1)], inFlight("team-a", "team-a"), limits(2, { "team-a": 2 }));
     assert.equal(d.queued[0]?.blockedBy, "namespace");
     assert.equal(d.queued[0]?.reason, "namespace limit 2 reached in team-a; 0 builds ahead");
   });
 
   it("admits higher priority first, whatever the creation order", () => {
     const waiting = [w("a", "old-low", 1, 0), w("a", "mid", 2, 5), w("b", "new-high", 3, 10)];
-    const d = schedule(waiting, [], limits(1));
+    const d = schedule(waiting, inFlight(), limits(1));
     assert.deepEqual(d.admit, ["b/new-high"]);
     assert.deepEqual(
       d.queued.map((q) => q.key),
@@ -138,7 +137,7 @@ describe("schedule", () => {
   it("priority beats fair share", () => {
     // Namespace a already has builds in flight, but its waiting build has the higher priority.
     const waiting = [w("a", "urgent", 5, 1), w("b", "normal", 1, 0)];
-    const d = schedule(waiting, [r("a", "x"), r("a", "y"), r("a", "z")], limits(4));
+    const d = schedule(waiting, inFlight("a", "a", "a"), limits(4));
     assert.deepEqual(d.admit, ["a/urgent"]);
     assert.deepEqual(
       d.queued.map((q) => q.key),
@@ -148,7 +147,7 @@ describe("schedule", () => {
 
   it("is first come first served within a namespace and priority", () => {
     const waiting = [w("a", "c", 30), w("a", "a", 10), w("a", "b", 20), w("a", "d", 40)];
-    const d = schedule(waiting, [], limits(1));
+    const d = schedule(waiting, inFlight(), limits(1));
     assert.deepEqual(d.admit, ["a/a"]);
     assert.deepEqual(
       d.queued.map((q) => q.key),
@@ -158,7 +157,7 @@ describe("schedule", () => {
 
   it("breaks creation-time ties by key", () => {
     const waiting = [w("a", "z", 5), w("a", "m", 5), w("a", "b", 5)];
-    const d = schedule(waiting, [], limits(1));
+    const d = schedule(waiting, inFlight(), limits(1));
     assert.deepEqual(d.admit, ["a/b"]);
     assert.deepEqual(
       d.queued.map((q) => q.key),
@@ -172,7 +171,7 @@ describe("schedule", () => {
 
     it("a namespace with 500 earlier builds does not starve another: it is next in the queue", () => {
       // Capacity 2, two of a's builds running, the other 498 and b's single build waiting.
-      const d = schedule([...flood.slice(2), late], [r("a", "b000"), r("a", "b001")], limits(2));
+      const d = schedule([...flood.slice(2), late], inFlight("a", "a"), limits(2));
       assert.deepEqual(d.admit, []);
       assert.equal(d.queued.length, 499);
       assert.deepEqual(d.queued[0], {
@@ -190,13 +189,13 @@ describe("schedule", () => {
     });
 
     it("the other namespace's build is admitted as soon as a slot frees up", () => {
-      const d = schedule([...flood.slice(2), late], [r("a", "b000")], limits(2));
+      const d = schedule([...flood.slice(2), late], inFlight("a"), limits(2));
       assert.deepEqual(d.admit, ["b/only"]);
       assert.equal(d.queued[0]?.key, "a/b002");
     });
 
     it("with all slots free, both namespaces get one", () => {
-      const d = schedule([...flood, late], [], limits(2));
+      const d = schedule([...flood, late], inFlight(), limits(2));
       assert.deepEqual(d.admit, ["a/b000", "b/only"]);
       assert.deepEqual(
         positions(d),
@@ -205,14 +204,15 @@ describe("schedule", () => {
     });
 
     it("simulated: b's build starts at the first freed slot", () => {
-      let running = [r("a", "b000"), r("a", "b001")];
+      // The namespace of each running build, oldest first.
+      let running = ["a", "a"];
       let waiting = [...flood.slice(2), late];
       const startOrder: string[] = [];
       for (let round = 0; round < 4; round++) {
         running = running.slice(1); // the oldest running build finishes
-        const d = schedule(waiting, running, limits(2));
+        const d = schedule(waiting, inFlight(...running), limits(2));
         startOrder.push(...d.admit);
-        running = [...running, ...d.admit.map((key) => ({ key, namespace: key.split("/")[0] ?? "" }))];
+        running = [...running, ...d.admit.map((key) => key.split("/")[0] ?? "")];
         waiting = waiting.filter((b) => !d.admit.includes(b.key));
         assert.equal(running.length, 2);
       }
@@ -228,7 +228,7 @@ describe("schedule", () => {
         w("b", "2", 11),
         w("b", "3", 12),
       ];
-      const d = schedule(waiting, [r("c", "x")], limits(1));
+      const d = schedule(waiting, inFlight("c"), limits(1));
       assert.deepEqual(
         d.queued.map((q) => q.key),
         ["a/1", "b/1", "a/2", "b/2", "a/3", "b/3"],
@@ -237,7 +237,7 @@ describe("schedule", () => {
 
     it("the namespace with fewer builds in flight goes first among equal priority", () => {
       const waiting = [w("busy", "1", 1), w("idle", "1", 2)];
-      const d = schedule(waiting, [r("busy", "x")], limits(2));
+      const d = schedule(waiting, inFlight("busy"), limits(2));
       assert.deepEqual(d.admit, ["idle/1"]);
       assert.deepEqual(
         d.queued.map((q) => q.key),
@@ -254,7 +254,7 @@ describe("schedule", () => {
       w("team-b", "1", 50, 0),
       w("team-c", "1", 60, 0),
     ];
-    const d = schedule(waiting, [r("team-a", "x")], limits(3, { "team-a": 1 }));
+    const d = schedule(waiting, inFlight("team-a"), limits(3, { "team-a": 1 }));
     assert.deepEqual(d.admit, ["team-b/1", "team-c/1"]);
     assert.deepEqual(
       d.queued.map((q) => [q.key, q.position, q.blockedBy]),
@@ -267,7 +267,7 @@ describe("schedule", () => {
   });
 
   it("a namespace limit of 0 admits nothing from it", () => {
-    const d = schedule([w("a", "1", 1), w("b", "1", 2)], [], limits(5, { a: 0 }));
+    const d = schedule([w("a", "1", 1), w("b", "1", 2)], inFlight(), limits(5, { a: 0 }));
     assert.deepEqual(d.admit, ["b/1"]);
     assert.equal(d.queued[0]?.blockedBy, "namespace");
   });
@@ -281,7 +281,7 @@ describe("schedule", () => {
       w("b", "2", 5, 1),
       w("c", "2", 6, 5),
     ];
-    const d = schedule(waiting, [r("x", "1")], limits(1));
+    const d = schedule(waiting, inFlight("x"), limits(1));
     assert.deepEqual(positions(d), [1, 2, 3, 4, 5, 6]);
     assert.deepEqual(
       d.queued.map((q) => q.ahead),
@@ -300,7 +300,7 @@ describe("schedule", () => {
     const lastServed = new Map<string, number>();
     let rest = waiting;
     while (rest.length > 0) {
-      const step = schedule(rest, [], limits(1), lastServed);
+      const step = schedule(rest, inFlight(), limits(1), lastServed);
       assert.equal(step.admit.length, 1);
       started.push(...step.admit);
       for (const key of step.admit) lastServed.set(key.split("/")[0] ?? "", started.length);
@@ -315,7 +315,7 @@ describe("schedule", () => {
   it("serves a lone namespace before a backlog whose builds finish before the next starts", () => {
     // a has 4 waiting, c has 1 (submitted last); nothing runs, a was served just now.
     const waiting = [w("a", "3", 1), w("a", "4", 2), w("a", "5", 3), w("a", "6", 4), w("c", "1", 5)];
-    const d = schedule(waiting, [], limits(1), new Map([["a", 100]]));
+    const d = schedule(waiting, inFlight(), limits(1), new Map([["a", 100]]));
     assert.deepEqual(d.admit, ["c/1"]);
     assert.deepEqual(
       d.queued.map((q) => q.key),
@@ -334,17 +334,21 @@ describe("schedule", () => {
       w("c", "2", 2),
       w("d", "1", 5, 3),
     ];
-    const running = [r("a", "x"), r("c", "y")];
+    const running = ["a", "c"];
     const lim = limits(4, { c: 1 });
-    const expected = schedule(waiting, running, lim);
+    const expected = schedule(waiting, inFlight(...running), lim);
     for (let i = 0; i < 50; i++) {
-      assert.deepEqual(schedule(shuffled(waiting, rand), shuffled(running, rand), lim), expected);
+      // Shuffling the running builds changes the order of the namespace counts' entries.
+      assert.deepEqual(
+        schedule(shuffled(waiting, rand), inFlight(...shuffled(running, rand)), lim),
+        expected,
+      );
     }
   });
 
   it("does not modify its inputs", () => {
     const waiting = [w("a", "2", 2), w("a", "1", 1), w("b", "1", 0)];
-    const running = [r("a", "x")];
+    const running = inFlight("a");
     const copyW = structuredClone(waiting);
     const copyR = structuredClone(running);
     schedule(waiting, running, limits(2, { a: 1 }));
@@ -355,7 +359,8 @@ describe("schedule", () => {
   describe("invariants over random inputs", () => {
     interface Case {
       waiting: WaitingBuild[];
-      running: RunningBuild[];
+      /** The namespace of each running build. */
+      running: string[];
       cluster: number;
       nsLimits: Record<string, number | undefined>;
     }
@@ -366,7 +371,7 @@ describe("schedule", () => {
       const pick = () => namespaces[int(namespaces.length)] ?? "ns0";
       const nsLimits: Record<string, number | undefined> = {};
       for (const ns of namespaces) nsLimits[ns] = rand() < 0.4 ? undefined : int(4);
-      const running = Array.from({ length: int(8) }, (_, i) => r(pick(), `run${i}`));
+      const running = Array.from({ length: int(8) }, pick);
       const waiting = Array.from({ length: int(25) }, (_, i) =>
         w(pick(), `w${i}`, int(10), rand() < 0.7 ? 0 : int(3)),
       );
@@ -388,7 +393,7 @@ describe("schedule", () => {
 
       // Per namespace, running + admitted stays within the limit.
       const load = new Map<string, number>();
-      for (const b of c.running) load.set(b.namespace, (load.get(b.namespace) ?? 0) + 1);
+      for (const ns of c.running) load.set(ns, (load.get(ns) ?? 0) + 1);
       for (const key of d.admit) {
         const ns = byKey.get(key)?.namespace ?? "";
         load.set(ns, (load.get(ns) ?? 0) + 1);
@@ -454,13 +459,13 @@ describe("schedule", () => {
       for (let i = 0; i < 2000; i++) {
         const c = randomCase(rand);
         const lim: Limits = { cluster: c.cluster, namespace: (ns) => c.nsLimits[ns] };
-        const d = schedule(c.waiting, c.running, lim);
+        const d = schedule(c.waiting, inFlight(...c.running), lim);
         try {
           check(c, d);
         } catch (err) {
           assert.fail(`case ${i}: ${JSON.stringify(c)}\n${(err as Error).message}`);
         }
-        assert.deepEqual(schedule(shuffled(c.waiting, rand), shuffled(c.running, rand), lim), d);
+        assert.deepEqual(schedule(shuffled(c.waiting, rand), inFlight(...shuffled(c.running, rand)), lim), d);
       }
     });
   });

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { V1Job } from "@kubernetes/client-node";
+import type { GoldenClient } from "../../../src/api/client.js";
+import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
+import { objectKey } from "../../../src/runtime/keys.js";
+import { nopLogger } from "../../../src/runtime/logger.js";
+import { BuildScheduler, REBUILD_MS } from "../../../src/scheduler/loop.js";
+
+const T0 = Date.parse("2025-03-01T00:00:00.000Z");
+
+function build(namespace: string, name: string, created: number, phase?: ImageBuildPhase): ImageBuild {
+  return {
+    metadata: { name, namespace, resourceVersion: "1", creationTimestamp: new Date(T0 + created * 1000) },
+    spec: {
+      imageName: name,
+      imageGeneration: 1,
+      trigger: "Created",
+      image: { base: { os: "debian", release: "12" }, formats: ["raw"] },
+    },
+    status: phase
+      ? { phase, ...(phase === "Building" ? { startTime: new Date(T0).toISOString() } : {}) }
+      : {},
+  };
+}
+
+function job(namespace: string, name: string, finished = false): V1Job {
+  return {
+    metadata: { name, namespace },
+    ...(finished ? { status: { conditions: [{ type: "Complete", status: "True" }] } } : {}),
+  };
+}
+
+class FakeCache<T extends ImageBuild | V1Job> {
+  readonly items = new Map<string, T>();
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+  list(): T[] {
+    return [...this.items.values()];
+  }
+  put(obj: T): T {
+    this.items.set(objectKey(obj), obj);
+    return obj;
+  }
+}
+
+interface Patch {
+  key: string;
+  status: Record<string, unknown>;
+}
+
+/** A scheduler over fake caches whose events the test delivers (or, to lose one, does not). */
+function harness(capacity: number) {
+  const builds = new FakeCache<ImageBuild>();
+  const jobs = new FakeCache<V1Job>();
+  const patches: Patch[] = [];
+  const warnings: string[] = [];
+  let nowMs = T0;
+  const client = {
+    imageBuilds: {
+      patchStatus: async (namespace: string, name: string, patch: { status: Record<string, unknown> }) => {
+        patches.push({ key: `${namespace}/${name}`, status: patch.status });
+        return builds.get(`${namespace}/${name}`);
+      },
+    },
+  } as unknown as Pick<GoldenClient, "imageBuilds">;
+  const scheduler = new BuildScheduler({
+    builds,
+    jobs,
+    client,
+    maxConcurrentBuilds: capacity,
+    maxBuildsPerNamespace: 0,
+    log: { ...nopLogger, warn: (msg: string) => warnings.push(msg) },
+    now: () => new Date(nowMs),
+  });
+  return {
+    scheduler,
+    patches,
+    warnings,
+    advance: (ms: number) => {
+      nowMs += ms;
+    },
+    /** A build written to the cache, its event delivered; returns whether it woke the scheduler. */
+    putBuild: (b: ImageBuild) => scheduler.observeBuild(builds.put(b)),
+    putJob: (j: V1Job) => scheduler.observeJob(jobs.put(j)),
+    admitted: () => patches.filter((p) => p.status.phase === "Building").map((p) => p.key),
+    queued: () =>
+      patches.filter((p) => p.status.phase === "Queued").map((p) => [p.key, p.status.queuePosition]),
+    builds,
+  };
+}
+
+describe("BuildScheduler", () => {
+  it("admits up to capacity, tells the rest where they stand, and counts its admissions at once", async () => {
+    const h = harness(2);
+    for (const [i, name] of ["b1", "b2", "b3"].entries()) assert.equal(h.putBuild(build("a", name, i)), true);
+    const result = await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b1", "a/b2"]);
+    assert.deepEqual(h.queued(), [["a/b3", 1]]);
+    assert.deepEqual(result, { requeueAfterMs: 30_000 });
+
+    // The cache has not shown the admissions yet: they still hold their slots.
+    h.patches.length = 0;
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), []);
+  });
+
+  it("a running build's heartbeat does not wake it; its finished Job does, and frees the slot", async () => {
+    const h = harness(1);
+    h.putBuild(build("a", "b1", 0));
+    h.putBuild(build("a", "b2", 1));
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b1"]);
+    assert.equal(h.putBuild(build("a", "b1", 0, "Building")), true, "the namespace was just served");
+    assert.equal(h.putJob(job("a", "b1")), false);
+    const heartbeat = build("a", "b1", 0, "Building");
+    heartbeat.status = { ...heartbeat.status, heartbeatTime: new Date(T0 + 5000).toISOString() };
+    assert.equal(h.putBuild(heartbeat), false);
+    assert.equal(h.putBuild({ ...heartbeat, status: { ...heartbeat.status, phase: "Succeeded" } }), false);
+
+    h.patches.length = 0;
+    assert.equal(h.putJob(job("a", "b1", true)), true);
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b2"]);
+  });
+
+  it("rebuilds from the caches every REBUILD_MS, which recovers an event it never got", async () => {
+    const h = harness(1);
+    await h.scheduler.reconcile(); // the first pass rebuilds: nothing there yet
+    assert.deepEqual(h.warnings, []);
+    h.builds.put(build("a", "lost", 0)); // in the cache, but its event was lost
+
+    h.advance(REBUILD_MS - 1);
+    const result = await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), [], "no event, no rebuild yet: it does not know the build");
+    assert.deepEqual(result, { requeueAfterMs: 1 }, "it comes back for the rebuild by itself");
+
+    h.advance(1);
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/lost"]);
+    assert.equal(h.warnings.length, 1, "the drift is reported");
+  });
+});

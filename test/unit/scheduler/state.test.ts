@@ -1,0 +1,511 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { V1Job } from "@kubernetes/client-node";
+import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
+import { createdAtMs, isTerminal } from "../../../src/controllers/build-order.js";
+import { isJobFinished } from "../../../src/controllers/job-state.js";
+import { RECENT_DURATIONS, SchedulerState } from "../../../src/scheduler/state.js";
+
+const T0 = Date.parse("2025-03-01T00:00:00.000Z");
+const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+interface BuildOpts {
+  phase?: ImageBuildPhase;
+  priority?: number;
+  created?: number;
+  started?: number;
+  completed?: number;
+  heartbeat?: number;
+}
+
+function build(namespace: string, name: string, o: BuildOpts = {}): ImageBuild {
+  return {
+    metadata: { name, namespace, creationTimestamp: new Date(T0 + (o.created ?? 0) * 1000) },
+    spec: {
+      imageName: name,
+      imageGeneration: 1,
+      trigger: "Created",
+      image: {
+        base: { os: "debian", release: "12" },
+        formats: ["raw"],
+        ...(o.priority !== undefined ? { build: { priority: o.priority } } : {}),
+      },
+    },
+    status: {
+      ...(o.phase ? { phase: o.phase } : {}),
+      ...(o.started !== undefined ? { startTime: at(o.started) } : {}),
+      ...(o.completed !== undefined ? { completionTime: at(o.completed) } : {}),
+      ...(o.heartbeat !== undefined ? { heartbeatTime: at(o.heartbeat) } : {}),
+    },
+  };
+}
+
+function job(namespace: string, name: string, finished?: "Complete" | "Failed"): V1Job {
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace },
+    ...(finished ? { status: { conditions: [{ type: finished, status: "True" }] } } : {}),
+  };
+}
+
+function counts(state: SchedulerState): { total: number; byNamespace: Record<string, number> } {
+  const f = state.inFlight();
+  return { total: f.total, byNamespace: Object.fromEntries(f.byNamespace) };
+}
+
+function waitingKeys(state: SchedulerState): string[] {
+  return state
+    .waiting()
+    .map((w) => w.key)
+    .sort();
+}
+
+describe("SchedulerState", () => {
+  describe("classification", () => {
+    it("a new build waits, with the priority and creation time the policy orders by", () => {
+      const s = new SchedulerState();
+      assert.equal(s.observeBuild(build("a", "b1", { priority: 3, created: 7 })), true);
+      assert.equal(s.slotOf("a/b1"), "waiting");
+      assert.deepEqual(s.waiting(), [{ key: "a/b1", namespace: "a", priority: 3, createdAt: T0 + 7000 }]);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+    });
+
+    it("any update of a waiting build can change a decision (priority, its queue status)", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1"));
+      assert.equal(s.observeBuild(build("a", "b1", { phase: "Queued" })), true);
+      assert.equal(s.observeBuild(build("a", "b1", { phase: "Queued", priority: 9 })), true);
+      assert.equal(s.waiting()[0]?.priority, 9, "the waiting entry follows the build");
+    });
+
+    it("an admitted build (phase Building) holds a slot in its namespace", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Queued" }));
+      assert.equal(s.observeBuild(build("a", "b1", { phase: "Building", started: 10 })), true);
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.deepEqual(waitingKeys(s), []);
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
+    });
+
+    it("progress and heartbeat writes of a running build, and its running Job, change nothing", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Building", started: 10 }));
+      assert.equal(
+        s.observeBuild(build("a", "b1", { phase: "Building", started: 10, heartbeat: 20 })),
+        false,
+      );
+      assert.equal(s.observeJob(job("a", "b1")), false);
+      assert.equal(s.observeJob(job("a", "b1")), false);
+      assert.equal(
+        s.observeBuild(build("a", "b1", { phase: "Building", started: 10, heartbeat: 30 })),
+        false,
+      );
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
+    });
+
+    it("a finished build keeps its slot until its Job has finished; the finished Job frees it", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Building", started: 10 }));
+      s.observeJob(job("a", "b1"));
+      assert.equal(
+        s.observeBuild(build("a", "b1", { phase: "Succeeded", started: 10, completed: 70 })),
+        false,
+      );
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.equal(s.observeJob(job("a", "b1", "Complete")), true);
+      assert.equal(s.slotOf("a/b1"), "none");
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+      assert.deepEqual(waitingKeys(s), []);
+    });
+
+    it("a finished build whose Job finished first frees its slot with the build's own event", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Building", started: 10 }));
+      s.observeJob(job("a", "b1"));
+      assert.equal(s.observeJob(job("a", "b1", "Failed")), false, "Building still holds the slot");
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.equal(s.observeBuild(build("a", "b1", { phase: "Failed", started: 10, completed: 20 })), true);
+      assert.equal(s.slotOf("a/b1"), "none");
+    });
+
+    it("a deleted Job frees the slot of a finished build (a cancelled build's Job is deleted)", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Cancelled", started: 10, completed: 20 }));
+      s.observeJob(job("a", "b1"));
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.equal(s.forgetJob("a/b1"), true);
+      assert.equal(s.slotOf("a/b1"), "none");
+      assert.equal(s.forgetJob("a/b1"), false, "forgetting it twice changes nothing");
+    });
+
+    it("a running Job holds a slot even if its build does not say Building (yet)", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Queued" }));
+      assert.equal(s.observeJob(job("a", "b1")), true);
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.deepEqual(waitingKeys(s), []);
+    });
+
+    it("a Job without its build holds nothing, and counts once the build shows up", () => {
+      const s = new SchedulerState();
+      assert.equal(s.observeJob(job("a", "b1")), false);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+      assert.equal(s.observeBuild(build("a", "b1", { phase: "Queued" })), true);
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+    });
+
+    it("a terminal build without a running Job neither waits nor holds a slot", () => {
+      const s = new SchedulerState();
+      for (const phase of ["Succeeded", "Failed", "Cancelled"] as const) {
+        assert.equal(s.observeBuild(build("a", phase, { phase })), false);
+        assert.equal(s.slotOf(`a/${phase}`), "none");
+      }
+      assert.deepEqual(waitingKeys(s), []);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+    });
+
+    it("a deleted build leaves the waiting set or frees its slot; an unknown one changes nothing", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "waits"));
+      s.observeBuild(build("a", "runs", { phase: "Building" }));
+      s.observeJob(job("a", "runs"));
+      assert.equal(s.forgetBuild("a/waits"), true);
+      assert.deepEqual(waitingKeys(s), []);
+      assert.equal(s.forgetBuild("a/runs"), true, "its Job, until the GC deletes it, holds nothing");
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+      assert.equal(s.forgetBuild("a/runs"), false);
+      assert.equal(s.forgetBuild("a/never"), false);
+    });
+
+    it("counts builds in flight per namespace and in total, and drops namespaces at zero", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "1", { phase: "Building" }));
+      s.observeBuild(build("a", "2", { phase: "Building" }));
+      s.observeBuild(build("b", "1", { phase: "Building" }));
+      s.observeBuild(build("b", "2"));
+      s.observeBuild(build("c", "1", { phase: "Succeeded" }));
+      assert.deepEqual(counts(s), { total: 3, byNamespace: { a: 2, b: 1 } });
+      s.observeBuild(build("b", "1", { phase: "Failed" }));
+      assert.deepEqual(counts(s), { total: 2, byNamespace: { a: 2 } });
+      s.forgetBuild("a/1");
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
+      assert.deepEqual(waitingKeys(s), ["b/2"]);
+    });
+
+    it("hands out copies: a caller cannot corrupt the counts", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "1", { phase: "Building" }));
+      const f = s.inFlight();
+      (f.byNamespace as Map<string, number>).set("a", 99);
+      s.lastServed().set("a", 1);
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
+    });
+  });
+
+  describe("assumed admissions", () => {
+    it("an admitted build holds a slot before the cache shows the admission", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Queued" }));
+      s.assume("a/b1");
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
+      // A stale Queued event (our own earlier write) must not put it back in the queue.
+      assert.equal(s.observeBuild(build("a", "b1", { phase: "Queued" })), false);
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+    });
+
+    it("once the cache shows the admission, the build's own state decides", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Queued" }));
+      s.assume("a/b1");
+      s.observeBuild(build("a", "b1", { phase: "Building", started: 1 }));
+      s.observeBuild(build("a", "b1", { phase: "Failed", started: 1, completed: 2 }));
+      assert.equal(s.slotOf("a/b1"), "none", "the assumption is gone with the Building event");
+    });
+
+    it("is not made when the cache already shows the admission or the build is gone", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Building", started: 1 }));
+      s.assume("a/b1"); // the watch event beat the patch response
+      s.observeBuild(build("a", "b1", { phase: "Succeeded", started: 1, completed: 2 }));
+      assert.equal(s.slotOf("a/b1"), "none");
+      // Admitted, then cancelled, both seen before the admission's response: no event would
+      // ever clear an assumption made now.
+      s.observeBuild(build("a", "b2", { phase: "Cancelled", started: 1, completed: 2 }));
+      s.assume("a/b2");
+      assert.equal(s.slotOf("a/b2"), "none");
+      s.assume("a/gone");
+      assert.equal(s.slotOf("a/gone"), "none");
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+    });
+
+    it("is forgotten with its build: a new build of the same name waits", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1"));
+      s.assume("a/b1");
+      assert.equal(s.forgetBuild("a/b1"), true);
+      s.observeBuild(build("a", "b1"));
+      assert.equal(s.slotOf("a/b1"), "waiting");
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+    });
+  });
+
+  describe("lastServed", () => {
+    it("is the latest start time per namespace and never goes back as builds are observed", () => {
+      const s = new SchedulerState();
+      assert.equal(s.observeBuild(build("a", "1", { phase: "Building", started: 20 })), true);
+      assert.equal(s.lastServed().get("a"), T0 + 20_000);
+      assert.equal(s.observeBuild(build("a", "0", { phase: "Succeeded", started: 5, completed: 9 })), false);
+      assert.equal(s.lastServed().get("a"), T0 + 20_000, "an older build seen later does not lower it");
+      s.observeBuild(build("a", "1", { phase: "Succeeded", started: 20, completed: 60 }));
+      assert.equal(s.lastServed().get("a"), T0 + 20_000, "finishing does not change it");
+      assert.equal(s.observeBuild(build("a", "2", { phase: "Building", started: 30 })), true);
+      assert.equal(s.lastServed().get("a"), T0 + 30_000);
+      s.observeBuild(build("b", "1"));
+      assert.deepEqual([...s.lastServed().keys()], ["a"], "a namespace never served is missing");
+    });
+
+    it("follows the cache when the latest build is deleted, as a rebuild from the cache would", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "1", { phase: "Succeeded", started: 10, completed: 11 }));
+      s.observeBuild(build("a", "2", { phase: "Succeeded", started: 30, completed: 31 }));
+      s.observeBuild(build("a", "3", { phase: "Succeeded", started: 20, completed: 21 }));
+      assert.equal(s.forgetBuild("a/1"), false, "an older build going changes nothing");
+      assert.equal(s.lastServed().get("a"), T0 + 30_000);
+      assert.equal(s.forgetBuild("a/2"), true);
+      assert.equal(s.lastServed().get("a"), T0 + 20_000);
+      s.forgetBuild("a/3");
+      assert.equal(s.lastServed().has("a"), false);
+    });
+  });
+
+  describe("recent durations", () => {
+    const succeeded = (name: string, started: number, completed: number) =>
+      build("a", name, { phase: "Succeeded", started, completed });
+
+    it("keeps the successful ones, newest completion first", () => {
+      const s = new SchedulerState();
+      s.observeBuild(succeeded("1", 0, 60));
+      s.observeBuild(succeeded("2", 100, 130));
+      s.observeBuild(succeeded("3", 50, 80));
+      s.observeBuild(build("a", "f", { phase: "Failed", started: 0, completed: 500 }));
+      s.observeBuild(build("a", "r", { phase: "Building", started: 0 }));
+      assert.deepEqual(s.recentDurations(), [30_000, 30_000, 60_000]);
+      assert.deepEqual(new SchedulerState().recentDurations(), []);
+    });
+
+    it("counts each build once however often it is updated", () => {
+      const s = new SchedulerState();
+      for (let i = 0; i < 5; i++) s.observeBuild(succeeded("1", 0, 60));
+      assert.deepEqual(s.recentDurations(), [60_000]);
+    });
+
+    it(`is bounded to the ${RECENT_DURATIONS} most recent, whatever order builds are seen in`, () => {
+      const s = new SchedulerState();
+      // Build i ran i+1 seconds and completed at 1000+i; seen in a scrambled order.
+      const order = Array.from({ length: 50 }, (_, i) => (i * 17) % 50);
+      for (const i of order) s.observeBuild(succeeded(`b${i}`, 1000 + i - (i + 1), 1000 + i));
+      const expected = Array.from({ length: RECENT_DURATIONS }, (_, j) => (49 - j + 1) * 1000);
+      assert.deepEqual(s.recentDurations(), expected);
+      s.observeBuild(succeeded("old", 0, 1));
+      assert.deepEqual(s.recentDurations(), expected, "an older completion does not push one out");
+    });
+
+    it("outlives deleted builds (history pruning must not blind the estimates)", () => {
+      const s = new SchedulerState();
+      s.observeBuild(succeeded("1", 0, 60));
+      s.forgetBuild("a/1");
+      assert.deepEqual(s.recentDurations(), [60_000]);
+    });
+  });
+
+  describe("rebuild", () => {
+    it("from the same caches reports no drift and changes nothing", () => {
+      const s = new SchedulerState();
+      const builds = [
+        build("a", "1", { phase: "Building", started: 5 }),
+        build("a", "2", { phase: "Queued", priority: 2 }),
+        build("b", "1", { phase: "Cancelled", started: 1, completed: 2 }),
+        build("b", "2"),
+      ];
+      const jobs = [job("a", "1"), job("b", "1")];
+      for (const b of builds) s.observeBuild(b);
+      for (const j of jobs) s.observeJob(j);
+      const before = { w: s.waiting(), f: counts(s), l: s.lastServed() };
+      assert.equal(s.rebuild(builds, jobs), false);
+      assert.deepEqual({ w: s.waiting(), f: counts(s), l: s.lastServed() }, before);
+    });
+
+    it("repairs a lost event and reports the drift", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "1", { phase: "Building", started: 5 }));
+      s.observeBuild(build("a", "2"));
+      // Lost: a/1's deletion and a/3's creation.
+      assert.equal(s.rebuild([build("a", "2"), build("a", "3")], []), true);
+      assert.deepEqual(waitingKeys(s), ["a/2", "a/3"]);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+      assert.equal(s.lastServed().has("a"), false);
+      assert.equal(s.rebuild([build("a", "2"), build("a", "3")], []), false);
+    });
+
+    it("repairs a lost Job event", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "1", { phase: "Cancelled" }));
+      s.observeJob(job("a", "1"));
+      assert.equal(s.rebuild([build("a", "1", { phase: "Cancelled" })], [job("a", "1", "Complete")]), true);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+    });
+
+    it("keeps this process's admissions the cache has not caught up with, and drops those of gone builds", () => {
+      const s = new SchedulerState();
+      const caches = [build("a", "1", { phase: "Queued" }), build("a", "2", { phase: "Queued" })];
+      for (const b of caches) s.observeBuild(b);
+      s.assume("a/1");
+      s.assume("a/2");
+      assert.equal(s.rebuild([caches[0] as ImageBuild], []), true);
+      assert.equal(s.slotOf("a/1"), "inFlight");
+      s.observeBuild(build("a", "2", { phase: "Queued" }));
+      assert.equal(s.slotOf("a/2"), "waiting", "a/2's assumption went with it");
+    });
+  });
+
+  describe("against a full walk of the caches (the scheduler before it was incremental)", () => {
+    /** The original pass's bookkeeping, recomputed from scratch over every build and Job. */
+    function fullWalk(builds: Map<string, ImageBuild>, jobs: Map<string, V1Job>, assumed: Set<string>) {
+      for (const key of assumed) {
+        const phase = builds.get(key)?.status?.phase;
+        if (!builds.has(key) || (phase !== undefined && phase !== "Pending" && phase !== "Queued"))
+          assumed.delete(key);
+      }
+      const lastServed = new Map<string, number>();
+      for (const b of builds.values()) {
+        const started = b.status?.startTime ? new Date(b.status.startTime).getTime() : undefined;
+        const ns = b.metadata?.namespace ?? "";
+        if (started !== undefined && started > (lastServed.get(ns) ?? Number.NEGATIVE_INFINITY))
+          lastServed.set(ns, started);
+      }
+      const waiting: { key: string; namespace: string; priority: number; createdAt: number }[] = [];
+      const byNamespace: Record<string, number> = {};
+      let total = 0;
+      for (const [key, b] of builds) {
+        const namespace = b.metadata?.namespace ?? "";
+        const job = jobs.get(key);
+        const running =
+          assumed.has(key) || b.status?.phase === "Building" || (job !== undefined && !isJobFinished(job));
+        if (running) {
+          byNamespace[namespace] = (byNamespace[namespace] ?? 0) + 1;
+          total++;
+        } else if (!isTerminal(b)) {
+          waiting.push({
+            key,
+            namespace,
+            priority: b.spec.image.build?.priority ?? 0,
+            createdAt: createdAtMs(b),
+          });
+        }
+      }
+      waiting.sort((x, y) => (x.key < y.key ? -1 : 1));
+      return { waiting, inFlight: { total, byNamespace }, lastServed: Object.fromEntries(lastServed) };
+    }
+
+    function view(s: SchedulerState) {
+      return {
+        waiting: s.waiting().sort((x, y) => (x.key < y.key ? -1 : 1)),
+        inFlight: counts(s),
+        lastServed: Object.fromEntries(s.lastServed()),
+      };
+    }
+
+    /** A tiny deterministic linear congruential generator (Numerical Recipes constants). */
+    function lcg(seed: number): () => number {
+      let state = seed >>> 0;
+      return () => {
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+        return state / 2 ** 32;
+      };
+    }
+
+    it("agrees after every event of 300 random sequences, and wakes the scheduler whenever it must", () => {
+      const rand = lcg(42);
+      const int = (n: number) => Math.floor(rand() * n);
+      const phases: (ImageBuildPhase | undefined)[] = [
+        undefined,
+        "Pending",
+        "Queued",
+        "Building",
+        "Succeeded",
+        "Failed",
+        "Cancelled",
+      ];
+      for (let run = 0; run < 300; run++) {
+        const s = new SchedulerState();
+        const builds = new Map<string, ImageBuild>();
+        const jobs = new Map<string, V1Job>();
+        const assumed = new Set<string>();
+        for (let step = 0; step < 80; step++) {
+          const ns = `ns${int(3)}`;
+          const name = `b${int(4)}`;
+          const key = `${ns}/${name}`;
+          const before = view(s);
+          const wasWaiting = s.slotOf(key) === "waiting";
+          let mayChange: boolean;
+          let what: string;
+          let touchesBuild = false;
+          const roll = rand();
+          if (roll < 0.45) {
+            const phase = phases[int(phases.length)];
+            const started =
+              phase && phase !== "Pending" && phase !== "Queued" && rand() < 0.8 ? int(50) : undefined;
+            const b = build(ns, name, {
+              ...(phase ? { phase } : {}),
+              priority: int(3),
+              created: int(10),
+              ...(started !== undefined ? { started } : {}),
+              ...(phase === "Succeeded" && started !== undefined ? { completed: started + 1 + int(30) } : {}),
+              heartbeat: step,
+            });
+            builds.set(key, b);
+            touchesBuild = true;
+            mayChange = s.observeBuild(b);
+            what = `observeBuild ${key} ${phase} started=${started}`;
+          } else if (roll < 0.6) {
+            builds.delete(key);
+            touchesBuild = true;
+            mayChange = s.forgetBuild(key);
+            what = `forgetBuild ${key}`;
+          } else if (roll < 0.8) {
+            const j = job(ns, name, rand() < 0.5 ? undefined : rand() < 0.5 ? "Complete" : "Failed");
+            jobs.set(key, j);
+            mayChange = s.observeJob(j);
+            what = `observeJob ${key} finished=${isJobFinished(j)}`;
+          } else if (roll < 0.9) {
+            jobs.delete(key);
+            mayChange = s.forgetJob(key);
+            what = `forgetJob ${key}`;
+          } else {
+            // The scheduler only admits waiting builds.
+            if (!wasWaiting) continue;
+            assumed.add(key);
+            s.assume(key);
+            mayChange = true; // the pass that admitted it is running anyway
+            what = `assume ${key}`;
+          }
+          const after = view(s);
+          const context = `run ${run} step ${step}: ${what}`;
+          assert.deepEqual(after, fullWalk(builds, jobs, assumed), context);
+          // Skipping a pass is safe only if the policy's inputs are unchanged and no waiting
+          // build changed (a pass reads their objects: it patches their queue status).
+          if (!mayChange) {
+            assert.deepEqual(after, before, `${context}: said no change`);
+            if (touchesBuild) {
+              assert.equal(wasWaiting || s.slotOf(key) === "waiting", false, `${context}: a waiting build`);
+            }
+          }
+        }
+        assert.equal(s.rebuild(builds.values(), jobs.values()), false, `run ${run}: drift`);
+        assert.deepEqual(view(s), fullWalk(builds, jobs, assumed), `run ${run}: after rebuild`);
+      }
+    });
+  });
+});
