@@ -4,6 +4,7 @@
 import os from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
 import { buildOperator } from "../controllers/setup.js";
+import { DEFAULT_BURST, DEFAULT_QPS } from "../runtime/kube.js";
 import { createLogger, isLogLevel } from "../runtime/logger.js";
 import { type FlagSpec, helpText, parseFlags, parseSelector, parseTolerations } from "./flags.js";
 
@@ -28,10 +29,10 @@ const FLAGS: FlagSpec[] = [
   {
     name: "kube-api-qps",
     type: "number",
-    default: 50,
+    default: DEFAULT_QPS,
     help: "Client-side API request rate limit (requests/s)",
   },
-  { name: "kube-api-burst", type: "number", default: 100, help: "Client-side API request burst" },
+  { name: "kube-api-burst", type: "number", default: DEFAULT_BURST, help: "Client-side API request burst" },
   { name: "health-port", type: "number", default: 8081, help: "Port of /healthz, /readyz and /metrics" },
   {
     name: "leader-elect",

@@ -36,9 +36,13 @@ export {
   isTransient,
 } from "./api-errors.js";
 
-/** Default client budget: kube-scheduler's 50 qps / 100 burst (client-node itself has no limiter). */
-export const DEFAULT_QPS = 50;
-export const DEFAULT_BURST = 100;
+/**
+ * Default client budget (client-node itself has no limiter): Kueue's 300 qps / 500 burst. The
+ * apiserver's Priority and Fairness is what protects it (controller-runtime now sets no client-side
+ * limit at all); this bucket only keeps one runaway process from flooding its priority level.
+ */
+export const DEFAULT_QPS = 300;
+export const DEFAULT_BURST = 500;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ThrottleOptions {

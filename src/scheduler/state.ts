@@ -52,7 +52,8 @@ export class SchedulerState {
     const phase = build.status?.phase;
     this.#builds.set(key, {
       phase,
-      terminal: isTerminal(build),
+      // A build being deleted (its finalizer still held) will never need a slot.
+      terminal: isTerminal(build) || build.metadata?.deletionTimestamp !== undefined,
       asWaiting: {
         key,
         namespace,

@@ -63,6 +63,25 @@ function waitingKeys(state: SchedulerState): string[] {
 
 describe("SchedulerState", () => {
   describe("classification", () => {
+    it("a waiting build that is being deleted waits no more; a running one keeps its slot", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "queued"));
+      s.observeBuild(build("a", "running", { phase: "Building", started: 1 }));
+      const deleting = (b: ImageBuild): ImageBuild => ({
+        ...b,
+        metadata: {
+          ...b.metadata,
+          deletionTimestamp: new Date(T0 + 5000),
+          finalizers: ["golden.dev/artifacts"],
+        },
+      });
+      assert.equal(s.observeBuild(deleting(build("a", "queued"))), true);
+      assert.equal(s.slotOf("a/queued"), "none");
+      s.observeBuild(deleting(build("a", "running", { phase: "Building", started: 1 })));
+      assert.equal(s.slotOf("a/running"), "inFlight");
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
+    });
+
     it("a new build waits, with the priority and creation time the policy orders by", () => {
       const s = new SchedulerState();
       assert.equal(s.observeBuild(build("a", "b1", { priority: 3, created: 7 })), true);
