@@ -504,12 +504,12 @@ const MUTATIONS: Mutation[] = [
   m("size", "accept", "spec-maximal", (o, _r, id) => {
     o.spec = maximalSpec(L, `z${id}`);
   }),
-  m("size", "reject", "spec-maximal+file", (o, _r, id) => {
+  m("oversize", "reject", "spec-maximal+file", (o, _r, id) => {
     const s = maximalSpec(L, `z${id}`);
     s.customizations?.files?.push({ path: "/one-too-many", content: "x" });
     o.spec = s;
   }),
-  m("size", "reject", "spec-huge", (o) => {
+  m("oversize", "reject", "spec-huge", (o) => {
     o.spec = hugeSpec();
   }),
   // The whole spec
@@ -589,7 +589,9 @@ export function generateCases(rng: Rng, count: number, namespace: string, prefix
         if (isBig(mut) && chosen.some(isBig)) continue;
         chosen.push(mut);
       }
-      // "size" replaces the spec: before the mutations that change a part of it.
+      // "size" replaces the spec with the largest valid one: before the mutations that change a
+      // part of it. "oversize" replaces it with one too large: after them all (see rank), so that
+      // none of them can make it valid again (say, a single file instead of one file too many).
       const order = ["whole", "name", "size", "base", "formats"];
       chosen.sort((a, b) => rank(order, a.slot) - rank(order, b.slot));
       for (const mut of chosen) {
@@ -620,7 +622,7 @@ const BIG = new Set([
 const isBig = (mut: Mutation) => BIG.has(mut.tag);
 const rank = (order: string[], slot: string) => {
   const i = order.indexOf(slot);
-  return i < 0 ? order.length + (slot === "failAt" ? 1 : 0) : i;
+  return i < 0 ? order.length + (slot === "failAt" ? 1 : slot === "oversize" ? 2 : 0) : i;
 };
 
 export interface FuzzResult {
@@ -808,7 +810,7 @@ export function pickSample(rng: Rng, results: FuzzResult[], size: number): FuzzR
  * and leave the Image stuck: no finalizer, no status, no ImageBuild) must be refused at admission,
  * naming a field. The largest spec the schema admits (maximalSpec: every list full, every string
  * at its limit in characters that take 6 bytes as stored) must be stored, get its ImageBuild with
- * the snapshot of the spec, settle like any other Image, and go away when deleted.
+ * the snapshot of the spec, build (Succeeded), and go away when deleted.
  */
 export async function sizeProbe(
   namespace: string,
@@ -863,8 +865,10 @@ export async function sizeProbe(
   }
   if (why)
     problems.push(`size probe: Image ${namespace}/${name} did not settle within ${timeoutMs} ms: ${why}`);
-  else if (!got?.status?.message)
-    problems.push(`size probe: Image ${namespace}/${name} settled without a message`);
+  else if (got?.status?.phase !== "Succeeded")
+    problems.push(
+      `size probe: Image ${namespace}/${name} did not build: ${got?.status?.phase}: ${got?.status?.message}`,
+    );
   else {
     log(`size edge: ${got.status.phase}; the Image takes ${storedSize(got)} bytes as stored`);
     const builds = (await golden.imageBuilds.list(namespace)).items.filter((b) => b.spec.imageName === name);

@@ -112,7 +112,8 @@ export function maximalSpec(limits: SpecLimits = specLimits(), tag = "m"): Image
   const uniq = (kind: string, i: number, length: number, fill: string) =>
     padded(`${kind}${tag}${i}`, length, fill);
   return {
-    base: { os: "almalinux", release: padded("9", L.releaseLength, "0"), arch: "amd64" },
+    // The longest release that golden also builds (almalinux takes 9.<minor>).
+    base: { os: "almalinux", release: padded("9.", L.releaseLength, "0"), arch: "amd64" },
     formats: ["qcow2", "raw", "vmdk", "vhd", "ami", "iso"],
     customizations: {
       packages: Array.from({ length: L.packages }, (_, i) => uniq("p", i, L.packageLength, "x")),
