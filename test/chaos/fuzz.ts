@@ -1,17 +1,24 @@
 // Fuzzing the Image API: random and adversarial specs, each a valid random spec plus up to three
-// mutations (boundary numbers, huge lists, unicode and control characters, 253-character names,
-// paths with .., duplicates, unknown fields, wrong types). Each mutation knows whether the schema
-// must accept or refuse it, so the run checks the apiserver's verdict as well as its wording:
+// mutations (boundary numbers, lists at and past their limits, the largest spec the schema admits,
+// specs too large for etcd, unicode and control characters, 253-character names, paths with ..,
+// duplicates, unknown fields, wrong types). The size limits come from the generated CRD
+// (limits.ts). Each mutation knows whether the schema must accept or refuse it, so the run checks
+// the apiserver's verdict as well as its wording:
 //   refused  -> the error names a field (spec.… or metadata.…);
 //   accepted -> unknown fields were pruned, defaults applied; a sample is created for real and
 //               must end Succeeded or Failed with a reason and a readable status.
 import { setTimeout as sleep } from "node:timers/promises";
+import { isDeepStrictEqual } from "node:util";
 import { apiStatus, isAlreadyExists, statusCode, statusMessage } from "../../src/api/client.js";
 import type { Image } from "../../src/api/v1alpha1/index.js";
 import { golden } from "../integration/cluster.js";
+import { storedSize } from "../unit/api/worst-case-size.js";
 import { unsettled } from "./invariants.js";
-import { knownBug } from "./known-bugs.js";
+import { maximalSpec, specLimits, sshKey } from "./limits.js";
 import type { Rng } from "./prng.js";
+
+/** The Image spec's size limits, as the installed CRD declares them. */
+const L = specLimits();
 
 export type Expect = "accept" | "reject" | "either";
 
@@ -233,20 +240,22 @@ const MUTATIONS: Mutation[] = [
   ),
   m("formats", "reject", "formats-string", (o) => Object.assign(spec(o), { formats: "raw" })),
   // spec.customizations.packages
-  m("packages", "accept", "packages-500", (o, rng) =>
-    Object.assign(custom(o), { packages: Array.from({ length: 500 }, (_, i) => `p${i}-${rng.string(4)}`) }),
+  m("packages", "accept", `packages-${L.packages}`, (o, rng) =>
+    Object.assign(custom(o), {
+      packages: Array.from({ length: L.packages }, (_, i) => `p${i}-${rng.string(4)}`),
+    }),
   ),
-  m("packages", "reject", "packages-501", (o) =>
-    Object.assign(custom(o), { packages: Array.from({ length: 501 }, (_, i) => `p${i}`) }),
+  m("packages", "reject", `packages-${L.packages + 1}`, (o) =>
+    Object.assign(custom(o), { packages: Array.from({ length: L.packages + 1 }, (_, i) => `p${i}`) }),
   ),
   m("packages", "reject", "packages-dup", (o) =>
     Object.assign(custom(o), { packages: ["vim", "curl", "vim"] }),
   ),
-  m("packages", "accept", "package-128", (o, rng) =>
-    Object.assign(custom(o), { packages: [`p${rng.string(127)}`] }),
+  m("packages", "accept", `package-${L.packageLength}`, (o, rng) =>
+    Object.assign(custom(o), { packages: [`p${rng.string(L.packageLength - 1)}`] }),
   ),
-  m("packages", "reject", "package-129", (o, rng) =>
-    Object.assign(custom(o), { packages: [`p${rng.string(128)}`] }),
+  m("packages", "reject", `package-${L.packageLength + 1}`, (o, rng) =>
+    Object.assign(custom(o), { packages: [`p${rng.string(L.packageLength)}`] }),
   ),
   m("packages", "reject", "package-empty", (o) => Object.assign(custom(o), { packages: [""] })),
   m("packages", "reject", "package-space", (o) => Object.assign(custom(o), { packages: ["vim enhanced"] })),
@@ -259,13 +268,13 @@ const MUTATIONS: Mutation[] = [
   ),
   m("packages", "reject", "packages-object", (o) => Object.assign(custom(o), { packages: { vim: true } })),
   // users
-  m("users", "accept", "users-64", (o) =>
+  m("users", "accept", `users-${L.users}`, (o) =>
     Object.assign(custom(o), {
-      users: Array.from({ length: 64 }, (_, i) => ({ name: `u${i}`, groups: ["g1", "g2"] })),
+      users: Array.from({ length: L.users }, (_, i) => ({ name: `u${i}`, groups: ["g1", "g2"] })),
     }),
   ),
-  m("users", "reject", "users-65", (o) =>
-    Object.assign(custom(o), { users: Array.from({ length: 65 }, (_, i) => ({ name: `u${i}` })) }),
+  m("users", "reject", `users-${L.users + 1}`, (o) =>
+    Object.assign(custom(o), { users: Array.from({ length: L.users + 1 }, (_, i) => ({ name: `u${i}` })) }),
   ),
   m("users", "reject", "users-dup", (o) =>
     Object.assign(custom(o), {
@@ -287,24 +296,50 @@ const MUTATIONS: Mutation[] = [
   m("users", "reject", "groups-dup", (o) =>
     Object.assign(custom(o), { users: [{ name: "a", groups: ["wheel", "wheel"] }] }),
   ),
-  m("users", "accept", "groups-32", (o) =>
+  m("users", "accept", `groups-${L.groups}`, (o) =>
     Object.assign(custom(o), {
-      users: [{ name: "a", groups: Array.from({ length: 32 }, (_, i) => `g${i}`) }],
+      users: [{ name: "a", groups: Array.from({ length: L.groups }, (_, i) => `g${i}`) }],
     }),
   ),
-  m("users", "reject", "groups-33", (o) =>
+  m("users", "reject", `groups-${L.groups + 1}`, (o) =>
     Object.assign(custom(o), {
-      users: [{ name: "a", groups: Array.from({ length: 33 }, (_, i) => `g${i}`) }],
+      users: [{ name: "a", groups: Array.from({ length: L.groups + 1 }, (_, i) => `g${i}`) }],
     }),
   ),
-  m("users", "accept", "ssh-key-8192", (o) =>
+  m("users", "accept", `ssh-keys-${L.sshKeys}`, (o) =>
+    Object.assign(custom(o), { users: [{ name: "a", sshAuthorizedKeys: Array(L.sshKeys).fill(SSH_KEY) }] }),
+  ),
+  m("users", "reject", `ssh-keys-${L.sshKeys + 1}`, (o) =>
     Object.assign(custom(o), {
-      users: [{ name: "a", sshAuthorizedKeys: [`ssh-rsa ${"A".repeat(8192 - 8)}`] }],
+      users: [{ name: "a", sshAuthorizedKeys: Array(L.sshKeys + 1).fill(SSH_KEY) }],
     }),
   ),
-  m("users", "reject", "ssh-key-8193", (o) =>
+  m("users", "accept", `ssh-key-${L.sshKeyLength}`, (o) =>
     Object.assign(custom(o), {
-      users: [{ name: "a", sshAuthorizedKeys: [`ssh-rsa ${"A".repeat(8192 - 7)}`] }],
+      users: [{ name: "a", sshAuthorizedKeys: [`ssh-rsa ${"A".repeat(L.sshKeyLength - 8)}`] }],
+    }),
+  ),
+  m("users", "reject", `ssh-key-${L.sshKeyLength + 1}`, (o) =>
+    Object.assign(custom(o), {
+      users: [{ name: "a", sshAuthorizedKeys: [`ssh-rsa ${"A".repeat(L.sshKeyLength - 7)}`] }],
+    }),
+  ),
+  // The longest key, with the longest comment, in one character (the limits count characters).
+  m("users", "accept", `ssh-comment-${L.sshCommentLength}`, (o, rng) =>
+    Object.assign(custom(o), {
+      users: [
+        {
+          name: "a",
+          sshAuthorizedKeys: [
+            sshKey(L.sshKeyLength, L.sshCommentLength, rng.pick([..."é🚀\u202e<&\u0001Ω"])),
+          ],
+        },
+      ],
+    }),
+  ),
+  m("users", "reject", `ssh-comment-${L.sshCommentLength + 1}`, (o) =>
+    Object.assign(custom(o), {
+      users: [{ name: "a", sshAuthorizedKeys: [`${SSH_KEY} ${"x".repeat(L.sshCommentLength)}`] }],
     }),
   ),
   m("users", "reject", "ssh-key-garbage", (o, rng) =>
@@ -332,16 +367,18 @@ const MUTATIONS: Mutation[] = [
   m("services", "reject", "service-dup", (o) =>
     Object.assign(custom(o), { services: { disabled: ["cups", "cups"] } }),
   ),
-  m("services", "accept", "services-128", (o) =>
+  m("services", "accept", `services-${L.services}`, (o) =>
     Object.assign(custom(o), {
       services: {
-        enabled: Array.from({ length: 128 }, (_, i) => `s${i}.service`),
-        disabled: Array.from({ length: 128 }, (_, i) => `d${i}@x:y`),
+        enabled: Array.from({ length: L.services }, (_, i) => `s${i}.service`),
+        disabled: Array.from({ length: L.services }, (_, i) => `d${i}@x:y`),
       },
     }),
   ),
-  m("services", "reject", "services-129", (o) =>
-    Object.assign(custom(o), { services: { enabled: Array.from({ length: 129 }, (_, i) => `s${i}`) } }),
+  m("services", "reject", `services-${L.services + 1}`, (o) =>
+    Object.assign(custom(o), {
+      services: { enabled: Array.from({ length: L.services + 1 }, (_, i) => `s${i}`) },
+    }),
   ),
   // files
   m("files", "reject", "file-relative", (o) => Object.assign(custom(o), { files: [{ path: "etc/motd" }] })),
@@ -369,11 +406,15 @@ const MUTATIONS: Mutation[] = [
   m("files", "reject", "file-mode-number", (o) =>
     Object.assign(custom(o), { files: [{ path: "/x", mode: 644 }] }),
   ),
-  m("files", "accept", "file-content-65536", (o, rng) =>
-    Object.assign(custom(o), { files: [{ path: "/big", content: rng.string(65536) }] }),
+  m("files", "accept", `file-content-${L.fileContentLength}`, (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: "/big", content: rng.string(L.fileContentLength) }] }),
   ),
-  m("files", "reject", "file-content-65537", (o, rng) =>
-    Object.assign(custom(o), { files: [{ path: "/big", content: rng.string(65537) }] }),
+  m("files", "reject", `file-content-${L.fileContentLength + 1}`, (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: "/big", content: rng.string(L.fileContentLength + 1) }] }),
+  ),
+  // maxLength counts characters, not bytes: 4-byte characters are fine up to the same count.
+  m("files", "accept", `file-content-${L.fileContentLength}-emoji`, (o) =>
+    Object.assign(custom(o), { files: [{ path: "/big", content: "🚀".repeat(L.fileContentLength) }] }),
   ),
   m("files", "accept", "file-content-unicode-control", (o, rng) =>
     Object.assign(custom(o), {
@@ -389,36 +430,38 @@ const MUTATIONS: Mutation[] = [
   m("files", "either", "file-path-control", (o, rng) =>
     Object.assign(custom(o), { files: [{ path: `/etc/a${rng.pick(CONTROL)}b` }] }),
   ),
-  m("files", "accept", "file-path-4096", (o, rng) =>
-    Object.assign(custom(o), { files: [{ path: `/${rng.string(4095)}` }] }),
+  m("files", "accept", `file-path-${L.filePathLength}`, (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: `/${rng.string(L.filePathLength - 1)}` }] }),
   ),
-  m("files", "reject", "file-path-4097", (o, rng) =>
-    Object.assign(custom(o), { files: [{ path: `/${rng.string(4096)}` }] }),
+  m("files", "reject", `file-path-${L.filePathLength + 1}`, (o, rng) =>
+    Object.assign(custom(o), { files: [{ path: `/${rng.string(L.filePathLength)}` }] }),
   ),
-  m("files", "accept", "files-64", (o, rng) =>
+  m("files", "accept", `files-${L.files}`, (o, rng) =>
     Object.assign(custom(o), {
-      files: Array.from({ length: 64 }, (_, i) => ({ path: `/etc/f${i}`, content: rng.string(512) })),
+      files: Array.from({ length: L.files }, (_, i) => ({ path: `/etc/f${i}`, content: rng.string(512) })),
     }),
   ),
-  m("files", "reject", "files-65", (o) =>
-    Object.assign(custom(o), { files: Array.from({ length: 65 }, (_, i) => ({ path: `/etc/f${i}` })) }),
+  m("files", "reject", `files-${L.files + 1}`, (o) =>
+    Object.assign(custom(o), {
+      files: Array.from({ length: L.files + 1 }, (_, i) => ({ path: `/etc/f${i}` })),
+    }),
   ),
   // kernelArgs (atomic: duplicates allowed)
-  m("kernel", "accept", "kernel-64-dups", (o) =>
-    Object.assign(custom(o), { kernelArgs: Array.from({ length: 64 }, () => "quiet") }),
+  m("kernel", "accept", `kernel-${L.kernelArgs}-dups`, (o) =>
+    Object.assign(custom(o), { kernelArgs: Array.from({ length: L.kernelArgs }, () => "quiet") }),
   ),
-  m("kernel", "reject", "kernel-65", (o) =>
-    Object.assign(custom(o), { kernelArgs: Array.from({ length: 65 }, (_, i) => `a=${i}`) }),
+  m("kernel", "reject", `kernel-${L.kernelArgs + 1}`, (o) =>
+    Object.assign(custom(o), { kernelArgs: Array.from({ length: L.kernelArgs + 1 }, (_, i) => `a=${i}`) }),
   ),
   m("kernel", "reject", "kernel-whitespace", (o, rng) =>
     Object.assign(custom(o), { kernelArgs: [rng.pick(["a b", "\t", " ", "x\ny"])] }),
   ),
   m("kernel", "reject", "kernel-empty", (o) => Object.assign(custom(o), { kernelArgs: [""] })),
-  m("kernel", "accept", "kernel-256", (o, rng) =>
-    Object.assign(custom(o), { kernelArgs: [rng.string(256)] }),
+  m("kernel", "accept", `kernel-arg-${L.kernelArgLength}`, (o, rng) =>
+    Object.assign(custom(o), { kernelArgs: [rng.string(L.kernelArgLength)] }),
   ),
-  m("kernel", "reject", "kernel-257", (o, rng) =>
-    Object.assign(custom(o), { kernelArgs: [rng.string(257)] }),
+  m("kernel", "reject", `kernel-arg-${L.kernelArgLength + 1}`, (o, rng) =>
+    Object.assign(custom(o), { kernelArgs: [rng.string(L.kernelArgLength + 1)] }),
   ),
   m("kernel", "accept", "kernel-unicode", (o, rng) =>
     Object.assign(custom(o), { kernelArgs: [`lang=${rng.pick(["é", "漢字", "🚀"])}`] }),
@@ -455,6 +498,19 @@ const MUTATIONS: Mutation[] = [
   m("unknown", "accept", "unknown-field", (o, rng) => {
     const where = rng.pick([spec(o), obj(spec(o), "base"), build(o)]);
     where.chaosUnknown = rng.pick([1, "x", { nested: true }, [1, 2]]);
+  }),
+  // The size of the whole spec: the largest one the schema admits is stored and built (see
+  // pickSample); one past it, or as large as etcd's request limit, is refused naming a field.
+  m("size", "accept", "spec-maximal", (o, _r, id) => {
+    o.spec = maximalSpec(L, `z${id}`);
+  }),
+  m("oversize", "reject", "spec-maximal+file", (o, _r, id) => {
+    const s = maximalSpec(L, `z${id}`);
+    s.customizations?.files?.push({ path: "/one-too-many", content: "x" });
+    o.spec = s;
+  }),
+  m("oversize", "reject", "spec-huge", (o) => {
+    o.spec = hugeSpec();
   }),
   // The whole spec
   m("whole", "reject", "spec-missing", (o) => {
@@ -529,11 +585,14 @@ export function generateCases(rng: Rng, count: number, namespace: string, prefix
       for (const mut of rng.shuffle(MUTATIONS)) {
         if (chosen.length >= n) break;
         if (chosen.some((c) => c.slot === mut.slot)) continue;
-        // Keep the request small enough for etcd (1.5 MiB): at most one big mutation.
+        // At most one big mutation, so no request nears the apiserver's 3 MiB body limit.
         if (isBig(mut) && chosen.some(isBig)) continue;
         chosen.push(mut);
       }
-      const order = ["whole", "name", "base", "formats"];
+      // "size" replaces the spec with the largest valid one: before the mutations that change a
+      // part of it. "oversize" replaces it with one too large: after them all (see rank), so that
+      // none of them can make it valid again (say, a single file instead of one file too many).
+      const order = ["whole", "name", "size", "base", "formats"];
       chosen.sort((a, b) => rank(order, a.slot) - rank(order, b.slot));
       for (const mut of chosen) {
         mut.apply(body, rng, id);
@@ -550,18 +609,20 @@ export function generateCases(rng: Rng, count: number, namespace: string, prefix
 }
 
 const BIG = new Set([
-  "packages-500",
-  "users-64",
-  "services-128",
-  "files-64",
-  "file-content-65536",
-  "file-path-4096",
-  "ssh-key-8192",
+  `packages-${L.packages}`,
+  `users-${L.users}`,
+  `services-${L.services}`,
+  `files-${L.files}`,
+  `file-content-${L.fileContentLength}`,
+  `file-content-${L.fileContentLength}-emoji`,
+  "spec-maximal",
+  "spec-maximal+file",
+  "spec-huge",
 ]);
 const isBig = (mut: Mutation) => BIG.has(mut.tag);
 const rank = (order: string[], slot: string) => {
   const i = order.indexOf(slot);
-  return i < 0 ? order.length + (slot === "failAt" ? 1 : 0) : i;
+  return i < 0 ? order.length + (slot === "failAt" ? 1 : slot === "oversize" ? 2 : 0) : i;
 };
 
 export interface FuzzResult {
@@ -721,9 +782,12 @@ export function pickSample(rng: Rng, results: FuzzResult[], size: number): FuzzR
     "name253",
     "unsupported-release",
     "schedule-61",
-    "packages-500",
-    "users-64",
-    "files-64",
+    "spec-maximal",
+    `packages-${L.packages}`,
+    `users-${L.users}`,
+    `files-${L.files}`,
+    `file-content-${L.fileContentLength}-emoji`,
+    `ssh-comment-${L.sshCommentLength}`,
     "file-path-control",
     "file-content-unicode-control",
     "formats-all",
@@ -742,92 +806,100 @@ export function pickSample(rng: Rng, results: FuzzResult[], size: number): FuzzR
 }
 
 /**
- * The size edge: the largest Image etcd stores (found by creating real ones, 1.5 MiB of file
- * content) must either settle with a readable status like any other, or have been refused with
- * a field named. The schema's own bounds allow far more (64 files of 64 KiB, 64 users with 32
- * keys of 8 KiB), so specs between etcd's limit and the apiserver's 3 MiB body limit pass a dry
- * run and fail for real; this probe records how golden treats the largest one that fits.
+ * The size edge, for real. A spec as large as etcd's request limit (what used to pass the schema
+ * and leave the Image stuck: no finalizer, no status, no ImageBuild) must be refused at admission,
+ * naming a field. The largest spec the schema admits (maximalSpec: every list full, every string
+ * at its limit in characters that take 6 bytes as stored) must be stored, get its ImageBuild with
+ * the snapshot of the spec, build (Succeeded), and go away when deleted.
  */
-export async function sizeEdgeProbe(
+export async function sizeProbe(
   namespace: string,
   timeoutMs: number,
   log: (msg: string) => void,
 ): Promise<string[]> {
-  const image = (name: string, extra: number): Image => ({
+  const problems: string[] = [];
+  const image = (name: string, spec: Image["spec"]): Image => ({
     apiVersion: "golden.dev/v1alpha1",
     kind: "Image",
     metadata: { name, namespace },
-    spec: {
-      base: { os: "rocky", release: "9" },
-      formats: ["raw"],
-      build: { simulate: { stepSeconds: 0 } },
-      customizations: {
-        files: [
-          ...Array.from({ length: 23 }, (_, i) => ({
-            path: `/var/lib/blob-${i}`,
-            content: "x".repeat(65536),
-          })),
-          { path: "/var/lib/blob-extra", content: "y".repeat(extra) },
-        ],
-      },
-    },
+    spec,
   });
-  const problems: string[] = [];
-  // Deleting an Image near the limit that carries the operator's finalizer means an update
-  // (deletionTimestamp), which etcd may refuse: then strip the finalizer, so the namespace can go.
-  const remove = async (name: string, bytes: number) => {
-    try {
-      await golden.images.delete(namespace, name);
-    } catch (err) {
-      if (problems.length === 0)
-        problems.push(
-          knownBug(
-            "oversized-image-stuck",
-            `DELETE of Image ${namespace}/${name} (${bytes} bytes, with golden's finalizer) fails: ${statusMessage(err).slice(0, 200)}`,
-          ),
-        );
-      await golden.images.patch(namespace, name, { metadata: { finalizers: null } }).catch(() => undefined);
-      await golden.images.delete(namespace, name).catch(() => undefined);
-    }
-  };
-  let lo = -1;
-  let hi = 65536;
-  let probes = 0;
-  while (hi - lo > 256) {
-    const mid = Math.floor((lo + hi) / 2);
-    const name = `size-probe-${probes++}`;
-    try {
-      await golden.images.create(image(name, mid));
-      lo = mid;
-    } catch (err) {
-      if (!isTooLarge(err))
-        return [`size probe: create failed unexpectedly: ${statusMessage(err).slice(0, 300)}`];
-      hi = mid;
-      continue;
-    }
-    await remove(name, JSON.stringify(image(name, mid)).length);
+  const huge = image("size-huge", hugeSpec());
+  try {
+    await golden.images.create(huge);
+    problems.push(`size probe: an Image of ${storedSize(huge)} bytes was accepted`);
+    await golden.images.delete(namespace, "size-huge").catch(() => undefined);
+  } catch (err) {
+    const code = statusCode(err);
+    const message = statusMessage(err);
+    if (code !== 422 || !namesField(message))
+      problems.push(
+        `size probe: an Image of ${storedSize(huge)} bytes was refused with HTTP ${code}, ` +
+          `not by the schema naming a field: ${message.slice(0, 300)}`,
+      );
   }
-  if (lo < 0) return problems;
-  const name = "size-edge";
-  const body = image(name, lo);
-  const bytes = JSON.stringify(body).length;
-  await golden.images.create(body);
-  log(`size edge: the largest Image etcd stores here is ~${bytes} bytes of JSON; waiting for it to settle`);
+
+  const name = "size-max";
+  const spec = maximalSpec(L, "edge");
+  spec.build = { timeoutSeconds: 86400, retries: 0, priority: 1000, simulate: { stepSeconds: 0 } };
+  let stored: Image;
+  try {
+    stored = await golden.images.create(image(name, spec));
+  } catch (err) {
+    return [
+      ...problems,
+      `size probe: the largest valid spec was refused: ${statusMessage(err).slice(0, 300)}`,
+    ];
+  }
+  log(
+    `size edge: the largest valid spec takes ${storedSize(stored.spec)} bytes as stored; waiting for it to settle`,
+  );
   const deadline = Date.now() + timeoutMs;
   let why: string | undefined = "not read";
+  let got: Image | undefined;
   while (Date.now() < deadline) {
-    const got = await golden.images.get(namespace, name).catch(() => undefined);
+    got = await golden.images.get(namespace, name).catch(() => undefined);
     why = got ? unsettled(got) : "cannot be read";
     if (!why) break;
     await sleep(1_000);
   }
   if (why)
+    problems.push(`size probe: Image ${namespace}/${name} did not settle within ${timeoutMs} ms: ${why}`);
+  else if (got?.status?.phase !== "Succeeded")
     problems.push(
-      knownBug(
-        "oversized-image-stuck",
-        `Image ${namespace}/${name} (${bytes} bytes, accepted by the apiserver) did not settle within ${timeoutMs} ms: ${why}`,
-      ),
+      `size probe: Image ${namespace}/${name} did not build: ${got?.status?.phase}: ${got?.status?.message}`,
     );
-  await remove(name, bytes);
+  else {
+    log(`size edge: ${got.status.phase}; the Image takes ${storedSize(got)} bytes as stored`);
+    const builds = (await golden.imageBuilds.list(namespace)).items.filter((b) => b.spec.imageName === name);
+    if (builds.length === 0)
+      problems.push(`size probe: Image ${namespace}/${name} settled without an ImageBuild`);
+    for (const b of builds)
+      if (!isDeepStrictEqual(b.spec.image, got.spec))
+        problems.push(
+          `size probe: ImageBuild ${namespace}/${b.metadata?.name} does not hold the Image's spec`,
+        );
+  }
+  await golden.images.delete(namespace, name).catch(() => undefined);
+  const gone = Date.now() + 60_000;
+  while (Date.now() < gone && (await golden.images.get(namespace, name).catch(() => undefined)))
+    await sleep(500);
+  if (await golden.images.get(namespace, name).catch(() => undefined))
+    problems.push(`size probe: Image ${namespace}/${name} was not deleted within 60 s`);
   return problems;
+}
+
+/** 24 files of 64 KiB: ~1.5 MiB, etcd's request limit (the old schema admitted it). */
+function hugeSpec(): Image["spec"] {
+  return {
+    base: { os: "rocky", release: "9" },
+    formats: ["raw"],
+    build: { simulate: { stepSeconds: 0 } },
+    customizations: {
+      files: Array.from({ length: 24 }, (_, i) => ({
+        path: `/var/lib/blob-${i}`,
+        content: "x".repeat(65536),
+      })),
+    },
+  };
 }

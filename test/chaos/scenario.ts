@@ -19,7 +19,7 @@ import {
   generateCases,
   judge,
   pickSample,
-  sizeEdgeProbe,
+  sizeProbe,
 } from "./fuzz.js";
 import {
   checkBuilds,
@@ -331,7 +331,7 @@ export class ChaosRun {
     const sample = pickSample(rng, results, cfg.fuzzReal);
     const [built, edge] = await Promise.all([
       buildSample(sample, cases, cfg.fuzzTimeoutMs, log),
-      sizeEdgeProbe(ns, 30_000, log),
+      sizeProbe(ns, cfg.fuzzTimeoutMs, log),
     ]);
     this.fuzzOutcomes = built.outcomes;
     problems.push(...built.problems, ...edge);

@@ -4,7 +4,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { statusMessage } from "../../src/api/client.js";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
+import { maximalSpec, specLimits } from "../chaos/limits.js";
+import { storedSize } from "../unit/api/worst-case-size.js";
 import { golden, kubectl, scratchNamespace } from "./cluster.js";
+
+/** The spec's size limits, from the generated CRD. */
+const L = specLimits();
 
 const valid = (): Image["spec"] => ({
   base: { os: "ubuntu", release: "24.04", arch: "amd64" },
@@ -101,6 +106,33 @@ const BAD_INPUTS: Array<[string, Mutation, RegExp]> = [
     (s) => (s.customizations.kernelArgs = ["quiet splash"]),
     /spec\.customizations\.kernelArgs\[0\]: Invalid value/,
   ],
+  [
+    "one file too many",
+    (s) => (s.customizations.files = Array.from({ length: L.files + 1 }, (_, i) => ({ path: `/f${i}` }))),
+    new RegExp(`spec\\.customizations\\.files: Too many: ${L.files + 1}: must have at most ${L.files} items`),
+  ],
+  [
+    "file content too long",
+    (s) => (s.customizations.files[0].content = "x".repeat(L.fileContentLength + 1)),
+    /spec\.customizations\.files\[0\]\.content: Too long/,
+  ],
+  [
+    "SSH key comment too long",
+    (s) =>
+      (s.customizations.users[0].sshAuthorizedKeys = [
+        `ssh-ed25519 AAAA ${"c".repeat(L.sshCommentLength + 1)}`,
+      ]),
+    /spec\.customizations\.users\[0\]\.sshAuthorizedKeys\[0\]: Invalid value/,
+  ],
+  [
+    "a spec as large as etcd's request limit",
+    (s) =>
+      (s.customizations.files = Array.from({ length: 24 }, (_, i) => ({
+        path: `/f${i}`,
+        content: "x".repeat(65536),
+      }))),
+    /spec\.customizations\.files: Too many/,
+  ],
 ];
 
 describe("Image API", () => {
@@ -138,6 +170,36 @@ describe("Image API", () => {
       });
     });
   }
+
+  it("stores the largest spec the schema admits, with room to spare under etcd's limit", async () => {
+    const image = await golden.images.create({
+      apiVersion: "golden.dev/v1alpha1",
+      kind: "Image",
+      metadata: { name: "maximal", namespace: ns.name },
+      spec: maximalSpec(L),
+    });
+    const bytes = storedSize(image);
+    assert.ok(bytes < 1024 * 1024, `the largest Image takes ${bytes} bytes as stored`);
+    // What the operator adds: a finalizer and a status.
+    await golden.images.patch(ns.name, "maximal", { metadata: { finalizers: ["golden.dev/test"] } });
+    await golden.images.patchStatus(ns.name, "maximal", {
+      status: { phase: "Pending", message: "x".repeat(4096) },
+    });
+    await golden.images.patch(ns.name, "maximal", { metadata: { finalizers: null } });
+    await golden.images.delete(ns.name, "maximal");
+    // The ImageBuild holds a copy of the spec, and a status of its own.
+    const build = await golden.imageBuilds.create({
+      apiVersion: "golden.dev/v1alpha1",
+      kind: "ImageBuild",
+      metadata: { name: "maximal", namespace: ns.name },
+      spec: { imageName: "maximal", imageGeneration: 1, attempt: 1, trigger: "Created", image: image.spec },
+    });
+    assert.ok(storedSize(build) < 1024 * 1024, `the largest ImageBuild takes ${storedSize(build)} bytes`);
+    await golden.imageBuilds.patchStatus(ns.name, "maximal", {
+      status: { phase: "Failed", message: "x".repeat(4096) },
+    });
+    await golden.imageBuilds.delete(ns.name, "maximal");
+  });
 
   it("keeps an ImageBuild's spec immutable", async () => {
     const build: ImageBuild = {

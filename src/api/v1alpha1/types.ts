@@ -87,28 +87,28 @@ export interface BaseImage {
  */
 export interface Customizations {
   /**
-   * Distribution packages to install (Debian or RPM package names, without versions). Each name appears at most once.
+   * Distribution packages to install (Debian or RPM package names, without versions). Each name appears at most once. At most 256.
    *
-   * @maxItems 500
+   * @maxItems 256
    */
   packages?: string[];
   /**
-   * Local users to create, keyed by name.
+   * Local users to create, keyed by name. At most 16.
    *
-   * @maxItems 64
+   * @maxItems 16
    */
   users?: User[];
   services?: Services;
   /**
-   * Files to write into the image, keyed by path. A file that exists is replaced.
+   * Files to write into the image, keyed by path. A file that exists is replaced. At most 16 files of up to 4 KiB each: configuration, not payloads (install those as packages).
    *
-   * @maxItems 64
+   * @maxItems 16
    */
   files?: ImageFile[];
   /**
-   * Arguments appended to the kernel command line, one per item (for example console=ttyS0,115200). An item must not contain whitespace.
+   * Arguments appended to the kernel command line, one per item (for example console=ttyS0,115200). An item must not contain whitespace. At most 32 of up to 256 characters each.
    *
-   * @maxItems 64
+   * @maxItems 32
    */
   kernelArgs?: string[];
 }
@@ -127,9 +127,9 @@ export interface User {
    */
   groups?: string[];
   /**
-   * OpenSSH public keys written to ~/.ssh/authorized_keys, one key per item, for example "ssh-ed25519 AAAAC3Nz... alice@example.com".
+   * OpenSSH public keys written to ~/.ssh/authorized_keys, one key per item, for example "ssh-ed25519 AAAAC3Nz... alice@example.com". At most 4 keys of up to 1024 characters, with a comment of up to 255 characters.
    *
-   * @maxItems 32
+   * @maxItems 4
    */
   sshAuthorizedKeys?: string[];
 }
@@ -138,15 +138,15 @@ export interface User {
  */
 export interface Services {
   /**
-   * systemd units to enable, for example nginx or nginx.service.
+   * systemd units to enable, for example nginx or nginx.service. At most 64.
    *
-   * @maxItems 128
+   * @maxItems 64
    */
   enabled?: string[];
   /**
-   * systemd units to disable, for example bluetooth or cups.service.
+   * systemd units to disable, for example bluetooth or cups.service. At most 64.
    *
-   * @maxItems 128
+   * @maxItems 64
    */
   disabled?: string[];
 }
@@ -155,11 +155,11 @@ export interface Services {
  */
 export interface ImageFile {
   /**
-   * Absolute path of the file in the image, for example /etc/motd.
+   * Absolute path of the file in the image, for example /etc/motd. At most 256 characters.
    */
   path: string;
   /**
-   * Content of the file, as UTF-8 text. Empty when omitted.
+   * Content of the file, as UTF-8 text, at most 4096 characters. Empty when omitted.
    */
   content?: string;
   /**
