@@ -4,7 +4,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Job } from "@kubernetes/client-node";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { batch, golden } from "../integration/cluster.js";
-import { knownBug } from "./known-bugs.js";
 import type { OperatorFleet } from "./operators.js";
 import type { BuildLog, BuildRecord, JobLog } from "./watch.js";
 
@@ -178,31 +177,21 @@ export function checkBuilds(
   for (const r of records.values()) {
     if (leftTerminal(r))
       problems.push(
-        knownBug(
-          "terminal-phase-resurrected",
-          `ImageBuild ${r.namespace}/${r.name} left its terminal phase: ${r.phases.join(" → ")} ` +
-            `(generation ${r.generation}, attempt ${r.attempt})`,
-        ),
+        `ImageBuild ${r.namespace}/${r.name} left its terminal phase: ${r.phases.join(" → ")} ` +
+          `(generation ${r.generation}, attempt ${r.attempt})`,
       );
     if (!r.everSucceeded) continue;
     const k = `${r.imageUid}@${r.generation}`;
     successes.set(k, [...(successes.get(k) ?? []), r]);
   }
-  // A violation that follows from a build leaving its terminal phase (see known-bugs.ts) is
-  // tagged as that known bug, but only when the build's own history shows it.
   const describe = (r: BuildRecord) =>
     `${r.name} (attempt ${r.attempt}, ${r.trigger}: ${r.phases.join(" → ")})`;
-  const tag = (list: BuildRecord[], text: string) =>
-    list.some(leftTerminal) ? knownBug("terminal-phase-resurrected", text) : text;
   for (const list of successes.values()) {
     if (list.length > 1) {
       const first = list[0] as BuildRecord;
       problems.push(
-        tag(
-          list,
-          `Image ${first.namespace}/${first.imageName} generation ${first.generation} succeeded ${list.length} times: ` +
-            list.map(describe).join(", "),
-        ),
+        `Image ${first.namespace}/${first.imageName} generation ${first.generation} succeeded ${list.length} times: ` +
+          list.map(describe).join(", "),
       );
     }
   }
@@ -212,18 +201,12 @@ export function checkBuilds(
     const list = successes.get(`${image.metadata?.uid}@${image.metadata?.generation}`) ?? [];
     if (image.status?.phase === "Succeeded" && list.length !== 1)
       problems.push(
-        tag(
-          list,
-          `Image ${key(image)} Succeeded at generation ${image.metadata?.generation} with ${list.length} successful builds`,
-        ),
+        `Image ${key(image)} Succeeded at generation ${image.metadata?.generation} with ${list.length} successful builds`,
       );
     if (image.status?.phase === "Failed" && list.length !== 0)
       problems.push(
-        tag(
-          list,
-          `Image ${key(image)} settled Failed (${ready(image)?.reason}) at generation ${image.metadata?.generation}, ` +
-            `but ${list.length} build(s) of that generation succeeded: ${list.map(describe).join(", ")}`,
-        ),
+        `Image ${key(image)} settled Failed (${ready(image)?.reason}) at generation ${image.metadata?.generation}, ` +
+          `but ${list.length} build(s) of that generation succeeded: ${list.map(describe).join(", ")}`,
       );
   }
   return problems;
