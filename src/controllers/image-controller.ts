@@ -182,7 +182,7 @@ export class ImageController {
     const excess = [...succeeded.slice(limits.successful ?? 3), ...failed.slice(limits.failed ?? 3)];
     for (const build of excess) {
       const name = build.metadata?.name ?? "";
-      if (keep.has(name)) continue;
+      if (keep.has(name) || build.metadata?.deletionTimestamp) continue; // Kept, or already going.
       await this.deps.client.imageBuilds.delete(build.metadata?.namespace ?? "", name, {
         propagationPolicy: "Background",
         preconditionsUid: build.metadata?.uid,
