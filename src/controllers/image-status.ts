@@ -1,6 +1,6 @@
 // Derives an Image's status from its builds: a pure function, so the reconciler only diffs and writes.
 
-import { findCondition, setCondition } from "../api/conditions.js";
+import { boundedMessage, findCondition, setCondition } from "../api/conditions.js";
 import type { Condition, Image, ImageBuild, ImagePhase, ImageStatus } from "../api/v1alpha1/index.js";
 import { byCreation, createdAtMs } from "./build-order.js";
 import type { SpecProblem } from "./catalog.js";
@@ -37,7 +37,7 @@ export function deriveImageStatus({ image, builds, problem, retryAt, now }: Stat
     ...image.status,
     phase: verdict.phase,
     observedGeneration: generation,
-    message: verdict.message,
+    message: boundedMessage(verdict.message),
     conditions: setCondition(
       image.status?.conditions,
       {

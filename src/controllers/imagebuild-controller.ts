@@ -4,7 +4,7 @@
 import type { BatchV1Api, V1Job } from "@kubernetes/client-node";
 import type { GoldenClient } from "../api/client.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../api/client.js";
-import { findCondition, setCondition } from "../api/conditions.js";
+import { boundedMessage, findCondition, setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
@@ -162,8 +162,9 @@ export class ImageBuildController {
   }
 
   /** resourceVersion-guarded: if the worker reported meanwhile, its result stands. */
-  private async fail(build: ImageBuild, reason: string, message: string): Promise<void> {
+  private async fail(build: ImageBuild, reason: string, detail: string): Promise<void> {
     const now = this.now();
+    const message = boundedMessage(detail);
     const status: ImageBuildStatus = {
       phase: "Failed",
       message,

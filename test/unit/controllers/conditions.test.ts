@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { findCondition, setCondition } from "../../../src/api/conditions.js";
+import { parse } from "yaml";
+import {
+  boundedMessage,
+  findCondition,
+  MESSAGE_MAX_LENGTH,
+  setCondition,
+} from "../../../src/api/conditions.js";
 import type { Condition } from "../../../src/api/v1alpha1/index.js";
 
 const T0 = "2025-01-01T00:00:00.000Z";
@@ -113,5 +120,49 @@ describe("findCondition", () => {
     assert.equal(findCondition([cond("A", "True")], "B"), undefined);
     assert.equal(findCondition(undefined, "A"), undefined);
     assert.equal(findCondition([], "A"), undefined);
+  });
+});
+
+describe("boundedMessage", () => {
+  it("leaves a message that fits alone", () => {
+    assert.equal(boundedMessage("build failed"), "build failed");
+    const exact = "x".repeat(MESSAGE_MAX_LENGTH);
+    assert.equal(boundedMessage(exact), exact);
+  });
+
+  it("cuts a longer one to the schema's limit and says so", () => {
+    const bounded = boundedMessage(`build web-1 failed: ${"y".repeat(MESSAGE_MAX_LENGTH)}`);
+    assert.equal(bounded.length, MESSAGE_MAX_LENGTH);
+    assert.match(bounded, /^build web-1 failed: y+… \(truncated\)$/);
+  });
+
+  it("bounds the message of every condition set", () => {
+    const [c] = setCondition(
+      [],
+      { type: "Ready", status: "False", reason: "R", message: "z".repeat(40_000) },
+      NOW,
+    );
+    assert.equal(c?.message.length, MESSAGE_MAX_LENGTH);
+  });
+
+  it("is the maxLength of every status message in the CRDs", () => {
+    const found: number[] = [];
+    const walk = (node: unknown, key: string): void => {
+      if (!node || typeof node !== "object") return;
+      const schema = node as Record<string, unknown>;
+      if (key === "message" && schema.type === "string") found.push(Number(schema.maxLength));
+      for (const [k, v] of Object.entries(schema)) walk(v, k);
+    };
+    for (const plural of ["images", "imagebuilds"]) {
+      const crd = parse(
+        readFileSync(
+          new URL(`../../../../config/crd/bases/golden.dev_${plural}.yaml`, import.meta.url),
+          "utf8",
+        ),
+      );
+      walk(crd.spec.versions[0].schema.openAPIV3Schema.properties.status, "status");
+    }
+    assert.ok(found.length >= 4, `status messages found: ${found.length}`);
+    assert.deepEqual(new Set(found), new Set([MESSAGE_MAX_LENGTH]));
   });
 });
