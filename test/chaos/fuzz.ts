@@ -12,9 +12,9 @@ import { isDeepStrictEqual } from "node:util";
 import { apiStatus, isAlreadyExists, statusCode, statusMessage } from "../../src/api/client.js";
 import type { Image } from "../../src/api/v1alpha1/index.js";
 import { golden } from "../integration/cluster.js";
-import { storedSize } from "../unit/api/worst-case-size.js";
+import { maximalSpec, specLimits, sshKey } from "../support/spec-limits.js";
+import { storedSize } from "../support/worst-case-size.js";
 import { unsettled } from "./invariants.js";
-import { maximalSpec, specLimits, sshKey } from "./limits.js";
 import type { Rng } from "./prng.js";
 
 /** The Image spec's size limits, as the installed CRD declares them. */

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { statusMessage } from "../../src/api/client.js";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
-import { maximalSpec, specLimits } from "../chaos/limits.js";
-import { storedSize } from "../unit/api/worst-case-size.js";
+import { maximalSpec, specLimits } from "../support/spec-limits.js";
+import { storedSize } from "../support/worst-case-size.js";
 import { golden, kubectl, scratchNamespace } from "./cluster.js";
 
 /** The spec's size limits, from the generated CRD. */

@@ -4,7 +4,7 @@
 // snapshot of it, managedFields, metadata and status. See api/spec/golden.dev_v1alpha1.yaml.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { crdSchema, maximalSpec, type SpecLimits, specLimits } from "../../chaos/limits.js";
+import { crdSchema, maximalSpec, type SpecLimits, specLimits } from "../../support/spec-limits.js";
 import {
   fieldsWorst,
   goEscape,
@@ -16,7 +16,7 @@ import {
   subschema,
   valueCost,
   worstChars,
-} from "./worst-case-size.js";
+} from "../../support/worst-case-size.js";
 
 const KiB = 1024;
 /** etcd's default --max-request-bytes: one write (the whole object) may not be larger. */
