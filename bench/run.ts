@@ -397,13 +397,31 @@ interface RunForN {
   loadavg: { before: number[]; after: number[] };
 }
 
+/** Set by hack/bench.sh when it started the cluster and stops it at the end. */
+const disposableCluster = env.BENCH_DISPOSABLE_CLUSTER === "1";
+
+/** Whether a reference will be measured on this cluster after golden's burst of n. */
+function referencesRunAfter(n: number): boolean {
+  const refN = refMaxN > 0 ? Math.min(n, refMaxN) : n;
+  return (
+    (references.has("jobs") && !refCache.jobs.has(refN)) ||
+    (references.has("bare") && !refCache.bare.has(refN))
+  );
+}
+
 /** References already measured in this run, by their N (they are re-used, not re-measured). */
 const refCache = {
   jobs: new Map<number, NonNullable<RunForN["jobController"]>>(),
   bare: new Map<number, NonNullable<RunForN["bareClient"]>>(),
 };
 
-async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: string): Promise<RunForN> {
+async function benchOne(
+  kc: KubeConfig,
+  rest: RestClient,
+  n: number,
+  stamp: string,
+  opts: { last: boolean },
+): Promise<RunForN> {
   const core = rest.api(CoreV1Api);
   const timeoutMs = Number(env.BENCH_TIMEOUT_SECONDS ?? 300 + 0.6 * n) * 1000;
   const load0 = loadavg();
@@ -461,14 +479,24 @@ async function benchOne(kc: KubeConfig, rest: RestClient, n: number, stamp: stri
     log(
       `N=${n}: golden done in ${golden.wallSeconds}s: ${golden.succeeded} succeeded, ${golden.failed} failed, ${golden.incomplete} incomplete`,
     );
-    log(`N=${n}: deleting the Images and builds (the operator releases the builds' finalizers), then ${ns}`);
-    try {
-      imagesDeleteSeconds = await deleteImages(rest, ns, 900_000);
-      teardownSeconds = imagesDeleteSeconds + (await deleteNamespace(core, ns, 900_000));
-    } catch (err) {
-      // The measurement stands; a later run removes what is left (namespaces labelled golden.dev/bench).
-      log(`N=${n}: teardown failed: ${String(err)}`);
+    if (opts.last && disposableCluster && !referencesRunAfter(n)) {
+      // Nothing runs on this cluster after this burst and hack/bench.sh stops it: deleting
+      // thousands of Images, builds, Jobs and pods one by one would only add minutes.
+      log(`N=${n}: leaving ${ns} to the cluster's removal (BENCH_DISPOSABLE_CLUSTER=1)`);
       teardownSeconds = Number.NaN;
+      imagesDeleteSeconds = Number.NaN;
+    } else {
+      log(
+        `N=${n}: deleting the Images and builds (the operator releases the builds' finalizers), then ${ns}`,
+      );
+      try {
+        imagesDeleteSeconds = await deleteImages(rest, ns, 900_000);
+        teardownSeconds = imagesDeleteSeconds + (await deleteNamespace(core, ns, 900_000));
+      } catch (err) {
+        // The measurement stands; a later run removes what is left (namespaces labelled golden.dev/bench).
+        log(`N=${n}: teardown failed: ${String(err)}`);
+        teardownSeconds = Number.NaN;
+      }
     }
   } finally {
     sampler.stop();
@@ -956,7 +984,8 @@ async function main(): Promise<void> {
 
   const runs: RunForN[] = [];
   try {
-    for (const n of sizes) runs.push(await benchOne(kc, rest, n, stamp));
+    for (const [i, n] of sizes.entries())
+      runs.push(await benchOne(kc, rest, n, stamp, { last: i === sizes.length - 1 }));
   } finally {
     if (env.BENCH_KEEP_NODES !== "1") await deleteBenchNodes(core).catch(() => undefined);
   }

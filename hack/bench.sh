@@ -47,6 +47,8 @@ else
   started_cluster=1
   "$repo/hack/cluster/up.sh" >/dev/null
 fi
+# A cluster this script takes down at the end need not be cleaned after the last burst.
+if ((started_cluster)) && [[ "${BENCH_KEEP_CLUSTER:-}" != 1 ]]; then export BENCH_DISPOSABLE_CLUSTER=1; fi
 export KUBECONFIG="$kubeconfig"
 
 kubectl apply --server-side -k config/crd >/dev/null
