@@ -22,6 +22,7 @@ import { byCreation, isTerminal } from "./build-order.js";
 import { checkSupported } from "./catalog.js";
 import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
+import { holdsFinalizer, releaseFinalizer } from "./finalizer.js";
 import { deriveImageStatus, unsettledForMs } from "./image-status.js";
 import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "./naming.js";
 import { ownerReference } from "./owner.js";
@@ -318,19 +319,7 @@ export class ImageController {
 
   /** Lets go of the finalizer earlier golden versions put on Images; builds carry it now. */
   private async releaseLegacyFinalizer(image: Image): Promise<Result> {
-    const finalizers = image.metadata?.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) return;
-    try {
-      await this.deps.client.images.patch(image.metadata?.namespace ?? "", image.metadata?.name ?? "", {
-        metadata: {
-          finalizers: finalizers.filter((f) => f !== FINALIZER),
-          resourceVersion: image.metadata?.resourceVersion,
-        },
-      });
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err; // A 409 requeues: the Image changed meanwhile.
-    }
+    if (holdsFinalizer(image)) await releaseFinalizer(this.deps.client.images, image);
   }
 }
 

@@ -11,9 +11,10 @@ import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
 import { isTerminal } from "./build-order.js";
 import type { EventSink } from "./events.js";
+import { holdsFinalizer, releaseFinalizer } from "./finalizer.js";
 import { jobOutcome } from "./job-state.js";
 import { buildJob, type WorkerConfig } from "./job-template.js";
-import { ANNOTATIONS, FINALIZER } from "./naming.js";
+import { ANNOTATIONS } from "./naming.js";
 import type { WorkerAccess } from "./worker-access.js";
 
 export interface ImageBuildControllerDeps {
@@ -251,8 +252,7 @@ export class ImageBuildController {
    * once the build is gone, and its worker could publish meanwhile.
    */
   private async finalize(build: ImageBuild, job: V1Job | undefined): Promise<void> {
-    const finalizers = build.metadata?.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) return;
+    if (!holdsFinalizer(build)) return;
     if (job && jobOutcome(job).state === "active") await this.deleteJob(job);
     const artifacts = build.status?.artifacts ?? [];
     if (artifacts.length > 0) {
@@ -262,16 +262,7 @@ export class ImageBuildController {
         locations: artifacts.map((a) => a.location),
       });
     }
-    try {
-      await this.deps.client.imageBuilds.patch(build.metadata?.namespace ?? "", build.metadata?.name ?? "", {
-        metadata: {
-          finalizers: finalizers.filter((f) => f !== FINALIZER),
-          resourceVersion: build.metadata?.resourceVersion,
-        },
-      });
-    } catch (err) {
-      if (!isNotFound(err)) throw err; // A 409 requeues: the build changed meanwhile.
-    }
+    await releaseFinalizer(this.deps.client.imageBuilds, build);
   }
 
   private async deleteJob(job: V1Job): Promise<void> {
