@@ -24,9 +24,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { GoldenClient } from "../src/api/client.js";
-import type { Image, ImageBuild } from "../src/api/v1alpha1/index.js";
 import type { WorkerConfig } from "../src/controllers/job-template.js";
 import { DEFAULT_BURST, DEFAULT_QPS, type RestClient } from "../src/runtime/kube.js";
+import { stripGoldenFinalizers } from "../test/support/finalizers.js";
 import {
   benchImageSpec,
   type GoldenScenarioResult,
@@ -41,7 +41,6 @@ import {
   ensureBenchNodes,
   harnessClient,
   loadKubeConfig,
-  pool,
   requestsByMethod,
   scrapeApiserver,
   serverVersion,
@@ -315,17 +314,7 @@ async function releaseStaleImages(rest: RestClient, core: CoreV1Api): Promise<vo
   for (const ns of nss.items) {
     const name = ns.metadata?.name ?? "";
     log(`removing leftover namespace ${name} from an earlier run`);
-    for (const resource of [golden.images, golden.imageBuilds] as const) {
-      const objects: (Image | ImageBuild)[] = await resource
-        .list(name)
-        .then((l) => l.items)
-        .catch(() => []); // CRDs may be gone.
-      await pool(objects, 32, async (o) => {
-        await resource
-          .patch(name, o.metadata?.name ?? "", { metadata: { finalizers: null } })
-          .catch(() => undefined);
-      });
-    }
+    await stripGoldenFinalizers(golden, name);
     await deleteNamespace(core, name, 600_000);
   }
 }
@@ -391,10 +380,21 @@ interface RunForN {
   bottleneck: string;
   /** Share of each controller's worker time spent reconciling during the burst. */
   controllerBusy: Record<string, number>;
-  jobController?: JobControllerResult & { apiserver: ApiDelta; teardownSeconds: number };
-  bareClient?: BareClientResult & { apiserver: ApiDelta; teardownSeconds: number };
+  jobController?: JobControllerResult & MeasuredExtras;
+  bareClient?: BareClientResult & MeasuredExtras;
   ratios: { jobsVsJobController?: number; admittedVsJobController?: number; jobsVsBareClient?: number };
   loadavg: { before: number[]; after: number[] };
+}
+
+/** What the run adds to each reference's own figures. */
+interface MeasuredExtras {
+  apiserver: ApiDelta;
+  teardownSeconds: number;
+}
+
+/** References run at min(N, BENCH_REF_MAX_N): their rates are flat in N past the burst. */
+function referenceSize(n: number): number {
+  return refMaxN > 0 ? Math.min(n, refMaxN) : n;
 }
 
 /** Set by hack/bench.sh when it started the cluster and stops it at the end. */
@@ -402,7 +402,7 @@ const disposableCluster = env.BENCH_DISPOSABLE_CLUSTER === "1";
 
 /** Whether a reference will be measured on this cluster after golden's burst of n. */
 function referencesRunAfter(n: number): boolean {
-  const refN = refMaxN > 0 ? Math.min(n, refMaxN) : n;
+  const refN = referenceSize(n);
   return (
     (references.has("jobs") && !refCache.jobs.has(refN)) ||
     (references.has("bare") && !refCache.bare.has(refN))
@@ -594,40 +594,45 @@ async function benchOne(
     loadavg: { before: load0, after: loadavg() },
   };
 
-  const refN = refMaxN > 0 ? Math.min(n, refMaxN) : n;
-  // ---- reference 1: the Job controller (measured once per reference size in a run)
-  const cachedJobs = refCache.jobs.get(refN);
-  if (references.has("jobs") && cachedJobs) {
-    log(`N=${n}: reference — Job controller at N=${refN}, measured earlier in this run`);
-    result.jobController = cachedJobs;
-    result.ratios.jobsVsJobController = round(
-      golden.throughput.jobs.sustained / cachedJobs.throughput.pods.sustained,
-      2,
-    );
-    result.ratios.admittedVsJobController = round(
-      golden.throughput.admitted.sustained / cachedJobs.throughput.pods.sustained,
-      2,
-    );
-  } else if (references.has("jobs")) {
-    const rns = `bench-jobctl-${n}`;
+  const refN = referenceSize(n);
+  /** A reference's figures at refN: measured in a fresh namespace once per run, then reused. */
+  const reference = async <R>(
+    cache: Map<number, R & MeasuredExtras>,
+    how: { name: string; namespacePrefix: string; starting: string; run: (ns: string) => Promise<R> },
+    done: (r: R) => string,
+  ): Promise<R & MeasuredExtras> => {
+    const cached = cache.get(refN);
+    if (cached) {
+      log(`N=${n}: reference — ${how.name} at N=${refN}, measured earlier in this run`);
+      return cached;
+    }
+    const rns = `${how.namespacePrefix}-${n}`;
     await createNamespace(core, rns);
     const before = await scrapeApiserver(rest);
-    log(`N=${n}: reference — kube-controller-manager's Job controller, ${refN} Jobs`);
-    const r = await runJobControllerReference({
-      kc,
-      rest,
-      namespace: rns,
-      n: refN,
-      worker: workerConfig,
-      stepSeconds,
-      timeoutMs,
-      log,
-    });
+    log(`N=${n}: reference — ${how.starting}`);
+    const r = await how.run(rns);
     const apiR = apiDelta(before, await scrapeApiserver(rest));
-    log(`N=${n}: Job controller: ${r.podsSeen} pods, ${r.throughput.pods.sustained} pods/s; deleting ${rns}`);
+    log(`N=${n}: ${done(r)}; deleting ${rns}`);
     const td = await deleteNamespace(core, rns, 900_000);
-    result.jobController = { ...r, apiserver: apiR, teardownSeconds: round(td, 1) };
-    refCache.jobs.set(refN, result.jobController);
+    const measured = { ...r, apiserver: apiR, teardownSeconds: round(td, 1) };
+    cache.set(refN, measured);
+    return measured;
+  };
+  const common = { kc, rest, n: refN, worker: workerConfig, stepSeconds, timeoutMs, log };
+
+  // ---- reference 1: the Job controller
+  if (references.has("jobs")) {
+    const r = await reference(
+      refCache.jobs,
+      {
+        name: "Job controller",
+        namespacePrefix: "bench-jobctl",
+        starting: `kube-controller-manager's Job controller, ${refN} Jobs`,
+        run: (namespace) => runJobControllerReference({ ...common, namespace }),
+      },
+      (r) => `Job controller: ${r.podsSeen} pods, ${r.throughput.pods.sustained} pods/s`,
+    );
+    result.jobController = r;
     result.ratios.jobsVsJobController = round(
       golden.throughput.jobs.sustained / r.throughput.pods.sustained,
       2,
@@ -638,37 +643,19 @@ async function benchOne(
     );
   }
 
-  // ---- reference 2: a bare client at golden's QPS budget (measured once per reference size)
-  const cachedBare = refCache.bare.get(refN);
-  if (references.has("bare") && cachedBare) {
-    log(`N=${n}: reference — bare client at N=${refN}, measured earlier in this run`);
-    result.bareClient = cachedBare;
-    result.ratios.jobsVsBareClient = round(
-      golden.throughput.jobs.sustained / cachedBare.throughput.jobs.sustained,
-      2,
+  // ---- reference 2: a bare client at golden's QPS budget
+  if (references.has("bare")) {
+    const r = await reference(
+      refCache.bare,
+      {
+        name: "bare client",
+        namespacePrefix: "bench-bare",
+        starting: `bare client creating ${refN} Jobs at ${qps} qps / ${burst} burst`,
+        run: (namespace) => runBareClientReference({ ...common, namespace, qps, burst }),
+      },
+      (r) => `bare client: ${r.throughput.jobs.sustained} Jobs/s`,
     );
-  } else if (references.has("bare")) {
-    const rns = `bench-bare-${n}`;
-    await createNamespace(core, rns);
-    const before = await scrapeApiserver(rest);
-    log(`N=${n}: reference — bare client creating ${refN} Jobs at ${qps} qps / ${burst} burst`);
-    const r = await runBareClientReference({
-      kc,
-      rest,
-      namespace: rns,
-      n: refN,
-      worker: workerConfig,
-      stepSeconds,
-      timeoutMs,
-      log,
-      qps,
-      burst,
-    });
-    const apiR = apiDelta(before, await scrapeApiserver(rest));
-    log(`N=${n}: bare client: ${r.throughput.jobs.sustained} Jobs/s; deleting ${rns}`);
-    const td = await deleteNamespace(core, rns, 900_000);
-    result.bareClient = { ...r, apiserver: apiR, teardownSeconds: round(td, 1) };
-    refCache.bare.set(refN, result.bareClient);
+    result.bareClient = r;
     result.ratios.jobsVsBareClient = round(golden.throughput.jobs.sustained / r.throughput.jobs.sustained, 2);
   }
   return result;

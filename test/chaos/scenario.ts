@@ -11,6 +11,7 @@ import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { isConflict } from "../../src/api/client.js";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { core, golden } from "../integration/cluster.js";
+import { stripGoldenFinalizers } from "../support/finalizers.js";
 import { type FaultKind, type FaultRecord, injectFault, restoreControlPlane } from "./faults.js";
 import {
   buildSample,
@@ -378,14 +379,7 @@ export class ChaosRun {
       `${left.length} Image(s)/ImageBuild(s) in ${namespace} still there 60 s after deleting the Images: ` +
         left.map((o) => `${o.kind}/${o.metadata?.name} [${o.metadata?.finalizers ?? []}]`).join(", "),
     );
-    for (const image of await images())
-      await golden.images
-        .patch(namespace, image.metadata?.name ?? "", { metadata: { finalizers: null } })
-        .catch(() => undefined);
-    for (const build of await builds())
-      await golden.imageBuilds
-        .patch(namespace, build.metadata?.name ?? "", { metadata: { finalizers: null } })
-        .catch(() => undefined);
+    await stripGoldenFinalizers(golden, namespace);
   }
 
   /**
@@ -421,14 +415,7 @@ export class ChaosRun {
           mergePatch,
         )
         .catch(() => undefined);
-    for (const image of images)
-      await golden.images
-        .patch(name, image.metadata?.name ?? "", { metadata: { finalizers: null } })
-        .catch(() => undefined);
-    for (const build of builds)
-      await golden.imageBuilds
-        .patch(name, build.metadata?.name ?? "", { metadata: { finalizers: null } })
-        .catch(() => undefined);
+    await stripGoldenFinalizers(golden, name);
     if (!(await gone(60_000))) log(`namespace ${name} still terminating; giving up`);
   }
 

@@ -1,22 +1,12 @@
 // The Image spec's size limits, read from the generated CRD (config/crd/bases), so the fuzzer's
 // boundary cases follow api/spec/golden.dev_v1alpha1.yaml, and the largest spec the schema admits.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parse } from "yaml";
 import type { ImageSpec } from "../../src/api/v1alpha1/index.js";
+import { repoRoot } from "./repo-root.js";
 
 type Schema = Record<string, unknown>;
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "hack", "generate.mjs"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("repository root not found");
-    dir = parent;
-  }
-  return dir;
-}
 
 /** The openAPIV3Schema of a generated CRD, e.g. "images". */
 export function crdSchema(plural: string): Schema {

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { parse } from "yaml";
+import { repoRoot } from "../../support/repo-root.js";
 
 type Schema = Record<string, unknown>;
 interface Resource {
@@ -41,17 +42,6 @@ interface Codegen {
   buildCrd(spec: Spec, resource: Resource): Crd;
   buildTsSchema(spec: Spec): { anyOf: { $ref: string }[]; definitions: Record<string, Schema> };
   buildIndexTs(spec: Spec): string;
-}
-
-/** The repository root: the nearest directory above this file with hack/generate.mjs. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "hack", "generate.mjs"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("repository root not found");
-    dir = parent;
-  }
-  return dir;
 }
 
 const root = repoRoot();

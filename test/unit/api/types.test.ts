@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import {
@@ -19,16 +18,7 @@ import {
   OPERATING_SYSTEM_VALUES,
   VERSION,
 } from "../../../src/api/v1alpha1/index.js";
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "hack", "generate.mjs"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("repository root not found");
-    dir = parent;
-  }
-  return dir;
-}
+import { repoRoot } from "../../support/repo-root.js";
 
 describe("generated types", () => {
   it("are usable as KubernetesObject", () => {

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { parse } from "yaml";
 import {
   boundedMessage,
   findCondition,
@@ -9,6 +7,7 @@ import {
   setCondition,
 } from "../../../src/api/conditions.js";
 import type { Condition } from "../../../src/api/v1alpha1/index.js";
+import { crdSchema } from "../../support/spec-limits.js";
 
 const T0 = "2025-01-01T00:00:00.000Z";
 const NOW = new Date("2025-01-02T03:04:05.000Z");
@@ -154,13 +153,7 @@ describe("boundedMessage", () => {
       for (const [k, v] of Object.entries(schema)) walk(v, k);
     };
     for (const plural of ["images", "imagebuilds"]) {
-      const crd = parse(
-        readFileSync(
-          new URL(`../../../../config/crd/bases/golden.dev_${plural}.yaml`, import.meta.url),
-          "utf8",
-        ),
-      );
-      walk(crd.spec.versions[0].schema.openAPIV3Schema.properties.status, "status");
+      walk((crdSchema(plural).properties as Record<string, unknown>).status, "status");
     }
     assert.ok(found.length >= 4, `status messages found: ${found.length}`);
     assert.deepEqual(new Set(found), new Set([MESSAGE_MAX_LENGTH]));

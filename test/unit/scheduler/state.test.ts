@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Job } from "@kubernetes/client-node";
-import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
+import {
+  IMAGE_BUILD_PHASE_VALUES,
+  type ImageBuild,
+  type ImageBuildPhase,
+} from "../../../src/api/v1alpha1/index.js";
 import { createdAtMs, isTerminal } from "../../../src/controllers/build-order.js";
 import { isJobFinished } from "../../../src/controllers/job-state.js";
 import { RECENT_DURATIONS, SchedulerState } from "../../../src/scheduler/state.js";
@@ -448,15 +452,7 @@ describe("SchedulerState", () => {
     it("agrees after every event of 300 random sequences, and wakes the scheduler whenever it must", () => {
       const rand = lcg(42);
       const int = (n: number) => Math.floor(rand() * n);
-      const phases: (ImageBuildPhase | undefined)[] = [
-        undefined,
-        "Pending",
-        "Queued",
-        "Building",
-        "Succeeded",
-        "Failed",
-        "Cancelled",
-      ];
+      const phases: (ImageBuildPhase | undefined)[] = [undefined, ...IMAGE_BUILD_PHASE_VALUES];
       for (let run = 0; run < 300; run++) {
         const s = new SchedulerState();
         const builds = new Map<string, ImageBuild>();
