@@ -287,12 +287,15 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
   const end = Date.now();
 
   const all = [...tracks.values()];
-  const diff = (a: (t: Track) => number | undefined, b: (t: Track) => number | undefined) =>
-    all.flatMap((t) => {
-      const x = a(t);
-      const y = b(t);
-      return x !== undefined && y !== undefined ? [x - y] : [];
-    });
+  /** Percentiles of the time from one stage (`from`) to a later one (`to`), over every build that saw both. */
+  const stage = (to: (t: Track) => number | undefined, from: (t: Track) => number | undefined) =>
+    summarize(
+      all.flatMap((t) => {
+        const x = to(t);
+        const y = from(t);
+        return x !== undefined && y !== undefined ? [x - y] : [];
+      }),
+    );
   const succeeded = all.filter((t) => t.phase === "Succeeded");
   const failures = [...new Set(all.filter((t) => t.phase === "Failed").map((t) => t.message ?? "?"))].slice(
     0,
@@ -311,35 +314,25 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     submitSeconds: (submitEnd - start) / 1000,
     wallSeconds: (Math.max(...times((t) => t.done), start) - start) / 1000,
     latencyMs: {
-      imageToBuild: summarize(
-        diff(
-          (t) => t.buildSeen,
-          (t) => t.created,
-        ),
+      imageToBuild: stage(
+        (t) => t.buildSeen,
+        (t) => t.created,
       ),
-      imageToAdmitted: summarize(
-        diff(
-          (t) => t.admitted,
-          (t) => t.created,
-        ),
+      imageToAdmitted: stage(
+        (t) => t.admitted,
+        (t) => t.created,
       ),
-      imageToJob: summarize(
-        diff(
-          (t) => t.job,
-          (t) => t.created,
-        ),
+      imageToJob: stage(
+        (t) => t.job,
+        (t) => t.created,
       ),
-      jobToPod: summarize(
-        diff(
-          (t) => t.pod,
-          (t) => t.job,
-        ),
+      jobToPod: stage(
+        (t) => t.pod,
+        (t) => t.job,
       ),
-      resultToImageDone: summarize(
-        diff(
-          (t) => t.done,
-          (t) => t.resultWritten,
-        ),
+      resultToImageDone: stage(
+        (t) => t.done,
+        (t) => t.resultWritten,
       ),
       e2e: summarize(e2e),
       e2eMinusBuild: summarize(e2e.map((v) => v - buildMs)),
