@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Job } from "@kubernetes/client-node";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { batch, golden } from "../integration/cluster.js";
+import { sinceStart } from "./clock.js";
 import type { OperatorFleet } from "./operators.js";
 import type { BuildLog, BuildRecord, JobLog } from "./watch.js";
 
@@ -168,6 +169,7 @@ export function checkBuilds(
         attempt: b.spec.attempt ?? 1,
         trigger: b.spec.trigger,
         phases: ["Succeeded"],
+        phaseTimes: [Date.now()],
         everSucceeded: true,
         deleted: false,
       });
@@ -246,12 +248,27 @@ export interface Limits {
 }
 
 /** The queue limits held at every moment of the Job watch log. */
-export function checkQueueLimits(jobs: JobLog, namespaces: string[], limits: Limits): string[] {
+export function checkQueueLimits(
+  jobs: JobLog,
+  builds: BuildLog,
+  namespaces: string[],
+  limits: Limits,
+): string[] {
   const problems: string[] = [];
+  // Each Job at the worst moment, with its events and its build's phases: enough to tell a
+  // scheduling bug from a Job the apiserver was still deleting.
+  const explain = (active: string[]) =>
+    active
+      .map((key) => {
+        const { text, ownerUid } = jobs.history(key, sinceStart);
+        const build = ownerUid ? builds.timeline(ownerUid, sinceStart) : "no owner";
+        return `\n    Job ${key}: ${text}\n      its ImageBuild: ${build}`;
+      })
+      .join("");
   const all = jobs.maxActive(new Set(namespaces));
   if (all.max > limits.cluster)
     problems.push(
-      `${all.max} Jobs active at once (limit ${limits.cluster}) at ${new Date(all.at).toISOString()}: ${all.active.join(", ")}`,
+      `${all.max} Jobs active at once (limit ${limits.cluster}) at ${sinceStart(all.at)} (${new Date(all.at).toISOString()}):${explain(all.active)}`,
     );
   for (const ns of namespaces) {
     const limit = limits.namespace(ns);
@@ -259,7 +276,7 @@ export function checkQueueLimits(jobs: JobLog, namespaces: string[], limits: Lim
     const one = jobs.maxActive(new Set([ns]));
     if (one.max > limit)
       problems.push(
-        `${one.max} Jobs active at once in ${ns} (limit ${limit}) at ${new Date(one.at).toISOString()}`,
+        `${one.max} Jobs active at once in ${ns} (limit ${limit}) at ${sinceStart(one.at)}:${explain(one.active)}`,
       );
   }
   return problems;

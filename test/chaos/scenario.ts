@@ -12,6 +12,7 @@ import { isConflict } from "../../src/api/client.js";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { core, golden } from "../integration/cluster.js";
 import { stripGoldenFinalizers } from "../support/finalizers.js";
+import { log } from "./clock.js";
 import { type FaultKind, type FaultRecord, injectFault, restoreControlPlane } from "./faults.js";
 import {
   buildSample,
@@ -65,9 +66,6 @@ export interface ChaosConfig {
 }
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-const t0 = Date.now();
-export const log = (msg: string) =>
-  console.log(`[chaos +${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
 
 export class ChaosRun {
   readonly rng: Rng;
@@ -234,7 +232,7 @@ export class ChaosRun {
       ...checkImages(snap, workload),
       ...checkBuilds(snap, this.builds, nsSet, workload),
       ...(await checkOrphans(this.namespaces, 60_000)),
-      ...checkQueueLimits(this.jobs, this.namespaces, {
+      ...checkQueueLimits(this.jobs, this.builds, this.namespaces, {
         cluster: cfg.maxConcurrentBuilds,
         namespace: this.limitOf,
       }),

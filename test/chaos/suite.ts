@@ -2,8 +2,9 @@
 // test/integration/chaos.test.ts (the bounded subset in `make test`).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { log } from "./clock.js";
 import { backgroundOperatorPid } from "./operators.js";
-import { type ChaosConfig, ChaosRun, log } from "./scenario.js";
+import { type ChaosConfig, ChaosRun } from "./scenario.js";
 
 export function chaosSuite(cfg: ChaosConfig, opts: { onForeignOperator: "skip" | "fail" }): void {
   // A golden-operator from `make up` watches every namespace and would fight the run's own.

@@ -150,6 +150,8 @@ export interface JobEvent {
   name: string;
   uid: string;
   finished: boolean;
+  /** The Job has a deletionTimestamp: going, but its pods may still run. */
+  deleting: boolean;
   ownerUid: string | undefined;
   at: number;
 }
@@ -184,6 +186,7 @@ export class JobLog {
         name: job.metadata?.name ?? "",
         uid: job.metadata?.uid ?? "",
         finished: jobFinished(job),
+        deleting: job.metadata?.deletionTimestamp !== undefined,
         ownerUid: job.metadata?.ownerReferences?.find((o) => o.kind === "ImageBuild")?.uid,
         at: Date.now(),
       }),
@@ -203,6 +206,18 @@ export class JobLog {
     return best;
   }
 
+  /** One Job's events (key as maxActive reports it), e.g. "ADDED +3.1s, MODIFIED(deleting) +9.0s". */
+  history(key: string, when: (at: number) => string): { text: string; ownerUid: string | undefined } {
+    const events = this.events.filter((e) => `${e.namespace}/${e.name}/${e.uid}` === key);
+    const text = events
+      .map((e) => {
+        const marks = [e.finished && "finished", e.deleting && "deleting"].filter(Boolean).join(",");
+        return `${e.type}${marks ? `(${marks})` : ""} ${when(e.at)}`;
+      })
+      .join(", ");
+    return { text, ownerUid: events.find((e) => e.ownerUid)?.ownerUid };
+  }
+
   /** Distinct Jobs (by uid) seen in these namespaces. */
   jobsCreated(namespaces?: Set<string>): number {
     return new Set(this.events.filter((e) => !namespaces || namespaces.has(e.namespace)).map((e) => e.uid))
@@ -220,6 +235,11 @@ export interface BuildRecord {
   attempt: number;
   trigger: string;
   phases: string[];
+  /** When each of phases was first seen (epoch ms). */
+  phaseTimes: number[];
+  /** When the watch first saw a deletionTimestamp on it, and when it saw it go. */
+  deletingAt?: number;
+  deletedAt?: number;
   everSucceeded: boolean;
   deleted: boolean;
 }
@@ -245,16 +265,33 @@ export class BuildLog {
         attempt: b.spec?.attempt ?? 1,
         trigger: b.spec?.trigger ?? "",
         phases: [],
+        phaseTimes: [],
         everSucceeded: false,
         deleted: false,
       };
       const phase = b.status?.phase ?? "(none)";
-      if (rec.phases.at(-1) !== phase) rec.phases.push(phase);
+      const now = Date.now();
+      if (rec.phases.at(-1) !== phase) {
+        rec.phases.push(phase);
+        rec.phaseTimes.push(now);
+      }
+      if (b.metadata?.deletionTimestamp && rec.deletingAt === undefined) rec.deletingAt = now;
+      if (type === "DELETED") rec.deletedAt ??= now;
       if (phase === "Succeeded") rec.everSucceeded = true;
       if (type === "DELETED") rec.deleted = true;
       this.builds.set(uid, rec);
     },
   });
+
+  /** A build's phases with when each was seen, e.g. "Queued +1.0s, Building +2.5s, deleted +9.1s". */
+  timeline(uid: string, when: (at: number) => string): string {
+    const rec = this.builds.get(uid);
+    if (!rec) return "never seen";
+    const steps = rec.phases.map((p, i) => `${p} ${when(rec.phaseTimes[i] ?? 0)}`);
+    if (rec.deletingAt !== undefined) steps.push(`deleting ${when(rec.deletingAt)}`);
+    if (rec.deletedAt !== undefined) steps.push(`deleted ${when(rec.deletedAt)}`);
+    return steps.join(", ");
+  }
 
   inNamespaces(namespaces: Set<string>): BuildRecord[] {
     return [...this.builds.values()].filter((b) => namespaces.has(b.namespace));
