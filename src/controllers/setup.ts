@@ -10,7 +10,7 @@ import {
   type V1Job,
   type V1Namespace,
 } from "@kubernetes/client-node";
-import { GoldenClient } from "../api/client.js";
+import { GoldenClient, isNotFound } from "../api/client.js";
 import {
   API_VERSION,
   IMAGE_BUILD_RESOURCE,
@@ -120,6 +120,7 @@ export function buildOperator(
     path: "/api/v1/namespaces",
   });
 
+  const batch = rest.api(BatchV1Api);
   const buildMetrics = new BuildMetrics(metrics.registry, images, builds);
   const imageReconciler = new ImageController({
     images,
@@ -133,7 +134,7 @@ export function buildOperator(
     builds,
     jobs,
     client: golden,
-    batch: rest.api(BatchV1Api),
+    batch,
     workerAccess: new WorkerAccess(core, rest.api(RbacAuthorizationV1Api), cfg.worker.serviceAccount),
     worker: cfg.worker,
     events,
@@ -147,6 +148,11 @@ export function buildOperator(
   const scheduler = new BuildScheduler({
     builds,
     jobs,
+    readJob: (namespace, name) =>
+      batch.readNamespacedJob({ namespace, name }).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }),
     namespaces,
     client: golden,
     onAdmitted: (build, waited) =>

@@ -82,6 +82,10 @@ export class Informer<T extends KubernetesObject> {
   #running: Promise<void> | undefined;
   #resyncTimer: TimerHandle | undefined;
   #lastListAt = Number.NEGATIVE_INFINITY;
+  /** Callers of relist() waiting for the next fresh list. */
+  #relistWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /** Aborts the current watch connection, so a requested relist does not wait for it to end. */
+  #watchAbort: AbortController | undefined;
 
   constructor(kc: KubeConfig, opts: InformerOptions<T>) {
     this.#opts = opts;
@@ -132,12 +136,26 @@ export class Informer<T extends KubernetesObject> {
       this.#stop.abort();
       if (this.#resyncTimer) this.#clock.clearTimeout(this.#resyncTimer);
       this.#rejectSyncWaiters(new Error(`informer ${this.name}: stopped before sync`));
+      for (const w of this.#relistWaiters.splice(0)) w.reject(new Error(`informer ${this.name}: stopped`));
     }
     await this.#running;
   }
 
   hasSynced(): boolean {
     return this.#synced;
+  }
+
+  /**
+   * Replaces the cache with a fresh LIST and watches on from there; resolves once that list is in
+   * the cache and its events handled. For a new leader: a cache that was reconnecting (apiserver
+   * or etcd restart) can lag behind what the previous leader wrote, and decisions need the present.
+   */
+  relist(): Promise<void> {
+    if (this.#stop.signal.aborted) return Promise.reject(new Error(`informer ${this.name}: stopped`));
+    const waiter = Promise.withResolvers<void>();
+    this.#relistWaiters.push({ resolve: waiter.resolve, reject: waiter.reject });
+    this.#watchAbort?.abort();
+    return waiter.promise;
   }
 
   /** Resolves when synced; rejects if `signal` aborts or the informer stops first. */
@@ -193,17 +211,26 @@ export class Informer<T extends KubernetesObject> {
     let needList = true;
     while (!stopped.aborted) {
       try {
+        if (this.#relistWaiters.length > 0) needList = true;
         if (needList) {
           // Relisting right after a list means something is off (e.g. 410 loops): slow down.
           if (this.#clock.now() - this.#lastListAt < MIN_HEALTHY_WATCH_MS) {
             await sleep(this.#clock, this.#backoff.next(), stopped);
             if (stopped.aborted) break;
           }
-          await this.#listAndReplace();
+          const waiters = this.#relistWaiters.splice(0);
+          try {
+            await this.#listAndReplace();
+          } catch (err) {
+            this.#relistWaiters.unshift(...waiters); // Still owed a fresh list: the retry's.
+            throw err;
+          }
           needList = false;
+          for (const w of waiters) w.resolve();
         }
         const started = this.#clock.now();
         const outcome = await this.#watch();
+        if (this.#relistWaiters.length > 0) continue; // relist() ended the watch.
         if (outcome === "gone") {
           this.#log.info("watch resourceVersion expired (410); relisting", {
             resourceVersion: this.#resourceVersion,
@@ -218,6 +245,7 @@ export class Informer<T extends KubernetesObject> {
         }
       } catch (err) {
         if (stopped.aborted) break;
+        if (!needList && this.#relistWaiters.length > 0) continue; // relist() ended the watch.
         if (isGone(err)) {
           this.#log.info("resourceVersion expired (410); relisting", {
             resourceVersion: this.#resourceVersion,
@@ -312,6 +340,8 @@ export class Informer<T extends KubernetesObject> {
     // silence past that means a dead connection.
     const inactivityMs = timeoutSeconds * 1000 + INACTIVITY_MARGIN_MS;
     const abort = new AbortController();
+    this.#watchAbort = abort;
+    if (this.#relistWaiters.length > 0) abort.abort(); // Asked for between the list and now.
     const onStop = () => abort.abort();
     this.#stop.signal.addEventListener("abort", onStop, { once: true });
     let timer: TimerHandle | undefined;
@@ -382,6 +412,7 @@ export class Informer<T extends KubernetesObject> {
       throw err;
     } finally {
       if (timer) this.#clock.clearTimeout(timer);
+      if (this.#watchAbort === abort) this.#watchAbort = undefined;
       this.#stop.signal.removeEventListener("abort", onStop);
       reader?.cancel().catch(() => {});
       abort.abort(); // releases the connection if we returned early

@@ -21,6 +21,8 @@ export interface ManagedInformer {
   stop(): Promise<void>;
   hasSynced(): boolean;
   waitForSync(signal?: AbortSignal): Promise<void>;
+  /** A fresh LIST into the cache; a new leader waits for it before its controllers start. */
+  relist?(): Promise<void>;
 }
 
 export interface LeaderElectionConfig {
@@ -230,15 +232,33 @@ export class Manager {
     });
     this.#elector = elector;
     this.#electorDone = elector.run({
-      onStartedLeading: () => this.#startLeaderWork(),
+      onStartedLeading: () => void this.#relistThenLead(),
       onStoppedLeading: ({ reason }) => {
         if (reason === "lost") this.#onLeaseLost();
       },
     });
   }
 
+  /**
+   * A standby's caches can lag behind what the previous leader wrote (a watch reconnecting after
+   * an apiserver or etcd restart, with backoff), and a scheduler deciding from such a cache would
+   * admit builds into slots that are taken. So a new leader starts from a fresh list.
+   */
+  async #relistThenLead(): Promise<void> {
+    const startedMs = Date.now();
+    try {
+      await Promise.all(this.#informers.map((i) => i.relist?.()));
+    } catch (err) {
+      if (!this.#stopRequested.signal.aborted) this.#log.warn("relist for leadership failed", { err });
+      return; // Stopping: an informer stopped mid-relist.
+    }
+    if (!this.#elector?.isLeader()) return; // Lost the lease meanwhile.
+    this.#log.info("caches relisted for leadership", { ms: Date.now() - startedMs });
+    this.#startLeaderWork();
+  }
+
   #startLeaderWork(): void {
-    if (this.#stopRequested.signal.aborted || this.#leaderWorkStarted) return;
+    if (this.#stopRequested.signal.aborted || this.#fatal || this.#leaderWorkStarted) return;
     for (const c of this.#controllers) c.start();
     for (const r of this.#runnables) if (r.needLeaderElection) this.#startRunnable(r);
     this.#leaderWorkStarted = true;

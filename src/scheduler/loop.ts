@@ -5,7 +5,7 @@
 // + admissions), and is rebuilt from the caches every few minutes in case an event was ever lost.
 import type { V1Job, V1Namespace } from "@kubernetes/client-node";
 import type { GoldenClient } from "../api/client.js";
-import { isConflict, isNotFound } from "../api/client.js";
+import { isConflict, isNotFound, statusCode } from "../api/client.js";
 import { findCondition, setCondition } from "../api/conditions.js";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
 import { createdAtMs } from "../controllers/build-order.js";
@@ -26,10 +26,20 @@ const ADMIT_CONCURRENCY = 16;
 const REFRESH_MS = 30_000;
 /** Rebuild the incremental state from the informer caches this often: an O(all builds) safety net. */
 export const REBUILD_MS = 5 * 60_000;
+/**
+ * How long an admission whose outcome is unknown (the request timed out, the apiserver restarted
+ * mid-request) holds its slot unless the cache settles it first: past the apiserver's own 60 s
+ * request timeout, after which the write can no longer land.
+ */
+export const UNCERTAIN_ADMISSION_MS = 90_000;
+/** Read an unconfirmed build's Job again this often while it runs. */
+export const UNCONFIRMED_RECHECK_MS = 2_000;
 
 export interface SchedulerOptions {
   builds: Pick<Informer<ImageBuild>, "get" | "list">;
   jobs: Pick<Informer<V1Job>, "list">;
+  /** A live read of a Job (undefined when it does not exist), for when the Job cache may lag. */
+  readJob: (namespace: string, name: string) => Promise<V1Job | undefined>;
   namespaces?: Pick<Informer<V1Namespace>, "get">;
   client: Pick<GoldenClient, "imageBuilds">;
   /** Observes how long each admitted build waited, in seconds. */
@@ -73,6 +83,8 @@ export class BuildScheduler {
   async reconcile(): Promise<Result> {
     const now = this.now();
     if (now.getTime() - this.lastRebuildMs >= REBUILD_MS) this.rebuild(now);
+    this.state.expireAssumptions(now.getTime());
+    const unsettled = await this.settleUnconfirmed();
 
     const limits: Limits = {
       cluster: this.opts.maxConcurrentBuilds,
@@ -94,8 +106,23 @@ export class BuildScheduler {
       if (build) await this.markQueued(build, placement, durations, now);
     }
     // Come back for the next rebuild even if no event does: it is what recovers a lost one.
-    const untilRebuild = Math.max(1, this.lastRebuildMs + REBUILD_MS - this.now().getTime());
-    return { requeueAfterMs: decision.queued.length > 0 ? Math.min(REFRESH_MS, untilRebuild) : untilRebuild };
+    const nowMs = this.now().getTime();
+    const comeBack = [Math.max(1, this.lastRebuildMs + REBUILD_MS - nowMs)];
+    if (decision.queued.length > 0) comeBack.push(REFRESH_MS);
+    if (unsettled > 0) comeBack.push(UNCONFIRMED_RECHECK_MS);
+    const expiry = this.state.nextExpiryMs();
+    if (expiry !== undefined) comeBack.push(Math.max(1, expiry - nowMs));
+    return { requeueAfterMs: Math.min(...comeBack) };
+  }
+
+  /** Reads the Job of each unconfirmed build; returns how many still hold their slot. */
+  private async settleUnconfirmed(): Promise<number> {
+    for (const key of this.state.unconfirmed()) {
+      const slash = key.indexOf("/");
+      const job = await this.opts.readJob(key.slice(0, slash), key.slice(slash + 1));
+      this.state.settleUnconfirmed(key, job);
+    }
+    return this.state.unconfirmed().length;
   }
 
   private rebuild(now: Date): void {
@@ -124,16 +151,28 @@ export class BuildScheduler {
       },
       now,
     );
-    const ok = await this.patch(build, {
-      phase: "Building",
-      jobName: name,
-      startTime: now.toISOString(),
-      queuePosition: null,
-      estimatedStartTime: null,
-      conditions,
-    });
+    const key = objectKey(build);
+    const resourceVersion = build.metadata?.resourceVersion;
+    let ok: boolean;
+    try {
+      ok = await this.patch(build, {
+        phase: "Building",
+        jobName: name,
+        startTime: now.toISOString(),
+        queuePosition: null,
+        estimatedStartTime: null,
+        conditions,
+      });
+    } catch (err) {
+      // No answer, or a server error: the write may have landed all the same. Hold the slot until
+      // the cache shows either way. A 4xx answer means it did not.
+      const code = statusCode(err);
+      if (code === undefined || code >= 500)
+        this.state.assume(key, resourceVersion, this.now().getTime() + UNCERTAIN_ADMISSION_MS);
+      throw err;
+    }
     if (ok) {
-      this.state.assume(objectKey(build));
+      this.state.assume(key, resourceVersion);
       this.opts.onAdmitted?.(build, Math.max(0, (now.getTime() - createdAtMs(build)) / 1000));
     }
   }

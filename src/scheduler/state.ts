@@ -2,7 +2,11 @@
 // O(waiting builds) instead of a walk over every build in the cluster: the waiting builds, the
 // builds in flight per namespace, when each namespace was last served, and recent build durations.
 // Everything here is a function of the informer caches plus the scheduler's own admissions
-// (assume), so rebuild() restores it from the caches, and repairs it should an event ever be lost.
+// (assume) and the Jobs it had to read itself (unconfirmed), so rebuild() restores it from the
+// caches, and repairs it should an event ever be lost.
+//
+// Slots are counted conservatively, because the limit is checked against what really runs: a Job
+// that has not finished holds a slot whatever its build says, even with its build gone.
 import type { V1Job } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
 import { createdAtMs, isTerminal } from "../controllers/build-order.js";
@@ -19,8 +23,20 @@ export const RECENT_DURATIONS = 20;
 interface BuildFacts {
   phase: ImageBuildPhase | undefined;
   terminal: boolean;
+  /** The scheduler admitted it: the admission writes startTime. */
+  admitted: boolean;
+  /** Its Job has been in the Job cache at some point while this process watched. */
+  jobSeen: boolean;
   /** The build as the policy sees it while it waits. */
   asWaiting: WaitingBuild;
+}
+
+/** An admission this process wrote (or may have written) that the cache has not shown yet. */
+interface Assumption {
+  /** The build's resourceVersion the admission was conditioned on. */
+  resourceVersion: string | undefined;
+  /** Only for an admission whose outcome is unknown (a timeout): when to stop holding the slot. */
+  expiresAtMs?: number;
 }
 
 interface RecentDuration {
@@ -33,8 +49,16 @@ export class SchedulerState {
   readonly #builds = new Map<string, BuildFacts>();
   /** Keys of Jobs that exist and have not finished (a build's Job carries the build's key). */
   readonly #activeJobs = new Set<string>();
+  /** Keys of every Job in the cache, finished or not. */
+  readonly #jobsPresent = new Set<string>();
+  /**
+   * Admitted builds that ended or went while their Job never showed in the Job cache: that cache
+   * may be lagging (a watch reconnecting), so the Job may still run. They hold their slot until
+   * the Job cache shows the Job, or a live read finds it finished or gone (settleUnconfirmed).
+   */
+  readonly #unconfirmed = new Set<string>();
   /** Builds this process admitted that the cache has not shown past Queued yet. */
-  readonly #assumed = new Set<string>();
+  readonly #assumed = new Map<string, Assumption>();
   readonly #waiting = new Map<string, WaitingBuild>();
   /** Key → namespace of every build holding a slot. */
   readonly #inFlight = new Map<string, string>();
@@ -50,10 +74,18 @@ export class SchedulerState {
     const key = objectKey(build);
     const namespace = build.metadata?.namespace ?? "";
     const phase = build.status?.phase;
+    const previous = this.#builds.get(key);
+    // A build being deleted (its finalizer still held) will never need a slot.
+    const terminal = isTerminal(build) || build.metadata?.deletionTimestamp !== undefined;
+    const admitted = build.status?.startTime !== undefined;
+    const jobSeen = (previous?.jobSeen ?? false) || this.#jobsPresent.has(key);
+    // It ended while we watched, and its Job never showed up: see #unconfirmed.
+    if (terminal && previous && !previous.terminal && admitted && !jobSeen) this.#unconfirmed.add(key);
     this.#builds.set(key, {
       phase,
-      // A build being deleted (its finalizer still held) will never need a slot.
-      terminal: isTerminal(build) || build.metadata?.deletionTimestamp !== undefined,
+      terminal,
+      admitted,
+      jobSeen,
       asWaiting: {
         key,
         namespace,
@@ -61,8 +93,16 @@ export class SchedulerState {
         createdAt: createdAtMs(build),
       },
     });
-    // The cache has caught up with our admission, or the build moved on without it.
-    if (!mayBeAssumed(phase)) this.#assumed.delete(key);
+    // The cache has caught up with our admission, or the build moved on without it; or it shows a
+    // newer version still waiting, on which our conditional admission can no longer land.
+    const assumption = this.#assumed.get(key);
+    const rv = build.metadata?.resourceVersion;
+    if (
+      assumption &&
+      (!mayBeAssumed(phase) ||
+        (assumption.resourceVersion !== undefined && rv !== assumption.resourceVersion))
+    )
+      this.#assumed.delete(key);
     const served = this.#setStart(key, namespace, startMs(build));
     this.#recordDuration(key, build);
     const { before, after } = this.#reclassify(key);
@@ -75,30 +115,85 @@ export class SchedulerState {
   forgetBuild(key: string): boolean {
     const facts = this.#builds.get(key);
     if (!facts) return false;
+    // Deleted mid-build with its Job never seen: that Job may run until the GC gets to it.
+    if (!facts.terminal && facts.admitted && !facts.jobSeen) this.#unconfirmed.add(key);
     this.#builds.delete(key);
     this.#assumed.delete(key);
     const served = this.#setStart(key, facts.asWaiting.namespace, undefined);
-    const { before } = this.#reclassify(key);
-    return before !== "none" || served;
+    const { before, after } = this.#reclassify(key);
+    return before !== after || served;
   }
 
   /** Records a Job's current state; true when the change can alter a scheduling decision. */
   observeJob(job: V1Job): boolean {
-    return this.#setJobActive(objectKey(job), !isJobFinished(job));
+    const key = objectKey(job);
+    this.#jobsPresent.add(key);
+    const facts = this.#builds.get(key);
+    if (facts) facts.jobSeen = true;
+    this.#unconfirmed.delete(key); // The cache shows the Job now: its state decides.
+    if (isJobFinished(job)) this.#activeJobs.delete(key);
+    else this.#activeJobs.add(key);
+    const { before, after } = this.#reclassify(key);
+    return before !== after;
   }
 
   /** The Job is gone from the cache. */
   forgetJob(key: string): boolean {
-    return this.#setJobActive(key, false);
+    this.#jobsPresent.delete(key);
+    this.#activeJobs.delete(key);
+    this.#unconfirmed.delete(key);
+    const { before, after } = this.#reclassify(key);
+    return before !== after;
   }
 
-  /** Counts a build this process just admitted as in flight until the cache shows the admission. */
-  assume(key: string): void {
+  /**
+   * Counts a build this process admitted as in flight until the cache shows the admission.
+   * `resourceVersion` is the one the admission was conditioned on. Give `expiresAtMs` when the
+   * write's outcome is unknown (it timed out): the slot is held until the cache shows either
+   * outcome, or until then.
+   */
+  assume(key: string, resourceVersion?: string, expiresAtMs?: number): void {
     const facts = this.#builds.get(key);
     // The cache may show the admission already, or the build gone: nothing to bridge then.
     if (!facts || !mayBeAssumed(facts.phase)) return;
-    this.#assumed.add(key);
+    const known = this.#assumed.get(key);
+    // A definite admission outranks an uncertain one.
+    if (known && known.expiresAtMs === undefined) return;
+    this.#assumed.set(key, { resourceVersion, ...(expiresAtMs !== undefined ? { expiresAtMs } : {}) });
     this.#reclassify(key);
+  }
+
+  /** Drops uncertain admissions past their expiry; true when that freed a slot. */
+  expireAssumptions(nowMs: number): boolean {
+    let changed = false;
+    for (const [key, a] of this.#assumed) {
+      if (a.expiresAtMs === undefined || a.expiresAtMs > nowMs) continue;
+      this.#assumed.delete(key);
+      const { before, after } = this.#reclassify(key);
+      changed ||= before !== after;
+    }
+    return changed;
+  }
+
+  /** When the next uncertain admission expires (ms), if any. */
+  nextExpiryMs(): number | undefined {
+    let next: number | undefined;
+    for (const a of this.#assumed.values())
+      if (a.expiresAtMs !== undefined && (next === undefined || a.expiresAtMs < next)) next = a.expiresAtMs;
+    return next;
+  }
+
+  /** Keys of the builds whose Job needs a live read (see #unconfirmed). */
+  unconfirmed(): string[] {
+    return [...this.#unconfirmed];
+  }
+
+  /** A live read of an unconfirmed build's Job: finished or gone frees the slot, running keeps it. */
+  settleUnconfirmed(key: string, job: V1Job | undefined): boolean {
+    if (!this.#unconfirmed.has(key) || (job && !isJobFinished(job))) return false;
+    this.#unconfirmed.delete(key);
+    const { before, after } = this.#reclassify(key);
+    return before !== after;
   }
 
   slotOf(key: string): Slot {
@@ -136,10 +231,18 @@ export class SchedulerState {
     this.#starts.clear();
     this.#lastServed.clear();
     this.#activeJobs.clear();
+    this.#jobsPresent.clear();
 
-    for (const job of jobs) if (!isJobFinished(job)) this.#activeJobs.add(objectKey(job));
+    for (const job of jobs) {
+      const key = objectKey(job);
+      this.#jobsPresent.add(key);
+      if (!isJobFinished(job)) this.#activeJobs.add(key);
+    }
+    for (const key of this.#unconfirmed) if (this.#jobsPresent.has(key)) this.#unconfirmed.delete(key);
     for (const build of builds) this.observeBuild(build);
-    for (const key of this.#assumed) if (!this.#builds.has(key)) this.#assumed.delete(key);
+    for (const key of this.#assumed.keys()) if (!this.#builds.has(key)) this.#assumed.delete(key);
+    // Slots held with no build in the cache: running Jobs, and Jobs still unconfirmed.
+    for (const key of [...this.#activeJobs, ...this.#unconfirmed]) this.#reclassify(key);
 
     const waitingAfter = new Map([...this.#waiting].map(([key, w]) => [key, waitingFingerprint(w)]));
     return (
@@ -149,19 +252,13 @@ export class SchedulerState {
     );
   }
 
-  #setJobActive(key: string, active: boolean): boolean {
-    if (active === this.#activeJobs.has(key)) return false;
-    if (active) this.#activeJobs.add(key);
-    else this.#activeJobs.delete(key);
-    const { before, after } = this.#reclassify(key);
-    return before !== after;
-  }
-
   /** A build holds a slot from admission until its Job has finished, whatever the build says. */
   #classify(key: string): Slot {
+    // A running Job holds a slot even with its build gone: its pod runs until the Job is deleted.
+    if (this.#activeJobs.has(key) || this.#unconfirmed.has(key)) return "inFlight";
     const facts = this.#builds.get(key);
-    if (!facts) return "none"; // A Job without its build holds nothing.
-    if (this.#assumed.has(key) || facts.phase === "Building" || this.#activeJobs.has(key)) return "inFlight";
+    if (!facts) return "none";
+    if (this.#assumed.has(key) || facts.phase === "Building") return "inFlight";
     return facts.terminal ? "none" : "waiting";
   }
 
@@ -178,8 +275,8 @@ export class SchedulerState {
     }
     const facts = this.#builds.get(key);
     if (after === "waiting" && facts) this.#waiting.set(key, facts.asWaiting);
-    if (after === "inFlight" && before !== "inFlight" && facts) {
-      const namespace = facts.asWaiting.namespace;
+    if (after === "inFlight" && before !== "inFlight") {
+      const namespace = facts?.asWaiting.namespace ?? namespaceOf(key);
       this.#inFlight.set(key, namespace);
       this.#inFlightByNamespace.set(namespace, (this.#inFlightByNamespace.get(namespace) ?? 0) + 1);
     }
@@ -224,6 +321,12 @@ export class SchedulerState {
 /** Until the cache shows an admitted build past Queued, only this process knows it holds a slot. */
 function mayBeAssumed(phase: ImageBuildPhase | undefined): boolean {
   return phase === undefined || phase === "Pending" || phase === "Queued";
+}
+
+/** The namespace part of a "namespace/name" key. */
+function namespaceOf(key: string): string {
+  const slash = key.indexOf("/");
+  return slash < 0 ? "" : key.slice(0, slash);
 }
 
 function startMs(build: ImageBuild): number | undefined {

@@ -121,6 +121,50 @@ describe("Informer", () => {
     assert.equal(coll.listRequests().length >= 2, true);
   });
 
+  it("relist() ends the live watch, replaces the cache with a fresh list and resolves once it is in", async () => {
+    const { inf, events, logs } = await setup();
+    coll.put("keep", {}, false);
+    coll.put("stale", {}, false);
+    await inf.start();
+    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    events.length = 0;
+    const listsBefore = coll.listRequests().length;
+    // Writes this cache has not seen (a lagging watch):
+    coll.put("stale", { x: "1" }, false);
+    coll.put("unseen", {}, false);
+    await inf.relist();
+    // Resolved only after the list's events were handled.
+    assert.deepEqual(events.sort(), ["add unseen@104", "update stale@102->103"]);
+    assert.equal(inf.get("ns/stale")?.data?.x, "1");
+    assert.ok(coll.listRequests().length > listsBefore, "listed again");
+    await eventually(() => coll.watchRequests().length === 2 && coll.watchers.size === 1, 2000, "rewatch");
+    assert.equal(
+      coll.watchRequests()[1]?.query.get("resourceVersion"),
+      "104",
+      "watches on from the new list",
+    );
+    assert.deepEqual(
+      logs.lines.filter((l) => l.msg === "watch failed; reconnecting"),
+      [],
+      "ending the watch for a relist is not a failure",
+    );
+  });
+
+  it("relist() keeps its promise across a failed list: it resolves on the retry", async () => {
+    const { inf } = await setup();
+    await inf.start();
+    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    coll.failNextList = 500;
+    coll.put("late", {}, false);
+    await inf.relist();
+    assert.ok(inf.get("ns/late"), "the list that resolved it is fresh");
+    assert.equal(
+      coll.listRequests().length,
+      3,
+      "the initial list, the failed one, its retry (one page each)",
+    );
+  });
+
   it("HTTP 410 on watch connect relists", async () => {
     const { inf } = await setup();
     await inf.start();

@@ -13,6 +13,9 @@ import { deferred, eventually } from "./helpers.js";
 class FakeInformer implements ManagedInformer {
   started = false;
   stopped = false;
+  relists = 0;
+  /** While set, relist() waits for it. */
+  relistGate: Promise<void> | undefined;
   #synced = deferred();
   #isSynced = false;
   constructor(readonly name: string) {
@@ -32,6 +35,10 @@ class FakeInformer implements ManagedInformer {
   }
   hasSynced(): boolean {
     return this.#isSynced;
+  }
+  async relist(): Promise<void> {
+    this.relists++;
+    await this.relistGate;
   }
   waitForSync(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -171,6 +178,26 @@ describe("Manager", () => {
     await b.mgr.stop();
     await runB;
     assert.deepEqual([...a.exits, ...b.exits], []);
+  });
+
+  it("a new leader relists its caches before its controllers start", async (t) => {
+    const api = new FakeLeaseApi();
+    const m = build({ api, identity: "a" });
+    t.after(() => m.mgr.stop());
+    const gate = deferred();
+    m.inf.relistGate = gate.promise;
+    const running = m.mgr.start();
+    m.inf.sync();
+    m.ctrl.enqueue("ns/x");
+    await eventually(() => m.mgr.isLeader(), 3000, "leads");
+    await eventually(() => m.inf.relists === 1, 2000, "relisted on acquiring the lease");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(m.reconciled, [], "no reconcile before the fresh list is in");
+    assert.equal(m.mgr.isReady(), false, "a leader without running controllers is not ready");
+    gate.resolve();
+    await eventually(() => m.reconciled.includes("ns/x"), 2000, "reconciles after the relist");
+    await m.mgr.stop();
+    await running;
   });
 
   it("exits non-zero and stops reconciling when the lease is lost", async () => {

@@ -5,7 +5,12 @@ import type { GoldenClient } from "../../../src/api/client.js";
 import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
 import { objectKey } from "../../../src/runtime/keys.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
-import { BuildScheduler, REBUILD_MS } from "../../../src/scheduler/loop.js";
+import {
+  BuildScheduler,
+  REBUILD_MS,
+  UNCERTAIN_ADMISSION_MS,
+  UNCONFIRMED_RECHECK_MS,
+} from "../../../src/scheduler/loop.js";
 
 const T0 = Date.parse("2025-03-01T00:00:00.000Z");
 
@@ -56,11 +61,21 @@ function harness(capacity: number) {
   const jobs = new FakeCache<V1Job>();
   const patches: Patch[] = [];
   const warnings: string[] = [];
+  /** What a live read of a Job returns (the apiserver), apart from the cache. */
+  const liveJobs = new Map<string, V1Job>();
+  const jobReads: string[] = [];
+  /** Thrown by the next admission's write, after recording it. */
+  let failNextAdmission: Error | undefined;
   let nowMs = T0;
   const client = {
     imageBuilds: {
       patchStatus: async (namespace: string, name: string, patch: { status: Record<string, unknown> }) => {
         patches.push({ key: `${namespace}/${name}`, status: patch.status });
+        const failure = patch.status.phase === "Building" ? failNextAdmission : undefined;
+        if (failure) {
+          failNextAdmission = undefined;
+          throw failure;
+        }
         return builds.get(`${namespace}/${name}`);
       },
     },
@@ -68,6 +83,10 @@ function harness(capacity: number) {
   const scheduler = new BuildScheduler({
     builds,
     jobs,
+    readJob: async (namespace, name) => {
+      jobReads.push(`${namespace}/${name}`);
+      return liveJobs.get(`${namespace}/${name}`);
+    },
     client,
     maxConcurrentBuilds: capacity,
     maxBuildsPerNamespace: 0,
@@ -78,6 +97,11 @@ function harness(capacity: number) {
     scheduler,
     patches,
     warnings,
+    liveJobs,
+    jobReads,
+    failNextAdmission: (err: Error) => {
+      failNextAdmission = err;
+    },
     advance: (ms: number) => {
       nowMs += ms;
     },
@@ -123,6 +147,60 @@ describe("BuildScheduler", () => {
     assert.equal(h.putJob(job("a", "b1", true)), true);
     await h.scheduler.reconcile();
     assert.deepEqual(h.admitted(), ["a/b2"]);
+  });
+
+  it("an admission without an answer holds its slot until the cache shows it did not land", async () => {
+    const h = harness(1);
+    h.putBuild(build("a", "b1", 0, "Queued"));
+    h.putBuild(build("a", "b2", 1, "Queued"));
+    h.failNextAdmission(new TypeError("fetch failed")); // no HTTP status: it may have landed
+    await assert.rejects(h.scheduler.reconcile(), /fetch failed/);
+    h.patches.length = 0;
+    const result = await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), [], "a/b1 may be running: no slot for a/b2");
+    assert.ok((result?.requeueAfterMs ?? Infinity) <= UNCERTAIN_ADMISSION_MS, "it comes back at the expiry");
+    // A newer version of a/b1, still Queued: the conditional admission can no longer land.
+    h.putBuild({
+      ...build("a", "b1", 0, "Queued"),
+      metadata: { ...build("a", "b1", 0).metadata, resourceVersion: "2" },
+    });
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b1"]);
+  });
+
+  it("an admission refused with a 4xx frees its slot at once", async () => {
+    const h = harness(1);
+    h.putBuild(build("a", "b1", 0, "Queued"));
+    h.failNextAdmission(Object.assign(new Error("invalid"), { code: 422 }));
+    await assert.rejects(h.scheduler.reconcile(), /invalid/);
+    h.patches.length = 0;
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b1"]);
+  });
+
+  it("a build that ended while its Job never showed in the cache: reads the Job until it has finished", async () => {
+    const h = harness(1);
+    h.putBuild(build("a", "b1", 0));
+    h.putBuild(build("a", "b2", 1));
+    await h.scheduler.reconcile();
+    h.putBuild(build("a", "b1", 0, "Building"));
+    // The Job watch lags (reconnecting): the build ends before its Job ever shows up.
+    h.putBuild({
+      ...build("a", "b1", 0, "Building"),
+      status: { phase: "Succeeded", startTime: new Date(T0).toISOString() },
+    });
+    h.liveJobs.set("a/b1", job("a", "b1"));
+    h.patches.length = 0;
+    const result = await h.scheduler.reconcile();
+    assert.deepEqual(h.jobReads, ["a/b1"]);
+    assert.deepEqual(h.admitted(), [], "its Job still runs");
+    assert.deepEqual(result, { requeueAfterMs: UNCONFIRMED_RECHECK_MS });
+    h.liveJobs.set("a/b1", job("a", "b1", true));
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b2"]);
+    assert.deepEqual(h.jobReads, ["a/b1", "a/b1"], "settled: no more reads");
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.jobReads, ["a/b1", "a/b1"]);
   });
 
   it("rebuilds from the caches every REBUILD_MS, which recovers an event it never got", async () => {

@@ -20,11 +20,17 @@ interface BuildOpts {
   started?: number;
   completed?: number;
   heartbeat?: number;
+  resourceVersion?: string;
 }
 
 function build(namespace: string, name: string, o: BuildOpts = {}): ImageBuild {
   return {
-    metadata: { name, namespace, creationTimestamp: new Date(T0 + (o.created ?? 0) * 1000) },
+    metadata: {
+      name,
+      namespace,
+      creationTimestamp: new Date(T0 + (o.created ?? 0) * 1000),
+      ...(o.resourceVersion !== undefined ? { resourceVersion: o.resourceVersion } : {}),
+    },
     spec: {
       imageName: name,
       imageGeneration: 1,
@@ -170,12 +176,15 @@ describe("SchedulerState", () => {
       assert.deepEqual(waitingKeys(s), []);
     });
 
-    it("a Job without its build holds nothing, and counts once the build shows up", () => {
+    it("a running Job holds a slot even without its build (a Job being deleted still runs its pod)", () => {
       const s = new SchedulerState();
-      assert.equal(s.observeJob(job("a", "b1")), false);
-      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
-      assert.equal(s.observeBuild(build("a", "b1", { phase: "Queued" })), true);
+      assert.equal(s.observeJob(job("a", "b1")), true);
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
+      assert.equal(s.observeBuild(build("a", "b1", { phase: "Queued" })), false);
       assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.equal(s.forgetBuild("a/b1"), false, "the build going changes nothing while its Job runs");
+      assert.equal(s.forgetJob("a/b1"), true);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
     });
 
     it("a terminal build without a running Job neither waits nor holds a slot", () => {
@@ -195,7 +204,9 @@ describe("SchedulerState", () => {
       s.observeJob(job("a", "runs"));
       assert.equal(s.forgetBuild("a/waits"), true);
       assert.deepEqual(waitingKeys(s), []);
-      assert.equal(s.forgetBuild("a/runs"), true, "its Job, until the GC deletes it, holds nothing");
+      assert.equal(s.forgetBuild("a/runs"), false, "its Job holds the slot until it is gone");
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
+      assert.equal(s.forgetJob("a/runs"), true);
       assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
       assert.equal(s.forgetBuild("a/runs"), false);
       assert.equal(s.forgetBuild("a/never"), false);
@@ -243,6 +254,7 @@ describe("SchedulerState", () => {
       s.observeBuild(build("a", "b1", { phase: "Queued" }));
       s.assume("a/b1");
       s.observeBuild(build("a", "b1", { phase: "Building", started: 1 }));
+      s.observeJob(job("a", "b1", "Failed"));
       s.observeBuild(build("a", "b1", { phase: "Failed", started: 1, completed: 2 }));
       assert.equal(s.slotOf("a/b1"), "none", "the assumption is gone with the Building event");
     });
@@ -251,6 +263,7 @@ describe("SchedulerState", () => {
       const s = new SchedulerState();
       s.observeBuild(build("a", "b1", { phase: "Building", started: 1 }));
       s.assume("a/b1"); // the watch event beat the patch response
+      s.observeJob(job("a", "b1", "Complete"));
       s.observeBuild(build("a", "b1", { phase: "Succeeded", started: 1, completed: 2 }));
       assert.equal(s.slotOf("a/b1"), "none");
       // Admitted, then cancelled, both seen before the admission's response: no event would
@@ -263,6 +276,36 @@ describe("SchedulerState", () => {
       assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
     });
 
+    it("an uncertain one (the write timed out) is released by a newer version still waiting, or by expiry", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Queued", resourceVersion: "7" }));
+      s.assume("a/b1", "7", T0 + 90_000);
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.equal(s.nextExpiryMs(), T0 + 90_000);
+      assert.equal(s.observeBuild(build("a", "b1", { phase: "Queued", resourceVersion: "7" })), false);
+      assert.equal(s.slotOf("a/b1"), "inFlight", "the version it was conditioned on: still unknown");
+      s.observeBuild(build("a", "b1", { phase: "Queued", resourceVersion: "9" }));
+      assert.equal(s.slotOf("a/b1"), "waiting", "a newer version: the conditional write cannot land");
+
+      s.observeBuild(build("a", "b2", { phase: "Queued", resourceVersion: "8" }));
+      s.assume("a/b2", "8", T0 + 90_000);
+      assert.equal(s.expireAssumptions(T0 + 89_999), false);
+      assert.equal(s.slotOf("a/b2"), "inFlight");
+      assert.equal(s.expireAssumptions(T0 + 90_000), true);
+      assert.equal(s.slotOf("a/b2"), "waiting");
+      assert.equal(s.nextExpiryMs(), undefined);
+    });
+
+    it("a definite one never expires, and an uncertain retry does not weaken it", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Queued", resourceVersion: "7" }));
+      s.assume("a/b1", "7");
+      s.assume("a/b1", "7", T0 + 1);
+      assert.equal(s.expireAssumptions(T0 + 10 * 60_000), false);
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.equal(s.nextExpiryMs(), undefined);
+    });
+
     it("is forgotten with its build: a new build of the same name waits", () => {
       const s = new SchedulerState();
       s.observeBuild(build("a", "b1"));
@@ -271,6 +314,66 @@ describe("SchedulerState", () => {
       s.observeBuild(build("a", "b1"));
       assert.equal(s.slotOf("a/b1"), "waiting");
       assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+    });
+  });
+
+  describe("a Job the cache never showed (the Job watch lagging)", () => {
+    it("an admitted build that ends before its Job shows up keeps its slot until a read settles it", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Building", started: 1 }));
+      assert.equal(s.observeBuild(build("a", "b1", { phase: "Succeeded", started: 1, completed: 9 })), false);
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.deepEqual(s.unconfirmed(), ["a/b1"]);
+      assert.equal(s.settleUnconfirmed("a/b1", job("a", "b1")), false, "read: still running");
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.equal(s.settleUnconfirmed("a/b1", job("a", "b1", "Complete")), true, "read: finished");
+      assert.equal(s.slotOf("a/b1"), "none");
+      assert.deepEqual(s.unconfirmed(), []);
+    });
+
+    it("or until the Job cache shows the Job, whose own state then decides", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Building", started: 1 }));
+      s.observeBuild(build("a", "b1", { phase: "Cancelled", started: 1, completed: 2 }));
+      assert.equal(s.observeJob(job("a", "b1")), false, "running: the slot stays taken");
+      assert.deepEqual(s.unconfirmed(), []);
+      assert.equal(s.forgetJob("a/b1"), true);
+      assert.equal(s.slotOf("a/b1"), "none");
+    });
+
+    it("a build deleted mid-build with its Job unseen holds its slot until a read finds no Job", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Building", started: 1 }));
+      s.forgetBuild("a/b1");
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
+      assert.equal(s.settleUnconfirmed("a/b1", undefined), true);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+    });
+
+    it("needs no read when the Job was seen, the build was never admitted, or was first seen finished", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "seen", { phase: "Building", started: 1 }));
+      s.observeJob(job("a", "seen", "Complete"));
+      s.observeBuild(build("a", "seen", { phase: "Succeeded", started: 1, completed: 2 }));
+      s.observeBuild(build("a", "never", { phase: "Queued" }));
+      s.observeBuild(build("a", "never", { phase: "Cancelled", completed: 2 }));
+      s.observeBuild(build("a", "restart", { phase: "Succeeded", started: 1, completed: 2 }));
+      assert.deepEqual(s.unconfirmed(), []);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+    });
+
+    it("survive a rebuild, unless the rebuilt Job cache now shows the Job", () => {
+      const s = new SchedulerState();
+      for (const name of ["b1", "b2"]) {
+        s.observeBuild(build("a", name, { phase: "Building", started: 1 }));
+        s.observeBuild(build("a", name, { phase: "Succeeded", started: 1, completed: 2 }));
+      }
+      const finished = [1, 2].map((i) =>
+        build("a", `b${i}`, { phase: "Succeeded", started: 1, completed: 2 }),
+      );
+      s.rebuild(finished, [job("a", "b2", "Complete")]);
+      assert.deepEqual(s.unconfirmed(), ["a/b1"]);
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
     });
   });
 
@@ -394,8 +497,16 @@ describe("SchedulerState", () => {
   });
 
   describe("against a full walk of the caches (the scheduler before it was incremental)", () => {
-    /** The original pass's bookkeeping, recomputed from scratch over every build and Job. */
-    function fullWalk(builds: Map<string, ImageBuild>, jobs: Map<string, V1Job>, assumed: Set<string>) {
+    /**
+     * The original pass's bookkeeping, recomputed from scratch over every build and Job, plus the
+     * slots held for Jobs the cache never showed (unconfirmed, which the caller tracks from events).
+     */
+    function fullWalk(
+      builds: Map<string, ImageBuild>,
+      jobs: Map<string, V1Job>,
+      assumed: Set<string>,
+      unconfirmed: Set<string>,
+    ) {
       for (const key of assumed) {
         const phase = builds.get(key)?.status?.phase;
         if (!builds.has(key) || (phase !== undefined && phase !== "Pending" && phase !== "Queued"))
@@ -411,15 +522,22 @@ describe("SchedulerState", () => {
       const waiting: { key: string; namespace: string; priority: number; createdAt: number }[] = [];
       const byNamespace: Record<string, number> = {};
       let total = 0;
-      for (const [key, b] of builds) {
-        const namespace = b.metadata?.namespace ?? "";
+      const runningJob = (key: string) => {
         const job = jobs.get(key);
+        return job !== undefined && !isJobFinished(job);
+      };
+      const keys = new Set([...builds.keys(), ...[...jobs.keys()].filter(runningJob), ...unconfirmed]);
+      for (const key of keys) {
+        const b = builds.get(key);
+        const namespace = key.split("/")[0] ?? "";
         const running =
-          assumed.has(key) || b.status?.phase === "Building" || (job !== undefined && !isJobFinished(job));
+          runningJob(key) ||
+          unconfirmed.has(key) ||
+          (b !== undefined && (assumed.has(key) || b.status?.phase === "Building"));
         if (running) {
           byNamespace[namespace] = (byNamespace[namespace] ?? 0) + 1;
           total++;
-        } else if (!isTerminal(b)) {
+        } else if (b && !isTerminal(b)) {
           waiting.push({
             key,
             namespace,
@@ -458,6 +576,11 @@ describe("SchedulerState", () => {
         const builds = new Map<string, ImageBuild>();
         const jobs = new Map<string, V1Job>();
         const assumed = new Set<string>();
+        // What the state must remember from the event history: builds whose Job it has seen,
+        // and builds that ended or went, admitted, before their Job was ever seen.
+        const jobSeen = new Set<string>();
+        const unconfirmed = new Set<string>();
+        const admitted = (b: ImageBuild | undefined) => b?.status?.startTime !== undefined;
         for (let step = 0; step < 80; step++) {
           const ns = `ns${int(3)}`;
           const name = `b${int(4)}`;
@@ -480,11 +603,19 @@ describe("SchedulerState", () => {
               ...(phase === "Succeeded" && started !== undefined ? { completed: started + 1 + int(30) } : {}),
               heartbeat: step,
             });
+            const prev = builds.get(key);
+            if (!prev) jobSeen.delete(key);
+            if (jobs.has(key)) jobSeen.add(key);
+            if (prev && !isTerminal(prev) && isTerminal(b) && admitted(b) && !jobSeen.has(key))
+              unconfirmed.add(key);
             builds.set(key, b);
             touchesBuild = true;
             mayChange = s.observeBuild(b);
             what = `observeBuild ${key} ${phase} started=${started}`;
           } else if (roll < 0.6) {
+            const prev = builds.get(key);
+            if (prev && !isTerminal(prev) && admitted(prev) && !jobSeen.has(key)) unconfirmed.add(key);
+            jobSeen.delete(key);
             builds.delete(key);
             touchesBuild = true;
             mayChange = s.forgetBuild(key);
@@ -492,12 +623,22 @@ describe("SchedulerState", () => {
           } else if (roll < 0.8) {
             const j = job(ns, name, rand() < 0.5 ? undefined : rand() < 0.5 ? "Complete" : "Failed");
             jobs.set(key, j);
+            if (builds.has(key)) jobSeen.add(key);
+            unconfirmed.delete(key);
             mayChange = s.observeJob(j);
             what = `observeJob ${key} finished=${isJobFinished(j)}`;
-          } else if (roll < 0.9) {
+          } else if (roll < 0.87) {
             jobs.delete(key);
+            unconfirmed.delete(key);
             mayChange = s.forgetJob(key);
             what = `forgetJob ${key}`;
+          } else if (roll < 0.92) {
+            // A live read of the Job of an unconfirmed build (the scheduler reads only those).
+            const r = rand();
+            const live = r < 0.3 ? undefined : job(ns, name, r < 0.6 ? undefined : "Complete");
+            if (unconfirmed.has(key) && (live === undefined || isJobFinished(live))) unconfirmed.delete(key);
+            mayChange = s.settleUnconfirmed(key, live);
+            what = `settleUnconfirmed ${key} live=${live ? isJobFinished(live) : "none"}`;
           } else {
             // The scheduler only admits waiting builds.
             if (!wasWaiting) continue;
@@ -508,7 +649,8 @@ describe("SchedulerState", () => {
           }
           const after = view(s);
           const context = `run ${run} step ${step}: ${what}`;
-          assert.deepEqual(after, fullWalk(builds, jobs, assumed), context);
+          assert.deepEqual(after, fullWalk(builds, jobs, assumed, unconfirmed), context);
+          assert.deepEqual(s.unconfirmed().sort(), [...unconfirmed].sort(), `${context}: unconfirmed`);
           // Skipping a pass is safe only if the policy's inputs are unchanged and no waiting
           // build changed (a pass reads their objects: it patches their queue status).
           if (!mayChange) {
@@ -519,7 +661,7 @@ describe("SchedulerState", () => {
           }
         }
         assert.equal(s.rebuild(builds.values(), jobs.values()), false, `run ${run}: drift`);
-        assert.deepEqual(view(s), fullWalk(builds, jobs, assumed), `run ${run}: after rebuild`);
+        assert.deepEqual(view(s), fullWalk(builds, jobs, assumed, unconfirmed), `run ${run}: after rebuild`);
       }
     });
   });
