@@ -326,6 +326,7 @@ describe("deploying golden with config/", () => {
         ["update", "imagebuilds.golden.dev/finalizers", inNs],
         ["watch", "jobs.batch", anyNs],
         ["create", "jobs.batch", inNs],
+        ["get", "jobs.batch", inNs],
         ["delete", "jobs.batch", inNs],
         ["watch", "namespaces", []],
         ["create", "serviceaccounts", inNs],
