@@ -20,7 +20,7 @@ import { SchedulerState } from "./state.js";
 export const NAMESPACE_LIMIT_ANNOTATION = "golden.dev/max-concurrent-builds";
 /** The scheduler has one work item: the whole queue. */
 export const SCHEDULER_KEY = "queue";
-/** Admission writes in flight at once. */
+/** Admission writes (and live Job reads) in flight at once. */
 const ADMIT_CONCURRENCY = 16;
 /** Refresh queue positions and estimates this often while builds wait. */
 const REFRESH_MS = 30_000;
@@ -96,11 +96,7 @@ export class BuildScheduler {
     // Admissions go out several at a time, in the policy's order: one at a time, each waits its
     // turn on the shared client budget, and a burst of builds would be admitted at 1/wait per second.
     const admit = decision.admit.flatMap((key) => this.opts.builds.get(key) ?? []);
-    let next = 0;
-    const admitter = async () => {
-      while (next < admit.length) await this.admit(admit[next++] as ImageBuild, now);
-    };
-    await Promise.all(Array.from({ length: Math.min(ADMIT_CONCURRENCY, admit.length) }, admitter));
+    await eachConcurrently(admit, ADMIT_CONCURRENCY, (build) => this.admit(build, now));
     for (const placement of decision.queued) {
       const build = this.opts.builds.get(placement.key);
       if (build) await this.markQueued(build, placement, durations, now);
@@ -115,13 +111,12 @@ export class BuildScheduler {
     return { requeueAfterMs: Math.min(...comeBack) };
   }
 
-  /** Reads the Job of each unconfirmed build; returns how many still hold their slot. */
+  /** Reads the Job of each unconfirmed build, several at a time; returns how many still hold a slot. */
   private async settleUnconfirmed(): Promise<number> {
-    for (const key of this.state.unconfirmed()) {
+    await eachConcurrently(this.state.unconfirmed(), ADMIT_CONCURRENCY, async (key) => {
       const slash = key.indexOf("/");
-      const job = await this.opts.readJob(key.slice(0, slash), key.slice(slash + 1));
-      this.state.settleUnconfirmed(key, job);
-    }
+      this.state.settleUnconfirmed(key, await this.opts.readJob(key.slice(0, slash), key.slice(slash + 1)));
+    });
     return this.state.unconfirmed().length;
   }
 
@@ -223,4 +218,13 @@ export class BuildScheduler {
       throw err;
     }
   }
+}
+
+/** Runs `fn` over `items` in order, at most `limit` at once. */
+async function eachConcurrently<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
