@@ -58,6 +58,9 @@ interface Track {
   message?: string;
 }
 
+/** The moments of a build's life the bench times (epoch ms). */
+type Moment = "created" | "buildSeen" | "admitted" | "job" | "pod" | "workerStart" | "resultWritten" | "done";
+
 export interface GoldenScenarioOptions {
   kc: KubeConfig;
   /** Harness client for submissions and watches (unthrottled). */
@@ -288,11 +291,12 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
 
   const all = [...tracks.values()];
   /** Percentiles of the time from one stage (`from`) to a later one (`to`), over every build that saw both. */
-  const stage = (to: (t: Track) => number | undefined, from: (t: Track) => number | undefined) =>
+  /** Time from one moment of a build's life to a later one, over the builds that reached both. */
+  const stage = (to: Moment, from: Moment) =>
     summarize(
       all.flatMap((t) => {
-        const x = to(t);
-        const y = from(t);
+        const x = t[to];
+        const y = t[from];
         return x !== undefined && y !== undefined ? [x - y] : [];
       }),
     );
@@ -302,8 +306,11 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     5,
   );
   const e2e = succeeded.map((t) => (t.done as number) - (t.created as number));
-  const times = (f: (t: Track) => number | undefined) =>
-    all.flatMap((t) => (f(t) === undefined ? [] : [f(t) as number]));
+  const times = (m: Moment) =>
+    all.flatMap((t) => {
+      const at = t[m];
+      return at === undefined ? [] : [at];
+    });
   return {
     n: o.n,
     succeeded: succeeded.length,
@@ -312,44 +319,20 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     failures,
     mockedBuildSeconds: buildMs / 1000,
     submitSeconds: (submitEnd - start) / 1000,
-    wallSeconds: (Math.max(...times((t) => t.done), start) - start) / 1000,
+    wallSeconds: (Math.max(...times("done"), start) - start) / 1000,
     latencyMs: {
-      imageToBuild: stage(
-        (t) => t.buildSeen,
-        (t) => t.created,
-      ),
-      imageToAdmitted: stage(
-        (t) => t.admitted,
-        (t) => t.created,
-      ),
-      imageToJob: stage(
-        (t) => t.job,
-        (t) => t.created,
-      ),
-      jobToPod: stage(
-        (t) => t.pod,
-        (t) => t.job,
-      ),
-      resultToImageDone: stage(
-        (t) => t.done,
-        (t) => t.resultWritten,
-      ),
+      imageToBuild: stage("buildSeen", "created"),
+      imageToAdmitted: stage("admitted", "created"),
+      imageToJob: stage("job", "created"),
+      jobToPod: stage("pod", "job"),
+      resultToImageDone: stage("done", "resultWritten"),
       e2e: summarize(e2e),
       e2eMinusBuild: summarize(e2e.map((v) => v - buildMs)),
     },
     throughput: {
-      admitted: rate(
-        times((t) => t.admitted),
-        start,
-      ),
-      jobs: rate(
-        times((t) => t.job),
-        start,
-      ),
-      done: rate(
-        times((t) => t.done),
-        start,
-      ),
+      admitted: rate(times("admitted"), start),
+      jobs: rate(times("job"), start),
+      done: rate(times("done"), start),
     },
     timeline,
     start,
