@@ -4,6 +4,7 @@
 // needs is kept current from informer events (SchedulerState), so a pass costs O(waiting builds
 // + admissions), and is rebuilt from the caches every few minutes in case an event was ever lost.
 import type { V1Job, V1Namespace } from "@kubernetes/client-node";
+import PQueue from "p-queue";
 import type { GoldenClient } from "../api/client.js";
 import { isConflict, isNotFound, statusCode } from "../api/client.js";
 import { findCondition, setCondition } from "../api/conditions.js";
@@ -96,7 +97,9 @@ export class BuildScheduler {
     // Admissions go out several at a time, in the policy's order: one at a time, each waits its
     // turn on the shared client budget, and a burst of builds would be admitted at 1/wait per second.
     const admit = decision.admit.flatMap((key) => this.opts.builds.get(key) ?? []);
-    await eachConcurrently(admit, ADMIT_CONCURRENCY, (build) => this.admit(build, now));
+    await new PQueue({ concurrency: ADMIT_CONCURRENCY }).addAll(
+      admit.map((build) => () => this.admit(build, now)),
+    );
     for (const placement of decision.queued) {
       const build = this.opts.builds.get(placement.key);
       if (build) await this.markQueued(build, placement, durations, now);
@@ -113,10 +116,13 @@ export class BuildScheduler {
 
   /** Reads the Job of each unconfirmed build, several at a time; returns how many still hold a slot. */
   private async settleUnconfirmed(): Promise<number> {
-    await eachConcurrently(this.state.unconfirmed(), ADMIT_CONCURRENCY, async (key) => {
+    const read = async (key: string) => {
       const slash = key.indexOf("/");
       this.state.settleUnconfirmed(key, await this.opts.readJob(key.slice(0, slash), key.slice(slash + 1)));
-    });
+    };
+    await new PQueue({ concurrency: ADMIT_CONCURRENCY }).addAll(
+      this.state.unconfirmed().map((key) => () => read(key)),
+    );
     return this.state.unconfirmed().length;
   }
 
@@ -218,13 +224,4 @@ export class BuildScheduler {
       throw err;
     }
   }
-}
-
-/** Runs `fn` over `items` in order, at most `limit` at once. */
-async function eachConcurrently<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
