@@ -11,7 +11,7 @@ import { findCondition, setCondition } from "../api/conditions.js";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
 import { createdAtMs } from "../controllers/build-order.js";
 import type { Informer } from "../runtime/informer.js";
-import { objectKey } from "../runtime/keys.js";
+import { objectKey, splitKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
 import { estimateStart, type Limits, type QueuedPlacement, schedule } from "./policy.js";
@@ -117,8 +117,8 @@ export class BuildScheduler {
   /** Reads the Job of each unconfirmed build, several at a time; returns how many still hold a slot. */
   private async settleUnconfirmed(): Promise<number> {
     const read = async (key: string) => {
-      const slash = key.indexOf("/");
-      this.state.settleUnconfirmed(key, await this.opts.readJob(key.slice(0, slash), key.slice(slash + 1)));
+      const { namespace, name } = splitKey(key);
+      this.state.settleUnconfirmed(key, await this.opts.readJob(namespace ?? "", name));
     };
     await new PQueue({ concurrency: ADMIT_CONCURRENCY }).addAll(
       this.state.unconfirmed().map((key) => () => read(key)),

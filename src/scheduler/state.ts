@@ -11,7 +11,7 @@ import type { V1Job } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
 import { createdAtMs, isTerminal } from "../controllers/build-order.js";
 import { isJobFinished } from "../controllers/job-state.js";
-import { objectKey } from "../runtime/keys.js";
+import { objectKey, splitKey } from "../runtime/keys.js";
 import type { InFlight, WaitingBuild } from "./policy.js";
 
 /** Where a build stands: waiting for a slot, holding one, or neither (finished or unknown). */
@@ -276,7 +276,7 @@ export class SchedulerState {
     const facts = this.#builds.get(key);
     if (after === "waiting" && facts) this.#waiting.set(key, facts.asWaiting);
     if (after === "inFlight" && before !== "inFlight") {
-      const namespace = facts?.asWaiting.namespace ?? namespaceOf(key);
+      const namespace = facts?.asWaiting.namespace ?? splitKey(key).namespace ?? "";
       this.#inFlight.set(key, namespace);
       this.#inFlightByNamespace.set(namespace, (this.#inFlightByNamespace.get(namespace) ?? 0) + 1);
     }
@@ -321,12 +321,6 @@ export class SchedulerState {
 /** Until the cache shows an admitted build past Queued, only this process knows it holds a slot. */
 function mayBeAssumed(phase: ImageBuildPhase | undefined): boolean {
   return phase === undefined || phase === "Pending" || phase === "Queued";
-}
-
-/** The namespace part of a "namespace/name" key. */
-function namespaceOf(key: string): string {
-  const slash = key.indexOf("/");
-  return slash < 0 ? "" : key.slice(0, slash);
 }
 
 function startMs(build: ImageBuild): number | undefined {
