@@ -107,9 +107,14 @@ describe("scheduling with capacity 2 across three namespaces", () => {
     assert.equal(scheduled?.status, "False");
     assert.equal(scheduled?.reason, "ClusterLimitReached");
     assert.match(scheduled?.message ?? "", /^cluster limit 2 reached; \d+ builds ahead/);
-    const a6 = await golden.images.get(a, "a6");
-    assert.equal(a6?.status?.phase, "Queued", "the Image shows Queued too");
-    assert.equal(a6?.status?.queuePosition, position("a6"));
+    // The Image mirrors its build's place a reconcile later, so read both until they agree;
+    // a1 and a2 still hold both slots, so a6 cannot leave the queue meanwhile.
+    const mirrored = await eventually("Image a6 to show its build's queue position", async () => {
+      const [img, [build]] = await Promise.all([golden.images.get(a, "a6"), buildsOf(a, "a6")]);
+      const p = build?.status?.queuePosition;
+      return p !== undefined && img?.status?.queuePosition === p ? img : undefined;
+    });
+    assert.equal(mirrored.status?.phase, "Queued", "the Image shows Queued too");
 
     // Positions move as the queue drains.
     const before = position("a6") ?? 0;
