@@ -501,12 +501,13 @@ describe("deploying golden with config/", () => {
         await core.readNamespacedServiceAccount({ namespace: ns.name, name: "golden-worker" });
         await kubectl("get", "-n", ns.name, "role/golden-worker", "rolebinding/golden-worker");
         // It recorded events, and it leads through its Lease.
-        const events = await eventsApi.listNamespacedEvent({ namespace: ns.name });
-        assert.ok(
-          events.items.some(
+        // Recorded after the status write that says Succeeded, so poll for it.
+        await eventually("a BuildSucceeded Event from golden.dev/operator", async () => {
+          const events = await eventsApi.listNamespacedEvent({ namespace: ns.name });
+          return events.items.some(
             (e) => e.reportingController === "golden.dev/operator" && e.reason === "BuildSucceeded",
-          ),
-        );
+          );
+        });
         const holder = await kubectl(
           "get",
           "lease",
@@ -567,11 +568,10 @@ describe("deploying golden with config/", () => {
           "111m",
           "this operator's Job",
         );
-        const events = await eventsApi.listNamespacedEvent({ namespace: ns.name });
-        assert.ok(
-          events.items.some((e) => e.reason === "Superseded" && e.regarding?.name === name),
-          "a Superseded event",
-        );
+        await eventually("a Superseded Event", async () => {
+          const events = await eventsApi.listNamespacedEvent({ namespace: ns.name });
+          return events.items.some((e) => e.reason === "Superseded" && e.regarding?.name === name);
+        });
         await eventually(
           "the superseded build to be pruned",
           async () => !(await golden.imageBuilds.get(ns.name, first.metadata?.name ?? "")),

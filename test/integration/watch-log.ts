@@ -50,15 +50,4 @@ export class JobWatchLog {
     }
     return max;
   }
-
-  /** Names of Jobs in the order they were first seen. */
-  creationOrder(namespaces?: Set<string>): string[] {
-    const seen: string[] = [];
-    for (const e of this.events) {
-      if (namespaces && !namespaces.has(e.namespace)) continue;
-      const key = `${e.namespace}/${e.name}`;
-      if (e.type === "ADDED" && !seen.includes(key)) seen.push(key);
-    }
-    return seen;
-  }
 }
