@@ -45,6 +45,9 @@ describe("Informer", () => {
     return { inf, events, logs };
   }
 
+  /** Waits until the informer's one watch is open on the fake collection. */
+  const watchOpen = () => eventually(() => coll.watchers.size === 1, 2000, "watch");
+
   afterEach(async () => {
     for (const i of informers) await i.stop();
     informers = [];
@@ -78,7 +81,7 @@ describe("Informer", () => {
     const { inf, events } = await setup();
     coll.put("a", { v: "1" }, false);
     await inf.start();
-    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    await watchOpen();
     events.length = 0;
     coll.put("b");
     coll.put("a", { v: "2" });
@@ -93,7 +96,7 @@ describe("Informer", () => {
   it("resumes from the last bookmark RV after the server closes the watch", async () => {
     const { inf } = await setup();
     await inf.start();
-    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    await watchOpen();
     coll.bookmark();
     await eventually(() => inf.resourceVersion === String(coll.rv), 2000, "bookmark");
     coll.closeWatches();
@@ -108,7 +111,7 @@ describe("Informer", () => {
     coll.put("change", {}, false);
     coll.put("vanish", {}, false);
     await inf.start();
-    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    await watchOpen();
     events.length = 0;
     // Changes the watch "missed":
     coll.put("change", { x: "1" }, false);
@@ -126,7 +129,7 @@ describe("Informer", () => {
     coll.put("keep", {}, false);
     coll.put("stale", {}, false);
     await inf.start();
-    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    await watchOpen();
     events.length = 0;
     const listsBefore = coll.listRequests().length;
     // Writes this cache has not seen (a lagging watch):
@@ -153,7 +156,7 @@ describe("Informer", () => {
   it("relist() keeps its promise across a failed list: it resolves on the retry", async () => {
     const { inf } = await setup();
     await inf.start();
-    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    await watchOpen();
     coll.failNextList = 500;
     coll.put("late", {}, false);
     await inf.relist();
@@ -168,7 +171,7 @@ describe("Informer", () => {
   it("HTTP 410 on watch connect relists", async () => {
     const { inf } = await setup();
     await inf.start();
-    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    await watchOpen();
     coll.failNextWatch = 410;
     coll.closeWatches();
     await eventually(() => coll.listRequests().length === 2, 3000, "relist");
@@ -182,7 +185,7 @@ describe("Informer", () => {
     await inf.start();
     assert.equal(inf.hasSynced(), true);
     assert.equal(coll.listRequests().length, 2);
-    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    await watchOpen();
     coll.failNextWatch = 500;
     coll.closeWatches();
     await eventually(
@@ -217,7 +220,7 @@ describe("Informer", () => {
       throw new Error("async handler bug");
     });
     await inf.start();
-    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    await watchOpen();
     coll.put("x");
     await eventually(() => events.includes("add x@101"), 2000, "event");
     await eventually(
@@ -242,7 +245,7 @@ describe("Informer", () => {
   it("stop() is clean: no reconnects, no error logs, sync waiters released", async () => {
     const { inf, logs } = await setup();
     await inf.start();
-    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    await watchOpen();
     const before = server.requests.length;
     await inf.stop();
     await new Promise((r) => setTimeout(r, 100));
@@ -293,7 +296,7 @@ describe("Informer", () => {
     } as CM);
     await inf.start();
     assert.equal(inf.get("ns/m")?.metadata?.managedFields, undefined);
-    await eventually(() => coll.watchers.size === 1, 2000, "watch");
+    await watchOpen();
     coll.put("n", { v: "x" });
     await eventually(() => inf.byIndex("byValue", "x").length === 2, 2000, "indexed");
     coll.put("n", { v: "y" });
