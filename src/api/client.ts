@@ -6,7 +6,7 @@
 
 import type { V1DeleteOptions, V1ObjectMeta } from "@kubernetes/client-node";
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { apiErrorCode, apiErrorStatus, isNotFound } from "../runtime/api-errors.js";
+import { apiErrorCode, apiErrorStatus, isNotFound, unlessNotFound } from "../runtime/api-errors.js";
 import {
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
@@ -98,12 +98,10 @@ export class ResourceClient<T extends GoldenResource> {
 
   /** The object, or undefined when it does not exist. */
   async get(namespace: string, name: string): Promise<T | undefined> {
-    try {
-      return this.#typed(await this.#api.getNamespacedCustomObject({ ...this.#coords, namespace, name }));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const found = await unlessNotFound(
+      this.#api.getNamespacedCustomObject({ ...this.#coords, namespace, name }),
+    );
+    return found === undefined ? undefined : this.#typed(found);
   }
 
   /** Objects in `namespace`, or in every namespace when it is omitted. */
@@ -322,7 +320,14 @@ export interface ApiStatus {
 }
 
 // Error classification is the runtime's; re-exported here so callers need only the client.
-export { isAlreadyExists, isConflict, isGone, isInvalid, isNotFound } from "../runtime/api-errors.js";
+export {
+  isAlreadyExists,
+  isConflict,
+  isGone,
+  isInvalid,
+  isNotFound,
+  unlessNotFound,
+} from "../runtime/api-errors.js";
 
 /** The HTTP status of an API error; undefined for network errors and timeouts. */
 export const statusCode = apiErrorCode;

@@ -10,7 +10,7 @@ import {
   type V1Job,
   type V1Namespace,
 } from "@kubernetes/client-node";
-import { GoldenClient, isNotFound } from "../api/client.js";
+import { GoldenClient, unlessNotFound } from "../api/client.js";
 import {
   API_VERSION,
   IMAGE_BUILD_RESOURCE,
@@ -148,11 +148,7 @@ export function buildOperator(
   const scheduler = new BuildScheduler({
     builds,
     jobs,
-    readJob: (namespace, name) =>
-      batch.readNamespacedJob({ namespace, name }).catch((err: unknown) => {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }),
+    readJob: (namespace, name) => unlessNotFound(batch.readNamespacedJob({ namespace, name })),
     namespaces,
     client: golden,
     onAdmitted: (build, waited) =>

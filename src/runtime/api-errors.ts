@@ -58,6 +58,16 @@ export function isNotFound(err: unknown): boolean {
   return apiErrorCode(err) === 404;
 }
 
+/** A read's result, or undefined when the object does not exist (404); other errors throw. */
+export async function unlessNotFound<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
 /** 409 because the object already exists (create). */
 export function isAlreadyExists(err: unknown): boolean {
   return apiErrorCode(err) === 409 && apiErrorReason(err) === "AlreadyExists";

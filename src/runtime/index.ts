@@ -13,6 +13,7 @@ export {
   isNotFound,
   isTooManyRequests,
   isTransient,
+  unlessNotFound,
 } from "./api-errors.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";
 export { type Clock, FakeClock, flushAsync, realClock, sleep, type TimerHandle } from "./clock.js";

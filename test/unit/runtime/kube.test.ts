@@ -15,6 +15,7 @@ import {
   pooledAuth,
   RestClient,
   type Throttle,
+  unlessNotFound,
 } from "../../../src/runtime/index.js";
 import { FakeApiServer, json, status } from "./fake-apiserver.js";
 
@@ -111,6 +112,14 @@ describe("RestClient / makeApiClient", () => {
     assert.equal(isGone({ statusCode: 410 }), true);
     assert.equal(apiErrorCode(new DOMException("x", "TimeoutError")), undefined);
     assert.equal(isTransient(new TypeError("fetch failed")), true);
+  });
+
+  it("unlessNotFound turns a 404 into undefined and lets every other error through", async () => {
+    const core = makeApiClient(server.kubeConfig(), CoreV1Api, { qps: 0 });
+    const read = (name: string) => unlessNotFound(core.readNamespacedConfigMap({ name, namespace: "ns" }));
+    assert.equal(await read("missing"), undefined);
+    await assert.rejects(read("exists"), (e: unknown) => isAlreadyExists(e));
+    assert.equal(await unlessNotFound(Promise.resolve(0)), 0, "a falsy result is still a result");
   });
 
   it("applies the per-request timeout and counts the failure", async () => {
