@@ -158,10 +158,11 @@ export function checkBuilds(
   const records = new Map<string, BuildRecord>(log.inNamespaces(namespaces).map((r) => [r.uid, r]));
   for (const b of snap.builds) {
     const uid = b.metadata?.uid ?? "";
+    if (b.status?.phase !== "Succeeded") continue;
     const seen = records.get(uid);
     // The snapshot may be ahead of the watch log (its Succeeded event still in flight).
-    if (seen && b.status?.phase === "Succeeded") records.set(uid, { ...seen, everSucceeded: true });
-    if (!seen && b.status?.phase === "Succeeded") {
+    if (seen) records.set(uid, { ...seen, everSucceeded: true });
+    else {
       records.set(uid, {
         namespace: b.metadata?.namespace ?? "",
         name: b.metadata?.name ?? "",
