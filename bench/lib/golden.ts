@@ -290,7 +290,6 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
   const end = Date.now();
 
   const all = [...tracks.values()];
-  /** Percentiles of the time from one stage (`from`) to a later one (`to`), over every build that saw both. */
   /** Time from one moment of a build's life to a later one, over the builds that reached both. */
   const stage = (to: Moment, from: Moment) =>
     summarize(
