@@ -15,6 +15,11 @@ KCM_PORT="${GOLDEN_KCM_PORT:-20257}"
 SCHEDULER_PORT="${GOLDEN_SCHEDULER_PORT:-20259}"
 KWOK_PORT="${GOLDEN_KWOK_PORT:-20247}"
 RUNNER_PORT="${GOLDEN_RUNNER_PORT:-20250}"
+# The node's address: the gateway of a bridge the cluster scripts create (golden0). Pods reach the
+# apiserver and aggregated API servers are reached through it; it never leaves this machine.
+NODE_BRIDGE="${GOLDEN_NODE_BRIDGE:-golden0}"
+NODE_IP="${GOLDEN_NODE_IP:-10.88.0.1}"
+POD_CIDR="${GOLDEN_POD_CIDR:-10.88.0.0/24}"
 server="https://127.0.0.1:$APISERVER_PORT"
 kubeconfig="$state/kubeconfig"
 

@@ -25,4 +25,6 @@ if [[ -d "$state/runner/pids" ]]; then
   done
 fi
 rm -rf "$state"
+# The bridge is the cluster's own (up.sh made it); nothing else uses it.
+ip link del "$NODE_BRIDGE" 2>/dev/null || true
 log "cluster down"

@@ -25,10 +25,19 @@ client() {
 
 openssl_quiet req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver"
 openssl_quiet x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 \
-  -extfile <(printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment')
+  -extfile <(printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,IP:${NODE_IP:-10.88.0.1},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment')
 rm -f apiserver.csr
 
 client admin golden-admin system:masters
+# The aggregation layer: kube-apiserver proxies to aggregated API servers (golden's visibility API)
+# with this client certificate, signed by a CA of its own that those servers trust for the
+# X-Remote-User/Group headers (kube-system/extension-apiserver-authentication).
+openssl_quiet req -x509 -newkey rsa:2048 -nodes -keyout front-proxy-ca.key -out front-proxy-ca.crt -days 3650 -subj "/CN=golden-local-front-proxy-ca"
+openssl_quiet req -newkey rsa:2048 -nodes -keyout front-proxy-client.key -out front-proxy-client.csr -subj "/CN=front-proxy-client"
+openssl_quiet x509 -req -in front-proxy-client.csr -CA front-proxy-ca.crt -CAkey front-proxy-ca.key -CAcreateserial \
+  -out front-proxy-client.crt -days 3650 \
+  -extfile <(printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment')
+rm -f front-proxy-client.csr
 client kube-controller-manager system:kube-controller-manager
 client kube-scheduler system:kube-scheduler
 # KWOK and the local runner play kubelets: they need nodes, leases and pod status everywhere.

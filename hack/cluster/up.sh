@@ -7,7 +7,16 @@ source "$(dirname "$0")/common.sh"
 
 "$repo/hack/build-control-plane.sh" >&2
 mkdir -p "$logs" "$pids" "$state/etcd"
-"$repo/hack/cluster/pki.sh" "$pki"
+NODE_IP="$NODE_IP" "$repo/hack/cluster/pki.sh" "$pki"
+
+# The node's bridge: its gateway address is the node's InternalIP, where pods reach the apiserver
+# and where the apiserver reaches aggregated API servers (Endpoints cannot be loopback).
+if ! ip link show "$NODE_BRIDGE" >/dev/null 2>&1; then
+  log "creating bridge $NODE_BRIDGE with $NODE_IP"
+  ip link add "$NODE_BRIDGE" type bridge
+fi
+ip addr show dev "$NODE_BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$NODE_BRIDGE"
+ip link set "$NODE_BRIDGE" up
 
 write_kubeconfig() { # <file> <cert-name>
   cat >"$1" <<KC
@@ -69,6 +78,11 @@ start kube-apiserver "$bin/kube-apiserver" \
   --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
   --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
   --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+  --requestheader-client-ca-file "$pki/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+  --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+  --requestheader-extra-headers-prefix X-Remote-Extra- \
+  --proxy-client-cert-file "$pki/front-proxy-client.crt" --proxy-client-key-file "$pki/front-proxy-client.key" \
+  --enable-aggregator-routing=true \
   --allow-privileged=true --profiling=false --v=1
 wait_for kube-apiserver "kube-apiserver /readyz" 120 kubectl --kubeconfig "$kubeconfig" get --raw /readyz
 
