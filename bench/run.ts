@@ -47,6 +47,13 @@ import {
 } from "./lib/kube.js";
 import { OperatorProcess, ResourceSampler, rssBytes } from "./lib/operator.js";
 import { type Panel, renderSvg, writePlot } from "./lib/plot.js";
+import {
+  judgeQueued,
+  type PendingListSample,
+  PendingListSampler,
+  type QueuedTargets,
+  queuedConfig,
+} from "./lib/queued.js";
 import { type ProfileSummary, summarizeProfile } from "./lib/profile.js";
 import { diffBuckets, diffMaps, histogramQuantile, type Scrape } from "./lib/prom.js";
 import {
@@ -351,6 +358,12 @@ const loadavg = () => os.loadavg().map((v) => round(v, 2));
 
 interface RunForN {
   n: number;
+  /** burst: --max-concurrent-builds 100000, nothing waits; queued: a cap most of the burst waits for. */
+  scenario: ScenarioKind;
+  /** The queued scenario's cap, and its targets. */
+  cap?: number;
+  pendingList?: PendingListSample;
+  queuedTargets?: QueuedTargets;
   golden: Omit<GoldenScenarioResult, "timeline"> & { timeline: GoldenScenarioResult["timeline"] };
   operator: {
     pid: number;
@@ -415,13 +428,53 @@ const refCache = {
   bare: new Map<number, NonNullable<RunForN["bareClient"]>>(),
 };
 
+/** Set once the bench cluster routes visibility.golden.dev to the operators the bench starts. */
+let visibilityReady = false;
+
+/** Operator flags that serve the visibility API where the aggregator reaches it. */
+function visibilityArgs(): string[] {
+  return [];
+}
+
+/** Registers the visibility API (Service, endpoints, APIService) for the bench's operators. */
+async function registerVisibility(_rest: RestClient): Promise<boolean> {
+  log("visibility API: not registered on the bench cluster; pendingbuilds latency not measured");
+  return false;
+}
+
+type ScenarioKind = "burst" | "queued";
+
+/** How one run of N Images is set up. */
+interface Scenario {
+  kind: ScenarioKind;
+  operatorArgs: string[];
+  stepSeconds: number;
+  /** Measure the Job controller and bare-client references after golden's run. */
+  references: boolean;
+  cap?: number;
+}
+
+const burstScenario: Scenario = { kind: "burst", operatorArgs, stepSeconds, references: true };
+
+function queuedScenario(cap: number, step: number): Scenario {
+  return {
+    kind: "queued",
+    operatorArgs: [...operatorArgs.slice(0, 2), "--max-concurrent-builds", String(cap), ...operatorArgs.slice(4)],
+    stepSeconds: step,
+    references: false,
+    cap,
+  };
+}
+
 async function benchOne(
   kc: KubeConfig,
   rest: RestClient,
   n: number,
   stamp: string,
-  opts: { last: boolean },
+  opts: { last: boolean; scenario: Scenario },
 ): Promise<RunForN> {
+  const { scenario } = opts;
+  const stepSeconds = scenario.stepSeconds;
   const core = rest.api(CoreV1Api);
   const timeoutMs = Number(env.BENCH_TIMEOUT_SECONDS ?? 300 + 0.6 * n) * 1000;
   const load0 = loadavg();
@@ -429,15 +482,17 @@ async function benchOne(
   fs.mkdirSync(logsDir, { recursive: true });
 
   // ---- golden
-  const ns = `bench-golden-${n}`;
-  log(`N=${n}: starting golden-operator (${path.relative(repo, operatorScript)} ${operatorArgs.join(" ")})`);
+  const ns = scenario.kind === "burst" ? `bench-golden-${n}` : `bench-queued-${n}`;
+  const tag = scenario.kind === "burst" ? `N=${n}` : `queued N=${n}`;
+  const runArgs = [...scenario.operatorArgs, ...visibilityArgs()];
+  log(`${tag}: starting golden-operator (${path.relative(repo, operatorScript)} ${runArgs.join(" ")})`);
   const op = await OperatorProcess.start({
     script: operatorScript,
     kubeconfig: kubeconfigPath,
-    args: operatorArgs,
-    logFile: path.join(logsDir, `operator-${stamp}-n${n}.log`),
+    args: runArgs,
+    logFile: path.join(logsDir, `operator-${stamp}-${scenario.kind}-n${n}.log`),
     cpuProfDir: cpuProf ? path.join(outDir, "profiles") : undefined,
-    cpuProfName: cpuProf ? `operator-${stamp}-n${n}${label ? `-${label}` : ""}.cpuprofile` : undefined,
+    cpuProfName: cpuProf ? `operator-${stamp}-${scenario.kind}-n${n}${label ? `-${label}` : ""}.cpuprofile` : undefined,
     nodeArgs,
   });
   let golden: GoldenScenarioResult;
@@ -450,6 +505,11 @@ async function benchOne(
   const sampler = new ResourceSampler(op.pid, () => op.scrape());
   const harness = harnessClient(kc);
   const workerHarness = harnessClient(kc, 1000, 1000);
+  // While most of a queued burst waits, list the queue as `kubectl get pendingbuilds -A --chunk-size=500` does.
+  const pendingSampler =
+    scenario.kind === "queued" && visibilityReady
+      ? new PendingListSampler(harness.rest, { chunk: 500, everyMs: 3000, minWaiting: Math.min(n * 0.5, 5000) })
+      : undefined;
   try {
     await createNamespace(core, ns);
     await new Promise((r) => setTimeout(r, 2000)); // let the operator's caches settle
@@ -457,7 +517,7 @@ async function benchOne(
     const opBefore = await op.scrape();
     const apiBefore = await scrapeApiserver(rest);
     sampler.start();
-    log(`N=${n}: golden — ${n} Images, ${workerMode} workers, ${stepSeconds}s/step`);
+    log(`${tag}: golden — ${n} Images, ${workerMode} workers, ${stepSeconds}s/step`);
     golden = await runGoldenScenario({
       kc,
       rest: harness.rest,
@@ -468,6 +528,8 @@ async function benchOne(
       workerMode,
       submitConcurrency: Number(env.BENCH_SUBMIT_CONCURRENCY ?? 32),
       timeoutMs,
+      completePodOnResult: scenario.kind === "queued",
+      onTick: (c) => pendingSampler?.tick(c.created - c.admitted),
       log,
     });
     sampler.stop();
@@ -477,24 +539,24 @@ async function benchOne(
     api = apiDelta(apiBefore, apiAfter);
     events = await countGoldenEvents(rest, ns);
     log(
-      `N=${n}: golden done in ${golden.wallSeconds}s: ${golden.succeeded} succeeded, ${golden.failed} failed, ${golden.incomplete} incomplete`,
+      `${tag}: golden done in ${golden.wallSeconds}s: ${golden.succeeded} succeeded, ${golden.failed} failed, ${golden.incomplete} incomplete`,
     );
-    if (opts.last && disposableCluster && !referencesRunAfter(n)) {
+    if (opts.last && disposableCluster && !(scenario.references && referencesRunAfter(n))) {
       // Nothing runs on this cluster after this burst and hack/bench.sh stops it: deleting
       // thousands of Images, builds, Jobs and pods one by one would only add minutes.
-      log(`N=${n}: leaving ${ns} to the cluster's removal (BENCH_DISPOSABLE_CLUSTER=1)`);
+      log(`${tag}: leaving ${ns} to the cluster's removal (BENCH_DISPOSABLE_CLUSTER=1)`);
       teardownSeconds = Number.NaN;
       imagesDeleteSeconds = Number.NaN;
     } else {
       log(
-        `N=${n}: deleting the Images and builds (the operator releases the builds' finalizers), then ${ns}`,
+        `${tag}: deleting the Images and builds (the operator releases the builds' finalizers), then ${ns}`,
       );
       try {
         imagesDeleteSeconds = await deleteImages(rest, ns, 900_000);
         teardownSeconds = imagesDeleteSeconds + (await deleteNamespace(core, ns, 900_000));
       } catch (err) {
         // The measurement stands; a later run removes what is left (namespaces labelled golden.dev/bench).
-        log(`N=${n}: teardown failed: ${String(err)}`);
+        log(`${tag}: teardown failed: ${String(err)}`);
         teardownSeconds = Number.NaN;
       }
     }
@@ -507,7 +569,7 @@ async function benchOne(
     const file = path.join(
       outDir,
       "profiles",
-      `operator-${stamp}-n${n}${label ? `-${label}` : ""}.cpuprofile`,
+      `operator-${stamp}-${scenario.kind}-n${n}${label ? `-${label}` : ""}.cpuprofile`,
     );
     if (fs.existsSync(file)) profile = summarizeProfile(file, 20, repo);
   }
@@ -544,6 +606,9 @@ async function benchOne(
 
   const result: RunForN = {
     n,
+    scenario: scenario.kind,
+    cap: scenario.cap,
+    pendingList: pendingSampler?.result(),
     golden,
     operator: {
       pid: op.pid,
@@ -594,6 +659,7 @@ async function benchOne(
     loadavg: { before: load0, after: loadavg() },
   };
 
+  if (!scenario.references) return result;
   const refN = referenceSize(n);
   /** A reference's figures at refN: measured in a fresh namespace once per run, then reused. */
   const reference = async <R>(
@@ -842,6 +908,46 @@ function report(runs: RunForN[], meta: { qps: number; burst: number }): string {
   return out.join("\n");
 }
 
+/** The queued scenario against its targets: met or not, figure beside target. */
+function queuedReport(runs: RunForN[]): string {
+  const mark = (met: boolean | undefined) => (met === undefined ? "" : met ? " ✓" : " ✗");
+  const rows = runs.map((r) => {
+    const t = r.queuedTargets;
+    return [
+      r.n,
+      `${r.cap} / ${r.golden.mockedBuildSeconds} s`,
+      t ? `${t.completionRate.value} (≥ ${t.completionRate.target})${mark(t.completionRate.met)}` : "–",
+      t
+        ? `${t.writesPerBuild.value} (uncontended ${t.writesPerBuild.uncontended ?? "–"})${mark(t.writesPerBuild.met)}`
+        : "–",
+      t?.pendingListP99Ms
+        ? `${t.pendingListP99Ms.value} ms, ${t.pendingListP99Ms.waiting} waiting${mark(t.pendingListP99Ms.met)}`
+        : (r.pendingList?.errors[0] ?? "not measured"),
+      fmtP(r.golden.latencyMs.imageToAdmitted, "s"),
+      `${Math.round(r.operator.cpuUtilization * 100)} %`,
+      `${r.operator.idleRssMB} / ${r.operator.peakRssMB}`,
+      `${r.golden.succeeded} / ${r.golden.failed + r.golden.incomplete}`,
+    ];
+  });
+  return [
+    "Queued: a burst most of which waits for the cap (targets: builds done/s ≥ 0.95 × cap ÷ build time; writes per build − Job within 1 of the uncontended run; pendingbuilds page p99 ≤ 200 ms)",
+    table(
+      [
+        "N",
+        "cap / build",
+        "done/s",
+        "writes/build − Job",
+        "pendingbuilds p99 (500/page)",
+        "Image→admitted p50/p95/p99",
+        "CPU",
+        "RSS idle / peak MB",
+        "ok / failed",
+      ],
+      rows,
+    ),
+  ].join("\n");
+}
+
 function plot(runs: RunForN[], subtitle: string): { svg: string; png?: string; note?: string } {
   const xs = runs.map((r) => r.n);
   const pts = (f: (r: RunForN) => number | undefined): [number, number][] =>
@@ -969,14 +1075,33 @@ async function main(): Promise<void> {
   await releaseStaleImages(rest, core);
   await ensureBenchNodes(core, Number(env.BENCH_NODES ?? 4));
 
-  const runs: RunForN[] = [];
+  const queued = queuedConfig(env);
+  if (queued.sizes.length > 0) visibilityReady = await registerVisibility(rest);
+  const plan: { n: number; scenario: Scenario }[] = [
+    ...sizes.map((n) => ({ n, scenario: burstScenario })),
+    ...queued.sizes.map((n) => ({ n, scenario: queuedScenario(queued.cap, queued.stepSeconds) })),
+  ];
+  const all: RunForN[] = [];
   try {
-    for (const [i, n] of sizes.entries())
-      runs.push(await benchOne(kc, rest, n, stamp, { last: i === sizes.length - 1 }));
+    for (const [i, { n, scenario }] of plan.entries())
+      all.push(await benchOne(kc, rest, n, stamp, { last: i === plan.length - 1, scenario }));
   } finally {
     if (env.BENCH_KEEP_NODES !== "1") await deleteBenchNodes(core).catch(() => undefined);
   }
 
+  const runs = all.filter((r) => r.scenario === "burst");
+  const queuedRuns = all.filter((r) => r.scenario === "queued");
+  for (const q of queuedRuns) {
+    const uncontended = runs.find((r) => r.n === q.n) ?? runs.at(-1);
+    q.queuedTargets = judgeQueued({
+      cap: q.cap ?? 0,
+      buildSeconds: q.golden.mockedBuildSeconds,
+      doneRate: q.golden.throughput.done.sustained,
+      writesPerBuild: q.requestsPerBuild.operator.writesExceptJob,
+      uncontendedWritesPerBuild: uncontended?.requestsPerBuild.operator.writesExceptJob,
+      pending: q.pendingList,
+    });
+  }
   const rssFit = linearFit(runs.map((r) => [r.n, r.operator.peakRssMB]));
   const at1000 = runs.find((r) => r.n === 1000);
   const targets = {
@@ -1025,8 +1150,12 @@ async function main(): Promise<void> {
       operatorNodeArgs: nodeArgs,
       cpuProfile: cpuProf,
     },
-    targets,
+    targets: {
+      ...targets,
+      ...Object.fromEntries(queuedRuns.map((q) => [`queued N=${q.n} (cap ${q.cap})`, q.queuedTargets])),
+    },
     runs,
+    queued: { config: queued, runs: queuedRuns },
   };
   const host = os.hostname().replace(/[^a-zA-Z0-9-]/g, "-");
   const file = path.join(outDir, `${stamp}-${host}${label ? `-${label}` : ""}.json`);
@@ -1036,6 +1165,7 @@ async function main(): Promise<void> {
   const plotted = plot(runs, subtitle);
 
   process.stdout.write(`\n${report(runs, { qps, burst })}\n\n`);
+  if (queuedRuns.length > 0) process.stdout.write(`${queuedReport(queuedRuns)}\n\n`);
   process.stdout.write(`Targets: ${JSON.stringify(targets, null, 1)}\n`);
   process.stdout.write(
     `Results: ${path.relative(repo, file)}, ${path.relative(repo, path.join(outDir, "latest.json"))}\n`,

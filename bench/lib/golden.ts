@@ -18,6 +18,7 @@ import {
   type ImageBuild,
   type ImageSpec,
 } from "../../src/api/v1alpha1/index.js";
+import { WORKER_CONTAINER } from "../../src/controllers/job-template.js";
 import { LABELS } from "../../src/controllers/naming.js";
 import { Informer, stripManagedFields } from "../../src/runtime/informer.js";
 import type { RestClient } from "../../src/runtime/kube.js";
@@ -51,6 +52,7 @@ interface Track {
   admitted?: number;
   job?: number;
   pod?: number;
+  podName?: string;
   workerStart?: number;
   resultWritten?: number;
   done?: number;
@@ -73,6 +75,14 @@ export interface GoldenScenarioOptions {
   workerMode: WorkerMode;
   submitConcurrency: number;
   timeoutMs: number;
+  /**
+   * End each build pod as soon as its result is written, as a real worker's pod exits (the queued
+   * scenario: a Job holds its scheduler slot until it finishes). Otherwise KWOK's delayed
+   * pod-complete stage ends it.
+   */
+  completePodOnResult?: boolean;
+  /** Called every second with the current counts (e.g. to sample the queue while builds wait). */
+  onTick?: (counts: { created: number; admitted: number; done: number }) => void;
   log: (msg: string) => void;
 }
 
@@ -152,8 +162,9 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     if (!t || t.workerStart !== undefined || t.admitted === undefined || t.pod === undefined) return;
     t.workerStart = Date.now();
     const p = playWorker(buildName).then(
-      () => {
+      async () => {
         t.resultWritten = Date.now();
+        if (o.completePodOnResult && t.podName) await completePod(t.podName);
       },
       (err: unknown) => {
         if (!abort.signal.aborted) o.log(`worker for ${buildName} failed: ${String(err)}`);
@@ -188,6 +199,32 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
       },
       succeededStatus(spec, ARTIFACT_REPOSITORY),
     );
+  };
+
+  /** What the kubelet reports when the worker's container exits 0 after its result. */
+  const completePod = async (podName: string): Promise<void> => {
+    const finishedAt = new Date().toISOString();
+    await o.workerRest.requestJson({
+      method: "PATCH",
+      path: `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(podName)}/status`,
+      headers: { "Content-Type": "application/merge-patch+json" },
+      body: {
+        status: {
+          phase: "Succeeded",
+          conditions: [{ type: "Ready", status: "False", reason: "PodCompleted", lastTransitionTime: finishedAt }],
+          containerStatuses: [
+            {
+              name: WORKER_CONTAINER,
+              image: "golden:dev",
+              imageID: "",
+              ready: false,
+              restartCount: 0,
+              state: { terminated: { exitCode: 0, reason: "Completed", finishedAt } },
+            },
+          ],
+        },
+      },
+    });
   };
 
   const onImage = (img: Image) => {
@@ -225,6 +262,7 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     const t = trackOfBuild(buildName);
     if (t && t.pod === undefined) {
       t.pod = Date.now();
+      t.podName = p.metadata?.name;
       maybeStartWorker(buildName);
     }
   };
@@ -255,6 +293,7 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
   };
   const ticker = setInterval(() => {
     const c = counts();
+    o.onTick?.(c);
     timeline.push({ t: Math.round((Date.now() - start) / 1000), ...c });
     if (timeline.length % 15 === 0)
       o.log(
