@@ -45,8 +45,39 @@ export interface Decision {
   queued: QueuedPlacement[];
 }
 
-function byArrival(a: WaitingBuild, b: WaitingBuild): number {
-  return b.priority - a.priority || a.createdAt - b.createdAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+/** Within a namespace: higher priority first, then first come first served. */
+export function byArrival(a: WaitingBuild, b: WaitingBuild): number {
+  return b.priority - a.priority || byCreation(a, b);
+}
+
+function byCreation(a: WaitingBuild, b: WaitingBuild): number {
+  return a.createdAt - b.createdAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** What fair share weighs for a namespace while builds are being ordered. */
+export interface FairShare {
+  /** Builds in flight, plus those already ordered. */
+  usage(namespace: string): number;
+  /** When it was last served (ms; later serves compare greater); -Infinity when never. */
+  served(namespace: string): number;
+}
+
+/** Between the heads of two namespaces' lanes: which build is ordered next. */
+export function compareCandidates(a: WaitingBuild, b: WaitingBuild, share: FairShare): number {
+  return (
+    b.priority - a.priority ||
+    share.usage(a.namespace) - share.usage(b.namespace) ||
+    // Two namespaces never served give NaN, which is falsy: the tie falls through, as it should.
+    share.served(a.namespace) - share.served(b.namespace) ||
+    byCreation(a, b)
+  );
+}
+
+/** Why a build waits, in words that stay true while the queue moves. */
+export function waitReason(blockedBy: "cluster" | "namespace", limit: number, namespace: string): string {
+  return blockedBy === "namespace"
+    ? `namespace limit ${limit} reached in ${namespace}`
+    : `cluster limit ${limit} reached`;
 }
 
 /**
@@ -78,13 +109,17 @@ export function schedule(
   const served = new Map(lastServed);
   let serveTick = Math.max(0, ...served.values());
   const head = new Map<string, number>();
+  const share: FairShare = {
+    usage: (ns) => usage.get(ns) ?? 0,
+    served: (ns) => served.get(ns) ?? Number.NEGATIVE_INFINITY,
+  };
 
   for (let placed = 0; placed < waiting.length; placed++) {
     let next: WaitingBuild | undefined;
     for (const [ns, lane] of lanes) {
       const candidate = lane[head.get(ns) ?? 0];
       if (!candidate) continue;
-      if (!next || compareCandidates(candidate, next, usage, served) < 0) next = candidate;
+      if (!next || compareCandidates(candidate, next, share) < 0) next = candidate;
     }
     if (!next) break;
     head.set(next.namespace, (head.get(next.namespace) ?? 0) + 1);
@@ -102,33 +137,17 @@ export function schedule(
     }
     const ahead = queued.length;
     const aheadText = `${ahead} build${ahead === 1 ? "" : "s"} ahead`;
+    const blockedBy = nsFull ? "namespace" : "cluster";
+    const limit = nsFull ? nsLimit : limits.cluster;
     queued.push({
       key: next.key,
       position: ahead + 1,
       ahead,
-      blockedBy: nsFull ? "namespace" : "cluster",
-      reason: nsFull
-        ? `namespace limit ${nsLimit} reached in ${next.namespace}; ${aheadText}`
-        : `cluster limit ${limits.cluster} reached; ${aheadText}`,
+      blockedBy,
+      reason: `${waitReason(blockedBy, limit, next.namespace)}; ${aheadText}`,
     });
   }
   return { admit, queued };
-}
-
-function compareCandidates(
-  a: WaitingBuild,
-  b: WaitingBuild,
-  usage: Map<string, number>,
-  served: Map<string, number>,
-): number {
-  return (
-    b.priority - a.priority ||
-    (usage.get(a.namespace) ?? 0) - (usage.get(b.namespace) ?? 0) ||
-    (served.get(a.namespace) ?? Number.NEGATIVE_INFINITY) -
-      (served.get(b.namespace) ?? Number.NEGATIVE_INFINITY) ||
-    a.createdAt - b.createdAt ||
-    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-  );
 }
 
 /**
