@@ -42,9 +42,7 @@ export class AdmissionLanes {
       usage: (ns) => inputs.inFlight(ns) + (this.#pass?.picked.get(ns) ?? 0),
       served: (ns) => this.#pass?.served.get(ns) ?? inputs.lastServed(ns) ?? Number.NEGATIVE_INFINITY,
     };
-    this.#open = new IndexedHeap<Lane>(
-      (a, b) => compareCandidates(headOf(a), headOf(b), this.#share) < 0,
-    );
+    this.#open = new IndexedHeap<Lane>((a, b) => compareCandidates(headOf(a), headOf(b), this.#share) < 0);
   }
 
   /** `build` must be the same object later given to remove(). */

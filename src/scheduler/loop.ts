@@ -108,7 +108,9 @@ export class BuildScheduler {
     // 1/wait per second.
     const writes = new PQueue({ concurrency: ADMIT_CONCURRENCY });
     const admissions = writes.addAll(
-      admitKeys.flatMap((key) => this.opts.builds.get(key) ?? []).map((build) => () => this.admit(build, now)),
+      admitKeys
+        .flatMap((key) => this.opts.builds.get(key) ?? [])
+        .map((build) => () => this.admit(build, now)),
     );
     // Why each waits is decided now, before any admission lands and changes the counts.
     const whyWaiting = this.whyWaiting(slotsTakenBy(admitKeys));
