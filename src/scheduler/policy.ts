@@ -6,6 +6,8 @@
 // namespace cannot starve one in another, even when each build finishes before the next starts);
 // within a namespace, first come first served.
 
+import { IndexedHeap } from "./heap.js";
+
 export interface WaitingBuild {
   key: string;
   namespace: string;
@@ -80,6 +82,16 @@ export function waitReason(blockedBy: "cluster" | "namespace", limit: number, na
     : `cluster limit ${limit} reached`;
 }
 
+/** A namespace's waiting builds in arrival order, and the first not ordered yet. */
+interface Lane {
+  builds: WaitingBuild[];
+  next: number;
+}
+
+function headOf(lane: Lane): WaitingBuild {
+  return lane.builds[lane.next] as WaitingBuild;
+}
+
 /**
  * `lastServed` maps a namespace to when it last had a build admitted (ms); namespaces missing
  * from it count as never served.
@@ -93,13 +105,13 @@ export function schedule(
   const inFlight = new Map(running.byNamespace);
   let clusterFree = Math.max(0, limits.cluster - running.total);
 
-  const lanes = new Map<string, WaitingBuild[]>();
+  const lanes = new Map<string, Lane>();
   for (const w of waiting) {
-    const lane = lanes.get(w.namespace) ?? [];
-    lane.push(w);
+    const lane = lanes.get(w.namespace) ?? { builds: [], next: 0 };
+    lane.builds.push(w);
     lanes.set(w.namespace, lane);
   }
-  for (const lane of lanes.values()) lane.sort(byArrival);
+  for (const lane of lanes.values()) lane.builds.sort(byArrival);
 
   const admit: string[] = [];
   const queued: QueuedPlacement[] = [];
@@ -108,23 +120,22 @@ export function schedule(
   // Ordering a build serves its namespace, after everyone served before this decision.
   const served = new Map(lastServed);
   let serveTick = Math.max(0, ...served.values());
-  const head = new Map<string, number>();
   const share: FairShare = {
     usage: (ns) => usage.get(ns) ?? 0,
     served: (ns) => served.get(ns) ?? Number.NEGATIVE_INFINITY,
   };
+  // The lanes by their heads: ordering a build changes only its own lane's key, so re-placing that
+  // lane keeps the heap exact, and ordering n builds costs O(n log namespaces).
+  const byHead = new IndexedHeap<Lane>((a, b) => compareCandidates(headOf(a), headOf(b), share) < 0);
+  for (const lane of lanes.values()) byHead.push(lane);
 
-  for (let placed = 0; placed < waiting.length; placed++) {
-    let next: WaitingBuild | undefined;
-    for (const [ns, lane] of lanes) {
-      const candidate = lane[head.get(ns) ?? 0];
-      if (!candidate) continue;
-      if (!next || compareCandidates(candidate, next, share) < 0) next = candidate;
-    }
-    if (!next) break;
-    head.set(next.namespace, (head.get(next.namespace) ?? 0) + 1);
+  for (let lane = byHead.peek(); lane; lane = byHead.peek()) {
+    const next = headOf(lane);
+    lane.next++;
     usage.set(next.namespace, (usage.get(next.namespace) ?? 0) + 1);
     served.set(next.namespace, ++serveTick);
+    if (lane.next < lane.builds.length) byHead.update(lane);
+    else byHead.remove(lane);
 
     const nsLimit = limits.namespace(next.namespace);
     const nsRunning = inFlight.get(next.namespace) ?? 0;
