@@ -71,7 +71,7 @@ describe("scheduling with capacity 2 across three namespaces", () => {
     await operator.stop();
   });
 
-  it("never runs more than 2 builds, honours priority, starves no namespace and tells each build where it stands", async () => {
+  it("never runs more than 2 builds, honours priority, starves no namespace and tells each build why it waits", async () => {
     const [a, b, c] = namespaces.map((n) => n.name) as [string, string, string];
     // Two slow builds fill both slots while the rest queue up behind them.
     await golden.images.create(image(a, "a1", {}, 3));
