@@ -1,5 +1,6 @@
 // The build scheduling policy: which waiting builds start now and where the rest stand.
-// Pure: no I/O, no clock; the loop feeds it a snapshot and applies the decision.
+// Pure: no I/O, no clock. The pending-queue view (pending.ts) runs it over the caches; the loop
+// admits in the same order incrementally (lanes.ts), which tests check against schedule().
 //
 // Order: higher priority first; within a priority, the namespace with the fewest builds in
 // flight goes next, and among those the one served least recently (fair share: 500 builds in one
