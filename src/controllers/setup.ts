@@ -241,6 +241,7 @@ export function buildOperator(
     builds,
     jobs,
     namespaceLimit: namespaceLimits(namespaces, cfg.maxBuildsPerNamespace),
+    namespaces,
     maxConcurrentBuilds: cfg.maxConcurrentBuilds,
   });
   return { manager, metrics, pending };

@@ -1,7 +1,7 @@
 // The live queue, computed on demand from the informer caches in exactly the scheduler policy's
 // admission order. Served by the visibility API (src/visibility/); any replica can compute it,
 // leader or standby, since it reads only the caches (never the leader's scheduler).
-import type { V1Job } from "@kubernetes/client-node";
+import type { V1Job, V1Namespace } from "@kubernetes/client-node";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
 import { createdAtMs } from "../controllers/build-order.js";
 import type { Informer } from "../runtime/informer.js";
@@ -47,6 +47,8 @@ export interface PendingQueueOptions {
   jobs: Pick<Informer<V1Job>, "list" | "hasSynced">;
   /** A namespace's limit; undefined when only the cluster limit applies (see limits.ts). */
   namespaceLimit: (namespace: string) => number | undefined;
+  /** The cache namespaceLimit reads, if any: ready() waits for it too. */
+  namespaces?: Pick<Informer<V1Namespace>, "hasSynced">;
   maxConcurrentBuilds: number;
   now?: () => Date;
 }
@@ -64,7 +66,8 @@ export class PendingQueueView implements PendingQueueSource {
   }
 
   ready(): boolean {
-    return this.opts.builds.hasSynced() && this.opts.jobs.hasSynced();
+    const { builds, jobs, namespaces } = this.opts;
+    return builds.hasSynced() && jobs.hasSynced() && (namespaces?.hasSynced() ?? true);
   }
 
   snapshot(): { resourceVersion: string; items: PendingEntry[] } {

@@ -88,15 +88,24 @@ describe("PendingQueueView", () => {
     );
   });
 
-  it("reports the build cache's resourceVersion, and is ready once both caches have synced", () => {
+  it("reports the build cache's resourceVersion, and is ready once every cache it reads has synced", () => {
     const caches = scene();
     caches.builds.resourceVersion = "4242";
-    caches.jobs.synced = false;
-    const v = view(caches, 2);
+    let namespacesSynced = false;
+    const v = new PendingQueueView({
+      builds: caches.builds,
+      jobs: caches.jobs,
+      namespaceLimit: () => undefined,
+      namespaces: { hasSynced: () => namespacesSynced },
+      maxConcurrentBuilds: 2,
+    });
     assert.equal(v.snapshot().resourceVersion, "4242");
     assert.equal(v.ready(), false);
-    caches.jobs.synced = true;
+    namespacesSynced = true;
     assert.equal(v.ready(), true);
+    caches.jobs.synced = false;
+    assert.equal(v.ready(), false);
+    caches.jobs.synced = true;
     caches.builds.synced = false;
     assert.equal(v.ready(), false);
   });
