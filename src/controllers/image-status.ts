@@ -53,11 +53,6 @@ export function deriveImageStatus({ image, builds, problem, retryAt, now }: Stat
   setOrDelete(status, "latestBuild", latest?.metadata?.name ?? sorted.at(-1)?.metadata?.name);
   setOrDelete(status, "lastSuccessfulBuild", lastSuccessful?.metadata?.name);
   setOrDelete(status, "artifacts", lastSuccessful?.status?.artifacts);
-  setOrDelete(
-    status,
-    "queuePosition",
-    verdict.phase === "Queued" ? latest?.status?.queuePosition : undefined,
-  );
   return status;
 }
 

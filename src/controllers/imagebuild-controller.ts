@@ -136,7 +136,6 @@ export class ImageBuildController {
             phase: "Cancelled",
             message,
             completionTime: now.toISOString(),
-            queuePosition: null,
             conditions: setCondition(
               build.status?.conditions,
               { type: "Succeeded", status: "False", reason: "Cancelled", message },

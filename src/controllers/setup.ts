@@ -25,7 +25,9 @@ import { createThrottle, RestClient } from "../runtime/kube.js";
 import type { Logger } from "../runtime/logger.js";
 import { type LeaderElectionConfig, Manager } from "../runtime/manager.js";
 import { Metrics } from "../runtime/metrics.js";
+import { namespaceLimits } from "../scheduler/limits.js";
 import { BuildScheduler, SCHEDULER_KEY } from "../scheduler/loop.js";
+import { type PendingQueueSource, pendingQueue } from "../scheduler/pending.js";
 import { BuildMetrics } from "./build-metrics.js";
 import { slimImageBuild, slimJob } from "./cache-transforms.js";
 import { requeueOnConflict } from "./conflicts.js";
@@ -57,6 +59,8 @@ export interface OperatorConfig {
 export interface Operator {
   manager: Manager;
   metrics: Metrics;
+  /** The live build queue from this replica's caches, leader or not: the visibility API's source. */
+  pending: PendingQueueSource;
 }
 
 export function buildOperator(
@@ -209,7 +213,11 @@ export function buildOperator(
     buildController.enqueueOwner(j, "ImageBuild", "golden.dev");
     wakeScheduler(scheduler.forgetJob(j));
   });
-  namespaces.on("update", () => schedulerController.enqueue(SCHEDULER_KEY));
+  // A namespace's limit annotation may have changed: its parked builds may go, or must wait.
+  const onNamespace = (ns: V1Namespace) => wakeScheduler(scheduler.observeNamespace(ns));
+  namespaces.on("add", onNamespace);
+  namespaces.on("update", onNamespace);
+  namespaces.on("delete", onNamespace);
   // The first pass rebuilds the scheduler's state from the caches and schedules the periodic
   // rebuilds, even in a cluster without a single build yet.
   schedulerController.enqueue(SCHEDULER_KEY);
@@ -229,5 +237,12 @@ export function buildOperator(
     start: (signal) =>
       new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(recorder.close()))),
   });
-  return { manager, metrics };
+  const pending = pendingQueue({
+    builds,
+    jobs,
+    namespaceLimit: namespaceLimits(namespaces, cfg.maxBuildsPerNamespace),
+    namespaces,
+    maxConcurrentBuilds: cfg.maxConcurrentBuilds,
+  });
+  return { manager, metrics, pending };
 }

@@ -1,30 +1,30 @@
-// The scheduler loop: one level-triggered pass over the waiting builds. It admits the builds the
-// policy picks (phase Building; the ImageBuild reconciler then creates their Jobs) and tells
-// waiting builds where they stand (phase Queued, position, reason, estimated start). What a pass
-// needs is kept current from informer events (SchedulerState), so a pass costs O(waiting builds
-// + admissions), and is rebuilt from the caches every few minutes in case an event was ever lost.
+// The scheduler loop: one level-triggered pass. It admits the builds the policy picks (phase
+// Building; the ImageBuild reconciler then creates their Jobs) and marks each build that starts
+// to wait as Queued, with a reason that stays true while the queue moves, so a waiting build is
+// written twice whatever the length of the queue: when it starts to wait and when it is admitted.
+// Positions and estimated starts are computed on demand instead (pending.ts). What a pass needs is
+// kept current from informer events (SchedulerState), so a pass costs O(log n) per admission plus
+// its writes, and is rebuilt from the caches every few minutes in case an event was ever lost.
 import type { V1Job, V1Namespace } from "@kubernetes/client-node";
 import PQueue from "p-queue";
 import type { GoldenClient } from "../api/client.js";
 import { isConflict, isNotFound, statusCode } from "../api/client.js";
-import { findCondition, setCondition } from "../api/conditions.js";
+import { setCondition } from "../api/conditions.js";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
 import { createdAtMs } from "../controllers/build-order.js";
 import type { Informer } from "../runtime/informer.js";
 import { objectKey, splitKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
-import { estimateStart, type Limits, type QueuedPlacement, schedule } from "./policy.js";
+import { namespaceLimits } from "./limits.js";
+import { waitReason } from "./policy.js";
 import { SchedulerState } from "./state.js";
 
-/** Namespace annotation overriding --max-builds-per-namespace for that namespace. */
-export const NAMESPACE_LIMIT_ANNOTATION = "golden.dev/max-concurrent-builds";
+export { NAMESPACE_LIMIT_ANNOTATION } from "./limits.js";
 /** The scheduler has one work item: the whole queue. */
 export const SCHEDULER_KEY = "queue";
 /** Admission writes (and live Job reads) in flight at once. */
 const ADMIT_CONCURRENCY = 16;
-/** Refresh queue positions and estimates this often while builds wait. */
-const REFRESH_MS = 30_000;
 /** Rebuild the incremental state from the informer caches this often: an O(all builds) safety net. */
 export const REBUILD_MS = 5 * 60_000;
 /**
@@ -58,11 +58,14 @@ export interface SchedulerOptions {
  */
 export class BuildScheduler {
   private readonly now: () => Date;
-  private readonly state = new SchedulerState();
+  private readonly namespaceLimit: (namespace: string) => number | undefined;
+  private readonly state: SchedulerState;
   private lastRebuildMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.namespaceLimit = namespaceLimits(opts.namespaces, opts.maxBuildsPerNamespace);
+    this.state = new SchedulerState({ namespaceLimit: this.namespaceLimit });
   }
 
   observeBuild(build: ImageBuild): boolean {
@@ -81,33 +84,49 @@ export class BuildScheduler {
     return this.state.forgetJob(objectKey(job));
   }
 
+  /** A namespace was added, changed or removed: its limit may have changed. */
+  observeNamespace(namespace: V1Namespace): boolean {
+    this.state.namespaceChanged(namespace.metadata?.name ?? "");
+    return true;
+  }
+
   async reconcile(): Promise<Result> {
     const now = this.now();
     if (now.getTime() - this.lastRebuildMs >= REBUILD_MS) this.rebuild(now);
     this.state.expireAssumptions(now.getTime());
     const unsettled = await this.settleUnconfirmed();
 
-    const limits: Limits = {
-      cluster: this.opts.maxConcurrentBuilds,
-      namespace: (ns) => this.namespaceLimit(ns),
-    };
-    const decision = schedule(this.state.waiting(), this.state.inFlight(), limits, this.state.lastServed());
-    const durations = this.state.recentDurations();
+    // A full cluster looks at no lane: the pass is then O(1) plus the writes due.
+    const free = this.opts.maxConcurrentBuilds - this.state.inFlightCount();
+    const admitKeys = free > 0 ? this.state.nextAdmissions(free) : [];
+    const admitting = new Set(admitKeys);
+    // The Queued writes of the builds that wait on; an admission attempt supersedes one.
+    const queued = this.state.queuedWritesDue().filter(({ key }) => !admitting.has(key));
 
-    // Admissions go out several at a time, in the policy's order: one at a time, each waits its
-    // turn on the shared client budget, and a burst of builds would be admitted at 1/wait per second.
-    const admit = decision.admit.flatMap((key) => this.opts.builds.get(key) ?? []);
-    await new PQueue({ concurrency: ADMIT_CONCURRENCY }).addAll(
-      admit.map((build) => () => this.admit(build, now)),
+    // Writes go out several at a time, admissions first and in the policy's order: one at a time,
+    // each waits its turn on the shared client budget, and a burst of builds would be admitted at
+    // 1/wait per second.
+    const writes = new PQueue({ concurrency: ADMIT_CONCURRENCY });
+    const admissions = writes.addAll(
+      admitKeys
+        .flatMap((key) => this.opts.builds.get(key) ?? [])
+        .map((build) => () => this.admit(build, now)),
     );
-    for (const placement of decision.queued) {
-      const build = this.opts.builds.get(placement.key);
-      if (build) await this.markQueued(build, placement, durations, now);
-    }
+    // Why each waits is decided now, before any admission lands and changes the counts.
+    const whyWaiting = this.whyWaiting(slotsTakenBy(admitKeys));
+    const queuedWrites = writes.addAll(
+      queued.map(({ key, resourceVersion }) => {
+        const why = whyWaiting(splitKey(key).namespace ?? "");
+        return () => this.markQueued(key, resourceVersion, why, now);
+      }),
+    );
+    // On a failure, let the other writes settle first: the next pass must not race them.
+    const outcome = Promise.allSettled([admissions, queuedWrites]);
+    await writes.onIdle();
+    for (const result of await outcome) if (result.status === "rejected") throw result.reason;
     // Come back for the next rebuild even if no event does: it is what recovers a lost one.
     const nowMs = this.now().getTime();
     const comeBack = [Math.max(1, this.lastRebuildMs + REBUILD_MS - nowMs)];
-    if (decision.queued.length > 0) comeBack.push(REFRESH_MS);
     if (unsettled > 0) comeBack.push(UNCONFIRMED_RECHECK_MS);
     const expiry = this.state.nextExpiryMs();
     if (expiry !== undefined) comeBack.push(Math.max(1, expiry - nowMs));
@@ -133,13 +152,6 @@ export class BuildScheduler {
     this.lastRebuildMs = now.getTime();
   }
 
-  private namespaceLimit(namespace: string): number | undefined {
-    const annotated =
-      this.opts.namespaces?.get(namespace)?.metadata?.annotations?.[NAMESPACE_LIMIT_ANNOTATION];
-    const value = annotated !== undefined ? Number(annotated) : this.opts.maxBuildsPerNamespace;
-    return Number.isInteger(value) && value > 0 ? value : undefined;
-  }
-
   private async admit(build: ImageBuild, now: Date): Promise<void> {
     const name = build.metadata?.name ?? "";
     const conditions = setCondition(
@@ -160,8 +172,6 @@ export class BuildScheduler {
         phase: "Building",
         jobName: name,
         startTime: now.toISOString(),
-        queuePosition: null,
-        estimatedStartTime: null,
         conditions,
       });
     } catch (err) {
@@ -178,33 +188,35 @@ export class BuildScheduler {
     }
   }
 
+  /** Why a build of a namespace waits, once `admitting` (per namespace) has been admitted. */
+  private whyWaiting(admitting: ReadonlyMap<string, number>): (namespace: string) => WhyWaiting {
+    return (namespace) => {
+      const limit = this.namespaceLimit(namespace);
+      if (limit !== undefined && this.state.inFlightIn(namespace) + (admitting.get(namespace) ?? 0) >= limit)
+        return { reason: "NamespaceLimitReached", message: waitReason("namespace", limit, namespace) };
+      return {
+        reason: "ClusterLimitReached",
+        message: waitReason("cluster", this.opts.maxConcurrentBuilds, namespace),
+      };
+    };
+  }
+
+  /** Written once, when the build starts to wait: nothing in it changes as the queue moves. */
   private async markQueued(
-    build: ImageBuild,
-    placement: QueuedPlacement,
-    durations: number[],
+    key: string,
+    resourceVersion: string | undefined,
+    why: WhyWaiting,
     now: Date,
   ): Promise<void> {
-    const reason = placement.blockedBy === "namespace" ? "NamespaceLimitReached" : "ClusterLimitReached";
-    const eta = estimateStart(placement.ahead, this.opts.maxConcurrentBuilds, durations, now.getTime());
-    const etaText = eta !== undefined ? `; estimated start ${new Date(eta).toISOString()}` : "";
-    const message = `${placement.reason}${etaText}`;
-    const s = build.status;
-    const previous = findCondition(s?.conditions, "Scheduled");
-    // Skip the write when nothing a user sees changed but the estimate's drift.
-    if (
-      s?.phase === "Queued" &&
-      s.queuePosition === placement.position &&
-      previous?.reason === reason &&
-      previous.message?.split("; estimated")[0] === placement.reason
-    ) {
-      return;
-    }
+    const build = this.opts.builds.get(key);
+    // The cache moved on since the pass began: the event that moved it decides.
+    if (!build || build.metadata?.resourceVersion !== resourceVersion) return;
     await this.patch(build, {
       phase: "Queued",
-      queuePosition: placement.position,
-      estimatedStartTime: eta !== undefined ? new Date(eta).toISOString() : null,
-      conditions: setCondition(s?.conditions, { type: "Scheduled", status: "False", reason, message }, now),
+      conditions: setCondition(build.status?.conditions, { type: "Scheduled", status: "False", ...why }, now),
     });
+    // Done, or refused (409: a newer version, whose event keeps the write due if still needed).
+    this.state.queuedWriteDone(key, resourceVersion);
   }
 
   /** resourceVersion-guarded so a stale view never overwrites a newer decision. */
@@ -224,4 +236,20 @@ export class BuildScheduler {
       throw err;
     }
   }
+}
+
+/** The Scheduled=False condition of a waiting build. */
+interface WhyWaiting {
+  reason: "ClusterLimitReached" | "NamespaceLimitReached";
+  message: string;
+}
+
+/** Per namespace, how many of these builds (keys) take a slot. */
+function slotsTakenBy(keys: string[]): Map<string, number> {
+  const byNamespace = new Map<string, number>();
+  for (const key of keys) {
+    const namespace = splitKey(key).namespace ?? "";
+    byNamespace.set(namespace, (byNamespace.get(namespace) ?? 0) + 1);
+  }
+  return byNamespace;
 }

@@ -1,6 +1,13 @@
-// CONTRACT STUB (to be implemented by the scheduler work): the live queue, computed on demand from
-// the informer caches in exactly the scheduler policy's admission order. Served by the visibility
-// API (src/visibility/); any replica can compute it, leader or standby.
+// The live queue, computed on demand from the informer caches in exactly the scheduler policy's
+// admission order. Served by the visibility API (src/visibility/); any replica can compute it,
+// leader or standby, since it reads only the caches (never the leader's scheduler).
+import type { V1Job, V1Namespace } from "@kubernetes/client-node";
+import type { ImageBuild } from "../api/v1alpha1/index.js";
+import { createdAtMs } from "../controllers/build-order.js";
+import type { Informer } from "../runtime/informer.js";
+import { objectKey } from "../runtime/keys.js";
+import { estimateStart, schedule } from "./policy.js";
+import { SchedulerState } from "./state.js";
 
 /** One waiting build, as the visibility API reports it. */
 export interface PendingEntry {
@@ -11,7 +18,10 @@ export interface PendingEntry {
   imageName: string;
   uid: string;
   priority: number;
-  /** When the build started waiting (its creationTimestamp), RFC 3339. */
+  /**
+   * When the build started waiting (its creationTimestamp, or the finer golden.dev/queued-at
+   * annotation the policy orders by), RFC 3339.
+   */
   waitingSince: string;
   /** 1-based place among every waiting build in the cluster, in admission order. */
   clusterPosition: number;
@@ -30,4 +40,81 @@ export interface PendingQueueSource {
   snapshot(): { resourceVersion: string; items: PendingEntry[] };
   /** True once the caches it reads have synced. */
   ready(): boolean;
+}
+
+export interface PendingQueueOptions {
+  builds: Pick<Informer<ImageBuild>, "list" | "hasSynced" | "resourceVersion">;
+  jobs: Pick<Informer<V1Job>, "list" | "hasSynced">;
+  /** A namespace's limit; undefined when only the cluster limit applies (see limits.ts). */
+  namespaceLimit: (namespace: string) => number | undefined;
+  /** The cache namespaceLimit reads, if any: ready() waits for it too. */
+  namespaces?: Pick<Informer<V1Namespace>, "hasSynced">;
+  maxConcurrentBuilds: number;
+  now?: () => Date;
+}
+
+/**
+ * Each snapshot rebuilds the scheduler's state from the caches and runs the policy over it, so the
+ * order is schedule()'s by construction: O(n log n) per call, none while nobody asks. Builds that
+ * the policy would admit right now are not listed: they do not wait, the leader is admitting them.
+ */
+export class PendingQueueView implements PendingQueueSource {
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: PendingQueueOptions) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  ready(): boolean {
+    const { builds, jobs, namespaces } = this.opts;
+    return builds.hasSynced() && jobs.hasSynced() && (namespaces?.hasSynced() ?? true);
+  }
+
+  snapshot(): { resourceVersion: string; items: PendingEntry[] } {
+    // Read the resourceVersion first: the items are then at least as new as it says.
+    const resourceVersion = this.opts.builds.resourceVersion;
+    const builds = this.opts.builds.list();
+    const state = new SchedulerState();
+    state.rebuild(builds, this.opts.jobs.list());
+    const cluster = this.opts.maxConcurrentBuilds;
+    const decision = schedule(
+      state.waiting(),
+      state.inFlight(),
+      { cluster, namespace: this.opts.namespaceLimit },
+      state.lastServed(),
+    );
+
+    const byKey = new Map(builds.map((b) => [objectKey(b), b]));
+    const durations = state.recentDurations();
+    const nowMs = this.now().getTime();
+    const namespacePositions = new Map<string, number>();
+    const items: PendingEntry[] = [];
+    for (const placement of decision.queued) {
+      const build = byKey.get(placement.key);
+      if (!build) continue;
+      const namespace = build.metadata?.namespace ?? "";
+      const namespacePosition = (namespacePositions.get(namespace) ?? 0) + 1;
+      namespacePositions.set(namespace, namespacePosition);
+      const eta = estimateStart(placement.ahead, cluster, durations, nowMs);
+      items.push({
+        namespace,
+        name: build.metadata?.name ?? "",
+        imageName: build.spec.imageName,
+        uid: build.metadata?.uid ?? "",
+        priority: build.spec.image.build?.priority ?? 0,
+        waitingSince: new Date(createdAtMs(build)).toISOString(),
+        clusterPosition: placement.position,
+        namespacePosition,
+        blockedBy: placement.blockedBy,
+        reason: placement.reason,
+        ...(eta !== undefined ? { estimatedStartTime: new Date(eta).toISOString() } : {}),
+      });
+    }
+    return { resourceVersion, items };
+  }
+}
+
+/** The pending queue of the operator's caches, for the visibility API. */
+export function pendingQueue(opts: PendingQueueOptions): PendingQueueSource {
+  return new PendingQueueView(opts);
 }

@@ -1,10 +1,13 @@
 // The build scheduling policy: which waiting builds start now and where the rest stand.
-// Pure: no I/O, no clock; the loop feeds it a snapshot and applies the decision.
+// Pure: no I/O, no clock. The pending-queue view (pending.ts) runs it over the caches; the loop
+// admits in the same order incrementally (lanes.ts), which tests check against schedule().
 //
 // Order: higher priority first; within a priority, the namespace with the fewest builds in
 // flight goes next, and among those the one served least recently (fair share: 500 builds in one
 // namespace cannot starve one in another, even when each build finishes before the next starts);
 // within a namespace, first come first served.
+
+import { IndexedHeap } from "./heap.js";
 
 export interface WaitingBuild {
   key: string;
@@ -45,8 +48,49 @@ export interface Decision {
   queued: QueuedPlacement[];
 }
 
-function byArrival(a: WaitingBuild, b: WaitingBuild): number {
-  return b.priority - a.priority || a.createdAt - b.createdAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+/** Within a namespace: higher priority first, then first come first served. */
+export function byArrival(a: WaitingBuild, b: WaitingBuild): number {
+  return b.priority - a.priority || byCreation(a, b);
+}
+
+function byCreation(a: WaitingBuild, b: WaitingBuild): number {
+  return a.createdAt - b.createdAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** What fair share weighs for a namespace while builds are being ordered. */
+export interface FairShare {
+  /** Builds in flight, plus those already ordered. */
+  usage(namespace: string): number;
+  /** When it was last served (ms; later serves compare greater); -Infinity when never. */
+  served(namespace: string): number;
+}
+
+/** Between the heads of two namespaces' lanes: which build is ordered next. */
+export function compareCandidates(a: WaitingBuild, b: WaitingBuild, share: FairShare): number {
+  return (
+    b.priority - a.priority ||
+    share.usage(a.namespace) - share.usage(b.namespace) ||
+    // Two namespaces never served give NaN, which is falsy: the tie falls through, as it should.
+    share.served(a.namespace) - share.served(b.namespace) ||
+    byCreation(a, b)
+  );
+}
+
+/** Why a build waits, in words that stay true while the queue moves. */
+export function waitReason(blockedBy: "cluster" | "namespace", limit: number, namespace: string): string {
+  return blockedBy === "namespace"
+    ? `namespace limit ${limit} reached in ${namespace}`
+    : `cluster limit ${limit} reached`;
+}
+
+/** A namespace's waiting builds in arrival order, and the first not ordered yet. */
+interface Lane {
+  builds: WaitingBuild[];
+  next: number;
+}
+
+function headOf(lane: Lane): WaitingBuild {
+  return lane.builds[lane.next] as WaitingBuild;
 }
 
 /**
@@ -62,13 +106,13 @@ export function schedule(
   const inFlight = new Map(running.byNamespace);
   let clusterFree = Math.max(0, limits.cluster - running.total);
 
-  const lanes = new Map<string, WaitingBuild[]>();
+  const lanes = new Map<string, Lane>();
   for (const w of waiting) {
-    const lane = lanes.get(w.namespace) ?? [];
-    lane.push(w);
+    const lane = lanes.get(w.namespace) ?? { builds: [], next: 0 };
+    lane.builds.push(w);
     lanes.set(w.namespace, lane);
   }
-  for (const lane of lanes.values()) lane.sort(byArrival);
+  for (const lane of lanes.values()) lane.builds.sort(byArrival);
 
   const admit: string[] = [];
   const queued: QueuedPlacement[] = [];
@@ -77,19 +121,22 @@ export function schedule(
   // Ordering a build serves its namespace, after everyone served before this decision.
   const served = new Map(lastServed);
   let serveTick = Math.max(0, ...served.values());
-  const head = new Map<string, number>();
+  const share: FairShare = {
+    usage: (ns) => usage.get(ns) ?? 0,
+    served: (ns) => served.get(ns) ?? Number.NEGATIVE_INFINITY,
+  };
+  // The lanes by their heads: ordering a build changes only its own lane's key, so re-placing that
+  // lane keeps the heap exact, and ordering n builds costs O(n log namespaces).
+  const byHead = new IndexedHeap<Lane>((a, b) => compareCandidates(headOf(a), headOf(b), share) < 0);
+  for (const lane of lanes.values()) byHead.push(lane);
 
-  for (let placed = 0; placed < waiting.length; placed++) {
-    let next: WaitingBuild | undefined;
-    for (const [ns, lane] of lanes) {
-      const candidate = lane[head.get(ns) ?? 0];
-      if (!candidate) continue;
-      if (!next || compareCandidates(candidate, next, usage, served) < 0) next = candidate;
-    }
-    if (!next) break;
-    head.set(next.namespace, (head.get(next.namespace) ?? 0) + 1);
+  for (let lane = byHead.peek(); lane; lane = byHead.peek()) {
+    const next = headOf(lane);
+    lane.next++;
     usage.set(next.namespace, (usage.get(next.namespace) ?? 0) + 1);
     served.set(next.namespace, ++serveTick);
+    if (lane.next < lane.builds.length) byHead.update(lane);
+    else byHead.remove(lane);
 
     const nsLimit = limits.namespace(next.namespace);
     const nsRunning = inFlight.get(next.namespace) ?? 0;
@@ -102,33 +149,17 @@ export function schedule(
     }
     const ahead = queued.length;
     const aheadText = `${ahead} build${ahead === 1 ? "" : "s"} ahead`;
+    const blockedBy = nsFull ? "namespace" : "cluster";
+    const limit = nsFull ? nsLimit : limits.cluster;
     queued.push({
       key: next.key,
       position: ahead + 1,
       ahead,
-      blockedBy: nsFull ? "namespace" : "cluster",
-      reason: nsFull
-        ? `namespace limit ${nsLimit} reached in ${next.namespace}; ${aheadText}`
-        : `cluster limit ${limits.cluster} reached; ${aheadText}`,
+      blockedBy,
+      reason: `${waitReason(blockedBy, limit, next.namespace)}; ${aheadText}`,
     });
   }
   return { admit, queued };
-}
-
-function compareCandidates(
-  a: WaitingBuild,
-  b: WaitingBuild,
-  usage: Map<string, number>,
-  served: Map<string, number>,
-): number {
-  return (
-    b.priority - a.priority ||
-    (usage.get(a.namespace) ?? 0) - (usage.get(b.namespace) ?? 0) ||
-    (served.get(a.namespace) ?? Number.NEGATIVE_INFINITY) -
-      (served.get(b.namespace) ?? Number.NEGATIVE_INFINITY) ||
-    a.createdAt - b.createdAt ||
-    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-  );
 }
 
 /**

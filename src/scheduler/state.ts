@@ -1,6 +1,7 @@
-// What a scheduler pass needs to know, kept current from informer events so that a pass costs
-// O(waiting builds) instead of a walk over every build in the cluster: the waiting builds, the
-// builds in flight per namespace, when each namespace was last served, and recent build durations.
+// What a scheduler pass needs to know, kept current from informer events so that an event costs
+// O(log n) instead of a walk over every build in the cluster: the waiting builds (also in admission
+// order, in AdmissionLanes), the builds in flight per namespace, when each namespace was last
+// served, the waiting builds whose Queued status is still to be written, and recent build durations.
 // Everything here is a function of the informer caches plus the scheduler's own admissions
 // (assume) and the Jobs it had to read itself (unconfirmed), so rebuild() restores it from the
 // caches, and repairs it should an event ever be lost.
@@ -12,6 +13,7 @@ import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
 import { createdAtMs, isTerminal } from "../controllers/build-order.js";
 import { isJobFinished } from "../controllers/job-state.js";
 import { objectKey, splitKey } from "../runtime/keys.js";
+import { AdmissionLanes } from "./lanes.js";
 import type { InFlight, WaitingBuild } from "./policy.js";
 
 /** Where a build stands: waiting for a slot, holding one, or neither (finished or unknown). */
@@ -45,6 +47,11 @@ interface RecentDuration {
   ms: number;
 }
 
+export interface SchedulerStateOptions {
+  /** A namespace's limit; undefined when only the cluster limit applies. Default: none. */
+  namespaceLimit?: (namespace: string) => number | undefined;
+}
+
 export class SchedulerState {
   readonly #builds = new Map<string, BuildFacts>();
   /** Keys of Jobs that exist and have not finished (a build's Job carries the build's key). */
@@ -68,6 +75,18 @@ export class SchedulerState {
   readonly #lastServed = new Map<string, number>();
   /** Newest completion first, at most RECENT_DURATIONS. */
   #durations: RecentDuration[] = [];
+  /** Waiting builds not shown as Queued yet → the resourceVersion to write that on. */
+  readonly #queuedWritesDue = new Map<string, string | undefined>();
+  readonly #lanes: AdmissionLanes;
+
+  constructor(opts: SchedulerStateOptions = {}) {
+    const limit = opts.namespaceLimit ?? (() => undefined);
+    this.#lanes = new AdmissionLanes({
+      inFlight: (ns) => this.#inFlightByNamespace.get(ns) ?? 0,
+      lastServed: (ns) => this.#lastServed.get(ns),
+      limit,
+    });
+  }
 
   /** Records a build's current state; true when the change can alter a scheduling decision. */
   observeBuild(build: ImageBuild): boolean {
@@ -106,8 +125,10 @@ export class SchedulerState {
     const served = this.#setStart(key, namespace, startMs(build));
     this.#recordDuration(key, build);
     const { before, after } = this.#reclassify(key);
-    // A waiting build's own fields are inputs too (priority, and the queue status the pass keeps
-    // up to date), so any change to one counts; builds that stay in flight or done do not matter.
+    if (after === "waiting" && phase !== "Queued") this.#queuedWritesDue.set(key, rv);
+    else this.#queuedWritesDue.delete(key);
+    // A waiting build's own fields are inputs too (priority, and whether its Queued status is
+    // written), so any change to one counts; builds that stay in flight or done do not matter.
     return before !== after || after === "waiting" || served;
   }
 
@@ -119,6 +140,7 @@ export class SchedulerState {
     if (!facts.terminal && facts.admitted && !facts.jobSeen) this.#unconfirmed.add(key);
     this.#builds.delete(key);
     this.#assumed.delete(key);
+    this.#queuedWritesDue.delete(key);
     const served = this.#setStart(key, facts.asWaiting.namespace, undefined);
     const { before, after } = this.#reclassify(key);
     return before !== after || served;
@@ -208,6 +230,42 @@ export class SchedulerState {
     return { total: this.#inFlight.size, byNamespace: new Map(this.#inFlightByNamespace) };
   }
 
+  /** Builds holding a slot across the cluster. */
+  inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Builds holding a slot in the namespace. */
+  inFlightIn(namespace: string): number {
+    return this.#inFlightByNamespace.get(namespace) ?? 0;
+  }
+
+  /**
+   * Keys of the next waiting builds to admit, at most `count`, in the policy's order (the
+   * admissions schedule() would make): O(count · log n).
+   */
+  nextAdmissions(count: number): string[] {
+    return this.#lanes.nextAdmissions(count).map((w) => w.key);
+  }
+
+  /** The namespace's limit may have changed: its waiting builds may be parked or free to go. */
+  namespaceChanged(namespace: string): void {
+    this.#lanes.touch(namespace);
+  }
+
+  /** Waiting builds whose Queued status is still to be written, with the resourceVersion to write on. */
+  queuedWritesDue(): Array<{ key: string; resourceVersion: string | undefined }> {
+    return [...this.#queuedWritesDue].map(([key, resourceVersion]) => ({ key, resourceVersion }));
+  }
+
+  /**
+   * The Queued write on that resourceVersion is done, or refused: a newer version decides. A newer
+   * version seen meanwhile keeps the write due.
+   */
+  queuedWriteDone(key: string, resourceVersion: string | undefined): void {
+    if (this.#queuedWritesDue.get(key) === resourceVersion) this.#queuedWritesDue.delete(key);
+  }
+
   /** Per namespace, the latest start time of its builds in the cache (ms). */
   lastServed(): Map<string, number> {
     return new Map(this.#lastServed);
@@ -228,6 +286,8 @@ export class SchedulerState {
     const inFlightBefore = new Map(this.#inFlight);
     const servedBefore = new Map(this.#lastServed);
     for (const map of [this.#builds, this.#waiting, this.#inFlight, this.#inFlightByNamespace]) map.clear();
+    this.#lanes.clear();
+    this.#queuedWritesDue.clear();
     this.#starts.clear();
     this.#lastServed.clear();
     this.#activeJobs.clear();
@@ -265,20 +325,32 @@ export class SchedulerState {
   #reclassify(key: string): { before: Slot; after: Slot } {
     const before = this.slotOf(key);
     const after = this.#classify(key);
-    if (before === "waiting") this.#waiting.delete(key);
+    // Each change is followed by its lane's touch before the next one: the lanes' heap must never
+    // hold a lane whose key changed behind its back.
+    const waited = this.#waiting.get(key);
+    if (waited) {
+      this.#waiting.delete(key);
+      this.#lanes.remove(waited);
+    }
+    if (after !== "waiting") this.#queuedWritesDue.delete(key);
     if (before === "inFlight" && after !== "inFlight") {
       const namespace = this.#inFlight.get(key) ?? "";
       this.#inFlight.delete(key);
       const left = (this.#inFlightByNamespace.get(namespace) ?? 0) - 1;
       if (left > 0) this.#inFlightByNamespace.set(namespace, left);
       else this.#inFlightByNamespace.delete(namespace);
+      this.#lanes.touch(namespace);
     }
     const facts = this.#builds.get(key);
-    if (after === "waiting" && facts) this.#waiting.set(key, facts.asWaiting);
+    if (after === "waiting" && facts) {
+      this.#waiting.set(key, facts.asWaiting);
+      this.#lanes.add(facts.asWaiting);
+    }
     if (after === "inFlight" && before !== "inFlight") {
       const namespace = facts?.asWaiting.namespace ?? splitKey(key).namespace ?? "";
       this.#inFlight.set(key, namespace);
       this.#inFlightByNamespace.set(namespace, (this.#inFlightByNamespace.get(namespace) ?? 0) + 1);
+      this.#lanes.touch(namespace);
     }
     return { before, after };
   }
@@ -301,6 +373,7 @@ export class SchedulerState {
     else if (previous === before) after = maxOf(starts.values());
     if (after === undefined) this.#lastServed.delete(namespace);
     else this.#lastServed.set(namespace, after);
+    if (after !== before) this.#lanes.touch(namespace);
     return after !== before;
   }
 

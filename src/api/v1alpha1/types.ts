@@ -277,10 +277,6 @@ export interface ImageStatus {
    * When the last scheduled rebuild (spec.rebuild.schedule) was started.
    */
   lastScheduleTime?: string;
-  /**
-   * Position of the newest build in the build queue while it is Queued (1 is next).
-   */
-  queuePosition?: number;
 }
 /**
  * Condition is one aspect of the current state of an object (the shape of metav1.Condition).
@@ -404,14 +400,6 @@ export interface ImageBuildStatus {
    * Name of the Job (in the same namespace) that runs the build.
    */
   jobName?: string;
-  /**
-   * Position in the build queue while Queued (1 is next).
-   */
-  queuePosition?: number;
-  /**
-   * Estimated time the build leaves the queue, while Queued.
-   */
-  estimatedStartTime?: string;
   /**
    * Name of the step that failed, when the phase is Failed.
    */

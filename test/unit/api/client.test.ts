@@ -236,12 +236,12 @@ describe("GoldenClient against a fake apiserver", () => {
 
   it("replaceStatus PUTs /status with the resourceVersion", async () => {
     const img = { ...image("web"), metadata: { name: "web", namespace: "team-a", resourceVersion: "42" } };
-    await client.images.replaceStatus({ ...img, status: { phase: "Queued", queuePosition: 2 } });
+    await client.images.replaceStatus({ ...img, status: { phase: "Queued", message: "queued" } });
     assert.equal(last().method, "PUT");
     assert.equal(last().path, "/apis/golden.dev/v1alpha1/namespaces/team-a/images/web/status");
     const body = last().body as Image;
     assert.equal(body.metadata?.resourceVersion, "42");
-    assert.deepEqual(body.status, { phase: "Queued", queuePosition: 2 });
+    assert.deepEqual(body.status, { phase: "Queued", message: "queued" });
   });
 
   it("replaceStatus surfaces a 409 as a conflict", async () => {

@@ -31,7 +31,7 @@ describe("generated types", () => {
     const build: ImageBuild = {
       metadata: { name: "web-1-1" },
       spec: { imageName: "web", imageGeneration: 1, trigger: "Created", image: image.spec },
-      status: { phase: "Queued", queuePosition: 0, progress: { percent: 0 } },
+      status: { phase: "Queued", jobName: "", progress: { percent: 0 } },
     };
     const objects: KubernetesObject[] = [image, build];
     assert.equal(objects.length, 2);

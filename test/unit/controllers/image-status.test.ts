@@ -75,7 +75,7 @@ describe("deriveImageStatus", () => {
     assert.equal(r.reason, "BuildPending");
     assert.equal(r.observedGeneration, 1);
     assert.equal(r.lastTransitionTime, NOW.toISOString());
-    for (const key of ["latestBuild", "lastSuccessfulBuild", "artifacts", "queuePosition"] as const) {
+    for (const key of ["latestBuild", "lastSuccessfulBuild", "artifacts"] as const) {
       assert.ok(!(key in s), `${key} absent`);
     }
   });
@@ -85,17 +85,16 @@ describe("deriveImageStatus", () => {
       type: "Scheduled",
       status: "False",
       reason: "ClusterLimitReached",
-      message: "cluster limit 2 reached; 3 builds ahead",
+      message: "cluster limit 2 reached",
       lastTransitionTime: EARLIER,
     };
-    const b = build("web-g1-aaaaaa", 1, 0, { phase: "Queued", queuePosition: 4, conditions: [scheduled] });
+    const b = build("web-g1-aaaaaa", 1, 0, { phase: "Queued", conditions: [scheduled] });
     const s = deriveImageStatus({ image: image(1), builds: [b], now: NOW });
     assert.equal(s.phase, "Queued");
-    assert.equal(s.message, "build web-g1-aaaaaa queued: cluster limit 2 reached; 3 builds ahead");
+    assert.equal(s.message, "build web-g1-aaaaaa queued: cluster limit 2 reached");
     assert.equal(ready(s).reason, "Queued");
     assert.equal(ready(s).status, "False");
     assert.equal(ready(s).message, s.message);
-    assert.equal(s.queuePosition, 4);
     assert.equal(s.latestBuild, "web-g1-aaaaaa");
   });
 
@@ -104,7 +103,6 @@ describe("deriveImageStatus", () => {
       const s = deriveImageStatus({ image: image(1), builds: [build("b1", 1, 0, status)], now: NOW });
       assert.equal(s.phase, "Queued");
       assert.equal(s.message, "build b1 waiting to be scheduled");
-      assert.ok(!("queuePosition" in s));
     }
   });
 
@@ -306,7 +304,7 @@ describe("deriveImageStatus", () => {
     assert.equal(ready(back).lastTransitionTime, later.toISOString());
   });
 
-  it("drops queuePosition once the build leaves the queue, keeps unrelated fields and conditions", () => {
+  it("keeps unrelated fields and conditions once the build leaves the queue", () => {
     const other: Condition = {
       type: "Other",
       status: "True",
@@ -316,7 +314,6 @@ describe("deriveImageStatus", () => {
     };
     const previous: ImageStatus = {
       phase: "Queued",
-      queuePosition: 3,
       lastScheduleTime: EARLIER,
       artifacts: [artifact("stale")],
       lastSuccessfulBuild: "gone",
@@ -327,7 +324,6 @@ describe("deriveImageStatus", () => {
       builds: [build("b1", 1, 0, { phase: "Building" })],
       now: NOW,
     });
-    assert.ok(!("queuePosition" in s));
     assert.ok(!("artifacts" in s), "artifacts follow the builds, not the old status");
     assert.ok(!("lastSuccessfulBuild" in s));
     assert.equal(s.lastScheduleTime, EARLIER);
@@ -341,7 +337,6 @@ describe("deriveImageStatus", () => {
   it("does not modify the image or the builds", () => {
     const previous: ImageStatus = {
       phase: "Queued",
-      queuePosition: 1,
       conditions: [
         { type: "Ready", status: "False", reason: "Queued", message: "", lastTransitionTime: EARLIER },
       ],

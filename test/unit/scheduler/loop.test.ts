@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { V1Job } from "@kubernetes/client-node";
+import type { V1Job, V1Namespace } from "@kubernetes/client-node";
 import type { GoldenClient } from "../../../src/api/client.js";
 import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
 import { objectKey } from "../../../src/runtime/keys.js";
@@ -55,8 +55,18 @@ interface Patch {
   status: Record<string, unknown>;
 }
 
+interface HarnessOptions {
+  /**
+   * Writes land in the build cache and their events are delivered, resourceVersion-guarded like
+   * the apiserver's (a stale one is a 409). Otherwise writes are only recorded.
+   */
+  applyWrites?: boolean;
+  /** Namespace → its golden.dev/max-concurrent-builds annotation. */
+  namespaceLimits?: Map<string, string>;
+}
+
 /** A scheduler over fake caches whose events the test delivers (or, to lose one, does not). */
-function harness(capacity: number) {
+function harness(capacity: number, opts: HarnessOptions = {}) {
   const builds = new FakeCache<ImageBuild>();
   const jobs = new FakeCache<V1Job>();
   const patches: Patch[] = [];
@@ -69,14 +79,30 @@ function harness(capacity: number) {
   let nowMs = T0;
   const client = {
     imageBuilds: {
-      patchStatus: async (namespace: string, name: string, patch: { status: Record<string, unknown> }) => {
-        patches.push({ key: `${namespace}/${name}`, status: patch.status });
+      patchStatus: async (
+        namespace: string,
+        name: string,
+        patch: { metadata: { resourceVersion?: string }; status: Record<string, unknown> },
+      ) => {
+        const key = `${namespace}/${name}`;
+        patches.push({ key, status: patch.status });
         const failure = patch.status.phase === "Building" ? failNextAdmission : undefined;
         if (failure) {
           failNextAdmission = undefined;
           throw failure;
         }
-        return builds.get(`${namespace}/${name}`);
+        const current = builds.get(key);
+        if (!opts.applyWrites || !current) return current;
+        const rv = current.metadata?.resourceVersion;
+        if (patch.metadata.resourceVersion !== rv)
+          throw Object.assign(new Error("conflict"), { code: 409, body: { reason: "Conflict" } });
+        const updated = builds.put({
+          ...current,
+          metadata: { ...current.metadata, resourceVersion: String(Number(rv) + 1) },
+          status: { ...current.status, ...patch.status } as ImageBuild["status"],
+        });
+        scheduler.observeBuild(updated);
+        return updated;
       },
     },
   } as unknown as Pick<GoldenClient, "imageBuilds">;
@@ -88,6 +114,14 @@ function harness(capacity: number) {
       return liveJobs.get(`${namespace}/${name}`);
     },
     client,
+    namespaces: {
+      get: (name: string): V1Namespace | undefined => {
+        const limit = opts.namespaceLimits?.get(name);
+        return {
+          metadata: { name, annotations: limit ? { "golden.dev/max-concurrent-builds": limit } : {} },
+        };
+      },
+    },
     maxConcurrentBuilds: capacity,
     maxBuildsPerNamespace: 0,
     log: { ...nopLogger, warn: (msg: string) => warnings.push(msg) },
@@ -109,25 +143,76 @@ function harness(capacity: number) {
     putBuild: (b: ImageBuild) => scheduler.observeBuild(builds.put(b)),
     putJob: (j: V1Job) => scheduler.observeJob(jobs.put(j)),
     admitted: () => patches.filter((p) => p.status.phase === "Building").map((p) => p.key),
+    /** Each Queued write: key, and its Scheduled condition's reason and message. */
     queued: () =>
-      patches.filter((p) => p.status.phase === "Queued").map((p) => [p.key, p.status.queuePosition]),
+      patches
+        .filter((p) => p.status.phase === "Queued")
+        .map((p) => {
+          const conditions = p.status.conditions as Array<{ type: string; reason: string; message: string }>;
+          const scheduled = conditions.find((c) => c.type === "Scheduled");
+          return [p.key, scheduled?.reason, scheduled?.message];
+        }),
     builds,
   };
 }
 
 describe("BuildScheduler", () => {
-  it("admits up to capacity, tells the rest where they stand, and counts its admissions at once", async () => {
+  it("admits up to capacity, tells the rest why they wait, and counts its admissions at once", async () => {
     const h = harness(2);
     for (const [i, name] of ["b1", "b2", "b3"].entries()) assert.equal(h.putBuild(build("a", name, i)), true);
     const result = await h.scheduler.reconcile();
     assert.deepEqual(h.admitted(), ["a/b1", "a/b2"]);
-    assert.deepEqual(h.queued(), [["a/b3", 1]]);
-    assert.deepEqual(result, { requeueAfterMs: 30_000 });
+    assert.deepEqual(h.queued(), [["a/b3", "ClusterLimitReached", "cluster limit 2 reached"]]);
+    assert.deepEqual(result, { requeueAfterMs: REBUILD_MS }, "no refresh of waiting builds to come back for");
 
-    // The cache has not shown the admissions yet: they still hold their slots.
+    // The cache has not shown the admissions yet: they still hold their slots. Nor has it shown
+    // a/b3 as Queued: that write is done all the same.
     h.patches.length = 0;
     await h.scheduler.reconcile();
-    assert.deepEqual(h.admitted(), []);
+    assert.deepEqual(h.patches, []);
+  });
+
+  it("writes a waiting build twice, when it starts to wait and when admitted, however long the queue", async () => {
+    const h = harness(2, { applyWrites: true });
+    const total = 1000;
+    for (let i = 0; i < total; i++) h.putBuild(build(i % 2 ? "a" : "b", `b${i}`, i));
+    await h.scheduler.reconcile();
+    assert.equal(h.admitted().length, 2);
+    assert.equal(h.queued().length, total - 2);
+    // Admissions one at a time: a running build finishes, its Job too, and a pass runs.
+    for (let done = 0; done < total; done++) {
+      const running = h.builds.list().find((b) => b.status?.phase === "Building") as ImageBuild;
+      const { namespace = "", name = "" } = running.metadata ?? {};
+      h.putBuild({ ...running, status: { ...running.status, phase: "Succeeded" } });
+      h.putJob(job(namespace, name, true));
+      await h.scheduler.reconcile();
+    }
+    const writes = new Map<string, string[]>();
+    for (const p of h.patches) writes.set(p.key, [...(writes.get(p.key) ?? []), String(p.status.phase)]);
+    assert.equal(writes.size, total);
+    for (const [key, phases] of writes) {
+      const expected = key === "b/b0" || key === "a/b1" ? ["Building"] : ["Queued", "Building"];
+      assert.deepEqual(phases, expected, key);
+    }
+  });
+
+  it("a namespace at its limit: its builds wait saying so, and go once its limit is raised", async () => {
+    const namespaceLimits = new Map([["a", "1"]]);
+    const h = harness(5, { namespaceLimits });
+    h.putBuild(build("a", "b1", 0));
+    h.putBuild(build("a", "b2", 1));
+    h.putBuild(build("b", "b1", 2));
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b1", "b/b1"]);
+    assert.deepEqual(h.queued(), [["a/b2", "NamespaceLimitReached", "namespace limit 1 reached in a"]]);
+    h.putBuild(build("a", "b1", 0, "Building"));
+    h.putBuild(build("b", "b1", 2, "Building"));
+
+    h.patches.length = 0;
+    namespaceLimits.set("a", "2");
+    assert.equal(h.scheduler.observeNamespace({ metadata: { name: "a" } }), true);
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b2"]);
   });
 
   it("a running build's heartbeat does not wake it; its finished Job does, and frees the slot", async () => {

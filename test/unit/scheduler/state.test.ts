@@ -100,7 +100,7 @@ describe("SchedulerState", () => {
       assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
     });
 
-    it("any update of a waiting build can change a decision (priority, its queue status)", () => {
+    it("any update of a waiting build can change a decision (priority, whether it is marked Queued)", () => {
       const s = new SchedulerState();
       s.observeBuild(build("a", "b1"));
       assert.equal(s.observeBuild(build("a", "b1", { phase: "Queued" })), true);
@@ -403,6 +403,38 @@ describe("SchedulerState", () => {
       assert.equal(s.lastServed().get("a"), T0 + 20_000);
       s.forgetBuild("a/3");
       assert.equal(s.lastServed().has("a"), false);
+    });
+  });
+
+  describe("Queued writes due", () => {
+    const due = (s: SchedulerState) => s.queuedWritesDue().map((d) => [d.key, d.resourceVersion]);
+
+    it("a waiting build not shown as Queued is due, on its latest resourceVersion", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { resourceVersion: "1" }));
+      s.observeBuild(build("a", "b2", { phase: "Queued", resourceVersion: "1" }));
+      assert.deepEqual(due(s), [["a/b1", "1"]]);
+      s.observeBuild(build("a", "b1", { phase: "Pending", resourceVersion: "2" }));
+      assert.deepEqual(due(s), [["a/b1", "2"]]);
+    });
+
+    it("is done once written, but a newer version seen meanwhile keeps it due", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { resourceVersion: "1" }));
+      s.observeBuild(build("a", "b1", { resourceVersion: "2" }));
+      s.queuedWriteDone("a/b1", "1");
+      assert.deepEqual(due(s), [["a/b1", "2"]]);
+      s.queuedWriteDone("a/b1", "2");
+      assert.deepEqual(due(s), []);
+    });
+
+    it("is not due once the build holds a slot, ended or is gone", () => {
+      const s = new SchedulerState();
+      for (const name of ["b1", "b2", "b3"]) s.observeBuild(build("a", name, { resourceVersion: "1" }));
+      s.assume("a/b1", "1");
+      s.observeBuild(build("a", "b2", { phase: "Cancelled", resourceVersion: "2" }));
+      s.forgetBuild("a/b3");
+      assert.deepEqual(due(s), []);
     });
   });
 
