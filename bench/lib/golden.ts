@@ -18,8 +18,8 @@ import {
   type ImageBuild,
   type ImageSpec,
 } from "../../src/api/v1alpha1/index.js";
+import { LABELS } from "../../src/build/names.js";
 import { WORKER_CONTAINER } from "../../src/controllers/job-template.js";
-import { LABELS } from "../../src/controllers/naming.js";
 import { Informer, stripManagedFields } from "../../src/runtime/informer.js";
 import type { RestClient } from "../../src/runtime/kube.js";
 import { finish, runBuild, succeededStatus } from "../../src/worker/build.js";
@@ -211,7 +211,9 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
       body: {
         status: {
           phase: "Succeeded",
-          conditions: [{ type: "Ready", status: "False", reason: "PodCompleted", lastTransitionTime: finishedAt }],
+          conditions: [
+            { type: "Ready", status: "False", reason: "PodCompleted", lastTransitionTime: finishedAt },
+          ],
           containerStatuses: [
             {
               name: WORKER_CONTAINER,

@@ -2,7 +2,7 @@
 // so it is removed exactly once and never over a newer change (a 409 requeues the key).
 import { isNotFound } from "../api/client.js";
 import type { Image, ImageBuild } from "../api/v1alpha1/index.js";
-import { FINALIZER } from "./naming.js";
+import { FINALIZER } from "../build/names.js";
 
 /** True when the object still carries golden's finalizer. */
 export function holdsFinalizer(obj: Image | ImageBuild): boolean {

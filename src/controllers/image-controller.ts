@@ -13,18 +13,19 @@ import {
   type ImageBuild,
   type ImageStatus,
 } from "../api/v1alpha1/index.js";
+import { canonicalJson } from "../build/canonical.js";
+import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "../build/names.js";
+import { byCreation } from "../build/order.js";
+import { isTerminal } from "../build/phase.js";
 import { TerminalError } from "../runtime/controller.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
-import { canonicalJson } from "../worker/canonical.js";
-import { byCreation, isTerminal } from "./build-order.js";
 import { checkSupported } from "./catalog.js";
 import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
 import { holdsFinalizer, releaseFinalizer } from "./finalizer.js";
 import { deriveImageStatus, unsettledForMs } from "./image-status.js";
-import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "./naming.js";
 import { ownerReference } from "./owner.js";
 import { retryAt } from "./retry.js";
 import { type ScheduleState, scheduleState, scheduleTriggerId } from "./schedule.js";

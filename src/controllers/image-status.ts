@@ -2,7 +2,7 @@
 
 import { boundedMessage, findCondition, setCondition } from "../api/conditions.js";
 import type { Condition, Image, ImageBuild, ImagePhase, ImageStatus } from "../api/v1alpha1/index.js";
-import { byCreation, createdAtMs } from "./build-order.js";
+import { byCreation, createdAtMs } from "../build/order.js";
 import type { SpecProblem } from "./catalog.js";
 
 export interface StatusInputs {

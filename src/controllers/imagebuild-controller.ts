@@ -6,15 +6,15 @@ import type { GoldenClient } from "../api/client.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../api/client.js";
 import { boundedMessage, findCondition, setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
+import { jobOutcome } from "../build/job.js";
+import { ANNOTATIONS } from "../build/names.js";
+import { isTerminal } from "../build/phase.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
-import { isTerminal } from "./build-order.js";
 import type { EventSink } from "./events.js";
 import { holdsFinalizer, releaseFinalizer } from "./finalizer.js";
-import { jobOutcome } from "./job-state.js";
 import { buildJob, type WorkerConfig } from "./job-template.js";
-import { ANNOTATIONS } from "./naming.js";
 import type { WorkerAccess } from "./worker-access.js";
 
 export interface ImageBuildControllerDeps {

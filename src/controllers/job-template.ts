@@ -1,7 +1,7 @@
 // The batch/v1 Job that runs one ImageBuild's worker: a pure function of the build and config.
 import type { V1Job, V1ResourceRequirements, V1Toleration } from "@kubernetes/client-node";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
-import { LABELS, MANAGED_BY } from "./naming.js";
+import { LABELS, MANAGED_BY } from "../build/names.js";
 import { ownerReference } from "./owner.js";
 
 export interface WorkerConfig {

@@ -18,6 +18,7 @@ import {
   type Image,
   type ImageBuild,
 } from "../api/v1alpha1/index.js";
+import { LABELS, MANAGED_BY } from "../build/names.js";
 import { Controller } from "../runtime/controller.js";
 import { EventRecorder } from "../runtime/events.js";
 import { Informer, stripManagedFields } from "../runtime/informer.js";
@@ -35,7 +36,6 @@ import type { EventSink } from "./events.js";
 import { BUILDS_BY_IMAGE_UID, ImageController } from "./image-controller.js";
 import { ImageBuildController } from "./imagebuild-controller.js";
 import type { WorkerConfig } from "./job-template.js";
-import { LABELS, MANAGED_BY } from "./naming.js";
 import { WorkerAccess } from "./worker-access.js";
 
 export interface OperatorConfig {

@@ -4,7 +4,7 @@
 import type { CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { isAlreadyExists } from "../api/client.js";
 import { GROUP, IMAGE_BUILD_PLURAL } from "../api/v1alpha1/index.js";
-import { LABELS, MANAGED_BY } from "./naming.js";
+import { LABELS, MANAGED_BY } from "../build/names.js";
 
 /** Re-check a namespace this often, so an access object deleted by hand comes back. */
 const RECHECK_MS = 5 * 60_000;

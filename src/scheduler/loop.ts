@@ -11,7 +11,7 @@ import type { GoldenClient } from "../api/client.js";
 import { isConflict, isNotFound, statusCode } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
-import { createdAtMs } from "../controllers/build-order.js";
+import { createdAtMs } from "../build/order.js";
 import type { Informer } from "../runtime/informer.js";
 import { objectKey, splitKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";

@@ -3,7 +3,7 @@
 // leader or standby, since it reads only the caches (never the leader's scheduler).
 import type { V1Job, V1Namespace } from "@kubernetes/client-node";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
-import { createdAtMs } from "../controllers/build-order.js";
+import { createdAtMs } from "../build/order.js";
 import type { Informer } from "../runtime/informer.js";
 import { objectKey } from "../runtime/keys.js";
 import { estimateStart, schedule } from "./policy.js";

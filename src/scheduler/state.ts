@@ -10,8 +10,9 @@
 // that has not finished holds a slot whatever its build says, even with its build gone.
 import type { V1Job } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
-import { createdAtMs, isTerminal } from "../controllers/build-order.js";
-import { isJobFinished } from "../controllers/job-state.js";
+import { isJobFinished } from "../build/job.js";
+import { createdAtMs } from "../build/order.js";
+import { isTerminal } from "../build/phase.js";
 import { objectKey, splitKey } from "../runtime/keys.js";
 import { AdmissionLanes } from "./lanes.js";
 import type { InFlight, WaitingBuild } from "./policy.js";

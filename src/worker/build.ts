@@ -5,6 +5,7 @@ import type { GoldenClient } from "../api/client.js";
 import { isConflict, isRetryable, statusCode } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus, ImageSpec } from "../api/v1alpha1/index.js";
+import { isTerminal, isTerminalPhase } from "../build/phase.js";
 import { artifactFor, planSteps } from "./plan.js";
 
 export interface BuildTarget {
@@ -23,8 +24,6 @@ export interface WorkerOptions {
 }
 
 export type BuildOutcome = { ok: true; message: string } | { ok: false; step?: string; message: string };
-
-const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled"]);
 
 /** How long the worker rides out an unreachable apiserver before giving up on a write. */
 const API_PATIENCE_MS = 5 * 60_000;
@@ -51,7 +50,7 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   );
   if (!build) return { ok: false, message: `ImageBuild ${target.namespace}/${target.name} not found` };
   const phase = build.status?.phase;
-  if (phase && TERMINAL.has(phase)) {
+  if (isTerminalPhase(phase)) {
     // A rerun of a finished build (e.g. a pod recreated after the fact) changes nothing.
     return { ok: phase === "Succeeded", message: `build already ${phase}` };
   }
@@ -117,7 +116,7 @@ export async function finish(opts: WorkerOptions, status: ImageBuildStatus): Pro
     patiently("reading the ImageBuild", opts, () => client.imageBuilds.get(target.namespace, target.name));
   let current: ImageBuild | undefined = await read();
   for (let attempt = 0; attempt < 5 && current; attempt++) {
-    if (current.status?.phase && TERMINAL.has(current.status.phase)) return;
+    if (isTerminal(current)) return;
     const resourceVersion = current.metadata?.resourceVersion;
     try {
       await patiently("recording the result", opts, () =>

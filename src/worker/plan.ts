@@ -1,7 +1,7 @@
 // The mocked build's steps and artifacts: pure functions of the ImageBuild's spec snapshot.
 import { createHash } from "node:crypto";
 import type { Artifact, ImageSpec } from "../api/v1alpha1/index.js";
-import { canonicalJson } from "./canonical.js";
+import { canonicalJson } from "../build/canonical.js";
 
 export type Format = ImageSpec["formats"][number];
 

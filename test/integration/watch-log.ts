@@ -1,7 +1,7 @@
 // Records every watch event of golden's Jobs, so tests can check invariants over the whole run
 // (e.g. never more than N Jobs active at once) from the event stream rather than by sampling.
 import { type V1Job, Watch } from "@kubernetes/client-node";
-import { isJobFinished } from "../../src/controllers/job-state.js";
+import { isJobFinished } from "../../src/build/job.js";
 import { kc } from "./cluster.js";
 
 export interface JobEvent {

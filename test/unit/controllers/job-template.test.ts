@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Container, V1Job } from "@kubernetes/client-node";
 import type { ImageBuild, ImageSpec } from "../../../src/api/v1alpha1/index.js";
+import { LABELS, MANAGED_BY } from "../../../src/build/names.js";
 import { buildJob, WORKER_CONTAINER, type WorkerConfig } from "../../../src/controllers/job-template.js";
-import { LABELS, MANAGED_BY } from "../../../src/controllers/naming.js";
 
 const BUILD_NAME = "web-g2-abc123";
 

@@ -6,8 +6,9 @@ import {
   type ImageBuild,
   type ImageBuildPhase,
 } from "../../../src/api/v1alpha1/index.js";
-import { createdAtMs, isTerminal } from "../../../src/controllers/build-order.js";
-import { isJobFinished } from "../../../src/controllers/job-state.js";
+import { isJobFinished } from "../../../src/build/job.js";
+import { createdAtMs } from "../../../src/build/order.js";
+import { isTerminal } from "../../../src/build/phase.js";
 import { RECENT_DURATIONS, SchedulerState } from "../../../src/scheduler/state.js";
 
 const T0 = Date.parse("2025-03-01T00:00:00.000Z");

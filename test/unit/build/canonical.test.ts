@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { canonicalJson } from "../../../src/worker/canonical.js";
+import { canonicalJson } from "../../../src/build/canonical.js";
 
 describe("canonicalJson", () => {
   it("serialises primitives as JSON does", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Job, V1JobCondition } from "@kubernetes/client-node";
-import { isJobFinished, jobOutcome } from "../../../src/controllers/job-state.js";
+import { isJobFinished, jobOutcome } from "../../../src/build/job.js";
 
 function job(conditions?: V1JobCondition[]): V1Job {
   return {

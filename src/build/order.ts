@@ -1,12 +1,6 @@
-// Ordering and classification of an Image's builds.
-import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
-import { ANNOTATIONS } from "./naming.js";
-
-export const TERMINAL_PHASES: ReadonlySet<ImageBuildPhase> = new Set(["Succeeded", "Failed", "Cancelled"]);
-
-export function isTerminal(build: ImageBuild): boolean {
-  return build.status?.phase !== undefined && TERMINAL_PHASES.has(build.status.phase);
-}
+// The order of an Image's builds: by when they were requested.
+import type { ImageBuild } from "../api/v1alpha1/index.js";
+import { ANNOTATIONS } from "./names.js";
 
 /** When the build was requested: the millisecond annotation, else the (whole-second) creationTimestamp. */
 export function createdAtMs(build: ImageBuild): number {

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
-import {
-  byCreation,
-  createdAtMs,
-  isTerminal,
-  newest,
-  TERMINAL_PHASES,
-} from "../../../src/controllers/build-order.js";
+import { byCreation, createdAtMs, newest } from "../../../src/build/order.js";
+import { isTerminal, TERMINAL_PHASES } from "../../../src/build/phase.js";
 
 function build(name: string, created?: string, attempt?: number, phase?: ImageBuildPhase): ImageBuild {
   return {

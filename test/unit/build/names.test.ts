@@ -6,7 +6,7 @@ import {
   imageLabelValue,
   MAX_BUILD_NAME,
   MAX_NAME,
-} from "../../../src/controllers/naming.js";
+} from "../../../src/build/names.js";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 /** Kubernetes label value syntax (apimachinery IsValidLabelValue), length checked separately. */
