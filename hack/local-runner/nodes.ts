@@ -8,7 +8,7 @@ import {
   V1MicroTime,
   type V1Node,
 } from "@kubernetes/client-node";
-import { isAlreadyExists, isNotFound } from "../../src/runtime/kube.js";
+import { isAlreadyExists, isNotFound } from "../../src/runtime/api-errors.js";
 
 export const RUNNER_NODE_LABEL = "golden.dev/local-runner";
 export const RUNNER_TAINT_KEY = "golden.dev/local-runner";

@@ -13,7 +13,7 @@ import {
   type V1PodCondition,
   type V1PodStatus,
 } from "@kubernetes/client-node";
-import { isNotFound } from "../../src/runtime/kube.js";
+import { isNotFound } from "../../src/runtime/api-errors.js";
 import { containerEnv, isGoldenImage, localCommand } from "./command.js";
 
 export interface PodRunnerOptions {

@@ -6,7 +6,7 @@
 
 import type { V1DeleteOptions, V1ObjectMeta } from "@kubernetes/client-node";
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { apiErrorCode, apiErrorStatus, isNotFound, unlessNotFound } from "../runtime/api-errors.js";
+import { isNotFound, unlessNotFound } from "../runtime/api-errors.js";
 import {
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
@@ -301,60 +301,4 @@ export class GoldenClient {
   static fromKubeConfig(kc: KubeConfig): GoldenClient {
     return new GoldenClient(kc.makeApiClient(CustomObjectsApi));
   }
-}
-
-// ---------------------------------------------------------------------------------------- errors
-
-/** The parts of a metav1.Status that golden looks at. */
-export interface ApiStatus {
-  kind?: string;
-  status?: string;
-  message?: string;
-  reason?: string;
-  code?: number;
-  details?: {
-    name?: string;
-    kind?: string;
-    causes?: { field?: string; message?: string; reason?: string }[];
-  };
-}
-
-// Error classification is the runtime's; re-exported here so callers need only the client.
-export {
-  isAlreadyExists,
-  isConflict,
-  isGone,
-  isInvalid,
-  isNotFound,
-  unlessNotFound,
-} from "../runtime/api-errors.js";
-
-/** The HTTP status of an API error; undefined for network errors and timeouts. */
-export const statusCode = apiErrorCode;
-
-/** The metav1.Status in an API error's body (a JSON string in client-node 1.x and 2.x), if any. */
-export function apiStatus(err: unknown): ApiStatus | undefined {
-  return apiErrorStatus(err) as ApiStatus | undefined;
-}
-
-/** 429 Too Many Requests or 5xx: worth retrying with backoff. */
-export function isRetryable(err: unknown): boolean {
-  const code = statusCode(err);
-  return code === 429 || (code !== undefined && code >= 500);
-}
-
-/**
- * A one-line description of an error: the apiserver's Status message when there is one (for
- * example `ImageBuild.golden.dev "x" is invalid: spec: Invalid value: ...`), else the error's own.
- */
-export function statusMessage(err: unknown): string {
-  const status = apiStatus(err);
-  if (status?.message) return status.message;
-  const code = statusCode(err);
-  const body = typeof err === "object" && err !== null ? (err as { body?: unknown }).body : undefined;
-  if (code !== undefined && typeof body === "string" && body.trim() !== "")
-    return `HTTP ${code}: ${body.trim()}`;
-  if (code !== undefined && (body === undefined || body === "")) return `HTTP ${code}`;
-  if (err instanceof Error) return err.message;
-  return String(err);
 }

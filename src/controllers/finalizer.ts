@@ -1,8 +1,9 @@
 // Releasing golden's artifacts finalizer: one merge patch guarded by the object's resourceVersion,
 // so it is removed exactly once and never over a newer change (a 409 requeues the key).
-import { isNotFound } from "../api/client.js";
+
 import type { Image, ImageBuild } from "../api/v1alpha1/index.js";
 import { FINALIZER } from "../build/names.js";
+import { isNotFound } from "../runtime/api-errors.js";
 
 /** True when the object still carries golden's finalizer. */
 export function holdsFinalizer(obj: Image | ImageBuild): boolean {

@@ -4,7 +4,6 @@
 // re-derives the same decisions and never builds a generation twice. An Image carries no finalizer
 // of golden's: its builds hold the artifacts, so they carry it (set at creation, at no extra write).
 import type { GoldenClient } from "../api/client.js";
-import { isAlreadyExists, isInvalid, isNotFound, statusMessage } from "../api/client.js";
 import {
   API_VERSION,
   type BuildTrigger,
@@ -17,6 +16,7 @@ import { canonicalJson } from "../build/canonical.js";
 import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "../build/names.js";
 import { byCreation } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
+import { apiErrorMessage, isAlreadyExists, isInvalid, isNotFound } from "../runtime/api-errors.js";
 import { TerminalError } from "../runtime/controller.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
@@ -75,9 +75,9 @@ export class ImageController {
         type: "Warning",
         reason: "ObjectTooLarge",
         action: "Reconcile",
-        note: `the Image is too large to store its status and builds (${statusMessage(err)}); shrink spec.customizations`,
+        note: `the Image is too large to store its status and builds (${apiErrorMessage(err)}); shrink spec.customizations`,
       });
-      throw new TerminalError(`Image too large to reconcile: ${statusMessage(err)}`);
+      throw new TerminalError(`Image too large to reconcile: ${apiErrorMessage(err)}`);
     }
   }
 
@@ -134,7 +134,7 @@ export class ImageController {
           problem = {
             reason: "BuildRejected",
             field: "spec",
-            message: `ImageBuild refused: ${statusMessage(err)}`,
+            message: `ImageBuild refused: ${apiErrorMessage(err)}`,
           };
         }
         retryTime = undefined;

@@ -3,12 +3,12 @@
 // owns progress and the happy-path result; this reconciler owns every other ending.
 import type { BatchV1Api, V1Job } from "@kubernetes/client-node";
 import type { GoldenClient } from "../api/client.js";
-import { isAlreadyExists, isConflict, isNotFound } from "../api/client.js";
 import { boundedMessage, findCondition, setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
 import { jobOutcome } from "../build/job.js";
 import { ANNOTATIONS } from "../build/names.js";
 import { isTerminal } from "../build/phase.js";
+import { isAlreadyExists, isConflict, isNotFound } from "../runtime/api-errors.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";

@@ -10,7 +10,7 @@ import {
   type V1Job,
   type V1Namespace,
 } from "@kubernetes/client-node";
-import { GoldenClient, unlessNotFound } from "../api/client.js";
+import { GoldenClient } from "../api/client.js";
 import {
   API_VERSION,
   IMAGE_BUILD_RESOURCE,
@@ -19,6 +19,7 @@ import {
   type ImageBuild,
 } from "../api/v1alpha1/index.js";
 import { LABELS, MANAGED_BY } from "../build/names.js";
+import { unlessNotFound } from "../runtime/api-errors.js";
 import { Controller } from "../runtime/controller.js";
 import { EventRecorder } from "../runtime/events.js";
 import { Informer, stripManagedFields } from "../runtime/informer.js";

@@ -2,9 +2,9 @@
 // ImageBuilds and patch their status. The ValidatingAdmissionPolicy in config/rbac narrows that
 // to the pod's own ImageBuild, using the pod name bound into the ServiceAccount token.
 import type { CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
-import { isAlreadyExists } from "../api/client.js";
 import { GROUP, IMAGE_BUILD_PLURAL } from "../api/v1alpha1/index.js";
 import { LABELS, MANAGED_BY } from "../build/names.js";
+import { isAlreadyExists } from "../runtime/api-errors.js";
 
 /** Re-check a namespace this often, so an access object deleted by hand comes back. */
 const RECHECK_MS = 5 * 60_000;

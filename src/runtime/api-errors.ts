@@ -4,10 +4,18 @@
  * carry `.statusCode` instead. Neither shape has the old `err.response.statusCode`.
  */
 
-interface StatusLike {
-  code?: unknown;
-  reason?: unknown;
-  message?: unknown;
+/** The parts of a metav1.Status that callers look at. */
+export interface ApiStatus {
+  kind?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: {
+    name?: string;
+    kind?: string;
+    causes?: { field?: string; message?: string; reason?: string }[];
+  };
 }
 
 /** HTTP status of an API error, or undefined for network/timeout/other errors. */
@@ -26,18 +34,18 @@ function isHttpStatus(v: unknown): v is number {
 }
 
 /** The apiserver's Status (reason, message, code) from an error body, if it has one. */
-export function apiErrorStatus(err: unknown): StatusLike | undefined {
+export function apiErrorStatus(err: unknown): ApiStatus | undefined {
   if (typeof err !== "object" || err === null) return undefined;
   const body = (err as { body?: unknown }).body;
   if (typeof body === "string") {
     try {
       const parsed: unknown = JSON.parse(body);
-      return typeof parsed === "object" && parsed !== null ? (parsed as StatusLike) : undefined;
+      return typeof parsed === "object" && parsed !== null ? (parsed as ApiStatus) : undefined;
     } catch {
       return undefined;
     }
   }
-  if (typeof body === "object" && body !== null) return body as StatusLike;
+  if (typeof body === "object" && body !== null) return body as ApiStatus;
   return undefined;
 }
 
@@ -47,10 +55,19 @@ export function apiErrorReason(err: unknown): string | undefined {
   return typeof reason === "string" ? reason : undefined;
 }
 
-/** Status.message, or the error's own message. */
+/**
+ * A one-line description of an error: the apiserver's Status message when there is one (for
+ * example `ImageBuild.golden.dev "x" is invalid: spec: Invalid value: ...`), else the HTTP status
+ * and body, else the error's own message.
+ */
 export function apiErrorMessage(err: unknown): string {
   const message = apiErrorStatus(err)?.message;
-  if (typeof message === "string") return message;
+  if (typeof message === "string" && message !== "") return message;
+  const code = apiErrorCode(err);
+  const body = typeof err === "object" && err !== null ? (err as { body?: unknown }).body : undefined;
+  if (code !== undefined && typeof body === "string" && body.trim() !== "")
+    return `HTTP ${code}: ${body.trim()}`;
+  if (code !== undefined && (body === undefined || body === "")) return `HTTP ${code}`;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -83,21 +100,8 @@ export function isGone(err: unknown): boolean {
   return apiErrorCode(err) === 410;
 }
 
-export function isForbidden(err: unknown): boolean {
-  return apiErrorCode(err) === 403;
-}
-
 export function isInvalid(err: unknown): boolean {
   return apiErrorCode(err) === 422;
-}
-
-export function isTooManyRequests(err: unknown): boolean {
-  return apiErrorCode(err) === 429;
-}
-
-/** Aborted by a timeout signal or a caller's AbortController. */
-export function isAbortError(err: unknown): boolean {
-  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
 }
 
 /**

@@ -4,19 +4,16 @@ export {
   apiErrorMessage,
   apiErrorReason,
   apiErrorStatus,
-  isAbortError,
   isAlreadyExists,
   isConflict,
-  isForbidden,
   isGone,
   isInvalid,
   isNotFound,
-  isTooManyRequests,
   isTransient,
   unlessNotFound,
 } from "./api-errors.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";
-export { type Clock, FakeClock, flushAsync, realClock, sleep, type TimerHandle } from "./clock.js";
+export { type Clock, realClock, sleep, type TimerHandle } from "./clock.js";
 export { PooledAuth, pooledAuth } from "./connection-pool.js";
 export {
   Controller,

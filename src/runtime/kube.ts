@@ -21,21 +21,6 @@ import { type PooledAuth, pooledAuth } from "./connection-pool.js";
 import type { Metrics } from "./metrics.js";
 import { type Throttle, TokenBucket } from "./ratelimit.js";
 
-export {
-  apiErrorCode,
-  apiErrorMessage,
-  apiErrorReason,
-  isAbortError,
-  isAlreadyExists,
-  isConflict,
-  isForbidden,
-  isGone,
-  isInvalid,
-  isNotFound,
-  isTooManyRequests,
-  isTransient,
-} from "./api-errors.js";
-
 /**
  * Default client budget (client-node itself has no limiter): Kueue's 300 qps / 500 burst. The
  * apiserver's Priority and Fairness is what protects it (controller-runtime now sets no client-side

@@ -8,10 +8,10 @@
 import type { V1Job, V1Namespace } from "@kubernetes/client-node";
 import PQueue from "p-queue";
 import type { GoldenClient } from "../api/client.js";
-import { isConflict, isNotFound, statusCode } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
 import { createdAtMs } from "../build/order.js";
+import { apiErrorCode, isConflict, isNotFound } from "../runtime/api-errors.js";
 import type { Informer } from "../runtime/informer.js";
 import { objectKey, splitKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
@@ -177,7 +177,7 @@ export class BuildScheduler {
     } catch (err) {
       // No answer, or a server error: the write may have landed all the same. Hold the slot until
       // the cache shows either way. A 4xx answer means it did not.
-      const code = statusCode(err);
+      const code = apiErrorCode(err);
       if (code === undefined || code >= 500)
         this.state.assume(key, resourceVersion, this.now().getTime() + UNCERTAIN_ADMISSION_MS);
       throw err;

@@ -2,10 +2,10 @@
 // ImageBuild's status, and records the artifacts (or the failed step) when done.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GoldenClient } from "../api/client.js";
-import { isConflict, isRetryable, statusCode } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus, ImageSpec } from "../api/v1alpha1/index.js";
 import { isTerminal, isTerminalPhase } from "../build/phase.js";
+import { isConflict, isTransient } from "../runtime/api-errors.js";
 import { artifactFor, planSteps } from "./plan.js";
 
 export interface BuildTarget {
@@ -35,8 +35,7 @@ async function patiently<T>(what: string, opts: WorkerOptions, call: () => Promi
     try {
       return await call();
     } catch (err) {
-      const transient = statusCode(err) === undefined || isRetryable(err);
-      if (!transient || Date.now() + delay > deadline || opts.signal.aborted) throw err;
+      if (!isTransient(err) || Date.now() + delay > deadline || opts.signal.aborted) throw err;
       opts.log(`${what} failed; retrying`, { err: String(err), retryInMs: delay });
       await sleep(delay, undefined, { signal: opts.signal });
     }

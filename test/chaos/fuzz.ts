@@ -9,8 +9,13 @@
 //               must end Succeeded or Failed with a reason and a readable status.
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
-import { apiStatus, isAlreadyExists, statusCode, statusMessage } from "../../src/api/client.js";
 import type { Image } from "../../src/api/v1alpha1/index.js";
+import {
+  apiErrorCode,
+  apiErrorMessage,
+  apiErrorStatus,
+  isAlreadyExists,
+} from "../../src/runtime/api-errors.js";
 import { golden } from "../integration/cluster.js";
 import { maximalSpec, specLimits, sshKey } from "../support/spec-limits.js";
 import { storedSize } from "../support/worst-case-size.js";
@@ -665,18 +670,18 @@ async function sendCase(c: FuzzCase, opts: { dryRun?: "All" }): Promise<FuzzResu
       const accepted = await golden.images.create(c.body as unknown as Image, opts);
       return { ...base, verdict: "accepted", accepted };
     } catch (err) {
-      const code = statusCode(err);
+      const code = apiErrorCode(err);
       // Retry what is no verdict at all: the connection, throttling, a busy apiserver.
       if ((code === undefined || code === 429 || code >= 500) && attempt < 5 && !isTooLarge(err)) {
         await sleep(500 * (attempt + 1));
         continue;
       }
-      return { ...base, verdict: "refused", code, message: statusMessage(err) };
+      return { ...base, verdict: "refused", code, message: apiErrorMessage(err) };
     }
   }
 }
 
-const isTooLarge = (err: unknown) => /too large/i.test(apiStatus(err)?.message ?? String(err));
+const isTooLarge = (err: unknown) => /too large/i.test(apiErrorStatus(err)?.message ?? String(err));
 
 /** Violations of the fuzz contract among dry-run results. */
 export function judge(results: FuzzResult[], cases: FuzzCase[]): string[] {
@@ -737,7 +742,7 @@ export async function buildSample(
     } catch (err) {
       if (isAlreadyExists(err)) continue;
       problems.push(
-        `case ${c.id} [${c.tags.join(", ")}]: accepted by a dry run, refused for real: ${statusMessage(err).slice(0, 300)}`,
+        `case ${c.id} [${c.tags.join(", ")}]: accepted by a dry run, refused for real: ${apiErrorMessage(err).slice(0, 300)}`,
       );
     }
   }
@@ -830,8 +835,8 @@ export async function sizeProbe(
     problems.push(`size probe: an Image of ${storedSize(huge)} bytes was accepted`);
     await golden.images.delete(namespace, "size-huge").catch(() => undefined);
   } catch (err) {
-    const code = statusCode(err);
-    const message = statusMessage(err);
+    const code = apiErrorCode(err);
+    const message = apiErrorMessage(err);
     if (code !== 422 || !namesField(message))
       problems.push(
         `size probe: an Image of ${storedSize(huge)} bytes was refused with HTTP ${code}, ` +
@@ -848,7 +853,7 @@ export async function sizeProbe(
   } catch (err) {
     return [
       ...problems,
-      `size probe: the largest valid spec was refused: ${statusMessage(err).slice(0, 300)}`,
+      `size probe: the largest valid spec was refused: ${apiErrorMessage(err).slice(0, 300)}`,
     ];
   }
   log(

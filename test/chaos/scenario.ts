@@ -8,8 +8,8 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { isConflict } from "../../src/api/client.js";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
+import { isConflict } from "../../src/runtime/api-errors.js";
 import { core, golden } from "../integration/cluster.js";
 import { stripGoldenFinalizers } from "../support/finalizers.js";
 import { log } from "./clock.js";

@@ -4,8 +4,9 @@
 // which supersedes the running build). Afterwards the counters must equal the writes the clients
 // saw succeed: no lost update, whoever else (the operator) wrote the Image meanwhile.
 import { setTimeout as sleep } from "node:timers/promises";
-import { GoldenClient, isConflict, isInvalid, isNotFound, statusMessage } from "../../src/api/client.js";
+import { GoldenClient } from "../../src/api/client.js";
 import type { Image } from "../../src/api/v1alpha1/index.js";
+import { apiErrorMessage, isConflict, isInvalid, isNotFound } from "../../src/runtime/api-errors.js";
 import { golden, kubeConfig } from "../integration/cluster.js";
 import type { Rng } from "./prng.js";
 import { bumpSpec } from "./workload.js";
@@ -100,7 +101,7 @@ export class ConflictStorm {
       } catch (err) {
         if (isConflict(err)) this.stats.conflicts++;
         else if (isInvalid(err))
-          this.stats.errors.push(`${key}: a valid update was refused: ${statusMessage(err)}`);
+          this.stats.errors.push(`${key}: a valid update was refused: ${apiErrorMessage(err)}`);
         else if (!isNotFound(err)) {
           // The connection broke mid-write (control-plane fault): find out whether it landed.
           this.stats.ambiguous++;

@@ -2,8 +2,8 @@
 // published schema, and kubectl shows useful columns and field docs.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { statusMessage } from "../../src/api/client.js";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
+import { apiErrorMessage } from "../../src/runtime/api-errors.js";
 import { maximalSpec, specLimits } from "../support/spec-limits.js";
 import { storedSize } from "../support/worst-case-size.js";
 import { golden, kubectl, scratchNamespace } from "./cluster.js";
@@ -165,7 +165,7 @@ describe("Image API", () => {
         spec,
       };
       await assert.rejects(golden.images.create(image as Image), (err: unknown) => {
-        assert.match(statusMessage(err), expected);
+        assert.match(apiErrorMessage(err), expected);
         return true;
       });
     });
@@ -212,7 +212,7 @@ describe("Image API", () => {
     await assert.rejects(
       golden.imageBuilds.patch(ns.name, "frozen", { spec: { imageGeneration: 2 } }),
       (err: unknown) => {
-        assert.match(statusMessage(err), /spec: Invalid value.*spec is immutable/);
+        assert.match(apiErrorMessage(err), /spec: Invalid value.*spec is immutable/);
         return true;
       },
     );

@@ -2,8 +2,8 @@
 // history, cron rebuilds, placement by arch, cancellation, lost workers and worker RBAC.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { statusMessage } from "../../src/api/client.js";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
+import { apiErrorMessage } from "../../src/runtime/api-errors.js";
 import {
   batch,
   core,
@@ -350,7 +350,7 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
         status: { message: "hijacked" },
       }),
       (err: unknown) => {
-        assert.match(statusMessage(err), /may only update the status of its own ImageBuild/);
+        assert.match(apiErrorMessage(err), /may only update the status of its own ImageBuild/);
         return true;
       },
     );

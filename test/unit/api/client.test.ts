@@ -3,19 +3,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ApiException, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { GoldenClient } from "../../../src/api/client.js";
+import type { Image, ImageBuild } from "../../../src/api/v1alpha1/index.js";
 import {
-  apiStatus,
-  GoldenClient,
+  apiErrorCode,
+  apiErrorMessage,
+  apiErrorStatus,
   isAlreadyExists,
   isConflict,
   isGone,
   isInvalid,
   isNotFound,
-  isRetryable,
-  statusCode,
-  statusMessage,
-} from "../../../src/api/client.js";
-import type { Image, ImageBuild } from "../../../src/api/v1alpha1/index.js";
+  isTransient,
+} from "../../../src/runtime/api-errors.js";
 
 /** An ApiException as client-node throws it: the Status body is a JSON string. */
 function apiError(code: number, reason: string, message: string): ApiException<string> {
@@ -37,9 +37,9 @@ describe("error helpers", () => {
     assert.equal(isAlreadyExists(conflict), false);
     assert.equal(isInvalid(invalid), true);
     assert.equal(isGone(apiError(410, "Expired", "too old")), true);
-    assert.equal(isRetryable(apiError(429, "TooManyRequests", "slow down")), true);
-    assert.equal(isRetryable(apiError(503, "ServiceUnavailable", "")), true);
-    assert.equal(isRetryable(invalid), false);
+    assert.equal(isTransient(apiError(429, "TooManyRequests", "slow down")), true);
+    assert.equal(isTransient(apiError(503, "ServiceUnavailable", "")), true);
+    assert.equal(isTransient(invalid), false);
   });
 
   it("treat a 409 with an unreadable body as a conflict", () => {
@@ -52,33 +52,33 @@ describe("error helpers", () => {
     const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
     const abort = new DOMException("The operation was aborted", "AbortError");
     for (const err of [refused, abort, new Error("boom"), "text", undefined, null, 42]) {
-      assert.equal(statusCode(err), undefined, String(err));
+      assert.equal(apiErrorCode(err), undefined, String(err));
       assert.equal(isNotFound(err), false);
       assert.equal(isConflict(err), false);
     }
   });
 
   it("read a Watch error's statusCode", () => {
-    assert.equal(statusCode(Object.assign(new Error("Gone"), { statusCode: 410 })), 410);
+    assert.equal(apiErrorCode(Object.assign(new Error("Gone"), { statusCode: 410 })), 410);
   });
 
   it("parse the Status from string and object bodies", () => {
-    assert.equal(apiStatus(apiError(404, "NotFound", "gone"))?.reason, "NotFound");
+    assert.equal(apiErrorStatus(apiError(404, "NotFound", "gone"))?.reason, "NotFound");
     assert.equal(
-      apiStatus(new ApiException(500, "x", { reason: "InternalError" }, {}))?.reason,
+      apiErrorStatus(new ApiException(500, "x", { reason: "InternalError" }, {}))?.reason,
       "InternalError",
     );
-    assert.equal(apiStatus(new ApiException(500, "x", "not json", {})), undefined);
-    assert.equal(apiStatus(new Error("x")), undefined);
+    assert.equal(apiErrorStatus(new ApiException(500, "x", "not json", {})), undefined);
+    assert.equal(apiErrorStatus(new Error("x")), undefined);
   });
 
-  it("statusMessage prefers the apiserver's message", () => {
+  it("apiErrorMessage prefers the apiserver's message", () => {
     const msg = 'ImageBuild.golden.dev "b" is invalid: spec: Invalid value: "object": spec is immutable';
-    assert.equal(statusMessage(apiError(422, "Invalid", msg)), msg);
-    assert.equal(statusMessage(new ApiException(502, "x", " bad gateway\n", {})), "HTTP 502: bad gateway");
-    assert.equal(statusMessage(new ApiException(401, "Unauthorized", undefined, {})), "HTTP 401");
-    assert.equal(statusMessage(new Error("socket hang up")), "socket hang up");
-    assert.equal(statusMessage("plain"), "plain");
+    assert.equal(apiErrorMessage(apiError(422, "Invalid", msg)), msg);
+    assert.equal(apiErrorMessage(new ApiException(502, "x", " bad gateway\n", {})), "HTTP 502: bad gateway");
+    assert.equal(apiErrorMessage(new ApiException(401, "Unauthorized", undefined, {})), "HTTP 401");
+    assert.equal(apiErrorMessage(new Error("socket hang up")), "socket hang up");
+    assert.equal(apiErrorMessage("plain"), "plain");
   });
 });
 
@@ -181,7 +181,7 @@ describe("GoldenClient against a fake apiserver", () => {
 
   it("get rethrows other errors", async () => {
     server.respond = () => status(403, "Forbidden", "forbidden");
-    await assert.rejects(client.images.get("team-a", "web"), (err: unknown) => statusCode(err) === 403);
+    await assert.rejects(client.images.get("team-a", "web"), (err: unknown) => apiErrorCode(err) === 403);
   });
 
   it("list returns items and resourceVersion, per namespace or across namespaces", async () => {

@@ -4,11 +4,11 @@ import {
   Controller,
   createLogger,
   ExponentialBackoff,
-  FakeClock,
   Metrics,
   type ReconcileContext,
   TerminalError,
 } from "../../../src/runtime/index.js";
+import { FakeClock } from "../../support/fake-clock.js";
 import { captureLogs, settle } from "./helpers.js";
 
 describe("Controller", () => {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ConfigurationOptions, EventsV1Event } from "@kubernetes/client-node";
-import { EventRecorder, type EventsClient, FakeClock } from "../../../src/runtime/index.js";
+import { EventRecorder, type EventsClient } from "../../../src/runtime/index.js";
+import { FakeClock } from "../../support/fake-clock.js";
 import { settle } from "./helpers.js";
 
 class FakeEventsApi implements EventsClient {

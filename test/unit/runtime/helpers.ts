@@ -1,4 +1,4 @@
-import { flushAsync } from "../../../src/runtime/index.js";
+import { flushAsync } from "../../support/fake-clock.js";
 
 export interface Deferred<T = void> {
   promise: Promise<T>;

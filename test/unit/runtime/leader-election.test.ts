@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FakeClock, LeaderElector, type LeaseClient } from "../../../src/runtime/index.js";
+import { LeaderElector, type LeaseClient } from "../../../src/runtime/index.js";
+import { FakeClock } from "../../support/fake-clock.js";
 import { FakeLeaseApi } from "./fake-lease.js";
 import { settle } from "./helpers.js";
 

@@ -4,10 +4,10 @@ import {
   Backoff,
   defaultControllerRateLimiter,
   ExponentialBackoff,
-  FakeClock,
   MaxOf,
   TokenBucket,
 } from "../../../src/runtime/index.js";
+import { FakeClock } from "../../support/fake-clock.js";
 import { settle } from "./helpers.js";
 
 describe("ExponentialBackoff", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ExponentialBackoff, FakeClock, Metrics, WorkQueue } from "../../../src/runtime/index.js";
+import { ExponentialBackoff, Metrics, WorkQueue } from "../../../src/runtime/index.js";
+import { FakeClock } from "../../support/fake-clock.js";
 import { type Deferred, deferred, settle } from "./helpers.js";
 
 function newQueue(opts: { concurrency?: number; clock?: FakeClock; baseMs?: number; capMs?: number } = {}) {
