@@ -6,7 +6,7 @@
 
 import type { V1DeleteOptions, V1ObjectMeta } from "@kubernetes/client-node";
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { isNotFound, unlessNotFound } from "../runtime/api-errors.js";
+import { isConflict, isNotFound, unlessNotFound } from "../runtime/api-errors.js";
 import {
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
@@ -199,6 +199,29 @@ export class ResourceClient<T extends GoldenResource> {
         mergePatch(),
       ),
     );
+  }
+
+  /**
+   * The guarded status write: merge-patches `status` into `obj` only if the object is still the
+   * version that was read (its metadata.resourceVersion). Returns the object written, or undefined
+   * when someone else moved on first: it is gone (404) or has changed (409), and the event that
+   * brings the newer version decides again. Other errors throw.
+   */
+  async patchStatusIfCurrent(
+    obj: T,
+    status: MergePatch<StatusOf<T>>,
+    opts: WriteOptions = {},
+  ): Promise<T | undefined> {
+    const patch = {
+      metadata: { resourceVersion: obj.metadata?.resourceVersion },
+      status,
+    } as unknown as MergePatch<T>;
+    try {
+      return await this.patchStatus(requireNamespace(obj), requireName(obj), patch, opts);
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) return undefined;
+      throw err;
+    }
   }
 
   /**

@@ -16,7 +16,7 @@ import { canonicalJson } from "../build/canonical.js";
 import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "../build/names.js";
 import { byCreation } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
-import { apiErrorMessage, isAlreadyExists, isInvalid, isNotFound } from "../runtime/api-errors.js";
+import { apiErrorMessage, isAlreadyExists, isInvalid } from "../runtime/api-errors.js";
 import { TerminalError } from "../runtime/controller.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
@@ -272,19 +272,12 @@ export class ImageController {
   }
 
   private async cancel(image: Image, build: ImageBuild, reason: string, message: string): Promise<void> {
-    try {
-      await this.deps.client.imageBuilds.patchStatus(
-        build.metadata?.namespace ?? "",
-        build.metadata?.name ?? "",
-        {
-          metadata: { resourceVersion: build.metadata?.resourceVersion },
-          status: { phase: "Cancelled", message, completionTime: this.now().toISOString() },
-        },
-      );
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err; // A 409 means the build moved on; the requeue re-evaluates it.
-    }
+    const written = await this.deps.client.imageBuilds.patchStatusIfCurrent(build, {
+      phase: "Cancelled",
+      message,
+      completionTime: this.now().toISOString(),
+    });
+    if (!written) return; // Gone, or moved on: the build's next event brings the Image back here.
     this.deps.events.record(image, {
       type: "Normal",
       reason,

@@ -8,7 +8,7 @@ import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
 import { jobOutcome } from "../build/job.js";
 import { ANNOTATIONS } from "../build/names.js";
 import { isTerminal } from "../build/phase.js";
-import { isAlreadyExists, isConflict, isNotFound } from "../runtime/api-errors.js";
+import { isAlreadyExists, isNotFound } from "../runtime/api-errors.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
@@ -126,28 +126,17 @@ export class ImageBuildController {
   private async cancel(build: ImageBuild, job: V1Job | undefined): Promise<void> {
     const message = `cancelled on request (annotation ${ANNOTATIONS.cancel})`;
     const now = this.now();
-    try {
-      await this.deps.client.imageBuilds.patchStatus(
-        build.metadata?.namespace ?? "",
-        build.metadata?.name ?? "",
-        {
-          metadata: { resourceVersion: build.metadata?.resourceVersion },
-          status: {
-            phase: "Cancelled",
-            message,
-            completionTime: now.toISOString(),
-            conditions: setCondition(
-              build.status?.conditions,
-              { type: "Succeeded", status: "False", reason: "Cancelled", message },
-              now,
-            ),
-          },
-        },
-      );
-    } catch (err) {
-      if (isNotFound(err) || isConflict(err)) return;
-      throw err;
-    }
+    const written = await this.deps.client.imageBuilds.patchStatusIfCurrent(build, {
+      phase: "Cancelled",
+      message,
+      completionTime: now.toISOString(),
+      conditions: setCondition(
+        build.status?.conditions,
+        { type: "Succeeded", status: "False", reason: "Cancelled", message },
+        now,
+      ),
+    });
+    if (!written) return;
     if (job) await this.deleteJob(job);
     this.deps.events.record(build, {
       type: "Normal",
@@ -175,19 +164,8 @@ export class ImageBuildController {
         now,
       ),
     };
-    try {
-      await this.deps.client.imageBuilds.patchStatus(
-        build.metadata?.namespace ?? "",
-        build.metadata?.name ?? "",
-        {
-          metadata: { resourceVersion: build.metadata?.resourceVersion },
-          status,
-        },
-      );
-    } catch (err) {
-      if (isNotFound(err) || isConflict(err)) return; // Gone, or moved on: the next event decides.
-      throw err;
-    }
+    // Gone, or moved on (the worker reported meanwhile): the next event decides.
+    if (!(await this.deps.client.imageBuilds.patchStatusIfCurrent(build, status))) return;
     this.deps.events.record(build, { type: "Warning", reason, action: "FailBuild", note: message });
   }
 
@@ -203,19 +181,7 @@ export class ImageBuildController {
       { type: "Succeeded", status: ok ? "True" : "False", reason, message },
       this.now(),
     );
-    try {
-      await this.deps.client.imageBuilds.patchStatus(
-        build.metadata?.namespace ?? "",
-        build.metadata?.name ?? "",
-        {
-          metadata: { resourceVersion: build.metadata?.resourceVersion },
-          status: { conditions },
-        },
-      );
-    } catch (err) {
-      if (isNotFound(err) || isConflict(err)) return;
-      throw err;
-    }
+    if (!(await this.deps.client.imageBuilds.patchStatusIfCurrent(build, { conditions }))) return;
     this.deps.events.record(build, {
       type: ok ? "Normal" : "Warning",
       reason,

@@ -9,9 +9,9 @@ import type { V1Job, V1Namespace } from "@kubernetes/client-node";
 import PQueue from "p-queue";
 import type { GoldenClient } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
-import type { ImageBuild } from "../api/v1alpha1/index.js";
+import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
 import { createdAtMs } from "../build/order.js";
-import { apiErrorCode, isConflict, isNotFound } from "../runtime/api-errors.js";
+import { apiErrorCode } from "../runtime/api-errors.js";
 import type { Informer } from "../runtime/informer.js";
 import { objectKey, splitKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
@@ -220,21 +220,9 @@ export class BuildScheduler {
   }
 
   /** resourceVersion-guarded so a stale view never overwrites a newer decision. */
-  private async patch(build: ImageBuild, status: Record<string, unknown>): Promise<boolean> {
-    try {
-      await this.opts.client.imageBuilds.patchStatus(
-        build.metadata?.namespace ?? "",
-        build.metadata?.name ?? "",
-        {
-          metadata: { resourceVersion: build.metadata?.resourceVersion },
-          status,
-        },
-      );
-      return true;
-    } catch (err) {
-      if (isNotFound(err) || isConflict(err)) return false; // The next pass sees the newer state.
-      throw err;
-    }
+  private async patch(build: ImageBuild, status: ImageBuildStatus): Promise<boolean> {
+    // Gone or moved on (404, 409): the next pass sees the newer state.
+    return (await this.opts.client.imageBuilds.patchStatusIfCurrent(build, status)) !== undefined;
   }
 }
 

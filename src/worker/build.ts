@@ -5,7 +5,7 @@ import type { GoldenClient } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus, ImageSpec } from "../api/v1alpha1/index.js";
 import { isTerminal, isTerminalPhase } from "../build/phase.js";
-import { isConflict, isTransient } from "../runtime/api-errors.js";
+import { isTransient } from "../runtime/api-errors.js";
 import { artifactFor, planSteps } from "./plan.js";
 
 export interface BuildTarget {
@@ -111,38 +111,32 @@ export function succeededStatus(spec: ImageSpec, repository: string): ImageBuild
  */
 export async function finish(opts: WorkerOptions, status: ImageBuildStatus): Promise<void> {
   const { client, target } = opts;
-  const read = () =>
+  const readBuild = () =>
     patiently("reading the ImageBuild", opts, () => client.imageBuilds.get(target.namespace, target.name));
-  let current: ImageBuild | undefined = await read();
+  let current: ImageBuild | undefined = await readBuild();
   for (let attempt = 0; attempt < 5 && current; attempt++) {
     if (isTerminal(current)) return;
-    const resourceVersion = current.metadata?.resourceVersion;
-    try {
-      await patiently("recording the result", opts, () =>
-        client.imageBuilds.patchStatus(target.namespace, target.name, {
-          metadata: { resourceVersion },
-          status: {
-            ...status,
-            // The outcome condition too, so the operator need not write it after us.
-            conditions: setCondition(
-              current?.status?.conditions,
-              {
-                type: "Succeeded",
-                status: status.phase === "Succeeded" ? "True" : "False",
-                reason: status.phase === "Succeeded" ? "BuildSucceeded" : "StepFailed",
-                message: status.message ?? "",
-              },
-              new Date(),
-            ),
-            completionTime: new Date().toISOString(),
-            heartbeatTime: new Date().toISOString(),
-          },
-        }),
-      );
-      return;
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      current = await read();
-    }
+    const read = current;
+    const result: ImageBuildStatus = {
+      ...status,
+      // The outcome condition too, so the operator need not write it after us.
+      conditions: setCondition(
+        read.status?.conditions,
+        {
+          type: "Succeeded",
+          status: status.phase === "Succeeded" ? "True" : "False",
+          reason: status.phase === "Succeeded" ? "BuildSucceeded" : "StepFailed",
+          message: status.message ?? "",
+        },
+        new Date(),
+      ),
+      completionTime: new Date().toISOString(),
+      heartbeatTime: new Date().toISOString(),
+    };
+    const written = await patiently("recording the result", opts, () =>
+      client.imageBuilds.patchStatusIfCurrent(read, result),
+    );
+    if (written) return;
+    current = await readBuild(); // Changed (or gone) meanwhile: look again.
   }
 }

@@ -234,6 +234,35 @@ describe("GoldenClient against a fake apiserver", () => {
     assert.deepEqual(last().body, { status: { phase: "Building" } });
   });
 
+  it("patchStatusIfCurrent guards the status patch with the resourceVersion read", async () => {
+    const build: ImageBuild = {
+      metadata: { name: "b1", namespace: "team-a", resourceVersion: "7" },
+      spec: { imageName: "web", imageGeneration: 1, trigger: "Created", image: image("web").spec },
+    };
+    const written = await client.imageBuilds.patchStatusIfCurrent(build, { phase: "Building" });
+    assert.ok(written);
+    assert.equal(last().method, "PATCH");
+    assert.equal(last().path, "/apis/golden.dev/v1alpha1/namespaces/team-a/imagebuilds/b1/status");
+    assert.equal(last().contentType, "application/merge-patch+json");
+    assert.deepEqual(last().body, { metadata: { resourceVersion: "7" }, status: { phase: "Building" } });
+  });
+
+  it("patchStatusIfCurrent: gone (404) or moved on (409) is undefined; other errors throw", async () => {
+    const build: ImageBuild = {
+      metadata: { name: "b1", namespace: "team-a", resourceVersion: "7" },
+      spec: { imageName: "web", imageGeneration: 1, trigger: "Created", image: image("web").spec },
+    };
+    server.respond = () => status(409, "Conflict", "the object has been modified");
+    assert.equal(await client.imageBuilds.patchStatusIfCurrent(build, { phase: "Failed" }), undefined);
+    server.respond = () => status(404, "NotFound", 'imagebuilds.golden.dev "b1" not found');
+    assert.equal(await client.imageBuilds.patchStatusIfCurrent(build, { phase: "Failed" }), undefined);
+    server.respond = () => status(422, "Invalid", "spec: Invalid value");
+    await assert.rejects(
+      client.imageBuilds.patchStatusIfCurrent(build, { phase: "Failed" }),
+      /Invalid value/,
+    );
+  });
+
   it("replaceStatus PUTs /status with the resourceVersion", async () => {
     const img = { ...image("web"), metadata: { name: "web", namespace: "team-a", resourceVersion: "42" } };
     await client.images.replaceStatus({ ...img, status: { phase: "Queued", message: "queued" } });

@@ -79,12 +79,10 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
   let nowMs = T0;
   const client = {
     imageBuilds: {
-      patchStatus: async (
-        namespace: string,
-        name: string,
-        patch: { metadata: { resourceVersion?: string }; status: Record<string, unknown> },
-      ) => {
-        const key = `${namespace}/${name}`;
+      // The guarded status write: 404 and 409 come back as undefined, as from the real client.
+      patchStatusIfCurrent: async (build: ImageBuild, status: Record<string, unknown>) => {
+        const key = `${build.metadata?.namespace}/${build.metadata?.name}`;
+        const patch = { metadata: { resourceVersion: build.metadata?.resourceVersion }, status };
         patches.push({ key, status: patch.status });
         const failure = patch.status.phase === "Building" ? failNextAdmission : undefined;
         if (failure) {
@@ -92,10 +90,9 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
           throw failure;
         }
         const current = builds.get(key);
-        if (!opts.applyWrites || !current) return current;
+        if (!opts.applyWrites || !current) return current ?? build;
         const rv = current.metadata?.resourceVersion;
-        if (patch.metadata.resourceVersion !== rv)
-          throw Object.assign(new Error("conflict"), { code: 409, body: { reason: "Conflict" } });
+        if (patch.metadata.resourceVersion !== rv) return undefined; // 409
         const updated = builds.put({
           ...current,
           metadata: { ...current.metadata, resourceVersion: String(Number(rv) + 1) },
