@@ -73,3 +73,9 @@ export function imageLabelValue(imageName: string): string {
   const hash = shortHash(imageName);
   return `${labelPrefix(imageName, MAX_NAME - hash.length - 1)}-${hash}`;
 }
+
+/** How the operator names itself to the API: its User-Agent and its Events' reporting controller. */
+export const OPERATOR_NAME = "golden-operator";
+export const EVENT_REPORTER = "golden.dev/operator";
+/** Prefix of the runtime's API client and informer metrics, e.g. golden_rest_client_requests_total. */
+export const METRICS_PREFIX = "golden_";

@@ -53,7 +53,8 @@ async function main(): Promise<number> {
     });
   }
 
-  const terminationLog = process.env.GOLDEN_TERMINATION_LOG ?? (flags["termination-log"] as string);
+  // The flag, else GOLDEN_TERMINATION_LOG, else the default: parseFlags keeps that precedence.
+  const terminationLog = flags["termination-log"] as string;
   const writeTermination = (message: string) => {
     try {
       fs.writeFileSync(terminationLog, message);

@@ -1,30 +1,25 @@
-// Releasing golden's artifacts finalizer: one merge patch guarded by the object's resourceVersion,
-// so it is removed exactly once and never over a newer change (a 409 requeues the key).
-
-import type { Image, ImageBuild } from "../api/v1alpha1/index.js";
+// Releasing golden's artifacts finalizer from an ImageBuild: one merge patch guarded by the
+// build's resourceVersion, so it is removed exactly once and never over a newer change (a 409
+// requeues the key).
+import type { ResourceClient } from "../api/client.js";
+import type { ImageBuild } from "../api/v1alpha1/index.js";
 import { FINALIZER } from "../build/names.js";
 import { isNotFound } from "../runtime/api-errors.js";
 
-/** True when the object still carries golden's finalizer. */
-export function holdsFinalizer(obj: Image | ImageBuild): boolean {
-  return obj.metadata?.finalizers?.includes(FINALIZER) ?? false;
+/** True when the build still carries golden's finalizer. */
+export function holdsFinalizer(build: ImageBuild): boolean {
+  return build.metadata?.finalizers?.includes(FINALIZER) ?? false;
 }
 
-/** The one write this needs, which both the Image and the ImageBuild client offer. */
-interface MetadataPatcher {
-  patch(
-    namespace: string,
-    name: string,
-    patch: { metadata: { finalizers: string[]; resourceVersion?: string } },
-  ): Promise<unknown>;
-}
-
-export async function releaseFinalizer(resource: MetadataPatcher, obj: Image | ImageBuild): Promise<void> {
+export async function releaseFinalizer(
+  builds: Pick<ResourceClient<ImageBuild>, "patch">,
+  build: ImageBuild,
+): Promise<void> {
   try {
-    await resource.patch(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "", {
+    await builds.patch(build.metadata?.namespace ?? "", build.metadata?.name ?? "", {
       metadata: {
-        finalizers: (obj.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER),
-        resourceVersion: obj.metadata?.resourceVersion,
+        finalizers: (build.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER),
+        resourceVersion: build.metadata?.resourceVersion,
       },
     });
   } catch (err) {

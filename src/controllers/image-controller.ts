@@ -13,6 +13,7 @@ import {
   type ImageStatus,
 } from "../api/v1alpha1/index.js";
 import { canonicalJson } from "../build/canonical.js";
+import { historyLimits } from "../build/defaults.js";
 import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "../build/names.js";
 import { byCreation } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
@@ -24,7 +25,6 @@ import type { Result } from "../runtime/workqueue.js";
 import { checkSupported } from "./catalog.js";
 import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
-import { holdsFinalizer, releaseFinalizer } from "./finalizer.js";
 import { deriveImageStatus, unsettledForMs } from "./image-status.js";
 import { ownerReference } from "./owner.js";
 import { retryAt } from "./retry.js";
@@ -82,9 +82,9 @@ export class ImageController {
   }
 
   private async reconcileImage(image: Image, log: Logger): Promise<Result> {
-    // Deleted: owner references let the garbage collector delete the builds, and each build's
-    // finalizer unpublishes its artifacts. Images from earlier golden versions carry the finalizer themselves.
-    if (image.metadata?.deletionTimestamp) return this.releaseLegacyFinalizer(image);
+    // Being deleted: owner references let the garbage collector delete the builds, and each
+    // build's finalizer unpublishes its artifacts.
+    if (image.metadata?.deletionTimestamp) return;
 
     const uid = image.metadata?.uid ?? "";
     const generation = image.metadata?.generation ?? 0;
@@ -176,12 +176,12 @@ export class ImageController {
     status: ImageStatus,
     log: Logger,
   ): Promise<void> {
-    const limits = image.spec.historyLimits ?? {};
     const keep = new Set([status.latestBuild, status.lastSuccessfulBuild]);
     const newestFirst = [...builds].filter(isTerminal).reverse();
     const succeeded = newestFirst.filter((b) => b.status?.phase === "Succeeded");
     const failed = newestFirst.filter((b) => b.status?.phase !== "Succeeded");
-    const excess = [...succeeded.slice(limits.successful ?? 3), ...failed.slice(limits.failed ?? 3)];
+    const limits = historyLimits(image.spec);
+    const excess = [...succeeded.slice(limits.successful), ...failed.slice(limits.failed)];
     for (const build of excess) {
       const name = build.metadata?.name ?? "";
       if (keep.has(name) || build.metadata?.deletionTimestamp) continue; // Kept, or already going.
@@ -309,11 +309,6 @@ export class ImageController {
       note: `${origin}${status.message ?? `Image is ${status.phase}`}`,
     });
     return true;
-  }
-
-  /** Lets go of the finalizer earlier golden versions put on Images; builds carry it now. */
-  private async releaseLegacyFinalizer(image: Image): Promise<Result> {
-    if (holdsFinalizer(image)) await releaseFinalizer(this.deps.client.images, image);
   }
 }
 

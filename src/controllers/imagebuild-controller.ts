@@ -5,6 +5,7 @@ import type { BatchV1Api, V1Job } from "@kubernetes/client-node";
 import type { GoldenClient } from "../api/client.js";
 import { boundedMessage, findCondition, setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
+import { timeoutSeconds } from "../build/defaults.js";
 import { jobOutcome } from "../build/job.js";
 import { ANNOTATIONS } from "../build/names.js";
 import { isTerminal } from "../build/phase.js";
@@ -67,7 +68,7 @@ export class ImageBuildController {
     const startedMs = new Date(build.status.startTime ?? this.now()).getTime();
     const overdueMs = startedMs + timeoutMs - this.now().getTime();
     if (overdueMs <= 0) {
-      const seconds = build.spec.image.build?.timeoutSeconds ?? 3600;
+      const seconds = timeoutSeconds(build.spec.image);
       await this.fail(build, "TimedOut", `build exceeded spec.build.timeoutSeconds (${seconds}s)`);
       if (job) await this.deleteJob(job);
       return;
@@ -147,7 +148,7 @@ export class ImageBuildController {
   }
 
   private timeoutMs(build: ImageBuild): number {
-    return ((build.spec.image.build?.timeoutSeconds ?? 3600) + this.deps.worker.timeoutGraceSeconds) * 1000;
+    return (timeoutSeconds(build.spec.image) + this.deps.worker.timeoutGraceSeconds) * 1000;
   }
 
   /** resourceVersion-guarded: if the worker reported meanwhile, its result stands. */

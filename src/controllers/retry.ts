@@ -1,5 +1,6 @@
 // When a failed build is attempted again (spec.build.retries), with exponential backoff.
 import type { Image, ImageBuild } from "../api/v1alpha1/index.js";
+import { retries as retriesOf } from "../build/defaults.js";
 
 export const RETRY_BASE_MS = 10_000;
 export const RETRY_CAP_MS = 10 * 60_000;
@@ -13,7 +14,7 @@ export function retryDelayMs(failedAttempt: number, baseMs = RETRY_BASE_MS, capM
 export function retryAt(image: Image, build: ImageBuild, baseMs = RETRY_BASE_MS): Date | undefined {
   if (build.status?.phase !== "Failed") return undefined;
   const attempt = build.spec.attempt ?? 1;
-  const retries = image.spec.build?.retries ?? 0;
+  const retries = retriesOf(image.spec);
   if (attempt > retries) return undefined;
   const failedAt = new Date(build.status.completionTime ?? build.metadata?.creationTimestamp ?? 0).getTime();
   return new Date(failedAt + retryDelayMs(attempt, baseMs));

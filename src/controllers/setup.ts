@@ -13,12 +13,13 @@ import {
 import { GoldenClient } from "../api/client.js";
 import {
   API_VERSION,
+  GROUP,
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
   type Image,
   type ImageBuild,
 } from "../api/v1alpha1/index.js";
-import { LABELS, MANAGED_BY } from "../build/names.js";
+import { EVENT_REPORTER, LABELS, MANAGED_BY, METRICS_PREFIX, OPERATOR_NAME } from "../build/names.js";
 import { unlessNotFound } from "../runtime/api-errors.js";
 import { Controller } from "../runtime/controller.js";
 import { EventRecorder } from "../runtime/events.js";
@@ -68,9 +69,13 @@ export function buildOperator(
   kc: KubeConfig,
   cfg: OperatorConfig,
   log: Logger,
-  metrics = new Metrics(),
+  metrics = new Metrics({ prefix: METRICS_PREFIX }),
 ): Operator {
-  const rest = new RestClient(kc, { throttle: createThrottle({ qps: cfg.qps, burst: cfg.burst }), metrics });
+  const rest = new RestClient(kc, {
+    throttle: createThrottle({ qps: cfg.qps, burst: cfg.burst }),
+    metrics,
+    userAgent: OPERATOR_NAME,
+  });
   const golden = new GoldenClient(rest.api(CustomObjectsApi));
   const core = rest.api(CoreV1Api);
   // Events get a client and a QPS budget of their own, as controller-runtime's recorder does, so
@@ -78,8 +83,10 @@ export function buildOperator(
   const eventsRest = new RestClient(kc, {
     throttle: createThrottle({ qps: cfg.qps, burst: cfg.burst }),
     metrics,
+    userAgent: OPERATOR_NAME,
   });
   const recorder = new EventRecorder(eventsRest.api(EventsV1Api), {
+    reportingController: EVENT_REPORTER,
     reportingInstance: cfg.identity,
     logger: log,
   });
@@ -192,26 +199,26 @@ export function buildOperator(
     if (mayChangeDecision) schedulerController.enqueue(SCHEDULER_KEY);
   };
   const onBuild = (b: ImageBuild) => {
-    imageController.enqueueOwner(b, "Image", "golden.dev");
+    imageController.enqueueOwner(b, "Image", GROUP);
     buildController.enqueueObject(b);
     wakeScheduler(scheduler.observeBuild(b));
   };
   const onJob = (j: V1Job) => {
-    buildController.enqueueOwner(j, "ImageBuild", "golden.dev");
+    buildController.enqueueOwner(j, "ImageBuild", GROUP);
     wakeScheduler(scheduler.observeJob(j));
   };
   builds.on("add", onBuild);
   builds.on("update", onBuild);
   builds.on("delete", (b: ImageBuild) => {
     buildReconciler.forget(b);
-    imageController.enqueueOwner(b, "Image", "golden.dev");
+    imageController.enqueueOwner(b, "Image", GROUP);
     buildController.enqueueObject(b);
     wakeScheduler(scheduler.forgetBuild(b));
   });
   jobs.on("add", onJob);
   jobs.on("update", onJob);
   jobs.on("delete", (j: V1Job) => {
-    buildController.enqueueOwner(j, "ImageBuild", "golden.dev");
+    buildController.enqueueOwner(j, "ImageBuild", GROUP);
     wakeScheduler(scheduler.forgetJob(j));
   });
   // A namespace's limit annotation may have changed: its parked builds may go, or must wait.
@@ -228,7 +235,9 @@ export function buildOperator(
     metrics,
     health: { port: cfg.healthPort },
     gracefulShutdownMs: cfg.gracefulShutdownMs,
-    ...(cfg.leaderElection ? { leaderElection: { ...cfg.leaderElection, client: kc } } : {}),
+    ...(cfg.leaderElection
+      ? { leaderElection: { ...cfg.leaderElection, client: kc, userAgent: OPERATOR_NAME } }
+      : {}),
   });
   for (const informer of [images, builds, jobs, namespaces]) manager.addInformer(informer);
   for (const controller of [imageController, buildController, schedulerController])

@@ -36,7 +36,8 @@ export interface EventSpec {
 }
 
 export interface EventRecorderOptions {
-  reportingController?: string;
+  /** The controller reporting, e.g. "example.com/my-operator" (events.k8s.io reportingController). */
+  reportingController: string;
   /** Unique per replica, e.g. the pod name. */
   reportingInstance: string;
   clock?: Clock;
@@ -95,7 +96,7 @@ export class EventRecorder {
 
   constructor(api: EventsClient, opts: EventRecorderOptions) {
     this.#api = api;
-    this.#controller = (opts.reportingController ?? "golden.dev/operator").slice(0, FIELD_MAX);
+    this.#controller = opts.reportingController.slice(0, FIELD_MAX);
     this.#instance = opts.reportingInstance.slice(0, FIELD_MAX);
     this.#clock = opts.clock ?? realClock;
     this.#log = (opts.logger ?? nopLogger).child({ component: "events" });

@@ -48,6 +48,7 @@ export interface RestClientOptions extends ThrottleOptions {
   /** Per-request timeout (headers and body); 0 disables. Default 30 s. */
   timeoutMs?: number;
   metrics?: Metrics;
+  /** The caller's User-Agent, e.g. "my-operator"; default client-node's. */
   userAgent?: string;
 }
 
@@ -83,7 +84,7 @@ export class RestClient {
   readonly httpApi: HttpLibrary;
   readonly #inner = new IsomorphicFetchHttpLibrary();
   readonly #metrics: Metrics | undefined;
-  readonly #userAgent: string;
+  readonly #userAgent: string | undefined;
   readonly #clock: Clock;
 
   constructor(kc: KubeConfig, opts: RestClientOptions = {}) {
@@ -93,7 +94,7 @@ export class RestClient {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.auth = pooledAuth(kc);
     this.#metrics = opts.metrics;
-    this.#userAgent = opts.userAgent ?? "golden-operator";
+    this.#userAgent = opts.userAgent;
     this.httpApi = { send: (ctx) => new Observable(this.send(ctx)) };
   }
 
@@ -124,7 +125,7 @@ export class RestClient {
       const own = ctx.getSignal();
       ctx.setSignal(own ? AbortSignal.any([own, timeout]) : timeout);
     }
-    if (!ctx.getHeaders()["User-Agent"]) ctx.setHeaderParam("User-Agent", this.#userAgent);
+    if (this.#userAgent && !ctx.getHeaders()["User-Agent"]) ctx.setHeaderParam("User-Agent", this.#userAgent);
 
     const method = opts.metricMethod ?? ctx.getHttpMethod();
     const start = this.#clock.now();

@@ -32,6 +32,8 @@ export interface LeaderElectorOptions {
   clock?: Clock;
   logger?: Logger;
   metrics?: Metrics;
+  /** User-Agent of the elector's own client, when it makes one from a KubeConfig. */
+  userAgent?: string;
 }
 
 export type StoppedReason = "lost" | "released";
@@ -102,9 +104,12 @@ export class LeaderElector {
     // Its own unthrottled client: renewals must not queue behind reconcile traffic.
     this.#api =
       kcOrApi instanceof KubeConfig
-        ? new RestClient(kcOrApi, { qps: 0, timeoutMs: this.#renewDeadlineMs, metrics: opts.metrics }).api(
-            CoordinationV1Api,
-          )
+        ? new RestClient(kcOrApi, {
+            qps: 0,
+            timeoutMs: this.#renewDeadlineMs,
+            metrics: opts.metrics,
+            userAgent: opts.userAgent,
+          }).api(CoordinationV1Api)
         : kcOrApi;
     this.#metrics?.setLeader(this.#name, false);
   }

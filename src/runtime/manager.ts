@@ -33,6 +33,8 @@ export interface LeaderElectionConfig {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** User-Agent of the elector's own API client. */
+  userAgent?: string;
 }
 
 export interface ManagerOptions {
@@ -227,6 +229,7 @@ export class Manager {
       leaseDurationMs: cfg.leaseDurationMs,
       renewDeadlineMs: cfg.renewDeadlineMs,
       retryPeriodMs: cfg.retryPeriodMs,
+      userAgent: cfg.userAgent,
       logger: this.#log,
       metrics: this.#opts.metrics,
     });

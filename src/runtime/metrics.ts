@@ -22,6 +22,12 @@ export interface ControllerMetrics {
 }
 
 export interface MetricsOptions {
+  /**
+   * Prepended to the names of the API client and informer metrics, e.g. "myoperator_"
+   * (default none). controller-runtime's own names (controller_runtime_*, workqueue_*,
+   * leader_election_*) are standard and never prefixed.
+   */
+  prefix?: string;
   /** Adds process_* and nodejs_* metrics (default true; tests turn it off). */
   defaultMetrics?: boolean;
   registry?: Registry;
@@ -73,6 +79,7 @@ export class Metrics {
   constructor(opts: MetricsOptions = {}) {
     this.registry = opts.registry ?? new Registry();
     const registers = [this.registry];
+    const prefix = opts.prefix ?? "";
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
     this.reconcileTotal = new Counter({
@@ -177,45 +184,45 @@ export class Metrics {
     });
 
     this.restRequests = new Counter({
-      name: "golden_rest_client_requests_total",
+      name: `${prefix}rest_client_requests_total`,
       help: "Number of HTTP requests to the Kubernetes API, partitioned by method and status code",
       labelNames: ["method", "code"],
       registers,
     });
     this.restLatency = new Histogram({
-      name: "golden_rest_client_request_duration_seconds",
+      name: `${prefix}rest_client_request_duration_seconds`,
       help: "Kubernetes API request latency until response headers, by method",
       labelNames: ["method"],
       buckets: REST_BUCKETS,
       registers,
     });
     this.restRateLimiterWait = new Histogram({
-      name: "golden_rest_client_rate_limiter_duration_seconds",
+      name: `${prefix}rest_client_rate_limiter_duration_seconds`,
       help: "Time requests waited on the client-side rate limiter",
       buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers,
     });
 
     this.informerLists = new Counter({
-      name: "golden_informer_lists_total",
+      name: `${prefix}informer_lists_total`,
       help: "Full LISTs performed by an informer (initial sync and relists)",
       labelNames: ["informer"],
       registers,
     });
     this.informerWatches = new Counter({
-      name: "golden_informer_watches_total",
+      name: `${prefix}informer_watches_total`,
       help: "WATCH connections opened by an informer",
       labelNames: ["informer"],
       registers,
     });
     this.informerErrors = new Counter({
-      name: "golden_informer_errors_total",
+      name: `${prefix}informer_errors_total`,
       help: "List/watch failures an informer recovered from",
       labelNames: ["informer"],
       registers,
     });
     this.informerObjects = new Gauge({
-      name: "golden_informer_objects",
+      name: `${prefix}informer_objects`,
       help: "Objects in an informer cache",
       labelNames: ["informer"],
       registers,

@@ -232,14 +232,6 @@ describe("failures mid-build", () => {
     });
     await assertNoDuplicatesOrOrphans(ns.name);
   });
-
-  it("releases the finalizer an Image from an earlier golden version carries", async () => {
-    const legacy = image(ns.name, "legacy", 1);
-    legacy.metadata = { ...legacy.metadata, finalizers: ["golden.dev/artifacts"] };
-    await golden.images.create(legacy);
-    await golden.images.delete(ns.name, "legacy");
-    await eventually("the Image to be gone", async () => !(await golden.images.get(ns.name, "legacy")));
-  });
 });
 
 describe("graceful shutdown", () => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { it } from "node:test";
+import { METRICS_PREFIX } from "../../../src/build/names.js";
 import { Metrics } from "../../../src/runtime/metrics.js";
 
 const repo = new URL("../../../../", import.meta.url).pathname;
@@ -17,7 +18,9 @@ it("the Grafana dashboard queries only metrics golden-operator registers", () =>
     fs.readFileSync(path.join(repo, "config/grafana/golden-operator.json"), "utf8"),
   ) as Dashboard;
   const registered = new Set(
-    new Metrics({ defaultMetrics: false }).registry.getMetricsAsArray().map((m) => m.name),
+    new Metrics({ defaultMetrics: false, prefix: METRICS_PREFIX }).registry
+      .getMetricsAsArray()
+      .map((m) => m.name),
   );
   const ids = dashboard.panels.map((p) => p.id);
   assert.equal(new Set(ids).size, ids.length, "panel ids are unique");

@@ -52,7 +52,12 @@ const failed = { type: "Warning" as const, reason: "BuildFailed", action: "Build
 function setup(opts: Partial<ConstructorParameters<typeof EventRecorder>[1]> = {}) {
   const clock = new FakeClock();
   const api = new FakeEventsApi();
-  const rec = new EventRecorder(api, { reportingInstance: "pod-1", clock, ...opts });
+  const rec = new EventRecorder(api, {
+    reportingController: "example.com/operator",
+    reportingInstance: "pod-1",
+    clock,
+    ...opts,
+  });
   return { clock, api, rec };
 }
 
@@ -66,7 +71,7 @@ describe("EventRecorder", () => {
     assert.equal(e?.metadata?.namespace, "ns");
     assert.match(e?.metadata?.name ?? "", /^img\.[0-9a-f]+$/);
     assert.match(String(e?.eventTime), /\.\d{6}Z$/);
-    assert.equal(e?.reportingController, "golden.dev/operator");
+    assert.equal(e?.reportingController, "example.com/operator");
     assert.equal(e?.reportingInstance, "pod-1");
     assert.equal(e?.regarding?.uid, "u1");
     assert.equal(e?.type, "Warning");

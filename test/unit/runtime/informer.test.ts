@@ -196,9 +196,9 @@ describe("Informer", () => {
     assert.ok(logs.lines.some((l) => l.msg === "watch failed; reconnecting"));
     assert.ok(logs.lines.some((l) => l.msg === "list failed; retrying"));
     const text = await metrics.registry.metrics();
-    assert.match(text, /golden_informer_errors_total\{informer="cms"\} 2/);
-    assert.match(text, /golden_rest_client_requests_total\{method="LIST",code="500"\} 1/);
-    assert.match(text, /golden_rest_client_requests_total\{method="WATCH",code="200"\}/);
+    assert.match(text, /informer_errors_total\{informer="cms"\} 2/);
+    assert.match(text, /rest_client_requests_total\{method="LIST",code="500"\} 1/);
+    assert.match(text, /rest_client_requests_total\{method="WATCH",code="200"\}/);
   });
 
   it("reconnects a watch that goes silent past the inactivity timeout", async () => {

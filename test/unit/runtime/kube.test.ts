@@ -49,18 +49,22 @@ describe("RestClient / makeApiClient", () => {
         takes++;
       },
     };
-    const metrics = new Metrics({ defaultMetrics: false });
-    const core = makeApiClient(server.kubeConfig(), CoreV1Api, { throttle, metrics });
+    const metrics = new Metrics({ defaultMetrics: false, prefix: "example_" });
+    const core = makeApiClient(server.kubeConfig(), CoreV1Api, {
+      throttle,
+      metrics,
+      userAgent: "example-operator",
+    });
     const cm = await core.readNamespacedConfigMap({ name: "a", namespace: "ns" });
     assert.equal(cm.metadata?.name, "a");
     await core.readNamespacedConfigMap({ name: "b", namespace: "ns" });
     assert.equal(takes, 2);
     const req = server.requests.at(-1);
     assert.equal(req?.headers.authorization, "Bearer secret-token");
-    assert.equal(req?.headers["user-agent"], "golden-operator");
+    assert.equal(req?.headers["user-agent"], "example-operator", "the caller names itself");
     assert.match(
       await metrics.registry.metrics(),
-      /golden_rest_client_requests_total\{method="GET",code="200"\} 2/,
+      /^example_rest_client_requests_total\{method="GET",code="200"\} 2/m,
     );
   });
 
@@ -135,7 +139,7 @@ describe("RestClient / makeApiClient", () => {
     }
     assert.match(
       await metrics.registry.metrics(),
-      /golden_rest_client_requests_total\{method="GET",code="<error>"\} 1/,
+      /rest_client_requests_total\{method="GET",code="<error>"\} 1/,
     );
   });
 });
