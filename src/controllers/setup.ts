@@ -35,8 +35,8 @@ import { BuildMetrics } from "./build-metrics.js";
 import { slimImageBuild, slimJob } from "./cache-transforms.js";
 import { requeueOnConflict } from "./conflicts.js";
 import type { EventSink } from "./events.js";
-import { BUILDS_BY_IMAGE_UID, ImageController } from "./image-controller.js";
-import { ImageBuildController } from "./imagebuild-controller.js";
+import { BUILDS_BY_IMAGE_UID, ImageReconciler } from "./image-reconciler.js";
+import { ImageBuildReconciler } from "./imagebuild-reconciler.js";
 import type { WorkerConfig } from "./job-template.js";
 import { WorkerAccess } from "./worker-access.js";
 
@@ -134,7 +134,7 @@ export function buildOperator(
 
   const batch = rest.api(BatchV1Api);
   const buildMetrics = new BuildMetrics(metrics.registry, images, builds);
-  const imageReconciler = new ImageController({
+  const imageReconciler = new ImageReconciler({
     images,
     builds,
     client: golden,
@@ -142,7 +142,7 @@ export function buildOperator(
     log,
     retryBaseMs: cfg.retryBaseMs,
   });
-  const buildReconciler = new ImageBuildController({
+  const buildReconciler = new ImageBuildReconciler({
     builds,
     jobs,
     client: golden,

@@ -32,7 +32,7 @@ import { type ScheduleState, scheduleState, scheduleTriggerId } from "./schedule
 
 export const BUILDS_BY_IMAGE_UID = "image-uid";
 
-export interface ImageControllerDeps {
+export interface ImageReconcilerDeps {
   images: Informer<Image>;
   builds: Informer<ImageBuild>;
   client: GoldenClient;
@@ -52,11 +52,11 @@ interface BuildRequest {
   triggerId?: string;
 }
 
-export class ImageController {
+export class ImageReconciler {
   private readonly now: () => Date;
   private readonly schedulingGraceMs: number;
 
-  constructor(private readonly deps: ImageControllerDeps) {
+  constructor(private readonly deps: ImageReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
     this.schedulingGraceMs = deps.schedulingGraceMs ?? SCHEDULING_GRACE_MS;
   }

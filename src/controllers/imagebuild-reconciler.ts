@@ -18,7 +18,7 @@ import { holdsFinalizer, releaseFinalizer } from "./finalizer.js";
 import { buildJob, type WorkerConfig } from "./job-template.js";
 import type { WorkerAccess } from "./worker-access.js";
 
-export interface ImageBuildControllerDeps {
+export interface ImageBuildReconcilerDeps {
   builds: Informer<ImageBuild>;
   jobs: Informer<V1Job>;
   client: GoldenClient;
@@ -34,12 +34,12 @@ export interface ImageBuildControllerDeps {
   now?: () => Date;
 }
 
-export class ImageBuildController {
+export class ImageBuildReconciler {
   private readonly now: () => Date;
   private readonly startedAt: number;
   private readonly observed = new Set<string>();
 
-  constructor(private readonly deps: ImageBuildControllerDeps) {
+  constructor(private readonly deps: ImageBuildReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
     this.startedAt = this.now().getTime();
   }
