@@ -33,8 +33,9 @@ import { type ScheduleState, scheduleState, scheduleTriggerId } from "./schedule
 export const BUILDS_BY_IMAGE_UID = "image-uid";
 
 export interface ImageReconcilerDeps {
-  images: Informer<Image>;
-  builds: Informer<ImageBuild>;
+  images: Pick<Informer<Image>, "get">;
+  /** Indexed by BUILDS_BY_IMAGE_UID. */
+  builds: Pick<Informer<ImageBuild>, "byIndex">;
   client: GoldenClient;
   events: EventSink;
   log: Logger;

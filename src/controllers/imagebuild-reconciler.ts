@@ -19,11 +19,12 @@ import { buildJob, type WorkerConfig } from "./job-template.js";
 import type { WorkerAccess } from "./worker-access.js";
 
 export interface ImageBuildReconcilerDeps {
-  builds: Informer<ImageBuild>;
-  jobs: Informer<V1Job>;
+  builds: Pick<Informer<ImageBuild>, "get">;
+  /** Jobs carry their build's name. */
+  jobs: Pick<Informer<V1Job>, "get">;
   client: GoldenClient;
-  batch: BatchV1Api;
-  workerAccess: WorkerAccess;
+  batch: Pick<BatchV1Api, "createNamespacedJob" | "deleteNamespacedJob">;
+  workerAccess: Pick<WorkerAccess, "ensure">;
   worker: WorkerConfig;
   events: EventSink;
   log: Logger;

@@ -1,0 +1,276 @@
+// ImageReconciler as a unit: fake informers hold the Image and its builds, a recording API takes
+// the writes, and each case checks the writes the reconciler sends (and the Events it records).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Image, ImageBuild, ImageBuildStatus, ImageStatus } from "../../../src/api/v1alpha1/index.js";
+import { ANNOTATIONS, buildName, FINALIZER, LABELS } from "../../../src/build/names.js";
+import type { EventInput } from "../../../src/controllers/events.js";
+import { BUILDS_BY_IMAGE_UID, ImageReconciler } from "../../../src/controllers/image-reconciler.js";
+import { objectKey } from "../../../src/runtime/keys.js";
+import { nopLogger } from "../../../src/runtime/logger.js";
+import { FakeInformer } from "../../support/fake-informer.js";
+import { BASE_TIME, build, image } from "../../support/fixtures.js";
+import { RecordingApi, type Write } from "../../support/recording-api.js";
+
+const NOW = new Date(BASE_TIME + 3_600_000);
+
+/** What a recorded write sent. */
+function bodyOf<T>(write: Write | undefined): T {
+  assert.ok(write, "the write was sent");
+  return write.body as T;
+}
+
+/** A reconciler over fake caches; `sync` copies what the API holds back into them (the watch). */
+function harness(opts: { now?: () => Date } = {}) {
+  const api = new RecordingApi();
+  const images = new FakeInformer<Image>();
+  const builds = new FakeInformer<ImageBuild>({
+    [BUILDS_BY_IMAGE_UID]: (b) => [b.metadata?.labels?.[LABELS.imageUid] ?? ""],
+  });
+  const events: EventInput[] = [];
+  const reconciler = new ImageReconciler({
+    images,
+    builds,
+    client: api.golden,
+    events: { record: (_obj, event) => events.push(event) },
+    log: nopLogger,
+    now: opts.now ?? (() => NOW),
+  });
+  const add = {
+    image(img: Image): Image {
+      api.seed("images", img);
+      return images.put(
+        api.get<Image>("images", img.metadata?.namespace ?? "", img.metadata?.name ?? "") as Image,
+      );
+    },
+    build(b: ImageBuild): ImageBuild {
+      api.seed("imagebuilds", b);
+      const stored = api.get<ImageBuild>("imagebuilds", b.metadata?.namespace ?? "", b.metadata?.name ?? "");
+      return builds.put(stored as ImageBuild);
+    },
+  };
+  const sync = () => {
+    for (const img of images.list()) {
+      const stored = api.get<Image>("images", img.metadata?.namespace ?? "", img.metadata?.name ?? "");
+      if (stored) images.put(structuredClone(stored));
+    }
+    for (const w of api.sent()) {
+      if (w.resource !== "imagebuilds") continue;
+      const stored = api.get<ImageBuild>("imagebuilds", w.namespace, w.name);
+      if (stored) builds.put(structuredClone(stored));
+      else builds.remove({ metadata: { namespace: w.namespace, name: w.name } } as ImageBuild);
+    }
+  };
+  const reconcile = (img: Image) => reconciler.reconcile(objectKey(img), nopLogger);
+  return { api, images, builds, events, add, sync, reconcile };
+}
+
+/** A build of `img` as the reconciler names and labels it. */
+function buildOf(
+  img: Image,
+  o: { attempt?: number; minutesAgo: number; status?: ImageBuildStatus; triggerId?: string },
+) {
+  const meta = img.metadata ?? {};
+  const created = new Date(NOW.getTime() - o.minutesAgo * 60_000);
+  return build({
+    name: buildName({
+      imageName: meta.name ?? "",
+      imageUid: meta.uid ?? "",
+      generation: meta.generation ?? 1,
+      attempt: o.attempt ?? 1,
+      triggerId: o.triggerId,
+    }),
+    namespace: meta.namespace,
+    imageName: meta.name,
+    generation: meta.generation,
+    attempt: o.attempt ?? 1,
+    created,
+    labels: { [LABELS.imageUid]: meta.uid ?? "" },
+    annotations: {
+      [ANNOTATIONS.queuedAt]: created.toISOString(),
+      ...(o.triggerId ? { [ANNOTATIONS.trigger]: o.triggerId } : {}),
+    },
+    status: o.status,
+  });
+}
+
+const succeeded: ImageBuildStatus = {
+  phase: "Succeeded",
+  message: "built 1 artifact: qcow2",
+  artifacts: [
+    { format: "qcow2", location: "oci://x/ubuntu-24.04-amd64.qcow2", digest: "sha256:ab", sizeBytes: 1 },
+  ],
+};
+
+describe("ImageReconciler", () => {
+  it("creates one build for a new Image: named, labelled, owned, with the artifacts finalizer", async () => {
+    const h = harness();
+    const img = h.add.image(image({ name: "web", uid: "uid-web" }));
+    const result = await h.reconcile(img);
+
+    const [create, ...rest] = h.api.sent();
+    assert.deepEqual(rest, [], "one write: the build (its status waits for the scheduler's verdict)");
+    assert.equal(create?.verb, "create");
+    assert.equal(create?.resource, "imagebuilds");
+    const created = create?.body as ImageBuild;
+    assert.equal(
+      created.metadata?.name,
+      buildName({ imageName: "web", imageUid: "uid-web", generation: 1, attempt: 1 }),
+    );
+    assert.equal(created.metadata?.labels?.[LABELS.imageUid], "uid-web");
+    assert.equal(created.metadata?.annotations?.[ANNOTATIONS.queuedAt], NOW.toISOString());
+    assert.deepEqual(created.metadata?.finalizers, [FINALIZER]);
+    assert.equal(created.metadata?.ownerReferences?.[0]?.uid, "uid-web");
+    assert.equal(created.metadata?.ownerReferences?.[0]?.controller, true);
+    assert.deepEqual(created.spec, {
+      imageName: "web",
+      imageGeneration: 1,
+      attempt: 1,
+      trigger: "Created",
+      image: img.spec,
+    });
+    assert.ok((result?.requeueAfterMs ?? 0) > 0, "comes back for the scheduler's verdict");
+  });
+
+  it("never creates a generation's build twice: a second pass over the same caches writes nothing new", async () => {
+    const h = harness();
+    const img = h.add.image(image());
+    await h.reconcile(img);
+    h.sync();
+    const before = h.api.sent().length;
+    await h.reconcile(img);
+    assert.deepEqual(
+      h.api
+        .sent()
+        .slice(before)
+        .filter((w) => w.verb === "create"),
+      [],
+    );
+  });
+
+  it("mirrors a succeeded build into status with a guarded replace, and records one Event", async () => {
+    const h = harness();
+    const img = h.add.image(image({ status: { phase: "Building" } }));
+    const b = h.add.build(buildOf(img, { minutesAgo: 5, status: succeeded }));
+    await h.reconcile(img);
+
+    const [write, ...rest] = h.api.sent();
+    assert.deepEqual(rest, []);
+    assert.equal(write?.verb, "replaceStatus");
+    const sent = write?.body as Image;
+    assert.equal(sent.metadata?.resourceVersion, img.metadata?.resourceVersion, "guarded by what was read");
+    const status = sent.status as ImageStatus;
+    assert.equal(status.phase, "Succeeded");
+    assert.equal(status.latestBuild, b.metadata?.name);
+    assert.equal(status.lastSuccessfulBuild, b.metadata?.name);
+    assert.deepEqual(status.artifacts, succeeded.artifacts);
+    assert.equal(status.observedGeneration, 1);
+    assert.equal(status.conditions?.find((c) => c.type === "Ready")?.status, "True");
+    assert.deepEqual(
+      h.events.map((e) => [e.type, e.reason]),
+      [["Normal", "BuildSucceeded"]],
+    );
+
+    h.sync();
+    await h.reconcile(h.images.list()[0] as Image);
+    assert.equal(h.api.sent().length, 1, "status already says it: no second write");
+    assert.equal(h.events.length, 1);
+  });
+
+  it("cancels a running build of an older generation (resourceVersion-guarded) and builds the new one", async () => {
+    const h = harness();
+    const old = image({ generation: 1 });
+    const running = h.add.build(buildOf(old, { minutesAgo: 2, status: { phase: "Building" } }));
+    const img = h.add.image(image({ generation: 2 }));
+    await h.reconcile(img);
+
+    const [cancel, create] = h.api.sent();
+    assert.equal(cancel?.verb, "patchStatus");
+    assert.equal(cancel?.name, running.metadata?.name);
+    const patch = cancel?.body as { metadata: { resourceVersion: string }; status: ImageBuildStatus };
+    assert.equal(patch.metadata.resourceVersion, running.metadata?.resourceVersion);
+    assert.equal(patch.status.phase, "Cancelled");
+    assert.match(patch.status.message ?? "", /generation 2 supersedes/);
+    assert.equal(create?.verb, "create");
+    assert.equal(bodyOf<ImageBuild>(create).spec.imageGeneration, 2);
+    assert.equal(bodyOf<ImageBuild>(create).spec.trigger, "SpecChanged");
+    assert.deepEqual(
+      h.events.map((e) => e.reason),
+      ["Superseded"],
+    );
+  });
+
+  it("a build that moved on before the cancel (409) is left alone, without an Event", async () => {
+    const h = harness();
+    const old = image({ generation: 1 });
+    h.add.build(buildOf(old, { minutesAgo: 2, status: { phase: "Building" } }));
+    const img = h.add.image(image({ generation: 2 }));
+    h.api.failNext("patchStatus", RecordingApi.error(409, "Conflict", "the object has been modified"));
+    await h.reconcile(img);
+    assert.equal(h.api.sent("patchStatus").length, 1);
+    assert.deepEqual(h.events, []);
+  });
+
+  it("retries a failed attempt after the backoff, as a new build with trigger Retry", async () => {
+    let now = NOW;
+    const h = harness({ now: () => now });
+    const img = h.add.image(image({ spec: { build: { retries: 1 } } }));
+    const failedAt = new Date(NOW.getTime() - 1_000).toISOString();
+    h.add.build(
+      buildOf(img, { minutesAgo: 3, status: { phase: "Failed", completionTime: failedAt, message: "boom" } }),
+    );
+
+    const wait = await h.reconcile(img);
+    assert.equal(h.api.sent("create").length, 0, "not before the backoff");
+    assert.equal(wait?.requeueAfterMs, 9_000, "10 s after the failure");
+    const status = bodyOf<Image>(h.api.sent("replaceStatus")[0]).status;
+    assert.equal(status?.phase, "Queued");
+    assert.equal(status?.conditions?.[0]?.reason, "RetryPending");
+
+    now = new Date(NOW.getTime() + 9_000);
+    h.sync();
+    await h.reconcile(h.images.list()[0] as Image);
+    const [retry] = h.api.sent("create");
+    assert.equal(bodyOf<ImageBuild>(retry).spec.attempt, 2);
+    assert.equal(bodyOf<ImageBuild>(retry).spec.trigger, "Retry");
+  });
+
+  it("prunes finished builds past spec.historyLimits, oldest first, guarded by uid", async () => {
+    const h = harness();
+    const img = h.add.image(image({ spec: { historyLimits: { successful: 1 } } }));
+    const triggers = ["rebuild:1", "rebuild:2", "rebuild:3"];
+    const olds = triggers.map((t, i) =>
+      h.add.build(buildOf(img, { minutesAgo: 30 - i, status: succeeded, triggerId: t })),
+    );
+    h.images.put({ ...img, metadata: { ...img.metadata, annotations: { [ANNOTATIONS.rebuild]: "3" } } });
+    await h.reconcile(img);
+    const deletes = h.api.sent("delete");
+    assert.deepEqual(
+      deletes.map((d) => d.name),
+      [olds[1]?.metadata?.name, olds[0]?.metadata?.name],
+    );
+    assert.deepEqual(deletes[0]?.body, {
+      propagationPolicy: "Background",
+      preconditions: { uid: olds[1]?.metadata?.uid },
+    });
+  });
+
+  it("an Image golden cannot build fails in status with the reason, and no build starts", async () => {
+    const h = harness();
+    const img = h.add.image(image({ spec: { base: { os: "ubuntu", release: "14.04" } } }));
+    await h.reconcile(img);
+    assert.equal(h.api.sent("create").length, 0);
+    const status = bodyOf<Image>(h.api.sent("replaceStatus")[0]).status;
+    assert.equal(status?.phase, "Failed");
+    assert.equal(h.events[0]?.type, "Warning");
+  });
+
+  it("writes nothing for an Image being deleted, or gone from the cache", async () => {
+    const h = harness();
+    const img = h.add.image(image({ metadata: { deletionTimestamp: NOW } }));
+    await h.reconcile(img);
+    assert.deepEqual(h.api.sent(), []);
+    assert.equal(await h.reconcile(image({ name: "never-there" })), undefined);
+    assert.deepEqual(h.api.sent(), []);
+  });
+});
