@@ -1,0 +1,273 @@
+// ImageBuildReconciler as a unit: fake informers hold the build and its Job, a recording API takes
+// the writes (status, Jobs, finalizer), and each case checks the writes it sends.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { V1Job } from "@kubernetes/client-node";
+import type { ImageBuild, ImageBuildStatus } from "../../../src/api/v1alpha1/index.js";
+import { ANNOTATIONS, FINALIZER } from "../../../src/build/names.js";
+import type { EventInput } from "../../../src/controllers/events.js";
+import { ImageBuildReconciler } from "../../../src/controllers/imagebuild-reconciler.js";
+import type { WorkerConfig } from "../../../src/controllers/job-template.js";
+import { objectKey } from "../../../src/runtime/keys.js";
+import { nopLogger } from "../../../src/runtime/logger.js";
+import { FakeInformer } from "../../support/fake-informer.js";
+import { BASE_TIME, build, job } from "../../support/fixtures.js";
+import { RecordingApi, type Write } from "../../support/recording-api.js";
+
+const NOW = new Date(BASE_TIME + 3_600_000);
+const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
+
+const worker: WorkerConfig = {
+  image: "golden:test",
+  serviceAccount: "golden-worker",
+  nodeSelector: {},
+  tolerations: [],
+  resources: {},
+  heartbeatSeconds: 10,
+  timeoutGraceSeconds: 30,
+};
+
+type StatusPatch = { metadata: { resourceVersion?: string }; status: ImageBuildStatus };
+
+function bodyOf<T>(write: Write | undefined): T {
+  assert.ok(write, "the write was sent");
+  return write.body as T;
+}
+
+function harness(opts: { workerLostAfterMs?: number } = {}) {
+  const api = new RecordingApi();
+  const builds = new FakeInformer<ImageBuild>();
+  const jobs = new FakeInformer<V1Job>();
+  const events: EventInput[] = [];
+  const ensured: string[] = [];
+  const finished: [string, number | undefined][] = [];
+  const reconciler = new ImageBuildReconciler({
+    builds,
+    jobs,
+    client: api.golden,
+    batch: api.batch,
+    workerAccess: { ensure: async (ns) => void ensured.push(ns) },
+    worker,
+    events: { record: (_obj, event) => events.push(event) },
+    log: nopLogger,
+    workerLostAfterMs: opts.workerLostAfterMs ?? 120_000,
+    onFinished: (b, seconds) => finished.push([b.status?.phase ?? "", seconds]),
+    now: () => NOW,
+  });
+  const add = {
+    build(b: ImageBuild): ImageBuild {
+      api.seed("imagebuilds", b);
+      const { namespace = "", name = "" } = b.metadata ?? {};
+      return builds.put(api.get<ImageBuild>("imagebuilds", namespace, name) as ImageBuild);
+    },
+    job(j: V1Job): V1Job {
+      api.seed("jobs", j);
+      return jobs.put(j);
+    },
+  };
+  const reconcile = (b: ImageBuild) => reconciler.reconcile(objectKey(b));
+  return { api, builds, jobs, events, ensured, finished, add, reconcile, reconciler };
+}
+
+const building = (
+  o: { startedMinutesAgo?: number; heartbeatMinutesAgo?: number; timeoutSeconds?: number } = {},
+) =>
+  build({
+    name: "web-g1-abcdef",
+    spec: o.timeoutSeconds ? { build: { timeoutSeconds: o.timeoutSeconds } } : {},
+    status: {
+      phase: "Building",
+      startTime: minutesAgo(o.startedMinutesAgo ?? 1),
+      ...(o.heartbeatMinutesAgo !== undefined ? { heartbeatTime: minutesAgo(o.heartbeatMinutesAgo) } : {}),
+    },
+    metadata: { finalizers: [FINALIZER] },
+  });
+
+describe("ImageBuildReconciler", () => {
+  it("creates the Job of an admitted build, after making sure the namespace's worker may run", async () => {
+    const h = harness();
+    const b = h.add.build(building());
+    const result = await h.reconcile(b);
+    assert.deepEqual(h.ensured, ["default"]);
+    const [create, ...rest] = h.api.sent();
+    assert.deepEqual(rest, []);
+    assert.equal(create?.verb, "create");
+    assert.equal(create?.resource, "jobs");
+    const sent = bodyOf<V1Job>(create);
+    assert.equal(sent.metadata?.name, b.metadata?.name, "the Job carries the build's name");
+    assert.equal(sent.spec?.activeDeadlineSeconds, 3600);
+    assert.equal(sent.metadata?.ownerReferences?.[0]?.uid, b.metadata?.uid);
+    assert.ok((result?.requeueAfterMs ?? 0) > 0, "comes back for the timeout");
+  });
+
+  it("writes nothing for a build still waiting: those are the scheduler's", async () => {
+    const h = harness();
+    await h.reconcile(h.add.build(build({ phase: "Queued" })));
+    await h.reconcile(h.add.build(build({ name: "new" })));
+    assert.deepEqual(h.api.sent(), []);
+  });
+
+  it("cancels on the annotation: a guarded Cancelled status, the Job deleted, an Event", async () => {
+    const h = harness();
+    const b = h.add.build({
+      ...building(),
+      metadata: { ...building().metadata, annotations: { [ANNOTATIONS.cancel]: "true" } },
+    });
+    h.add.job(job(b.metadata?.name ?? ""));
+    await h.reconcile(b);
+    const [cancel, del, ...rest] = h.api.sent();
+    assert.deepEqual(rest, []);
+    assert.equal(cancel?.verb, "patchStatus");
+    const patch = bodyOf<StatusPatch>(cancel);
+    assert.equal(patch.metadata.resourceVersion, b.metadata?.resourceVersion);
+    assert.equal(patch.status.phase, "Cancelled");
+    assert.equal(patch.status.completionTime, NOW.toISOString());
+    assert.deepEqual(
+      patch.status.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [["Succeeded", "False", "Cancelled"]],
+    );
+    assert.deepEqual([del?.verb, del?.resource, del?.name], ["delete", "jobs", b.metadata?.name]);
+    assert.deepEqual(
+      h.events.map((e) => e.reason),
+      ["Cancelled"],
+    );
+  });
+
+  it("fails a build past spec.build.timeoutSeconds plus the grace, and deletes its Job", async () => {
+    const h = harness();
+    const b = h.add.build(building({ startedMinutesAgo: 2, timeoutSeconds: 60 }));
+    h.add.job(job(b.metadata?.name ?? ""));
+    await h.reconcile(b);
+    const [fail, del] = h.api.sent();
+    const status = bodyOf<StatusPatch>(fail).status;
+    assert.equal(status.phase, "Failed");
+    assert.equal(status.conditions?.[0]?.reason, "TimedOut");
+    assert.match(status.message ?? "", /timeoutSeconds \(60s\)/);
+    assert.equal(del?.verb, "delete");
+    assert.deepEqual(
+      h.events.map((e) => [e.type, e.reason]),
+      [["Warning", "TimedOut"]],
+    );
+  });
+
+  it("fails a build whose worker is silent past workerLostAfter (WorkerLost)", async () => {
+    const h = harness({ workerLostAfterMs: 120_000 });
+    const b = h.add.build(building({ startedMinutesAgo: 10, heartbeatMinutesAgo: 5 }));
+    h.add.job(job(b.metadata?.name ?? "", { ready: 1 }));
+    await h.reconcile(b);
+    const status = bodyOf<StatusPatch>(h.api.sent("patchStatus")[0]).status;
+    assert.equal(status.conditions?.[0]?.reason, "WorkerLost");
+    assert.match(status.message ?? "", /no heartbeat for 300s: the worker may be stuck/);
+    assert.equal(h.api.sent("delete").length, 1);
+  });
+
+  it("leaves a build whose worker heartbeats alone, and comes back", async () => {
+    const h = harness();
+    const b = h.add.build(building({ startedMinutesAgo: 10, heartbeatMinutesAgo: 0 }));
+    h.add.job(job(b.metadata?.name ?? "", { ready: 1 }));
+    const result = await h.reconcile(b);
+    assert.deepEqual(h.api.sent(), []);
+    assert.ok((result?.requeueAfterMs ?? 0) > 0);
+  });
+
+  it("a failed Job fails the build (WorkerFailed) unless the worker reported first", async () => {
+    const h = harness();
+    const b = h.add.build(building());
+    h.add.job(
+      job(b.metadata?.name ?? "", {
+        condition: { type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "pod failed" },
+      }),
+    );
+    await h.reconcile(b);
+    const status = bodyOf<StatusPatch>(h.api.sent("patchStatus")[0]).status;
+    assert.equal(status.conditions?.[0]?.reason, "WorkerFailed");
+    assert.match(status.message ?? "", /pod failed/);
+
+    // The worker's result landed before the Job's failure reached the cache: it stands.
+    const h2 = harness();
+    const cached = h2.add.build(building());
+    h2.api.seed("imagebuilds", { ...cached, status: { phase: "Succeeded" } });
+    h2.add.job(job(cached.metadata?.name ?? "", { condition: { type: "Failed", status: "True" } }));
+    await h2.reconcile(cached);
+    assert.deepEqual(h2.api.sent(), []);
+  });
+
+  it("a failure the worker beat (409) is dropped without an Event", async () => {
+    const h = harness();
+    const b = h.add.build(building({ startedMinutesAgo: 2, timeoutSeconds: 60 }));
+    h.api.failNext("patchStatus", RecordingApi.error(409, "Conflict", "the object has been modified"));
+    await h.reconcile(b);
+    assert.deepEqual(h.events, []);
+  });
+
+  it("gives a finished build its Succeeded condition once, and reports it finished once", async () => {
+    const h = harness();
+    const b = h.add.build(
+      build({
+        status: {
+          phase: "Succeeded",
+          message: "built",
+          startTime: minutesAgo(3),
+          completionTime: minutesAgo(1),
+        },
+      }),
+    );
+    await h.reconcile(b);
+    const patch = bodyOf<StatusPatch>(h.api.sent("patchStatus")[0]);
+    assert.deepEqual(
+      patch.status.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [["Succeeded", "True", "BuildSucceeded"]],
+    );
+    assert.deepEqual(Object.keys(patch.status), ["conditions"], "only the condition");
+    assert.deepEqual(h.finished, [["Succeeded", 120]]);
+
+    const withCondition = h.add.build(
+      h.api.get<ImageBuild>("imagebuilds", "default", b.metadata?.name ?? "") as ImageBuild,
+    );
+    await h.reconcile(withCondition);
+    assert.equal(h.api.sent("patchStatus").length, 1, "written once");
+    assert.equal(h.finished.length, 1, "observed once");
+  });
+
+  it("stops a cancelled build's running Job", async () => {
+    const h = harness();
+    const b = h.add.build(
+      build({
+        status: {
+          phase: "Cancelled",
+          conditions: [
+            {
+              type: "Succeeded",
+              status: "False",
+              reason: "Cancelled",
+              message: "x",
+              lastTransitionTime: NOW.toISOString(),
+            },
+          ],
+        },
+      }),
+    );
+    h.add.job(job(b.metadata?.name ?? ""));
+    await h.reconcile(b);
+    assert.deepEqual(
+      h.api.sent().map((w) => [w.verb, w.resource]),
+      [["delete", "jobs"]],
+    );
+  });
+
+  it("a deleted build: stops its worker, then releases the finalizer with a guarded patch", async () => {
+    const h = harness();
+    const b = h.add.build({
+      ...building(),
+      metadata: { ...building().metadata, deletionTimestamp: NOW, finalizers: [FINALIZER, "other"] },
+    });
+    h.add.job(job(b.metadata?.name ?? ""));
+    await h.reconcile(b);
+    const [del, release] = h.api.sent();
+    assert.deepEqual([del?.verb, del?.resource], ["delete", "jobs"]);
+    assert.deepEqual([release?.verb, release?.resource], ["patch", "imagebuilds"]);
+    assert.deepEqual(bodyOf(release), {
+      metadata: { finalizers: ["other"], resourceVersion: b.metadata?.resourceVersion },
+    });
+  });
+});
