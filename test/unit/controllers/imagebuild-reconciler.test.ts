@@ -207,8 +207,8 @@ describe("ImageBuildReconciler", () => {
         status: {
           phase: "Succeeded",
           message: "built",
-          startTime: minutesAgo(3),
-          completionTime: minutesAgo(1),
+          startTime: minutesAgo(2),
+          completionTime: minutesAgo(0), // while this process ran
         },
       }),
     );
