@@ -16,6 +16,7 @@ import {
   isNotFound,
   isTransient,
 } from "../../../src/runtime/api-errors.js";
+import { image } from "../../support/fixtures.js";
 
 /** An ApiException as client-node throws it: the Status body is a JSON string. */
 function apiError(code: number, reason: string, message: string): ApiException<string> {
@@ -131,13 +132,6 @@ function status(code: number, reason: string, message: string) {
   return { code, body: { kind: "Status", apiVersion: "v1", status: "Failure", reason, message, code } };
 }
 
-const image = (name: string): Image => ({
-  apiVersion: "golden.dev/v1alpha1",
-  kind: "Image",
-  metadata: { name, namespace: "team-a" },
-  spec: { base: { os: "ubuntu", release: "24.04" }, formats: ["qcow2"] },
-});
-
 describe("GoldenClient against a fake apiserver", () => {
   const server = new FakeApiServer();
   let client: GoldenClient;
@@ -156,7 +150,7 @@ describe("GoldenClient against a fake apiserver", () => {
   after(() => server.stop());
   beforeEach(() => {
     server.requests.length = 0;
-    server.respond = (req) => ({ code: 200, body: req.body ?? image("web") });
+    server.respond = (req) => ({ code: 200, body: req.body ?? image({ name: "web", namespace: "team-a" }) });
   });
 
   const last = () => {
@@ -207,11 +201,11 @@ describe("GoldenClient against a fake apiserver", () => {
   });
 
   it("create posts to the object's namespace and fills in apiVersion and kind", async () => {
-    const { apiVersion: _a, kind: _k, ...bare } = image("web");
+    const { apiVersion: _a, kind: _k, ...bare } = image({ name: "web", namespace: "team-a" });
     await client.images.create(bare);
     assert.equal(last().method, "POST");
     assert.equal(last().path, "/apis/golden.dev/v1alpha1/namespaces/team-a/images");
-    assert.deepEqual(last().body, image("web"));
+    assert.deepEqual(last().body, image({ name: "web", namespace: "team-a" }));
     await assert.rejects(
       client.images.create({ ...bare, metadata: { name: "x" } }),
       /metadata.namespace is required/,
@@ -237,7 +231,12 @@ describe("GoldenClient against a fake apiserver", () => {
   it("patchStatusIfCurrent guards the status patch with the resourceVersion read", async () => {
     const build: ImageBuild = {
       metadata: { name: "b1", namespace: "team-a", resourceVersion: "7" },
-      spec: { imageName: "web", imageGeneration: 1, trigger: "Created", image: image("web").spec },
+      spec: {
+        imageName: "web",
+        imageGeneration: 1,
+        trigger: "Created",
+        image: image({ name: "web", namespace: "team-a" }).spec,
+      },
     };
     const written = await client.imageBuilds.patchStatusIfCurrent(build, { phase: "Building" });
     assert.ok(written);
@@ -250,7 +249,12 @@ describe("GoldenClient against a fake apiserver", () => {
   it("patchStatusIfCurrent: gone (404) or moved on (409) is undefined; other errors throw", async () => {
     const build: ImageBuild = {
       metadata: { name: "b1", namespace: "team-a", resourceVersion: "7" },
-      spec: { imageName: "web", imageGeneration: 1, trigger: "Created", image: image("web").spec },
+      spec: {
+        imageName: "web",
+        imageGeneration: 1,
+        trigger: "Created",
+        image: image({ name: "web", namespace: "team-a" }).spec,
+      },
     };
     server.respond = () => status(409, "Conflict", "the object has been modified");
     assert.equal(await client.imageBuilds.patchStatusIfCurrent(build, { phase: "Failed" }), undefined);
@@ -264,7 +268,10 @@ describe("GoldenClient against a fake apiserver", () => {
   });
 
   it("replaceStatus PUTs /status with the resourceVersion", async () => {
-    const img = { ...image("web"), metadata: { name: "web", namespace: "team-a", resourceVersion: "42" } };
+    const img = {
+      ...image({ name: "web", namespace: "team-a" }),
+      metadata: { name: "web", namespace: "team-a", resourceVersion: "42" },
+    };
     await client.images.replaceStatus({ ...img, status: { phase: "Queued", message: "queued" } });
     assert.equal(last().method, "PUT");
     assert.equal(last().path, "/apis/golden.dev/v1alpha1/namespaces/team-a/images/web/status");
@@ -275,13 +282,21 @@ describe("GoldenClient against a fake apiserver", () => {
 
   it("replaceStatus surfaces a 409 as a conflict", async () => {
     server.respond = () => status(409, "Conflict", "the object has been modified; please apply your changes");
-    await assert.rejects(client.images.replaceStatus(image("web")), (err: unknown) => isConflict(err));
+    await assert.rejects(
+      client.images.replaceStatus(image({ name: "web", namespace: "team-a" })),
+      (err: unknown) => isConflict(err),
+    );
   });
 
   it("applyStatus server-side applies only the status, with force", async () => {
     const build: ImageBuild = {
       metadata: { name: "b1", namespace: "team-a", resourceVersion: "7", labels: { a: "b" } },
-      spec: { imageName: "web", imageGeneration: 1, trigger: "Created", image: image("web").spec },
+      spec: {
+        imageName: "web",
+        imageGeneration: 1,
+        trigger: "Created",
+        image: image({ name: "web", namespace: "team-a" }).spec,
+      },
       status: { phase: "Succeeded" },
     };
     await client.imageBuilds.applyStatus(build, "golden-operator");
@@ -300,7 +315,7 @@ describe("GoldenClient against a fake apiserver", () => {
   });
 
   it("apply server-side applies the object", async () => {
-    await client.images.apply(image("web"), "golden-test");
+    await client.images.apply(image({ name: "web", namespace: "team-a" }), "golden-test");
     assert.equal(last().contentType, "application/apply-patch+yaml");
     assert.equal(last().path, "/apis/golden.dev/v1alpha1/namespaces/team-a/images/web");
     assert.equal(last().query.get("force"), "true");

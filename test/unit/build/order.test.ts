@@ -3,20 +3,7 @@ import { describe, it } from "node:test";
 import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
 import { byCreation, createdAtMs, newest } from "../../../src/build/order.js";
 import { isTerminal, TERMINAL_PHASES } from "../../../src/build/phase.js";
-
-function build(name: string, created?: string, attempt?: number, phase?: ImageBuildPhase): ImageBuild {
-  return {
-    metadata: { name, ...(created ? { creationTimestamp: new Date(created) } : {}) },
-    spec: {
-      imageName: "web",
-      imageGeneration: 1,
-      ...(attempt === undefined ? {} : { attempt }),
-      trigger: "Created",
-      image: { base: { os: "fedora", release: "42" }, formats: ["qcow2"] },
-    },
-    ...(phase ? { status: { phase } } : {}),
-  };
-}
+import { build } from "../../support/fixtures.js";
 
 const names = (bs: ImageBuild[]) => bs.map((b) => b.metadata?.name);
 
@@ -32,42 +19,56 @@ describe("isTerminal", () => {
       Cancelled: true,
     };
     for (const [phase, terminal] of Object.entries(expected)) {
-      assert.equal(isTerminal(build("b", undefined, 1, phase as ImageBuildPhase)), terminal, phase);
+      assert.equal(
+        isTerminal(build({ name: "b", attempt: 1, phase: phase as ImageBuildPhase })),
+        terminal,
+        phase,
+      );
     }
   });
 
   it("is false without a status or phase", () => {
-    assert.equal(isTerminal(build("b")), false);
-    assert.equal(isTerminal({ ...build("b"), status: {} }), false);
+    assert.equal(isTerminal(build({ name: "b" })), false);
+    assert.equal(isTerminal({ ...build({ name: "b" }), status: {} }), false);
   });
 });
 
 describe("createdAtMs", () => {
   it("reads the creation timestamp, Date or string", () => {
-    assert.equal(createdAtMs(build("b", "2025-01-01T00:00:01Z")), Date.UTC(2025, 0, 1, 0, 0, 1));
-    const fromJson = JSON.parse(JSON.stringify(build("b", "2025-01-01T00:00:01Z"))) as ImageBuild;
+    assert.equal(
+      createdAtMs(build({ name: "b", created: new Date("2025-01-01T00:00:01Z") })),
+      Date.UTC(2025, 0, 1, 0, 0, 1),
+    );
+    const fromJson = JSON.parse(
+      JSON.stringify(build({ name: "b", created: "2025-01-01T00:00:01Z" })),
+    ) as ImageBuild;
     assert.equal(createdAtMs(fromJson), Date.UTC(2025, 0, 1, 0, 0, 1));
   });
 
   it("is 0 without a creation timestamp", () => {
-    assert.equal(createdAtMs(build("b")), 0);
-    assert.equal(createdAtMs({ ...build("b"), metadata: undefined }), 0);
+    assert.equal(createdAtMs(build({ name: "b" })), 0);
+    assert.equal(createdAtMs({ ...build({ name: "b" }), metadata: undefined }), 0);
   });
 });
 
 describe("byCreation", () => {
   it("orders oldest first", () => {
     const list = [
-      build("c", "2025-01-03T00:00:00Z"),
-      build("a", "2025-01-01T00:00:00Z"),
-      build("b", "2025-01-02T00:00:00Z"),
+      build({ name: "c", created: "2025-01-03T00:00:00Z" }),
+      build({ name: "a", created: "2025-01-01T00:00:00Z" }),
+      build({ name: "b", created: "2025-01-02T00:00:00Z" }),
     ];
     assert.deepEqual(names([...list].sort(byCreation)), ["a", "b", "c"]);
   });
 
   it("breaks ties by attempt, then by name", () => {
     const t = "2025-01-01T00:00:00Z";
-    const list = [build("z", t, 2), build("y", t, 1), build("x", t, 2), build("w", t)];
+    const list = [
+      build({ name: "z", created: t, attempt: 2 }),
+      build({ name: "y", created: t, attempt: 1 }),
+      build({ name: "x", created: t, attempt: 2 }),
+      build({ name: "w", created: t }),
+    ];
     // w has no attempt: it counts as 1, so it sorts with y, before it by name.
     assert.deepEqual(names([...list].sort(byCreation)), ["w", "y", "x", "z"]);
   });
@@ -75,11 +76,11 @@ describe("byCreation", () => {
   it("is a total order: any input order sorts the same", () => {
     const t = "2025-01-01T00:00:00Z";
     const list = [
-      build("b", t, 1),
-      build("a", t, 1),
-      build("c", "2024-12-31T00:00:00Z", 5),
-      build("d", t, 3),
-      build("e"),
+      build({ name: "b", created: t, attempt: 1 }),
+      build({ name: "a", created: t, attempt: 1 }),
+      build({ name: "c", created: "2024-12-31T00:00:00Z", attempt: 5 }),
+      build({ name: "d", created: t, attempt: 3 }),
+      build({ name: "e" }),
     ];
     const expected = names([...list].sort(byCreation));
     assert.deepEqual(expected, ["e", "c", "a", "b", "d"]);
@@ -92,9 +93,9 @@ describe("byCreation", () => {
 describe("newest", () => {
   it("returns the newest build without reordering the input", () => {
     const list = [
-      build("b", "2025-01-02T00:00:00Z"),
-      build("c", "2025-01-03T00:00:00Z"),
-      build("a", "2025-01-01T00:00:00Z"),
+      build({ name: "b", created: "2025-01-02T00:00:00Z" }),
+      build({ name: "c", created: "2025-01-03T00:00:00Z" }),
+      build({ name: "a", created: "2025-01-01T00:00:00Z" }),
     ];
     assert.equal(newest(list)?.metadata?.name, "c");
     assert.deepEqual(names(list), ["b", "c", "a"]);
@@ -102,7 +103,11 @@ describe("newest", () => {
 
   it("prefers the higher attempt at the same creation time", () => {
     const t = "2025-01-01T00:00:00Z";
-    assert.equal(newest([build("r2", t, 2), build("r1", t, 1)])?.metadata?.name, "r2");
+    assert.equal(
+      newest([build({ name: "r2", created: t, attempt: 2 }), build({ name: "r1", created: t, attempt: 1 })])
+        ?.metadata?.name,
+      "r2",
+    );
   });
 
   it("is undefined for no builds", () => {

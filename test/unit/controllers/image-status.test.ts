@@ -3,51 +3,17 @@ import { describe, it } from "node:test";
 import type {
   Artifact,
   Condition,
-  Image,
   ImageBuild,
   ImageBuildStatus,
   ImageStatus,
 } from "../../../src/api/v1alpha1/index.js";
 import { deriveImageStatus, unsettledForMs } from "../../../src/controllers/image-status.js";
+import { build, image } from "../../support/fixtures.js";
 
 const NOW = new Date("2025-06-01T12:00:00.000Z");
 const EARLIER = "2025-06-01T10:00:00.000Z";
-
-function image(generation: number, status?: ImageStatus): Image {
-  return {
-    apiVersion: "golden.dev/v1alpha1",
-    kind: "Image",
-    metadata: { name: "web", namespace: "default", uid: "img-uid", generation },
-    spec: { base: { os: "ubuntu", release: "24.04" }, formats: ["qcow2"] },
-    ...(status ? { status } : {}),
-  };
-}
-
-function build(
-  name: string,
-  generation: number,
-  createdMinute: number,
-  status?: ImageBuildStatus,
-  attempt = 1,
-): ImageBuild {
-  return {
-    apiVersion: "golden.dev/v1alpha1",
-    kind: "ImageBuild",
-    metadata: {
-      name,
-      namespace: "default",
-      creationTimestamp: new Date(Date.UTC(2025, 5, 1, 9, createdMinute)),
-    },
-    spec: {
-      imageName: "web",
-      imageGeneration: generation,
-      attempt,
-      trigger: "Created",
-      image: { base: { os: "ubuntu", release: "24.04" }, formats: ["qcow2"] },
-    },
-    ...(status ? { status } : {}),
-  };
-}
+/** Builds are created a minute apart from 09:00. */
+const minute = (m: number) => new Date(Date.UTC(2025, 5, 1, 9, m));
 
 function artifact(tag: string): Artifact {
   return {
@@ -66,7 +32,7 @@ function ready(status: ImageStatus): Condition {
 
 describe("deriveImageStatus", () => {
   it("is Pending without builds", () => {
-    const s = deriveImageStatus({ image: image(1), builds: [], now: NOW });
+    const s = deriveImageStatus({ image: image({ generation: 1 }), builds: [], now: NOW });
     assert.equal(s.phase, "Pending");
     assert.equal(s.observedGeneration, 1);
     assert.equal(s.message, "waiting for a build to be created");
@@ -88,8 +54,14 @@ describe("deriveImageStatus", () => {
       message: "cluster limit 2 reached",
       lastTransitionTime: EARLIER,
     };
-    const b = build("web-g1-aaaaaa", 1, 0, { phase: "Queued", conditions: [scheduled] });
-    const s = deriveImageStatus({ image: image(1), builds: [b], now: NOW });
+    const b = build({
+      name: "web-g1-aaaaaa",
+      generation: 1,
+      created: minute(0),
+      status: { phase: "Queued", conditions: [scheduled] },
+      attempt: 1,
+    });
+    const s = deriveImageStatus({ image: image({ generation: 1 }), builds: [b], now: NOW });
     assert.equal(s.phase, "Queued");
     assert.equal(s.message, "build web-g1-aaaaaa queued: cluster limit 2 reached");
     assert.equal(ready(s).reason, "Queued");
@@ -100,7 +72,11 @@ describe("deriveImageStatus", () => {
 
   it("is Queued, waiting to be scheduled, for a build without phase or with phase Pending", () => {
     for (const status of [undefined, { phase: "Pending" as const }]) {
-      const s = deriveImageStatus({ image: image(1), builds: [build("b1", 1, 0, status)], now: NOW });
+      const s = deriveImageStatus({
+        image: image({ generation: 1 }),
+        builds: [build({ name: "b1", generation: 1, created: minute(0), status, attempt: 1 })],
+        now: NOW,
+      });
       assert.equal(s.phase, "Queued");
       assert.equal(s.message, "build b1 waiting to be scheduled");
     }
@@ -115,19 +91,33 @@ describe("deriveImageStatus", () => {
       lastTransitionTime: EARLIER,
     };
     const s = deriveImageStatus({
-      image: image(1),
-      builds: [build("b1", 1, 0, { phase: "Queued", conditions: [scheduled] })],
+      image: image({ generation: 1 }),
+      builds: [
+        build({
+          name: "b1",
+          generation: 1,
+          created: minute(0),
+          status: { phase: "Queued", conditions: [scheduled] },
+          attempt: 1,
+        }),
+      ],
       now: NOW,
     });
     assert.equal(s.message, "build b1 waiting to be scheduled");
   });
 
   it("is Building with the running step in the message", () => {
-    const b = build("b1", 1, 0, {
-      phase: "Building",
-      progress: { step: "install-packages", stepIndex: 2, totalSteps: 6, percent: 33 },
+    const b = build({
+      name: "b1",
+      generation: 1,
+      created: minute(0),
+      status: {
+        phase: "Building",
+        progress: { step: "install-packages", stepIndex: 2, totalSteps: 6, percent: 33 },
+      },
+      attempt: 1,
     });
-    const s = deriveImageStatus({ image: image(1), builds: [b], now: NOW });
+    const s = deriveImageStatus({ image: image({ generation: 1 }), builds: [b], now: NOW });
     assert.equal(s.phase, "Building");
     assert.equal(s.message, "build b1 running: step install-packages (2/6, 33%)");
     assert.equal(ready(s).reason, "Building");
@@ -137,8 +127,10 @@ describe("deriveImageStatus", () => {
 
   it("is Building without detail before the first step is reported", () => {
     const s = deriveImageStatus({
-      image: image(1),
-      builds: [build("b1", 1, 0, { phase: "Building" })],
+      image: image({ generation: 1 }),
+      builds: [
+        build({ name: "b1", generation: 1, created: minute(0), status: { phase: "Building" }, attempt: 1 }),
+      ],
       now: NOW,
     });
     assert.equal(s.phase, "Building");
@@ -146,9 +138,21 @@ describe("deriveImageStatus", () => {
   });
 
   it("is Succeeded and Ready with the newest successful build's artifacts", () => {
-    const old = build("b1", 1, 0, { phase: "Succeeded", artifacts: [artifact("old")] });
-    const fresh = build("b2", 1, 5, { phase: "Succeeded", artifacts: [artifact("new"), artifact("new2")] });
-    const s = deriveImageStatus({ image: image(1), builds: [fresh, old], now: NOW });
+    const old = build({
+      name: "b1",
+      generation: 1,
+      created: minute(0),
+      status: { phase: "Succeeded", artifacts: [artifact("old")] },
+      attempt: 1,
+    });
+    const fresh = build({
+      name: "b2",
+      generation: 1,
+      created: minute(5),
+      status: { phase: "Succeeded", artifacts: [artifact("new"), artifact("new2")] },
+      attempt: 1,
+    });
+    const s = deriveImageStatus({ image: image({ generation: 1 }), builds: [fresh, old], now: NOW });
     assert.equal(s.phase, "Succeeded");
     const r = ready(s);
     assert.equal(r.status, "True");
@@ -160,33 +164,57 @@ describe("deriveImageStatus", () => {
   });
 
   it("uses the build's own message when it succeeded with one", () => {
-    const b = build("b1", 1, 0, {
-      phase: "Succeeded",
-      message: "built 2 artifacts",
-      artifacts: [artifact("a")],
+    const b = build({
+      name: "b1",
+      generation: 1,
+      created: minute(0),
+      status: {
+        phase: "Succeeded",
+        message: "built 2 artifacts",
+        artifacts: [artifact("a")],
+      },
+      attempt: 1,
     });
-    const s = deriveImageStatus({ image: image(1), builds: [b], now: NOW });
+    const s = deriveImageStatus({ image: image({ generation: 1 }), builds: [b], now: NOW });
     assert.equal(s.message, "built 2 artifacts");
   });
 
   it("is Failed with reason BuildFailed when the newest build failed", () => {
-    const b = build("b1", 1, 0, { phase: "Failed", failedStep: "configure" });
-    const s = deriveImageStatus({ image: image(1), builds: [b], now: NOW });
+    const b = build({
+      name: "b1",
+      generation: 1,
+      created: minute(0),
+      status: { phase: "Failed", failedStep: "configure" },
+      attempt: 1,
+    });
+    const s = deriveImageStatus({ image: image({ generation: 1 }), builds: [b], now: NOW });
     assert.equal(s.phase, "Failed");
     assert.equal(ready(s).reason, "BuildFailed");
     assert.equal(ready(s).status, "False");
     assert.equal(s.message, "build b1 failed: step configure failed");
-    const withMessage = build("b1", 1, 0, { phase: "Failed", message: "disk full" });
+    const withMessage = build({
+      name: "b1",
+      generation: 1,
+      created: minute(0),
+      status: { phase: "Failed", message: "disk full" },
+      attempt: 1,
+    });
     assert.equal(
-      deriveImageStatus({ image: image(1), builds: [withMessage], now: NOW }).message,
+      deriveImageStatus({ image: image({ generation: 1 }), builds: [withMessage], now: NOW }).message,
       "build b1 failed: disk full",
     );
   });
 
   it("is Queued with reason RetryPending when a failed build will be retried", () => {
     const retryAt = new Date("2025-06-01T12:00:20.000Z");
-    const b = build("b1", 1, 0, { phase: "Failed", failedStep: "publish" }, 2);
-    const s = deriveImageStatus({ image: image(1), builds: [b], retryAt, now: NOW });
+    const b = build({
+      name: "b1",
+      generation: 1,
+      created: minute(0),
+      status: { phase: "Failed", failedStep: "publish" },
+      attempt: 2,
+    });
+    const s = deriveImageStatus({ image: image({ generation: 1 }), builds: [b], retryAt, now: NOW });
     assert.equal(s.phase, "Queued");
     assert.equal(ready(s).reason, "RetryPending");
     assert.equal(ready(s).status, "False");
@@ -195,8 +223,10 @@ describe("deriveImageStatus", () => {
 
   it("is Failed with reason BuildCancelled when the newest build was cancelled", () => {
     const s = deriveImageStatus({
-      image: image(1),
-      builds: [build("b1", 1, 0, { phase: "Cancelled" })],
+      image: image({ generation: 1 }),
+      builds: [
+        build({ name: "b1", generation: 1, created: minute(0), status: { phase: "Cancelled" }, attempt: 1 }),
+      ],
       now: NOW,
     });
     assert.equal(s.phase, "Failed");
@@ -210,9 +240,15 @@ describe("deriveImageStatus", () => {
       field: "spec.base.release",
       message: "spec.base.release: ubuntu 14.04 is not a release golden can build",
     };
-    const ok = build("b1", 1, 0, { phase: "Succeeded", artifacts: [artifact("a")] });
+    const ok = build({
+      name: "b1",
+      generation: 1,
+      created: minute(0),
+      status: { phase: "Succeeded", artifacts: [artifact("a")] },
+      attempt: 1,
+    });
     for (const builds of [[], [ok]]) {
-      const s = deriveImageStatus({ image: image(1), builds, problem, now: NOW });
+      const s = deriveImageStatus({ image: image({ generation: 1 }), builds, problem, now: NOW });
       assert.equal(s.phase, "Failed");
       assert.equal(ready(s).reason, "UnsupportedRelease");
       assert.equal(ready(s).status, "False");
@@ -222,15 +258,25 @@ describe("deriveImageStatus", () => {
   });
 
   it("sets observedGeneration from metadata.generation", () => {
-    const s = deriveImageStatus({ image: image(7, { observedGeneration: 6 }), builds: [], now: NOW });
+    const s = deriveImageStatus({
+      image: image({ generation: 7, status: { observedGeneration: 6 } }),
+      builds: [],
+      now: NOW,
+    });
     assert.equal(s.observedGeneration, 7);
     assert.equal(ready(s).observedGeneration, 7);
   });
 
   it("only builds of the current generation decide the phase", () => {
-    const oldOk = build("g1", 1, 0, { phase: "Succeeded", artifacts: [artifact("g1")] });
+    const oldOk = build({
+      name: "g1",
+      generation: 1,
+      created: minute(0),
+      status: { phase: "Succeeded", artifacts: [artifact("g1")] },
+      attempt: 1,
+    });
     // Generation 2 has no build yet: Pending, but the generation-1 artifacts stay available.
-    const pending = deriveImageStatus({ image: image(2), builds: [oldOk], now: NOW });
+    const pending = deriveImageStatus({ image: image({ generation: 2 }), builds: [oldOk], now: NOW });
     assert.equal(pending.phase, "Pending");
     assert.equal(ready(pending).status, "False");
     assert.equal(pending.lastSuccessfulBuild, "g1");
@@ -238,9 +284,25 @@ describe("deriveImageStatus", () => {
     assert.equal(pending.latestBuild, "g1", "latestBuild falls back to the newest build of any generation");
 
     // A newer build of an older generation (e.g. a late-finishing one) does not decide the phase.
-    const current = build("g2", 2, 1, { phase: "Building" });
-    const lateOld = build("g1-late", 1, 2, { phase: "Failed" });
-    const s = deriveImageStatus({ image: image(2), builds: [lateOld, current, oldOk], now: NOW });
+    const current = build({
+      name: "g2",
+      generation: 2,
+      created: minute(1),
+      status: { phase: "Building" },
+      attempt: 1,
+    });
+    const lateOld = build({
+      name: "g1-late",
+      generation: 1,
+      created: minute(2),
+      status: { phase: "Failed" },
+      attempt: 1,
+    });
+    const s = deriveImageStatus({
+      image: image({ generation: 2 }),
+      builds: [lateOld, current, oldOk],
+      now: NOW,
+    });
     assert.equal(s.phase, "Building");
     assert.equal(s.latestBuild, "g2");
     assert.equal(s.lastSuccessfulBuild, "g1");
@@ -248,18 +310,42 @@ describe("deriveImageStatus", () => {
   });
 
   it("a success of the previous generation does not make the current one Ready", () => {
-    const oldOk = build("g1", 1, 0, { phase: "Succeeded", artifacts: [artifact("g1")] });
-    const failed = build("g2", 2, 1, { phase: "Failed", message: "boom" });
-    const s = deriveImageStatus({ image: image(2), builds: [oldOk, failed], now: NOW });
+    const oldOk = build({
+      name: "g1",
+      generation: 1,
+      created: minute(0),
+      status: { phase: "Succeeded", artifacts: [artifact("g1")] },
+      attempt: 1,
+    });
+    const failed = build({
+      name: "g2",
+      generation: 2,
+      created: minute(1),
+      status: { phase: "Failed", message: "boom" },
+      attempt: 1,
+    });
+    const s = deriveImageStatus({ image: image({ generation: 2 }), builds: [oldOk, failed], now: NOW });
     assert.equal(s.phase, "Failed");
     assert.equal(ready(s).status, "False");
     assert.equal(s.lastSuccessfulBuild, "g1");
   });
 
   it("the newest build of the current generation decides, across attempts", () => {
-    const a1 = build("a1", 1, 0, { phase: "Failed" }, 1);
-    const a2 = build("a2", 1, 1, { phase: "Succeeded", artifacts: [artifact("a2")] }, 2);
-    const s = deriveImageStatus({ image: image(1), builds: [a2, a1], now: NOW });
+    const a1 = build({
+      name: "a1",
+      generation: 1,
+      created: minute(0),
+      status: { phase: "Failed" },
+      attempt: 1,
+    });
+    const a2 = build({
+      name: "a2",
+      generation: 1,
+      created: minute(1),
+      status: { phase: "Succeeded", artifacts: [artifact("a2")] },
+      attempt: 2,
+    });
+    const s = deriveImageStatus({ image: image({ generation: 1 }), builds: [a2, a1], now: NOW });
     assert.equal(s.phase, "Succeeded");
     assert.equal(s.latestBuild, "a2");
   });
@@ -272,16 +358,20 @@ describe("deriveImageStatus", () => {
       ],
     };
     const building = deriveImageStatus({
-      image: image(1, previous),
-      builds: [build("b1", 1, 0, { phase: "Building" })],
+      image: image({ generation: 1, status: previous }),
+      builds: [
+        build({ name: "b1", generation: 1, created: minute(0), status: { phase: "Building" }, attempt: 1 }),
+      ],
       now: NOW,
     });
     assert.equal(ready(building).lastTransitionTime, EARLIER);
     assert.equal(ready(building).reason, "Building", "reason and message update without a flip");
 
     const done = deriveImageStatus({
-      image: image(1, building),
-      builds: [build("b1", 1, 0, { phase: "Succeeded" })],
+      image: image({ generation: 1, status: building }),
+      builds: [
+        build({ name: "b1", generation: 1, created: minute(0), status: { phase: "Succeeded" }, attempt: 1 }),
+      ],
       now: NOW,
     });
     assert.equal(ready(done).status, "True");
@@ -289,15 +379,19 @@ describe("deriveImageStatus", () => {
 
     const later = new Date(NOW.getTime() + 60_000);
     const still = deriveImageStatus({
-      image: image(1, done),
-      builds: [build("b1", 1, 0, { phase: "Succeeded" })],
+      image: image({ generation: 1, status: done }),
+      builds: [
+        build({ name: "b1", generation: 1, created: minute(0), status: { phase: "Succeeded" }, attempt: 1 }),
+      ],
       now: later,
     });
     assert.equal(ready(still).lastTransitionTime, NOW.toISOString());
 
     const back = deriveImageStatus({
-      image: image(2, still),
-      builds: [build("b1", 1, 0, { phase: "Succeeded" })],
+      image: image({ generation: 2, status: still }),
+      builds: [
+        build({ name: "b1", generation: 1, created: minute(0), status: { phase: "Succeeded" }, attempt: 1 }),
+      ],
       now: later,
     });
     assert.equal(ready(back).status, "False");
@@ -320,8 +414,10 @@ describe("deriveImageStatus", () => {
       conditions: [other],
     };
     const s = deriveImageStatus({
-      image: image(1, previous),
-      builds: [build("b1", 1, 0, { phase: "Building" })],
+      image: image({ generation: 1, status: previous }),
+      builds: [
+        build({ name: "b1", generation: 1, created: minute(0), status: { phase: "Building" }, attempt: 1 }),
+      ],
       now: NOW,
     });
     assert.ok(!("artifacts" in s), "artifacts follow the builds, not the old status");
@@ -341,8 +437,11 @@ describe("deriveImageStatus", () => {
         { type: "Ready", status: "False", reason: "Queued", message: "", lastTransitionTime: EARLIER },
       ],
     };
-    const img = image(1, previous);
-    const builds = [build("b2", 1, 1, { phase: "Succeeded" }), build("b1", 1, 0, { phase: "Failed" })];
+    const img = image({ generation: 1, status: previous });
+    const builds = [
+      build({ name: "b2", generation: 1, created: minute(1), status: { phase: "Succeeded" }, attempt: 1 }),
+      build({ name: "b1", generation: 1, created: minute(0), status: { phase: "Failed" }, attempt: 1 }),
+    ];
     const imgCopy = structuredClone(img);
     const buildsCopy = structuredClone(builds);
     deriveImageStatus({ image: img, builds, now: NOW });
@@ -351,10 +450,18 @@ describe("deriveImageStatus", () => {
   });
 
   it("is a pure function of its inputs", () => {
-    const builds = [build("b1", 1, 0, { phase: "Succeeded", artifacts: [artifact("x")] })];
+    const builds = [
+      build({
+        name: "b1",
+        generation: 1,
+        created: minute(0),
+        status: { phase: "Succeeded", artifacts: [artifact("x")] },
+        attempt: 1,
+      }),
+    ];
     assert.deepEqual(
-      deriveImageStatus({ image: image(1), builds, now: NOW }),
-      deriveImageStatus({ image: image(1), builds: structuredClone(builds), now: NOW }),
+      deriveImageStatus({ image: image({ generation: 1 }), builds, now: NOW }),
+      deriveImageStatus({ image: image({ generation: 1 }), builds: structuredClone(builds), now: NOW }),
     );
   });
 });
@@ -362,7 +469,7 @@ describe("deriveImageStatus", () => {
 describe("unsettledForMs", () => {
   const GRACE = 2_000;
   const fresh = (status?: ImageBuildStatus): ImageBuild => ({
-    ...build("web-1", 1, 0, status),
+    ...build({ name: "web-1", generation: 1, created: minute(0), status, attempt: 1 }),
     metadata: {
       name: "web-1",
       namespace: "default",

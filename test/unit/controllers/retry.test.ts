@@ -1,35 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Image, ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
 import { RETRY_BASE_MS, RETRY_CAP_MS, retryAt, retryDelayMs } from "../../../src/controllers/retry.js";
+import { build, image } from "../../support/fixtures.js";
 
 const CREATED = new Date("2025-03-01T00:00:00.000Z");
 const COMPLETED = "2025-03-01T00:05:00.000Z";
-
-function image(retries?: number): Image {
-  return {
-    metadata: { name: "web", namespace: "default", generation: 1 },
-    spec: {
-      base: { os: "debian", release: "12" },
-      formats: ["raw"],
-      ...(retries === undefined ? {} : { build: { retries } }),
-    },
-  };
-}
-
-function build(phase: ImageBuildPhase | undefined, attempt?: number, completionTime?: string): ImageBuild {
-  return {
-    metadata: { name: "web-g1-abcdef", namespace: "default", creationTimestamp: CREATED },
-    spec: {
-      imageName: "web",
-      imageGeneration: 1,
-      ...(attempt === undefined ? {} : { attempt }),
-      trigger: "Created",
-      image: { base: { os: "debian", release: "12" }, formats: ["raw"] },
-    },
-    status: { ...(phase ? { phase } : {}), ...(completionTime ? { completionTime } : {}) },
-  };
-}
 
 describe("retryDelayMs", () => {
   it("doubles from 10 s", () => {
@@ -65,46 +40,115 @@ describe("retryDelayMs", () => {
 
 describe("retryAt", () => {
   it("is due one delay after the failed attempt completed", () => {
-    const at = retryAt(image(3), build("Failed", 1, COMPLETED));
+    const at = retryAt(
+      image({ spec: { build: { retries: 3 } } }),
+      build({ created: CREATED, phase: "Failed", attempt: 1, status: { completionTime: COMPLETED } }),
+    );
     assert.equal(at?.toISOString(), "2025-03-01T00:05:10.000Z");
-    assert.equal(retryAt(image(3), build("Failed", 2, COMPLETED))?.toISOString(), "2025-03-01T00:05:20.000Z");
-    assert.equal(retryAt(image(3), build("Failed", 3, COMPLETED))?.toISOString(), "2025-03-01T00:05:40.000Z");
+    assert.equal(
+      retryAt(
+        image({ spec: { build: { retries: 3 } } }),
+        build({ created: CREATED, phase: "Failed", attempt: 2, status: { completionTime: COMPLETED } }),
+      )?.toISOString(),
+      "2025-03-01T00:05:20.000Z",
+    );
+    assert.equal(
+      retryAt(
+        image({ spec: { build: { retries: 3 } } }),
+        build({ created: CREATED, phase: "Failed", attempt: 3, status: { completionTime: COMPLETED } }),
+      )?.toISOString(),
+      "2025-03-01T00:05:40.000Z",
+    );
   });
 
   it("is undefined once the retries are used up", () => {
-    assert.equal(retryAt(image(3), build("Failed", 4, COMPLETED)), undefined);
-    assert.equal(retryAt(image(1), build("Failed", 2, COMPLETED)), undefined);
-    assert.ok(retryAt(image(1), build("Failed", 1, COMPLETED)));
+    assert.equal(
+      retryAt(
+        image({ spec: { build: { retries: 3 } } }),
+        build({ created: CREATED, phase: "Failed", attempt: 4, status: { completionTime: COMPLETED } }),
+      ),
+      undefined,
+    );
+    assert.equal(
+      retryAt(
+        image({ spec: { build: { retries: 1 } } }),
+        build({ created: CREATED, phase: "Failed", attempt: 2, status: { completionTime: COMPLETED } }),
+      ),
+      undefined,
+    );
+    assert.ok(
+      retryAt(
+        image({ spec: { build: { retries: 1 } } }),
+        build({ created: CREATED, phase: "Failed", attempt: 1, status: { completionTime: COMPLETED } }),
+      ),
+    );
   });
 
   it("is undefined when the Image allows no retries (the default)", () => {
-    assert.equal(retryAt(image(), build("Failed", 1, COMPLETED)), undefined);
-    assert.equal(retryAt(image(0), build("Failed", 1, COMPLETED)), undefined);
+    assert.equal(
+      retryAt(
+        image(),
+        build({ created: CREATED, phase: "Failed", attempt: 1, status: { completionTime: COMPLETED } }),
+      ),
+      undefined,
+    );
+    assert.equal(
+      retryAt(
+        image({ spec: { build: { retries: 0 } } }),
+        build({ created: CREATED, phase: "Failed", attempt: 1, status: { completionTime: COMPLETED } }),
+      ),
+      undefined,
+    );
   });
 
   it("is undefined unless the build Failed", () => {
     for (const phase of [undefined, "Pending", "Queued", "Building", "Succeeded", "Cancelled"] as const) {
-      assert.equal(retryAt(image(5), build(phase, 1, COMPLETED)), undefined, String(phase));
+      assert.equal(
+        retryAt(
+          image({ spec: { build: { retries: 5 } } }),
+          build({ created: CREATED, phase, attempt: 1, status: { completionTime: COMPLETED } }),
+        ),
+        undefined,
+        String(phase),
+      );
     }
-    const noStatus = build("Failed", 1, COMPLETED);
+    const noStatus = build({
+      created: CREATED,
+      phase: "Failed",
+      attempt: 1,
+      status: { completionTime: COMPLETED },
+    });
     delete noStatus.status;
-    assert.equal(retryAt(image(5), noStatus), undefined);
+    assert.equal(retryAt(image({ spec: { build: { retries: 5 } } }), noStatus), undefined);
   });
 
   it("counts a build without attempt as attempt 1", () => {
     assert.equal(
-      retryAt(image(1), build("Failed", undefined, COMPLETED))?.toISOString(),
+      retryAt(
+        image({ spec: { build: { retries: 1 } } }),
+        build({ created: CREATED, phase: "Failed", status: { completionTime: COMPLETED } }),
+      )?.toISOString(),
       "2025-03-01T00:05:10.000Z",
     );
   });
 
   it("falls back to the creation time without a completion time", () => {
-    assert.equal(retryAt(image(2), build("Failed", 1))?.getTime(), CREATED.getTime() + 10_000);
+    assert.equal(
+      retryAt(
+        image({ spec: { build: { retries: 2 } } }),
+        build({ created: CREATED, phase: "Failed", attempt: 1 }),
+      )?.getTime(),
+      CREATED.getTime() + 10_000,
+    );
   });
 
   it("uses a custom base delay", () => {
     assert.equal(
-      retryAt(image(2), build("Failed", 2, COMPLETED), 1_000)?.getTime(),
+      retryAt(
+        image({ spec: { build: { retries: 2 } } }),
+        build({ created: CREATED, phase: "Failed", attempt: 2, status: { completionTime: COMPLETED } }),
+        1_000,
+      )?.getTime(),
       new Date(COMPLETED).getTime() + 2_000,
     );
   });

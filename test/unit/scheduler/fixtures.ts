@@ -1,9 +1,11 @@
 // ImageBuilds, Jobs and randomness for the scheduler's tests.
 import type { V1Job } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
+import { at, BASE_TIME, build as fixtureBuild, job as fixtureJob } from "../../support/fixtures.js";
 
-export const T0 = Date.parse("2025-03-01T00:00:00.000Z");
-export const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+/** Times in these tests count in seconds from T0. */
+export const T0 = BASE_TIME;
+export { at };
 
 export interface BuildOpts {
   phase?: ImageBuildPhase;
@@ -15,40 +17,33 @@ export interface BuildOpts {
   resourceVersion?: string;
 }
 
+/** A build of Image img-<name> in `namespace`, as the scheduler sees it. */
 export function build(namespace: string, name: string, o: BuildOpts = {}): ImageBuild {
-  return {
-    metadata: {
-      name,
-      namespace,
-      uid: `uid-${namespace}-${name}`,
-      creationTimestamp: new Date(T0 + (o.created ?? 0) * 1000),
-      resourceVersion: o.resourceVersion ?? "1",
-    },
+  return fixtureBuild({
+    namespace,
+    name,
+    uid: `uid-${namespace}-${name}`,
+    imageName: `img-${name}`,
+    created: o.created ?? 0,
+    resourceVersion: o.resourceVersion ?? "1",
     spec: {
-      imageName: `img-${name}`,
-      imageGeneration: 1,
-      trigger: "Created",
-      image: {
-        base: { os: "debian", release: "12" },
-        formats: ["raw"],
-        ...(o.priority !== undefined ? { build: { priority: o.priority } } : {}),
-      },
+      base: { os: "debian", release: "12" },
+      formats: ["raw"],
+      ...(o.priority !== undefined ? { build: { priority: o.priority } } : {}),
     },
     status: {
       ...(o.phase ? { phase: o.phase } : {}),
       ...(o.started !== undefined ? { startTime: at(o.started) } : {}),
       ...(o.completed !== undefined ? { completionTime: at(o.completed) } : {}),
     },
-  };
+  });
 }
 
 export function job(namespace: string, name: string, finished = false): V1Job {
-  return {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name, namespace },
-    ...(finished ? { status: { conditions: [{ type: "Complete", status: "True" }] } } : {}),
-  };
+  return fixtureJob(name, {
+    namespace,
+    ...(finished ? { condition: { type: "Complete", status: "True" } } : {}),
+  });
 }
 
 /** A tiny deterministic linear congruential generator (Numerical Recipes constants). */

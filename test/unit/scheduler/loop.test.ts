@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Job, V1Namespace } from "@kubernetes/client-node";
 import type { GoldenClient } from "../../../src/api/client.js";
-import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
-import { objectKey } from "../../../src/runtime/keys.js";
+import type { ImageBuild } from "../../../src/api/v1alpha1/index.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
 import {
   BuildScheduler,
@@ -11,44 +10,8 @@ import {
   UNCERTAIN_ADMISSION_MS,
   UNCONFIRMED_RECHECK_MS,
 } from "../../../src/scheduler/loop.js";
-
-const T0 = Date.parse("2025-03-01T00:00:00.000Z");
-
-function build(namespace: string, name: string, created: number, phase?: ImageBuildPhase): ImageBuild {
-  return {
-    metadata: { name, namespace, resourceVersion: "1", creationTimestamp: new Date(T0 + created * 1000) },
-    spec: {
-      imageName: name,
-      imageGeneration: 1,
-      trigger: "Created",
-      image: { base: { os: "debian", release: "12" }, formats: ["raw"] },
-    },
-    status: phase
-      ? { phase, ...(phase === "Building" ? { startTime: new Date(T0).toISOString() } : {}) }
-      : {},
-  };
-}
-
-function job(namespace: string, name: string, finished = false): V1Job {
-  return {
-    metadata: { name, namespace },
-    ...(finished ? { status: { conditions: [{ type: "Complete", status: "True" }] } } : {}),
-  };
-}
-
-class FakeCache<T extends ImageBuild | V1Job> {
-  readonly items = new Map<string, T>();
-  get(key: string): T | undefined {
-    return this.items.get(key);
-  }
-  list(): T[] {
-    return [...this.items.values()];
-  }
-  put(obj: T): T {
-    this.items.set(objectKey(obj), obj);
-    return obj;
-  }
-}
+import { FakeInformer } from "../../support/fake-informer.js";
+import { build, job, T0 } from "./fixtures.js";
 
 interface Patch {
   key: string;
@@ -67,8 +30,8 @@ interface HarnessOptions {
 
 /** A scheduler over fake caches whose events the test delivers (or, to lose one, does not). */
 function harness(capacity: number, opts: HarnessOptions = {}) {
-  const builds = new FakeCache<ImageBuild>();
-  const jobs = new FakeCache<V1Job>();
+  const builds = new FakeInformer<ImageBuild>();
+  const jobs = new FakeInformer<V1Job>();
   const patches: Patch[] = [];
   const warnings: string[] = [];
   /** What a live read of a Job returns (the apiserver), apart from the cache. */
@@ -156,7 +119,8 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
 describe("BuildScheduler", () => {
   it("admits up to capacity, tells the rest why they wait, and counts its admissions at once", async () => {
     const h = harness(2);
-    for (const [i, name] of ["b1", "b2", "b3"].entries()) assert.equal(h.putBuild(build("a", name, i)), true);
+    for (const [i, name] of ["b1", "b2", "b3"].entries())
+      assert.equal(h.putBuild(build("a", name, { created: i })), true);
     const result = await h.scheduler.reconcile();
     assert.deepEqual(h.admitted(), ["a/b1", "a/b2"]);
     assert.deepEqual(h.queued(), [["a/b3", "ClusterLimitReached", "cluster limit 2 reached"]]);
@@ -172,7 +136,7 @@ describe("BuildScheduler", () => {
   it("writes a waiting build twice, when it starts to wait and when admitted, however long the queue", async () => {
     const h = harness(2, { applyWrites: true });
     const total = 1000;
-    for (let i = 0; i < total; i++) h.putBuild(build(i % 2 ? "a" : "b", `b${i}`, i));
+    for (let i = 0; i < total; i++) h.putBuild(build(i % 2 ? "a" : "b", `b${i}`, { created: i }));
     await h.scheduler.reconcile();
     assert.equal(h.admitted().length, 2);
     assert.equal(h.queued().length, total - 2);
@@ -196,14 +160,14 @@ describe("BuildScheduler", () => {
   it("a namespace at its limit: its builds wait saying so, and go once its limit is raised", async () => {
     const namespaceLimits = new Map([["a", "1"]]);
     const h = harness(5, { namespaceLimits });
-    h.putBuild(build("a", "b1", 0));
-    h.putBuild(build("a", "b2", 1));
-    h.putBuild(build("b", "b1", 2));
+    h.putBuild(build("a", "b1", { created: 0 }));
+    h.putBuild(build("a", "b2", { created: 1 }));
+    h.putBuild(build("b", "b1", { created: 2 }));
     await h.scheduler.reconcile();
     assert.deepEqual(h.admitted(), ["a/b1", "b/b1"]);
     assert.deepEqual(h.queued(), [["a/b2", "NamespaceLimitReached", "namespace limit 1 reached in a"]]);
-    h.putBuild(build("a", "b1", 0, "Building"));
-    h.putBuild(build("b", "b1", 2, "Building"));
+    h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
+    h.putBuild(build("b", "b1", { created: 2, phase: "Building", started: 0 }));
 
     h.patches.length = 0;
     namespaceLimits.set("a", "2");
@@ -214,13 +178,17 @@ describe("BuildScheduler", () => {
 
   it("a running build's heartbeat does not wake it; its finished Job does, and frees the slot", async () => {
     const h = harness(1);
-    h.putBuild(build("a", "b1", 0));
-    h.putBuild(build("a", "b2", 1));
+    h.putBuild(build("a", "b1", { created: 0 }));
+    h.putBuild(build("a", "b2", { created: 1 }));
     await h.scheduler.reconcile();
     assert.deepEqual(h.admitted(), ["a/b1"]);
-    assert.equal(h.putBuild(build("a", "b1", 0, "Building")), true, "the namespace was just served");
+    assert.equal(
+      h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 })),
+      true,
+      "the namespace was just served",
+    );
     assert.equal(h.putJob(job("a", "b1")), false);
-    const heartbeat = build("a", "b1", 0, "Building");
+    const heartbeat = build("a", "b1", { created: 0, phase: "Building", started: 0 });
     heartbeat.status = { ...heartbeat.status, heartbeatTime: new Date(T0 + 5000).toISOString() };
     assert.equal(h.putBuild(heartbeat), false);
     assert.equal(h.putBuild({ ...heartbeat, status: { ...heartbeat.status, phase: "Succeeded" } }), false);
@@ -233,8 +201,8 @@ describe("BuildScheduler", () => {
 
   it("an admission without an answer holds its slot until the cache shows it did not land", async () => {
     const h = harness(1);
-    h.putBuild(build("a", "b1", 0, "Queued"));
-    h.putBuild(build("a", "b2", 1, "Queued"));
+    h.putBuild(build("a", "b1", { created: 0, phase: "Queued" }));
+    h.putBuild(build("a", "b2", { created: 1, phase: "Queued" }));
     h.failNextAdmission(new TypeError("fetch failed")); // no HTTP status: it may have landed
     await assert.rejects(h.scheduler.reconcile(), /fetch failed/);
     h.patches.length = 0;
@@ -243,8 +211,8 @@ describe("BuildScheduler", () => {
     assert.ok((result?.requeueAfterMs ?? Infinity) <= UNCERTAIN_ADMISSION_MS, "it comes back at the expiry");
     // A newer version of a/b1, still Queued: the conditional admission can no longer land.
     h.putBuild({
-      ...build("a", "b1", 0, "Queued"),
-      metadata: { ...build("a", "b1", 0).metadata, resourceVersion: "2" },
+      ...build("a", "b1", { created: 0, phase: "Queued" }),
+      metadata: { ...build("a", "b1", { created: 0 }).metadata, resourceVersion: "2" },
     });
     await h.scheduler.reconcile();
     assert.deepEqual(h.admitted(), ["a/b1"]);
@@ -252,7 +220,7 @@ describe("BuildScheduler", () => {
 
   it("an admission refused with a 4xx frees its slot at once", async () => {
     const h = harness(1);
-    h.putBuild(build("a", "b1", 0, "Queued"));
+    h.putBuild(build("a", "b1", { created: 0, phase: "Queued" }));
     h.failNextAdmission(Object.assign(new Error("invalid"), { code: 422 }));
     await assert.rejects(h.scheduler.reconcile(), /invalid/);
     h.patches.length = 0;
@@ -262,13 +230,13 @@ describe("BuildScheduler", () => {
 
   it("a build that ended while its Job never showed in the cache: reads the Job until it has finished", async () => {
     const h = harness(1);
-    h.putBuild(build("a", "b1", 0));
-    h.putBuild(build("a", "b2", 1));
+    h.putBuild(build("a", "b1", { created: 0 }));
+    h.putBuild(build("a", "b2", { created: 1 }));
     await h.scheduler.reconcile();
-    h.putBuild(build("a", "b1", 0, "Building"));
+    h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
     // The Job watch lags (reconnecting): the build ends before its Job ever shows up.
     h.putBuild({
-      ...build("a", "b1", 0, "Building"),
+      ...build("a", "b1", { created: 0, phase: "Building", started: 0 }),
       status: { phase: "Succeeded", startTime: new Date(T0).toISOString() },
     });
     h.liveJobs.set("a/b1", job("a", "b1"));
@@ -289,7 +257,7 @@ describe("BuildScheduler", () => {
     const h = harness(1);
     await h.scheduler.reconcile(); // the first pass rebuilds: nothing there yet
     assert.deepEqual(h.warnings, []);
-    h.builds.put(build("a", "lost", 0)); // in the cache, but its event was lost
+    h.builds.put(build("a", "lost", { created: 0 })); // in the cache, but its event was lost
 
     h.advance(REBUILD_MS - 1);
     const result = await h.scheduler.reconcile();
