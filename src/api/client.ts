@@ -5,8 +5,9 @@
 // metadata.creationTimestamp) are ISO strings at runtime, whatever V1ObjectMeta's Date type says.
 
 import type { V1DeleteOptions, V1ObjectMeta } from "@kubernetes/client-node";
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { isConflict, isNotFound, unlessNotFound } from "../runtime/api-errors.js";
+import { applyPatchOptions, mergePatchOptions } from "../runtime/kube.js";
 import {
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
@@ -67,9 +68,6 @@ export interface WriteOptions {
   /** Validate and default, but do not persist ("All"). */
   dryRun?: "All";
 }
-
-const mergePatch = () => setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-const serverSideApply = () => setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
 
 /** Typed access to one namespaced golden resource (Image or ImageBuild). */
 export class ResourceClient<T extends GoldenResource> {
@@ -181,7 +179,7 @@ export class ResourceClient<T extends GoldenResource> {
     return this.#typed(
       await this.#api.patchNamespacedCustomObject(
         { ...this.#coords, namespace, name, body: patch, ...opts },
-        mergePatch(),
+        mergePatchOptions(),
       ),
     );
   }
@@ -196,7 +194,7 @@ export class ResourceClient<T extends GoldenResource> {
     return this.#typed(
       await this.#api.patchNamespacedCustomObjectStatus(
         { ...this.#coords, namespace, name, body: patch, ...opts },
-        mergePatch(),
+        mergePatchOptions(),
       ),
     );
   }
@@ -263,7 +261,7 @@ export class ResourceClient<T extends GoldenResource> {
     return this.#typed(
       await this.#api.patchNamespacedCustomObjectStatus(
         { ...this.#coords, namespace, name, body, fieldManager, force: true },
-        serverSideApply(),
+        applyPatchOptions(),
       ),
     );
   }
@@ -279,7 +277,7 @@ export class ResourceClient<T extends GoldenResource> {
     return this.#typed(
       await this.#api.patchNamespacedCustomObject(
         { ...this.#coords, namespace, name, body, fieldManager, force: true },
-        serverSideApply(),
+        applyPatchOptions(),
       ),
     );
   }

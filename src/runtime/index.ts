@@ -51,14 +51,12 @@ export {
   DEFAULT_BURST,
   DEFAULT_QPS,
   DEFAULT_REQUEST_TIMEOUT_MS,
-  jsonPatchOptions,
   makeApiClient,
   mergePatchOptions,
   type RawRequest,
   RestClient,
   type RestClientOptions,
   type SendOptions,
-  strategicMergePatchOptions,
   type ThrottleOptions,
 } from "./kube.js";
 export {

@@ -201,12 +201,3 @@ export function mergePatchOptions(opt?: ConfigurationOptions): ConfigurationOpti
 export function applyPatchOptions(opt?: ConfigurationOptions): ConfigurationOptions {
   return setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply, opt);
 }
-
-export function jsonPatchOptions(opt?: ConfigurationOptions): ConfigurationOptions {
-  return setHeaderOptions("Content-Type", PatchStrategy.JsonPatch, opt);
-}
-
-/** Built-in kinds only; CRDs do not support strategic merge. */
-export function strategicMergePatchOptions(opt?: ConfigurationOptions): ConfigurationOptions {
-  return setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch, opt);
-}

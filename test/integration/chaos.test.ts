@@ -1,4 +1,4 @@
-// Issue 8, the bounded chaos subset that `make test` runs (about 2–3 minutes): 15 Images built by
+// The bounded chaos subset that `make test` runs (about 2–3 minutes): 15 Images built by
 // two leader-elected operators while the leader is SIGKILLed, the apiserver and etcd restart, the
 // runner is killed, Jobs and pods are deleted and five clients storm the Images with 409s; then
 // every generation settled with a reason, one success per generation, no orphans, the build limit

@@ -1,4 +1,4 @@
-// Issue 4, the API: the apiserver itself refuses bad Images naming the field, serves the
+// The Image API: the apiserver itself refuses bad Images naming the field, serves the
 // published schema, and kubectl shows useful columns and field docs.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";

@@ -1,4 +1,4 @@
-// Issue 5: the controller runtime under failure — leader election and hand-over, graceful
+// The controller runtime under failure: leader election and hand-over, graceful
 // shutdown, Jobs deleted by hand, spec changes and deletion mid-build, an apiserver outage and
 // an etcd compaction. Each case asserts: no lost build, no duplicate successful build per
 // generation, no orphaned Job, and status converges.
