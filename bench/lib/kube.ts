@@ -25,7 +25,7 @@ export function harnessClient(kc: KubeConfig, qps = 0, burst = 1000): { rest: Re
 /** Requests a harness client made, by method (GET, LIST, WATCH, POST, PATCH, …). */
 export async function requestsByMethod(metrics: Metrics): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const v of (await metrics.restRequests.get()).values) {
+  for (const v of (await metrics.rest.requests.get()).values) {
     const m = String(v.labels.method);
     out[m] = (out[m] ?? 0) + v.value;
   }

@@ -176,12 +176,7 @@ export class ResourceClient<T extends GoldenResource> {
    * make it conditional.
    */
   async patch(namespace: string, name: string, patch: MergePatch<T>, opts: WriteOptions = {}): Promise<T> {
-    return this.#typed(
-      await this.#api.patchNamespacedCustomObject(
-        { ...this.#coords, namespace, name, body: patch, ...opts },
-        mergePatchOptions(),
-      ),
-    );
+    return this.#mergePatch("object", namespace, name, patch, opts);
   }
 
   /** JSON merge patch of the status subresource, for example `{status: {phase: "Building"}}`. */
@@ -191,11 +186,21 @@ export class ResourceClient<T extends GoldenResource> {
     patch: MergePatch<T>,
     opts: WriteOptions = {},
   ): Promise<T> {
+    return this.#mergePatch("status", namespace, name, patch, opts);
+  }
+
+  async #mergePatch(
+    target: "object" | "status",
+    namespace: string,
+    name: string,
+    body: MergePatch<T>,
+    opts: WriteOptions,
+  ): Promise<T> {
+    const params = { ...this.#coords, namespace, name, body, ...opts };
     return this.#typed(
-      await this.#api.patchNamespacedCustomObjectStatus(
-        { ...this.#coords, namespace, name, body: patch, ...opts },
-        mergePatchOptions(),
-      ),
+      target === "status"
+        ? await this.#api.patchNamespacedCustomObjectStatus(params, mergePatchOptions())
+        : await this.#api.patchNamespacedCustomObject(params, mergePatchOptions()),
     );
   }
 

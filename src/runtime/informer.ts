@@ -253,7 +253,7 @@ export class Informer<T extends KubernetesObject> {
           needList = true;
           continue;
         }
-        this.#metrics?.informerErrors.inc({ informer: this.name });
+        this.#metrics?.informer.errors.inc({ informer: this.name });
         const delayMs = this.#backoff.next();
         this.#log.warn(needList ? "list failed; retrying" : "watch failed; reconnecting", { err, delayMs });
         await sleep(this.#clock, delayMs, stopped);
@@ -263,12 +263,12 @@ export class Informer<T extends KubernetesObject> {
 
   async #listAndReplace(): Promise<void> {
     this.#lastListAt = this.#clock.now();
-    this.#metrics?.informerLists.inc({ informer: this.name });
+    this.#metrics?.informer.lists.inc({ informer: this.name });
     const { items, resourceVersion } = await this.#list();
     const diff = this.#store.replace(items);
     this.#resourceVersion = resourceVersion;
     this.#backoff.reset();
-    this.#metrics?.informerObjects.set({ informer: this.name }, this.#store.size);
+    this.#metrics?.informer.objects.set({ informer: this.name }, this.#store.size);
     this.#log.debug("listed", {
       resourceVersion,
       items: items.length,
@@ -382,7 +382,7 @@ export class Informer<T extends KubernetesObject> {
           res.headers,
         );
       }
-      this.#metrics?.informerWatches.inc({ informer: this.name });
+      this.#metrics?.informer.watches.inc({ informer: this.name });
       const stream = res.body.stream();
       if (!stream) throw new Error(`watch ${this.#opts.path}: response has no body`);
       reader = stream.getReader();
@@ -462,7 +462,7 @@ export class Informer<T extends KubernetesObject> {
       default:
         this.#log.warn("ignoring unknown watch event type", { type: event.type });
     }
-    this.#metrics?.informerObjects.set({ informer: this.name }, this.#store.size);
+    this.#metrics?.informer.objects.set({ informer: this.name }, this.#store.size);
     return undefined;
   }
 

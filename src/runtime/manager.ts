@@ -1,7 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Controller } from "./controller.js";
 import { type Check, type HealthServer, runCheck, startHealthServer } from "./health.js";
-import { LeaderElector, type LeaseClient } from "./leader-election.js";
+import { LeaderElector, type LeaderElectorOptions, type LeaseClient } from "./leader-election.js";
 import { type Logger, nopLogger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 
@@ -25,16 +25,9 @@ export interface ManagedInformer {
   relist?(): Promise<void>;
 }
 
-export interface LeaderElectionConfig {
+/** The Lease and its timings; the manager supplies the clock, logger and metrics. */
+export interface LeaderElectionConfig extends Omit<LeaderElectorOptions, "clock" | "logger" | "metrics"> {
   client: KubeConfig | LeaseClient;
-  namespace: string;
-  name: string;
-  identity: string;
-  leaseDurationMs?: number;
-  renewDeadlineMs?: number;
-  retryPeriodMs?: number;
-  /** User-Agent of the elector's own API client. */
-  userAgent?: string;
 }
 
 export interface ManagerOptions {
@@ -222,17 +215,8 @@ export class Manager {
   }
 
   #campaign(cfg: LeaderElectionConfig): void {
-    const elector = new LeaderElector(cfg.client, {
-      namespace: cfg.namespace,
-      name: cfg.name,
-      identity: cfg.identity,
-      leaseDurationMs: cfg.leaseDurationMs,
-      renewDeadlineMs: cfg.renewDeadlineMs,
-      retryPeriodMs: cfg.retryPeriodMs,
-      userAgent: cfg.userAgent,
-      logger: this.#log,
-      metrics: this.#opts.metrics,
-    });
+    const { client, ...options } = cfg;
+    const elector = new LeaderElector(client, { ...options, logger: this.#log, metrics: this.#opts.metrics });
     this.#elector = elector;
     this.#electorDone = elector.run({
       onStartedLeading: () => void this.#relistThenLead(),

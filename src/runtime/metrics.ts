@@ -42,201 +42,176 @@ const RECONCILE_BUCKETS = [
 const QUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => 1e-8 * 10 ** i);
 const REST_BUCKETS = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60];
 
+type InFlight = Map<string, () => { now: number; starts: Iterable<number> }>;
+
+/** Metric constructors that register in one registry. */
+function makers(registry: Registry) {
+  const registers = [registry];
+  return {
+    counter: <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name, help, labelNames, registers }),
+    gauge: <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Gauge<L>({ name, help, labelNames, registers }),
+    histogram: <L extends string>(name: string, help: string, labelNames: L[], buckets: number[]) =>
+      new Histogram<L>({ name, help, labelNames, buckets, registers }),
+    /** Per queue, a figure over the ages of the items being worked on, read at scrape time. */
+    inFlightGauge: (name: string, help: string, inFlight: InFlight, reduce: (ages: number[]) => number) =>
+      new Gauge<"name">({
+        name,
+        help,
+        labelNames: ["name"],
+        registers,
+        collect() {
+          for (const [queue, source] of inFlight) {
+            const { now, starts } = source();
+            this.set({ name: queue }, reduce([...starts].map((s) => Math.max(0, now - s))) / 1000);
+          }
+        },
+      }),
+  };
+}
+type Makers = ReturnType<typeof makers>;
+
+function reconcileMetrics(m: Makers) {
+  return {
+    total: m.counter("controller_runtime_reconcile_total", "Total number of reconciliations per controller", [
+      "controller",
+      "result",
+    ]),
+    errors: m.counter(
+      "controller_runtime_reconcile_errors_total",
+      "Total number of reconciliation errors per controller",
+      ["controller"],
+    ),
+    time: m.histogram(
+      "controller_runtime_reconcile_time_seconds",
+      "Length of time per reconciliation per controller",
+      ["controller"],
+      RECONCILE_BUCKETS,
+    ),
+    maxConcurrent: m.gauge(
+      "controller_runtime_max_concurrent_reconciles",
+      "Maximum number of concurrent reconciles per controller",
+      ["controller"],
+    ),
+    activeWorkers: m.gauge(
+      "controller_runtime_active_workers",
+      "Number of currently used workers per controller",
+      ["controller"],
+    ),
+  };
+}
+
+function queueMetrics(m: Makers, inFlight: InFlight) {
+  return {
+    depth: m.gauge("workqueue_depth", "Current depth of workqueue", ["name"]),
+    adds: m.counter("workqueue_adds_total", "Total number of adds handled by workqueue", ["name"]),
+    latency: m.histogram(
+      "workqueue_queue_duration_seconds",
+      "How long in seconds an item stays in workqueue before being requested",
+      ["name"],
+      QUEUE_BUCKETS,
+    ),
+    work: m.histogram(
+      "workqueue_work_duration_seconds",
+      "How long in seconds processing an item from workqueue takes",
+      ["name"],
+      QUEUE_BUCKETS,
+    ),
+    retries: m.counter("workqueue_retries_total", "Total number of retries handled by workqueue", ["name"]),
+    unfinished: m.inFlightGauge(
+      "workqueue_unfinished_work_seconds",
+      "How many seconds of work has been done that is in progress and has not been observed by work_duration",
+      inFlight,
+      (ages) => ages.reduce((a, b) => a + b, 0),
+    ),
+    longest: m.inFlightGauge(
+      "workqueue_longest_running_processor_seconds",
+      "How many seconds has the longest running processor for workqueue been running",
+      inFlight,
+      (ages) => Math.max(0, ...ages),
+    ),
+  };
+}
+
+function restMetrics(m: Makers, prefix: string) {
+  return {
+    requests: m.counter(
+      `${prefix}rest_client_requests_total`,
+      "Number of HTTP requests to the Kubernetes API, partitioned by method and status code",
+      ["method", "code"],
+    ),
+    latency: m.histogram(
+      `${prefix}rest_client_request_duration_seconds`,
+      "Kubernetes API request latency until response headers, by method",
+      ["method"],
+      REST_BUCKETS,
+    ),
+    rateLimiterWait: m.histogram(
+      `${prefix}rest_client_rate_limiter_duration_seconds`,
+      "Time requests waited on the client-side rate limiter",
+      [],
+      [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    ),
+  };
+}
+
+function informerMetrics(m: Makers, prefix: string) {
+  return {
+    lists: m.counter(
+      `${prefix}informer_lists_total`,
+      "Full LISTs performed by an informer (initial sync and relists)",
+      ["informer"],
+    ),
+    watches: m.counter(`${prefix}informer_watches_total`, "WATCH connections opened by an informer", [
+      "informer",
+    ]),
+    errors: m.counter(`${prefix}informer_errors_total`, "List/watch failures an informer recovered from", [
+      "informer",
+    ]),
+    objects: m.gauge(`${prefix}informer_objects`, "Objects in an informer cache", ["informer"]),
+  };
+}
+
 /**
  * One Prometheus registry with controller-runtime/client-go metric names, so existing
  * dashboards work. Components take it optionally; add your own metrics via `registry`.
  */
 export class Metrics {
   readonly registry: Registry;
-
-  readonly reconcileTotal: Counter<"controller" | "result">;
-  readonly reconcileErrors: Counter<"controller">;
-  readonly reconcileTime: Histogram<"controller">;
-  readonly maxConcurrentReconciles: Gauge<"controller">;
-  readonly activeWorkersGauge: Gauge<"controller">;
-
-  readonly queueDepth: Gauge<"name">;
-  readonly queueAdds: Counter<"name">;
-  readonly queueLatency: Histogram<"name">;
-  readonly workDuration: Histogram<"name">;
-  readonly queueRetries: Counter<"name">;
-  readonly unfinishedWork: Gauge<"name">;
-  readonly longestRunning: Gauge<"name">;
-
-  readonly leaderStatus: Gauge<"name">;
-
-  readonly restRequests: Counter<"method" | "code">;
-  readonly restLatency: Histogram<"method">;
-  readonly restRateLimiterWait: Histogram;
-
-  readonly informerLists: Counter<"informer">;
-  readonly informerWatches: Counter<"informer">;
-  readonly informerErrors: Counter<"informer">;
-  readonly informerObjects: Gauge<"informer">;
-
-  readonly #inFlight = new Map<string, () => { now: number; starts: Iterable<number> }>();
+  /** The API client's requests, latency and rate-limiter waits. */
+  readonly rest: ReturnType<typeof restMetrics>;
+  /** Informers' lists, watches, recovered errors and cache sizes, by informer name. */
+  readonly informer: ReturnType<typeof informerMetrics>;
+  readonly #reconcile: ReturnType<typeof reconcileMetrics>;
+  readonly #queue: ReturnType<typeof queueMetrics>;
+  readonly #leaderStatus: Gauge<"name">;
+  readonly #inFlight: InFlight = new Map();
 
   constructor(opts: MetricsOptions = {}) {
     this.registry = opts.registry ?? new Registry();
-    const registers = [this.registry];
-    const prefix = opts.prefix ?? "";
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-
-    this.reconcileTotal = new Counter({
-      name: "controller_runtime_reconcile_total",
-      help: "Total number of reconciliations per controller",
-      labelNames: ["controller", "result"],
-      registers,
-    });
-    this.reconcileErrors = new Counter({
-      name: "controller_runtime_reconcile_errors_total",
-      help: "Total number of reconciliation errors per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-    this.reconcileTime = new Histogram({
-      name: "controller_runtime_reconcile_time_seconds",
-      help: "Length of time per reconciliation per controller",
-      labelNames: ["controller"],
-      buckets: RECONCILE_BUCKETS,
-      registers,
-    });
-    this.maxConcurrentReconciles = new Gauge({
-      name: "controller_runtime_max_concurrent_reconciles",
-      help: "Maximum number of concurrent reconciles per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-    this.activeWorkersGauge = new Gauge({
-      name: "controller_runtime_active_workers",
-      help: "Number of currently used workers per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-
-    this.queueDepth = new Gauge({
-      name: "workqueue_depth",
-      help: "Current depth of workqueue",
-      labelNames: ["name"],
-      registers,
-    });
-    this.queueAdds = new Counter({
-      name: "workqueue_adds_total",
-      help: "Total number of adds handled by workqueue",
-      labelNames: ["name"],
-      registers,
-    });
-    this.queueLatency = new Histogram({
-      name: "workqueue_queue_duration_seconds",
-      help: "How long in seconds an item stays in workqueue before being requested",
-      labelNames: ["name"],
-      buckets: QUEUE_BUCKETS,
-      registers,
-    });
-    this.workDuration = new Histogram({
-      name: "workqueue_work_duration_seconds",
-      help: "How long in seconds processing an item from workqueue takes",
-      labelNames: ["name"],
-      buckets: QUEUE_BUCKETS,
-      registers,
-    });
-    this.queueRetries = new Counter({
-      name: "workqueue_retries_total",
-      help: "Total number of retries handled by workqueue",
-      labelNames: ["name"],
-      registers,
-    });
-    const inFlight = this.#inFlight;
-    this.unfinishedWork = new Gauge({
-      name: "workqueue_unfinished_work_seconds",
-      help: "How many seconds of work has been done that is in progress and has not been observed by work_duration",
-      labelNames: ["name"],
-      registers,
-      collect() {
-        for (const [name, source] of inFlight) {
-          const { now, starts } = source();
-          let total = 0;
-          for (const s of starts) total += Math.max(0, now - s);
-          this.set({ name }, total / 1000);
-        }
-      },
-    });
-    this.longestRunning = new Gauge({
-      name: "workqueue_longest_running_processor_seconds",
-      help: "How many seconds has the longest running processor for workqueue been running",
-      labelNames: ["name"],
-      registers,
-      collect() {
-        for (const [name, source] of inFlight) {
-          const { now, starts } = source();
-          let longest = 0;
-          for (const s of starts) longest = Math.max(longest, now - s);
-          this.set({ name }, longest / 1000);
-        }
-      },
-    });
-
-    this.leaderStatus = new Gauge({
-      name: "leader_election_master_status",
-      help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master",
-      labelNames: ["name"],
-      registers,
-    });
-
-    this.restRequests = new Counter({
-      name: `${prefix}rest_client_requests_total`,
-      help: "Number of HTTP requests to the Kubernetes API, partitioned by method and status code",
-      labelNames: ["method", "code"],
-      registers,
-    });
-    this.restLatency = new Histogram({
-      name: `${prefix}rest_client_request_duration_seconds`,
-      help: "Kubernetes API request latency until response headers, by method",
-      labelNames: ["method"],
-      buckets: REST_BUCKETS,
-      registers,
-    });
-    this.restRateLimiterWait = new Histogram({
-      name: `${prefix}rest_client_rate_limiter_duration_seconds`,
-      help: "Time requests waited on the client-side rate limiter",
-      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
-      registers,
-    });
-
-    this.informerLists = new Counter({
-      name: `${prefix}informer_lists_total`,
-      help: "Full LISTs performed by an informer (initial sync and relists)",
-      labelNames: ["informer"],
-      registers,
-    });
-    this.informerWatches = new Counter({
-      name: `${prefix}informer_watches_total`,
-      help: "WATCH connections opened by an informer",
-      labelNames: ["informer"],
-      registers,
-    });
-    this.informerErrors = new Counter({
-      name: `${prefix}informer_errors_total`,
-      help: "List/watch failures an informer recovered from",
-      labelNames: ["informer"],
-      registers,
-    });
-    this.informerObjects = new Gauge({
-      name: `${prefix}informer_objects`,
-      help: "Objects in an informer cache",
-      labelNames: ["informer"],
-      registers,
-    });
+    const m = makers(this.registry);
+    const prefix = opts.prefix ?? "";
+    this.#reconcile = reconcileMetrics(m);
+    this.#queue = queueMetrics(m, this.#inFlight);
+    this.#leaderStatus = m.gauge(
+      "leader_election_master_status",
+      "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master",
+      ["name"],
+    );
+    this.rest = restMetrics(m, prefix);
+    this.informer = informerMetrics(m, prefix);
   }
 
   queue(name: string): QueueMetrics {
     const labels = { name };
     return {
-      added: () => this.queueAdds.inc(labels),
-      depth: (n) => this.queueDepth.set(labels, n),
-      queuedFor: (s) => this.queueLatency.observe(labels, s),
-      worked: (s) => this.workDuration.observe(labels, s),
-      retried: () => this.queueRetries.inc(labels),
+      added: () => this.#queue.adds.inc(labels),
+      depth: (n) => this.#queue.depth.set(labels, n),
+      queuedFor: (s) => this.#queue.latency.observe(labels, s),
+      worked: (s) => this.#queue.work.observe(labels, s),
+      retried: () => this.#queue.retries.inc(labels),
       trackInFlight: (source) => {
         this.#inFlight.set(name, source);
       },
@@ -250,31 +225,31 @@ export class Metrics {
     const labels = { controller: name };
     // controller-runtime pre-initialises every series so rate() works from the first error.
     for (const result of ["success", "error", "requeue", "requeue_after"] as const) {
-      this.reconcileTotal.inc({ controller: name, result }, 0);
+      this.#reconcile.total.inc({ controller: name, result }, 0);
     }
-    this.reconcileErrors.inc(labels, 0);
+    this.#reconcile.errors.inc(labels, 0);
     return {
       reconciled: (result, seconds) => {
-        this.reconcileTotal.inc({ controller: name, result });
-        if (result === "error") this.reconcileErrors.inc(labels);
-        this.reconcileTime.observe(labels, seconds);
+        this.#reconcile.total.inc({ controller: name, result });
+        if (result === "error") this.#reconcile.errors.inc(labels);
+        this.#reconcile.time.observe(labels, seconds);
       },
-      maxConcurrent: (n) => this.maxConcurrentReconciles.set(labels, n),
-      activeWorkers: (delta) => this.activeWorkersGauge.inc(labels, delta),
+      maxConcurrent: (n) => this.#reconcile.maxConcurrent.set(labels, n),
+      activeWorkers: (delta) => this.#reconcile.activeWorkers.inc(labels, delta),
     };
   }
 
   setLeader(name: string, leading: boolean): void {
-    this.leaderStatus.set({ name }, leading ? 1 : 0);
+    this.#leaderStatus.set({ name }, leading ? 1 : 0);
   }
 
   restRequest(method: string, code: string, seconds: number): void {
-    this.restRequests.inc({ method, code });
-    this.restLatency.observe({ method }, seconds);
+    this.rest.requests.inc({ method, code });
+    this.rest.latency.observe({ method }, seconds);
   }
 
   rateLimiterWaited(seconds: number): void {
-    this.restRateLimiterWait.observe(seconds);
+    this.rest.rateLimiterWait.observe(seconds);
   }
 
   /** Text exposition for /metrics. */

@@ -121,29 +121,30 @@ export class Store<T extends KubernetesObject> {
   }
 
   #index(key: string, obj: T): void {
-    for (const [name, fn] of Object.entries(this.#indexers)) {
-      const index = this.#indices.get(name);
-      if (!index) continue;
-      for (const value of safeIndex(fn, obj)) {
-        let keys = index.get(value);
-        if (!keys) {
-          keys = new Set();
-          index.set(value, keys);
-        }
-        keys.add(key);
+    this.#eachIndexValue(obj, (index, value) => {
+      let keys = index.get(value);
+      if (!keys) {
+        keys = new Set();
+        index.set(value, keys);
       }
-    }
+      keys.add(key);
+    });
   }
 
   #unindex(key: string, obj: T): void {
-    for (const [name, fn] of Object.entries(this.#indexers)) {
+    this.#eachIndexValue(obj, (index, value) => {
+      const keys = index.get(value);
+      keys?.delete(key);
+      if (keys?.size === 0) index.delete(value);
+    });
+  }
+
+  /** Calls `fn` with each index and each value the object has in it. */
+  #eachIndexValue(obj: T, fn: (index: Map<string, Set<string>>, value: string) => void): void {
+    for (const [name, indexer] of Object.entries(this.#indexers)) {
       const index = this.#indices.get(name);
       if (!index) continue;
-      for (const value of safeIndex(fn, obj)) {
-        const keys = index.get(value);
-        keys?.delete(key);
-        if (keys?.size === 0) index.delete(value);
-      }
+      for (const value of safeIndex(indexer, obj)) fn(index, value);
     }
   }
 }
