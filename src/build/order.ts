@@ -1,5 +1,6 @@
 // The order of an Image's builds: by when they were requested.
 import type { ImageBuild } from "../api/v1alpha1/index.js";
+import { attempt } from "./defaults.js";
 import { ANNOTATIONS } from "./names.js";
 
 /** When the build was requested: the millisecond annotation, else the (whole-second) creationTimestamp. */
@@ -12,7 +13,7 @@ export function createdAtMs(build: ImageBuild): number {
 export function byCreation(a: ImageBuild, b: ImageBuild): number {
   return (
     createdAtMs(a) - createdAtMs(b) ||
-    (a.spec.attempt ?? 1) - (b.spec.attempt ?? 1) ||
+    attempt(a) - attempt(b) ||
     (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "")
   );
 }

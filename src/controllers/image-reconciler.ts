@@ -13,7 +13,7 @@ import {
   type ImageStatus,
 } from "../api/v1alpha1/index.js";
 import { canonicalJson } from "../build/canonical.js";
-import { historyLimits } from "../build/defaults.js";
+import { attempt, historyLimits } from "../build/defaults.js";
 import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "../build/names.js";
 import { byCreation } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
@@ -212,7 +212,7 @@ export class ImageReconciler {
     if (retryTime) {
       if (retryTime.getTime() > this.now().getTime()) return "wait";
       return {
-        attempt: (latest.spec.attempt ?? 1) + 1,
+        attempt: attempt(latest) + 1,
         trigger: "Retry",
         triggerId: latest.metadata?.annotations?.[ANNOTATIONS.trigger],
       };
@@ -301,7 +301,7 @@ export class ImageReconciler {
     if (before?.phase === status.phase && !newBuild && !newProblem) return true;
     const build = newBuild ? builds.find((b) => b.metadata?.name === status.latestBuild) : undefined;
     const origin = build
-      ? `ImageBuild ${status.latestBuild} (generation ${build.spec.imageGeneration}, ${build.spec.trigger}, attempt ${build.spec.attempt ?? 1}): `
+      ? `ImageBuild ${status.latestBuild} (generation ${build.spec.imageGeneration}, ${build.spec.trigger}, attempt ${attempt(build)}): `
       : "";
     this.deps.events.record(image, {
       type: status.phase === "Failed" ? "Warning" : "Normal",

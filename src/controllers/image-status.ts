@@ -2,6 +2,7 @@
 
 import { boundedMessage, findCondition, setCondition } from "../api/conditions.js";
 import type { Condition, Image, ImageBuild, ImagePhase, ImageStatus } from "../api/v1alpha1/index.js";
+import { attempt } from "../build/defaults.js";
 import { byCreation, createdAtMs } from "../build/order.js";
 import type { SpecProblem } from "./catalog.js";
 
@@ -97,7 +98,7 @@ function fromBuild(build: ImageBuild, retryAt: Date | undefined): Verdict {
           phase: "Queued",
           ready: false,
           reason: "RetryPending",
-          message: `attempt ${build.spec.attempt ?? 1} failed (${why}); retrying at ${retryAt.toISOString()}`,
+          message: `attempt ${attempt(build)} failed (${why}); retrying at ${retryAt.toISOString()}`,
         };
       }
       return failed("BuildFailed", `build ${name} failed: ${why}`);

@@ -1,6 +1,6 @@
 // When a failed build is attempted again (spec.build.retries), with exponential backoff.
 import type { Image, ImageBuild } from "../api/v1alpha1/index.js";
-import { retries as retriesOf } from "../build/defaults.js";
+import { attempt as attemptOf, retries as retriesOf } from "../build/defaults.js";
 
 export const RETRY_BASE_MS = 10_000;
 export const RETRY_CAP_MS = 10 * 60_000;
@@ -13,7 +13,7 @@ export function retryDelayMs(failedAttempt: number, baseMs = RETRY_BASE_MS, capM
 /** The time the next attempt is due, or undefined when the build is not a retryable failure. */
 export function retryAt(image: Image, build: ImageBuild, baseMs = RETRY_BASE_MS): Date | undefined {
   if (build.status?.phase !== "Failed") return undefined;
-  const attempt = build.spec.attempt ?? 1;
+  const attempt = attemptOf(build);
   const retries = retriesOf(image.spec);
   if (attempt > retries) return undefined;
   const failedAt = new Date(build.status.completionTime ?? build.metadata?.creationTimestamp ?? 0).getTime();

@@ -10,6 +10,7 @@
 // that has not finished holds a slot whatever its build says, even with its build gone.
 import type { V1Job } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
+import { priority } from "../build/defaults.js";
 import { isJobFinished } from "../build/job.js";
 import { createdAtMs } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
@@ -109,7 +110,7 @@ export class SchedulerState {
       asWaiting: {
         key,
         namespace,
-        priority: build.spec.image.build?.priority ?? 0,
+        priority: priority(build.spec.image),
         createdAt: createdAtMs(build),
       },
     });

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { GoldenClient } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus, ImageSpec } from "../api/v1alpha1/index.js";
+import { stepSeconds } from "../build/defaults.js";
 import { isTerminal, isTerminalPhase } from "../build/phase.js";
 import { isTransient } from "../runtime/api-errors.js";
 import { artifactFor, planSteps } from "./plan.js";
@@ -56,7 +57,7 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
 
   const spec = build.spec.image;
   const steps = planSteps(spec);
-  const stepMs = (spec.build?.simulate?.stepSeconds ?? 1) * 1000;
+  const stepMs = stepSeconds(spec) * 1000;
   const failAt = spec.build?.simulate?.failAt;
   // Progress and heartbeats are best effort: a missed one must not fail the build.
   const patch = (status: ImageBuildStatus) =>

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Artifact, ImageSpec } from "../api/v1alpha1/index.js";
 import { canonicalJson } from "../build/canonical.js";
+import { arch } from "../build/defaults.js";
 
 export type Format = ImageSpec["formats"][number];
 
@@ -25,13 +26,13 @@ export function planSteps(spec: ImageSpec): string[] {
  */
 export function artifactFor(spec: ImageSpec, format: Format, repository: string): Artifact {
   // arch defaults to amd64: writing it out or leaving it to the default is the same image.
-  const base = { ...spec.base, arch: spec.base.arch ?? "amd64" };
+  const base = { ...spec.base, arch: arch(spec) };
   const content = canonicalJson({ base, customizations: spec.customizations ?? {}, format });
   const hex = createHash("sha256").update(content).digest("hex");
   return {
     format,
     digest: `sha256:${hex}`,
-    location: `${repository}/${spec.base.os}-${spec.base.release}-${spec.base.arch ?? "amd64"}.${format}@sha256:${hex}`,
+    location: `${repository}/${spec.base.os}-${spec.base.release}-${arch(spec)}.${format}@sha256:${hex}`,
     sizeBytes: mockedSize(spec, format, hex),
   };
 }

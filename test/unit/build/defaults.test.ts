@@ -5,13 +5,22 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import {
+  arch,
+  attempt,
+  DEFAULT_ARCH,
+  DEFAULT_ATTEMPT,
   DEFAULT_HISTORY_LIMIT,
+  DEFAULT_PRIORITY,
   DEFAULT_RETRIES,
+  DEFAULT_STEP_SECONDS,
   DEFAULT_TIMEOUT_SECONDS,
   historyLimits,
+  priority,
   retries,
+  stepSeconds,
   timeoutSeconds,
 } from "../../../src/build/defaults.js";
+import { build } from "../../support/fixtures.js";
 import { repoRoot } from "../../support/repo-root.js";
 
 interface Schema {
@@ -39,17 +48,38 @@ describe("schema defaults", () => {
       assert.deepEqual(spec.properties?.build?.default, {});
       assert.equal(spec.properties?.build?.properties?.timeoutSeconds?.default, DEFAULT_TIMEOUT_SECONDS);
       assert.equal(spec.properties?.build?.properties?.retries?.default, DEFAULT_RETRIES);
+      assert.equal(spec.properties?.build?.properties?.priority?.default, DEFAULT_PRIORITY);
+      assert.equal(
+        spec.properties?.build?.properties?.simulate?.properties?.stepSeconds?.default,
+        DEFAULT_STEP_SECONDS,
+      );
+      assert.equal(spec.properties?.base?.properties?.arch?.default, DEFAULT_ARCH);
       assert.deepEqual(spec.properties?.historyLimits?.default, {});
       for (const kind of ["successful", "failed"])
         assert.equal(spec.properties?.historyLimits?.properties?.[kind]?.default, DEFAULT_HISTORY_LIMIT);
     });
   }
 
+  it("match the ImageBuild's own (spec.attempt)", () => {
+    const doc = parse(
+      fs.readFileSync(path.join(repoRoot(), "config/crd/bases/golden.dev_imagebuilds.yaml"), "utf8"),
+    ) as {
+      spec: { versions: { schema: { openAPIV3Schema: Schema } }[] };
+    };
+    const spec = doc.spec.versions[0]?.schema.openAPIV3Schema.properties?.spec;
+    assert.equal(spec?.properties?.attempt?.default, DEFAULT_ATTEMPT);
+  });
+
   it("apply to a spec made in memory, and give way to what it says", () => {
     const bare = { base: { os: "debian" as const, release: "12" }, formats: ["raw" as const] };
     assert.equal(timeoutSeconds(bare), 3600);
     assert.equal(retries(bare), 0);
     assert.deepEqual(historyLimits(bare), { successful: 3, failed: 3 });
+    assert.equal(arch(bare), "amd64");
+    assert.equal(priority(bare), 0);
+    assert.equal(stepSeconds(bare), 1);
+    assert.equal(attempt(build()), 1);
+    assert.equal(attempt(build({ attempt: 3 })), 3);
     const set = { ...bare, build: { timeoutSeconds: 60, retries: 2 }, historyLimits: { failed: 0 } };
     assert.equal(timeoutSeconds(set), 60);
     assert.equal(retries(set), 2);
