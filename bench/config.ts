@@ -1,0 +1,120 @@
+// `make bench`'s configuration: every BENCH_* variable the harness reads, typed and documented in
+// one place (hack/bench.sh reads a few more for the cluster it starts: BENCH_KEEP_CLUSTER,
+// BENCH_ALLOW_DEFAULT_CLUSTER, BENCH_POD_COMPLETE_DELAY_MS). bench/README.md lists them all.
+import path from "node:path";
+import type { WorkerConfig } from "../src/controllers/job-template.js";
+import { DEFAULT_BURST, DEFAULT_QPS } from "../src/runtime/kube.js";
+import type { WorkerMode } from "./lib/golden.js";
+import { type QueuedConfig, queuedConfig } from "./lib/queued.js";
+
+export interface BenchConfig {
+  /** KUBECONFIG: the benchmark cluster (hack/bench.sh brings up a dedicated one). */
+  kubeconfig: string;
+  /** BENCH_N: burst sizes, default 100,1000,5000. */
+  sizes: number[];
+  /** BENCH_STEP_SECONDS: mocked seconds per build step (the bench Image has 5), default 1. */
+  stepSeconds: number;
+  /** BENCH_WORKER: result (only the worker's final write, default) or steps (src/worker's runBuild). */
+  workerMode: WorkerMode;
+  /** BENCH_REFERENCES: jobs,bare (default), a subset, or none. */
+  references: Set<string>;
+  /** BENCH_REF_MAX_N: cap on the references' N (their rates are flat in N), default 1000; 0 = none. */
+  refMaxN: number;
+  /** BENCH_OPERATOR_JS: the operator's entry point, default dist/src/cmd/operator.js. */
+  operatorScript: string;
+  /** BENCH_OPERATOR_ARGS: extra operator flags, e.g. "--kube-api-qps 100 --kube-api-burst 200". */
+  extraOperatorArgs: string[];
+  /** BENCH_OPERATOR_NODE_ARGS: extra node flags for the operator, e.g. "--max-old-space-size=128". */
+  nodeArgs: string[];
+  /** BENCH_CPU_PROF=1: run the operator with --cpu-prof and summarize its hot functions. */
+  cpuProf: boolean;
+  /** BENCH_OUT: results directory, default bench/results. */
+  outDir: string;
+  /** BENCH_LABEL: suffix of the results file name (e.g. baseline, patched). */
+  label: string;
+  /** BENCH_TIMEOUT_SECONDS: per scenario, default 300 + 0.6·N. */
+  timeoutMs: (n: number) => number;
+  /** BENCH_SUBMIT_CONCURRENCY: Images the harness creates at once, default 32. */
+  submitConcurrency: number;
+  /** BENCH_NODES: fake (KWOK) nodes the bench's pods are placed on, default 4. */
+  nodes: number;
+  /** BENCH_KEEP_NODES=1: leave the fake nodes in place at the end. */
+  keepNodes: boolean;
+  /** BENCH_DISPOSABLE_CLUSTER=1 (set by hack/bench.sh): the cluster goes away after the run. */
+  disposableCluster: boolean;
+  /** BENCH_REPLOT: a results JSON; only print its tables and redraw the plot (no cluster). */
+  replot?: string;
+  /** BENCH_QUEUED_N, BENCH_QUEUED_CAP, BENCH_QUEUED_STEP_SECONDS: the queued scenario. */
+  queued: QueuedConfig;
+  /** The operator's client budget, from --kube-api-qps/--kube-api-burst in BENCH_OPERATOR_ARGS. */
+  qps: number;
+  burst: number;
+  /** The burst scenario's operator flags: no cap on builds, no WorkerLost, pods on the fake nodes. */
+  operatorArgs: string[];
+  /** The worker config golden's Jobs get with those flags (for the reference Jobs' pod template). */
+  worker: WorkerConfig;
+}
+
+const words = (s: string | undefined) => (s ?? "").split(/\s+/).filter(Boolean);
+const yes = (s: string | undefined) => ["1", "true", "yes"].includes(s ?? "");
+
+function flagValue(args: string[], name: string): string | undefined {
+  const i = args.lastIndexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+export function benchConfig(env: NodeJS.ProcessEnv, repo: string): BenchConfig {
+  const extraOperatorArgs = words(env.BENCH_OPERATOR_ARGS);
+  const maxConcurrentBuilds = flagValue(extraOperatorArgs, "max-concurrent-builds") ?? "100000";
+  return {
+    kubeconfig: env.KUBECONFIG ?? "",
+    sizes: (env.BENCH_N ?? "100,1000,5000")
+      .split(",")
+      .map((s) => Number(s.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0),
+    stepSeconds: Number(env.BENCH_STEP_SECONDS ?? 1),
+    workerMode: (env.BENCH_WORKER ?? "result") as WorkerMode,
+    references: new Set(
+      (env.BENCH_REFERENCES ?? "jobs,bare")
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s && s !== "none"),
+    ),
+    refMaxN: Number(env.BENCH_REF_MAX_N ?? 1000),
+    operatorScript: path.resolve(repo, env.BENCH_OPERATOR_JS ?? "dist/src/cmd/operator.js"),
+    extraOperatorArgs,
+    nodeArgs: words(env.BENCH_OPERATOR_NODE_ARGS),
+    cpuProf: yes(env.BENCH_CPU_PROF),
+    outDir: path.resolve(repo, env.BENCH_OUT ?? "bench/results"),
+    label: env.BENCH_LABEL ?? "",
+    timeoutMs: (n) => Number(env.BENCH_TIMEOUT_SECONDS ?? 300 + 0.6 * n) * 1000,
+    submitConcurrency: Number(env.BENCH_SUBMIT_CONCURRENCY ?? 32),
+    nodes: Number(env.BENCH_NODES ?? 4),
+    keepNodes: env.BENCH_KEEP_NODES === "1",
+    disposableCluster: env.BENCH_DISPOSABLE_CLUSTER === "1",
+    replot: env.BENCH_REPLOT || undefined,
+    queued: queuedConfig(env),
+    qps: Number(flagValue(extraOperatorArgs, "kube-api-qps") ?? DEFAULT_QPS),
+    burst: Number(flagValue(extraOperatorArgs, "kube-api-burst") ?? DEFAULT_BURST),
+    operatorArgs: [
+      "--worker-node-selector",
+      "type=kwok",
+      "--max-concurrent-builds",
+      maxConcurrentBuilds,
+      "--worker-lost-after",
+      "0",
+      ...extraOperatorArgs.filter(
+        (_, i, a) => a[i] !== "--max-concurrent-builds" && a[i - 1] !== "--max-concurrent-builds",
+      ),
+    ],
+    worker: {
+      image: "golden:dev",
+      serviceAccount: "golden-worker",
+      nodeSelector: { type: "kwok" },
+      tolerations: [],
+      resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+      heartbeatSeconds: 10,
+      timeoutGraceSeconds: 30,
+    },
+  };
+}

@@ -1,0 +1,194 @@
+// What a phase of the benchmark cost, from two scrapes of /metrics (before and after): the
+// apiserver's requests by resource and verb with their latency, and the operator's own client,
+// throttle, reconcile and process figures.
+import { EVENT_REPORTER, METRICS_PREFIX } from "../../src/build/names.js";
+import type { RestClient } from "../../src/runtime/kube.js";
+import { diffBuckets, diffMaps, histogramQuantile, type Scrape } from "./prom.js";
+import { round } from "./stats.js";
+
+export const READ_VERBS = new Set(["GET", "LIST", "WATCH", "WATCHLIST"]);
+export const WRITE_VERBS = new Set(["POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY"]);
+
+export interface ApiRow {
+  group: string;
+  resource: string;
+  subresource: string;
+  verb: string;
+  count: number;
+}
+
+export interface ApiDelta {
+  reads: number;
+  writes: number;
+  rows: ApiRow[];
+  /** apiserver-side latency of mutating requests (not WATCH), ms. */
+  writeLatencyMs: { p50?: number; p99?: number };
+  readLatencyMs: { p50?: number; p99?: number };
+}
+
+export function apiDelta(before: Scrape, after: Scrape): ApiDelta {
+  const by = ["group", "resource", "subresource", "verb"];
+  const d = diffMaps(
+    after.groupSum("apiserver_request_total", by),
+    before.groupSum("apiserver_request_total", by),
+  );
+  const rows: ApiRow[] = [];
+  for (const [k, count] of d) {
+    const [group = "", resource = "", subresource = "", verb = ""] = k.split("|");
+    if (!resource) continue; // /metrics, /healthz, discovery
+    rows.push({ group, resource, subresource, verb, count });
+  }
+  rows.sort((a, b) => b.count - a.count);
+  const lat = (verbs: Set<string>) => {
+    const f = (l: Record<string, string>) => verbs.has(l.verb ?? "") && (l.resource ?? "") !== "";
+    const b = diffBuckets(
+      after.buckets("apiserver_request_duration_seconds", f),
+      before.buckets("apiserver_request_duration_seconds", f),
+    );
+    const q = (x: number) => {
+      const v = histogramQuantile(x, b);
+      return v === undefined ? undefined : round(v * 1000);
+    };
+    return { p50: q(0.5), p99: q(0.99) };
+  };
+  return {
+    reads: rows.filter((r) => READ_VERBS.has(r.verb)).reduce((a, r) => a + r.count, 0),
+    writes: rows.filter((r) => WRITE_VERBS.has(r.verb)).reduce((a, r) => a + r.count, 0),
+    rows,
+    writeLatencyMs: lat(WRITE_VERBS),
+    readLatencyMs: lat(new Set(["GET", "LIST"])),
+  };
+}
+
+export function sumRows(rows: ApiRow[], f: (r: ApiRow) => boolean): number {
+  return rows.filter(f).reduce((a, r) => a + r.count, 0);
+}
+
+export interface OperatorDelta {
+  cpuSeconds: number;
+  requestsByMethod: Record<string, number>;
+  conflicts: number;
+  errors: number;
+  reads: number;
+  writes: number;
+  throttle: {
+    requests: number;
+    meanWaitMs: number;
+    p50Ms?: number;
+    p99Ms?: number;
+    totalWaitSeconds: number;
+    waitedShare: number;
+  };
+  requestLatencyMs: { mean: number; p50?: number; p99?: number };
+  reconciles: Record<string, number>;
+  /** Seconds spent in each controller's reconciles over the phase, and its worker count. */
+  reconcileSeconds: Record<string, number>;
+  workers: Record<string, number>;
+  heapUsedMB?: number;
+  rssMB?: number;
+}
+
+export function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
+  const byMethod = diffMaps(
+    after.groupSum(`${METRICS_PREFIX}rest_client_requests_total`, ["method"]),
+    before.groupSum(`${METRICS_PREFIX}rest_client_requests_total`, ["method"]),
+  );
+  const requests: Record<string, number> = Object.fromEntries(byMethod);
+  const code = (c: string) =>
+    after.sum(`${METRICS_PREFIX}rest_client_requests_total`, { code: c }) -
+    before.sum(`${METRICS_PREFIX}rest_client_requests_total`, { code: c });
+  const t = (s: Scrape, suffix: string) =>
+    s.sum(`${METRICS_PREFIX}rest_client_rate_limiter_duration_seconds_${suffix}`);
+  const tCount = t(after, "count") - t(before, "count");
+  const tSum = t(after, "sum") - t(before, "sum");
+  const tb = diffBuckets(
+    after.buckets(`${METRICS_PREFIX}rest_client_rate_limiter_duration_seconds`),
+    before.buckets(`${METRICS_PREFIX}rest_client_rate_limiter_duration_seconds`),
+  );
+  const waitedUnder1ms = tb.get(0.001) ?? 0;
+  const notWatch = (l: Record<string, string>) => l.method !== "WATCH";
+  const lb = diffBuckets(
+    after.buckets(`${METRICS_PREFIX}rest_client_request_duration_seconds`, notWatch),
+    before.buckets(`${METRICS_PREFIX}rest_client_request_duration_seconds`, notWatch),
+  );
+  const lCount =
+    after.sum(`${METRICS_PREFIX}rest_client_request_duration_seconds_count`, notWatch) -
+    before.sum(`${METRICS_PREFIX}rest_client_request_duration_seconds_count`, notWatch);
+  const lSum =
+    after.sum(`${METRICS_PREFIX}rest_client_request_duration_seconds_sum`, notWatch) -
+    before.sum(`${METRICS_PREFIX}rest_client_request_duration_seconds_sum`, notWatch);
+  const ms = (v: number | undefined) => (v === undefined ? undefined : round(v * 1000));
+  const reconciles = Object.fromEntries(
+    diffMaps(
+      after.groupSum("controller_runtime_reconcile_total", ["controller"]),
+      before.groupSum("controller_runtime_reconcile_total", ["controller"]),
+    ),
+  );
+  // Seconds each controller spent reconciling, to divide by the phase and its worker count.
+  const reconcileSeconds = Object.fromEntries(
+    [
+      ...diffMaps(
+        after.groupSum("controller_runtime_reconcile_time_seconds_sum", ["controller"]),
+        before.groupSum("controller_runtime_reconcile_time_seconds_sum", ["controller"]),
+      ),
+    ].map(([c, v]) => [c, round(v, 1)]),
+  );
+  const workers = Object.fromEntries(
+    after.groupSum("controller_runtime_max_concurrent_reconciles", ["controller"]),
+  );
+  const reads = (requests.GET ?? 0) + (requests.LIST ?? 0) + (requests.WATCH ?? 0);
+  const writes = (requests.POST ?? 0) + (requests.PUT ?? 0) + (requests.PATCH ?? 0) + (requests.DELETE ?? 0);
+  return {
+    cpuSeconds: round(after.sum("process_cpu_seconds_total") - before.sum("process_cpu_seconds_total"), 2),
+    requestsByMethod: requests,
+    conflicts: code("409"),
+    errors: code("<error>") + code("500") + code("429") + code("503"),
+    reads,
+    writes,
+    throttle: {
+      requests: tCount,
+      meanWaitMs: round(tCount ? (1000 * tSum) / tCount : 0),
+      p50Ms: ms(histogramQuantile(0.5, tb)),
+      p99Ms: ms(histogramQuantile(0.99, tb)),
+      totalWaitSeconds: round(tSum, 1),
+      waitedShare: round(tCount ? 1 - waitedUnder1ms / tCount : 0, 3),
+    },
+    requestLatencyMs: {
+      mean: round(lCount ? (1000 * lSum) / lCount : 0),
+      p50: ms(histogramQuantile(0.5, lb)),
+      p99: ms(histogramQuantile(0.99, lb)),
+    },
+    reconciles,
+    reconcileSeconds,
+    workers,
+    heapUsedMB: round(after.sum("nodejs_heap_size_used_bytes") / 2 ** 20),
+    rssMB: round(after.sum("process_resident_memory_bytes") / 2 ** 20),
+  };
+}
+
+/** Events golden recorded in a namespace (its reportingController). */
+export async function countGoldenEvents(
+  rest: RestClient,
+  namespace: string,
+): Promise<{ objects: number; occurrences: number }> {
+  let objects = 0;
+  let occurrences = 0;
+  let cont: string | undefined;
+  do {
+    const page = await rest.requestJson<{
+      items?: { reportingController?: string; series?: { count?: number } }[];
+      metadata?: { continue?: string };
+    }>({
+      method: "GET",
+      path: `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`,
+      query: { limit: 1000, continue: cont },
+    });
+    for (const e of page.items ?? []) {
+      if (e.reportingController !== EVENT_REPORTER) continue;
+      objects++;
+      occurrences += e.series?.count ?? 1;
+    }
+    cont = page.metadata?.continue || undefined;
+  } while (cont);
+  return { objects, occurrences };
+}

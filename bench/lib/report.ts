@@ -1,0 +1,295 @@
+// What `make bench` prints (the tables) and draws (the plot), from the runs' results: the same
+// for a fresh run and for BENCH_REPLOT of an earlier one.
+import path from "node:path";
+import { DEFAULT_BURST, DEFAULT_QPS } from "../../src/runtime/kube.js";
+import { type Panel, writeChart } from "./chart.js";
+import type { RunForN } from "./results.js";
+
+export function fmtP(p: { p50: number; p95: number; p99: number }, unit: "ms" | "s" = "ms"): string {
+  const f = (v: number) => (unit === "s" ? (v / 1000).toFixed(2) : String(Math.round(v)));
+  return `${f(p.p50)} / ${f(p.p95)} / ${f(p.p99)}`;
+}
+
+export function table(header: string[], rows: (string | number | undefined)[][]): string {
+  const cells = [
+    header,
+    ...rows.map((r) =>
+      r.map((c) => (c === undefined || (typeof c === "number" && Number.isNaN(c)) ? "–" : String(c))),
+    ),
+  ];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [
+    line(cells[0] as string[]),
+    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
+    ...cells.slice(1).map(line),
+  ].join("\n");
+}
+
+export function report(runs: RunForN[], meta: { qps: number; burst: number }): string {
+  const out: string[] = [];
+  out.push(
+    `golden-operator client budget: ${meta.qps} qps / ${meta.burst} burst (defaults ${DEFAULT_QPS} / ${DEFAULT_BURST})`,
+  );
+  out.push("");
+  out.push("Latency (ms, p50 / p95 / p99)");
+  out.push(
+    table(
+      [
+        "N",
+        "Image→ImageBuild",
+        "Image→admitted",
+        "Image→Job",
+        "Job→Pod (KCM)",
+        "result→Image done",
+        "E2E − build time",
+        "ok / failed",
+      ],
+      runs.map((r) => [
+        r.n,
+        fmtP(r.golden.latencyMs.imageToBuild),
+        fmtP(r.golden.latencyMs.imageToAdmitted),
+        fmtP(r.golden.latencyMs.imageToJob),
+        fmtP(r.golden.latencyMs.jobToPod),
+        fmtP(r.golden.latencyMs.resultToImageDone),
+        fmtP(r.golden.latencyMs.e2eMinusBuild),
+        `${r.golden.succeeded} / ${r.golden.failed + r.golden.incomplete}`,
+      ]),
+    ),
+  );
+  out.push("");
+  out.push("Throughput (sustained: 10th→90th percentile event, per second)");
+  out.push(
+    table(
+      [
+        "N",
+        "golden admitted/s",
+        "golden Jobs/s",
+        "golden done/s",
+        "Job controller Pods/s",
+        "bare client Jobs/s",
+        "ref N",
+        "golden ÷ Job ctrl",
+        "golden ÷ bare",
+        "wall s",
+      ],
+      runs.map((r) => [
+        r.n,
+        r.golden.throughput.admitted.sustained,
+        r.golden.throughput.jobs.sustained,
+        r.golden.throughput.done.sustained,
+        r.jobController?.throughput.pods.sustained,
+        r.bareClient?.throughput.jobs.sustained,
+        r.jobController?.n ?? r.bareClient?.n,
+        r.ratios.jobsVsJobController,
+        r.ratios.jobsVsBareClient,
+        r.golden.wallSeconds,
+      ]),
+    ),
+  );
+  out.push("");
+  out.push("API requests per build (operator's own counters; by resource from apiserver_request_total)");
+  out.push(
+    table(
+      [
+        "N",
+        "reads",
+        "writes",
+        "writes − Job",
+        "writes − Job − Events",
+        "images",
+        "imagebuilds",
+        "events",
+        "409s",
+        "all components r / w",
+      ],
+      runs.map((r) => [
+        r.n,
+        r.requestsPerBuild.operator.reads,
+        r.requestsPerBuild.operator.writes,
+        r.requestsPerBuild.operator.writesExceptJob,
+        r.requestsPerBuild.operator.writesExceptJobAndEvents,
+        r.requestsPerBuild.byResource["images (finalizer, status)"],
+        r.requestsPerBuild.byResource["imagebuilds (create, status)"],
+        r.requestsPerBuild.byResource["events (create)"],
+        r.operator.delta.conflicts,
+        `${r.requestsPerBuild.apiserverAllComponents.reads} / ${r.requestsPerBuild.apiserverAllComponents.writes}`,
+      ]),
+    ),
+  );
+  out.push("");
+  out.push("Operator footprint");
+  out.push(
+    table(
+      [
+        "N",
+        "RSS idle MB",
+        "RSS peak MB",
+        "heap used MB peak / end",
+        "CPU s",
+        "CPU % of a core",
+        "req/s",
+        "throttle wait mean / p99 ms",
+        "Images deleted/s",
+        "teardown s",
+      ],
+      runs.map((r) => [
+        r.n,
+        r.operator.idleRssMB,
+        r.operator.peakRssMB,
+        `${r.operator.peakHeapUsedMB} / ${r.operator.heapUsedMB}`,
+        r.operator.cpuSeconds,
+        Math.round(r.operator.cpuUtilization * 100),
+        r.operator.requestRatePerSecond,
+        `${r.operator.delta.throttle.meanWaitMs} / ${r.operator.delta.throttle.p99Ms ?? "–"}`,
+        r.imagesDeleted?.perSecond,
+        r.teardownSeconds,
+      ]),
+    ),
+  );
+  out.push("");
+  out.push("Bottleneck");
+  for (const r of runs) out.push(`- N=${r.n}: ${r.bottleneck}`);
+  return out.join("\n");
+}
+
+/** The queued scenario against its targets: met or not, figure beside target. */
+export function queuedReport(runs: RunForN[]): string {
+  const mark = (met: boolean | undefined) => (met === undefined ? "" : met ? " ✓" : " ✗");
+  const rows = runs.map((r) => {
+    const t = r.queuedTargets;
+    return [
+      r.n,
+      `${r.cap} / ${r.golden.mockedBuildSeconds} s`,
+      t ? `${t.completionRate.value} (≥ ${t.completionRate.target})${mark(t.completionRate.met)}` : "–",
+      t
+        ? `${t.writesPerBuild.value} (uncontended ${t.writesPerBuild.uncontended ?? "–"})${mark(t.writesPerBuild.met)}`
+        : "–",
+      t?.pendingListP99Ms
+        ? `${t.pendingListP99Ms.value} ms, ${t.pendingListP99Ms.waiting} waiting${mark(t.pendingListP99Ms.met)}`
+        : (r.pendingList?.errors[0] ?? "not measured"),
+      fmtP(r.golden.latencyMs.imageToAdmitted, "s"),
+      `${Math.round(r.operator.cpuUtilization * 100)} %`,
+      `${r.operator.idleRssMB} / ${r.operator.peakRssMB}`,
+      `${r.golden.succeeded} / ${r.golden.failed + r.golden.incomplete}`,
+    ];
+  });
+  return [
+    "Queued: a burst most of which waits for the cap (targets: builds done/s ≥ 0.95 × cap ÷ build time; writes per build − Job within 1 of the uncontended run; pendingbuilds page p99 ≤ 200 ms)",
+    table(
+      [
+        "N",
+        "cap / build",
+        "done/s",
+        "writes/build − Job",
+        "pendingbuilds p99 (500/page)",
+        "Image→admitted p50/p95/p99",
+        "CPU",
+        "RSS idle / peak MB",
+        "ok / failed",
+      ],
+      rows,
+    ),
+  ].join("\n");
+}
+
+/** The plot of the burst runs: latency, memory and throughput against N; writes latest.svg and latest.png. */
+export function plot(
+  runs: RunForN[],
+  subtitle: string,
+  outDir: string,
+): Promise<{ svg: string; png: string }> {
+  const xs = runs.map((r) => r.n);
+  const pts = (f: (r: RunForN) => number | undefined): [number, number][] =>
+    runs.map((r) => [r.n, f(r) ?? Number.NaN]);
+  const panels: Panel[] = [
+    {
+      title: "Latency percentiles",
+      yLabel: "milliseconds (log)",
+      logY: true,
+      series: [
+        { name: "Image→Job p50", color: "#1f77b4", points: pts((r) => r.golden.latencyMs.imageToJob.p50) },
+        { name: "Image→Job p95", color: "#4a9fe0", points: pts((r) => r.golden.latencyMs.imageToJob.p95) },
+        { name: "Image→Job p99", color: "#0b3d6b", points: pts((r) => r.golden.latencyMs.imageToJob.p99) },
+        {
+          name: "E2E−build p50",
+          color: "#d62728",
+          dashed: true,
+          points: pts((r) => r.golden.latencyMs.e2eMinusBuild.p50),
+        },
+        {
+          name: "E2E−build p95",
+          color: "#f0787a",
+          dashed: true,
+          points: pts((r) => r.golden.latencyMs.e2eMinusBuild.p95),
+        },
+        {
+          name: "E2E−build p99",
+          color: "#7a1010",
+          dashed: true,
+          points: pts((r) => r.golden.latencyMs.e2eMinusBuild.p99),
+        },
+      ],
+    },
+    {
+      title: "Operator memory",
+      yLabel: "RSS (MiB)",
+      series: [
+        { name: "RSS peak", color: "#2ca02c", points: pts((r) => r.operator.peakRssMB) },
+        {
+          name: "RSS idle (start)",
+          color: "#98df8a",
+          dashed: true,
+          points: pts((r) => r.operator.idleRssMB),
+        },
+        { name: "JS heap used (peak)", color: "#9467bd", points: pts((r) => r.operator.peakHeapUsedMB) },
+      ],
+    },
+    {
+      title: "Throughput (sustained)",
+      yLabel: "per second (log)",
+      logY: true,
+      series: [
+        { name: "golden Jobs/s", color: "#1f77b4", points: pts((r) => r.golden.throughput.jobs.sustained) },
+        {
+          name: "golden done/s",
+          color: "#17becf",
+          dashed: true,
+          points: pts((r) => r.golden.throughput.done.sustained),
+        },
+        {
+          name: "Job controller Pods/s",
+          color: "#ff7f0e",
+          points: pts((r) => r.jobController?.throughput.pods.sustained),
+        },
+        {
+          name: "bare client Jobs/s",
+          color: "#7f7f7f",
+          dashed: true,
+          points: pts((r) => r.bareClient?.throughput.jobs.sustained),
+        },
+      ],
+    },
+  ];
+  return writeChart(
+    { svg: path.join(outDir, "latest.svg"), png: path.join(outDir, "latest.png") },
+    "golden benchmark: bursts of N Images on a local control plane",
+    subtitle,
+    xs,
+    panels,
+  );
+}
+
+/** The plot's subtitle: where and how the run was made. */
+export function subtitleOf(o: {
+  machine: { nproc: number; memoryGiB: number; node: string };
+  kubernetes: string;
+  golden: { commit: string; dirty: boolean };
+  workerMode: string;
+  buildSeconds: number | undefined;
+  qps: number;
+  burst: number;
+}): string {
+  const m = o.machine;
+  return `${m.nproc} CPUs, ${m.memoryGiB} GiB, Node ${m.node}, Kubernetes ${o.kubernetes}, golden ${o.golden.commit}${o.golden.dirty ? "+dirty" : ""}, ${o.workerMode} workers, build ${o.buildSeconds}s, client ${o.qps}/${o.burst}`;
+}

@@ -1,0 +1,59 @@
+// The results of one run of N Images, as results/*.json keeps them and the report prints them.
+
+import type { ApiDelta, OperatorDelta } from "./deltas.js";
+import type { GoldenScenarioResult } from "./golden.js";
+import type { ProfileSummary } from "./profile.js";
+import type { PendingListSample, QueuedTargets } from "./queued.js";
+import type { BareClientResult, JobControllerResult } from "./references.js";
+
+/** burst: nothing waits (--max-concurrent-builds 100000); queued: most of the burst waits for a cap. */
+export type ScenarioKind = "burst" | "queued";
+
+export interface RunForN {
+  n: number;
+  /** burst: --max-concurrent-builds 100000, nothing waits; queued: a cap most of the burst waits for. */
+  scenario: ScenarioKind;
+  /** The queued scenario's cap, and its targets. */
+  cap?: number;
+  pendingList?: PendingListSample;
+  queuedTargets?: QueuedTargets;
+  golden: Omit<GoldenScenarioResult, "timeline"> & { timeline: GoldenScenarioResult["timeline"] };
+  operator: {
+    pid: number;
+    args: string[];
+    idleRssMB: number;
+    peakRssMB: number;
+    peakHeapUsedMB: number;
+    endRssMB?: number;
+    heapUsedMB?: number;
+    cpuSeconds: number;
+    cpuUtilization: number;
+    requestRatePerSecond: number;
+    delta: OperatorDelta;
+    profile?: ProfileSummary;
+  };
+  requestsPerBuild: {
+    operator: { reads: number; writes: number; writesExceptJob: number; writesExceptJobAndEvents: number };
+    byResource: Record<string, number>;
+    events: { objects: number; occurrences: number };
+    apiserverAllComponents: { reads: number; writes: number };
+    harness: Record<string, number>;
+  };
+  apiserver: ApiDelta;
+  teardownSeconds: number;
+  /** Deleting the N Images, and their builds (the operator releases each build's finalizer). */
+  imagesDeleted: { seconds: number; perSecond: number };
+  bottleneck: string;
+  /** Share of each controller's worker time spent reconciling during the burst. */
+  controllerBusy: Record<string, number>;
+  jobController?: JobControllerResult & MeasuredExtras;
+  bareClient?: BareClientResult & MeasuredExtras;
+  ratios: { jobsVsJobController?: number; admittedVsJobController?: number; jobsVsBareClient?: number };
+  loadavg: { before: number[]; after: number[] };
+}
+
+/** What the run adds to each reference's own figures. */
+export interface MeasuredExtras {
+  apiserver: ApiDelta;
+  teardownSeconds: number;
+}
