@@ -1,0 +1,459 @@
+// One run of N Images, in named phases: start the operator, submit the burst and measure golden,
+// tear down, attribute the API requests, and measure the references (the Job controller, and a
+// bare client at golden's budget) on the same apiserver.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { GROUP } from "../src/api/v1alpha1/index.js";
+import type { RestClient } from "../src/runtime/kube.js";
+import type { BenchConfig } from "./config.js";
+import {
+  type ApiDelta,
+  type ApiRow,
+  apiDelta,
+  countGoldenEvents,
+  type OperatorDelta,
+  operatorDelta,
+  sumRows,
+  WRITE_VERBS,
+} from "./lib/deltas.js";
+import { type GoldenScenarioResult, runGoldenScenario } from "./lib/golden.js";
+import {
+  createNamespace,
+  deleteImages,
+  deleteNamespace,
+  harnessClient,
+  requestsByMethod,
+  scrapeApiserver,
+} from "./lib/kube.js";
+import { OperatorProcess, ResourceSampler, rssBytes } from "./lib/operator.js";
+import { type ProfileSummary, summarizeProfile } from "./lib/profile.js";
+import { PendingListSampler } from "./lib/queued.js";
+import { runBareClientReference, runJobControllerReference } from "./lib/references.js";
+import type { MeasuredExtras, RunForN, ScenarioKind } from "./lib/results.js";
+import { round } from "./lib/stats.js";
+
+export const loadavg = () => os.loadavg().map((v) => round(v, 2));
+
+/** How one run of N Images is set up. */
+export interface Scenario {
+  kind: ScenarioKind;
+  operatorArgs: string[];
+  stepSeconds: number;
+  /** Measure the Job controller and bare-client references after golden's run. */
+  references: boolean;
+  cap?: number;
+}
+
+/** Bursts: nothing waits for a slot; the references are measured too. */
+export function burstScenario(cfg: BenchConfig): Scenario {
+  return { kind: "burst", operatorArgs: cfg.operatorArgs, stepSeconds: cfg.stepSeconds, references: true };
+}
+
+/** A burst most of which waits for `cap` slots. */
+export function queuedScenario(cfg: BenchConfig): Scenario {
+  const { cap, stepSeconds } = cfg.queued;
+  return {
+    kind: "queued",
+    operatorArgs: [
+      ...cfg.operatorArgs.slice(0, 2),
+      "--max-concurrent-builds",
+      String(cap),
+      ...cfg.operatorArgs.slice(4),
+    ],
+    stepSeconds,
+    references: false,
+    cap,
+  };
+}
+
+/** What measuring golden's burst yields, before attribution. */
+interface GoldenPhase {
+  golden: GoldenScenarioResult;
+  opDelta: OperatorDelta;
+  api: ApiDelta;
+  idleRss: number;
+  events: { objects: number; occurrences: number };
+  teardownSeconds: number;
+  imagesDeleteSeconds: number;
+  pendingSampler?: PendingListSampler;
+  harnessReq: Record<string, number>;
+  workerReq: Record<string, number>;
+  op: OperatorProcess;
+  sampler: ResourceSampler;
+}
+
+/** The runs of one `make bench`, on one cluster, sharing its references. */
+export class Bench {
+  /** References already measured in this run, by their N (they are re-used, not re-measured). */
+  readonly #refCache = {
+    jobs: new Map<number, NonNullable<RunForN["jobController"]>>(),
+    bare: new Map<number, NonNullable<RunForN["bareClient"]>>(),
+  };
+  /** Set once the bench cluster routes visibility.golden.dev to the operators the bench starts. */
+  visibilityReady = false;
+
+  constructor(
+    private readonly cfg: BenchConfig,
+    private readonly kc: KubeConfig,
+    private readonly rest: RestClient,
+    private readonly stamp: string,
+    private readonly repo: string,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  /** Operator flags that serve the visibility API where the aggregator reaches it. */
+  visibilityArgs(): string[] {
+    return [];
+  }
+
+  /** Registers the visibility API (Service, endpoints, APIService) for the bench's operators. */
+  async registerVisibility(): Promise<boolean> {
+    this.log("visibility API: not registered on the bench cluster; pendingbuilds latency not measured");
+    return false;
+  }
+
+  /** References run at min(N, BENCH_REF_MAX_N): their rates are flat in N past the burst. */
+  #referenceSize(n: number): number {
+    return this.cfg.refMaxN > 0 ? Math.min(n, this.cfg.refMaxN) : n;
+  }
+
+  /** Whether a reference will be measured on this cluster after golden's burst of n. */
+  #referencesRunAfter(n: number): boolean {
+    const refN = this.#referenceSize(n);
+    const { references } = this.cfg;
+    return (
+      (references.has("jobs") && !this.#refCache.jobs.has(refN)) ||
+      (references.has("bare") && !this.#refCache.bare.has(refN))
+    );
+  }
+
+  #profileName(scenario: Scenario, n: number): string {
+    return `operator-${this.stamp}-${scenario.kind}-n${n}${this.cfg.label ? `-${this.cfg.label}` : ""}.cpuprofile`;
+  }
+
+  /** Runs N Images of `scenario` and measures everything the report shows. */
+  async run(n: number, opts: { last: boolean; scenario: Scenario }): Promise<RunForN> {
+    const load0 = loadavg();
+    const measured = await this.#measureGolden(n, opts);
+    const result = this.#attribute(n, opts.scenario, measured, load0);
+    if (opts.scenario.references) await this.#measureReferences(n, opts.scenario, result);
+    return result;
+  }
+
+  /** Phase 1: the operator, the burst, the scrapes around it, and the teardown. */
+  async #measureGolden(n: number, opts: { last: boolean; scenario: Scenario }): Promise<GoldenPhase> {
+    const { cfg, kc, rest, log } = this;
+    const { scenario } = opts;
+    const core = rest.api(CoreV1Api);
+    const logsDir = path.join(cfg.outDir, "logs");
+    fs.mkdirSync(logsDir, { recursive: true });
+
+    const ns = scenario.kind === "burst" ? `bench-golden-${n}` : `bench-queued-${n}`;
+    const tag = scenario.kind === "burst" ? `N=${n}` : `queued N=${n}`;
+    const runArgs = [...scenario.operatorArgs, ...this.visibilityArgs()];
+    log(
+      `${tag}: starting golden-operator (${path.relative(this.repo, cfg.operatorScript)} ${runArgs.join(" ")})`,
+    );
+    const op = await OperatorProcess.start({
+      script: cfg.operatorScript,
+      kubeconfig: cfg.kubeconfig,
+      args: runArgs,
+      logFile: path.join(logsDir, `operator-${this.stamp}-${scenario.kind}-n${n}.log`),
+      cpuProfDir: cfg.cpuProf ? path.join(cfg.outDir, "profiles") : undefined,
+      cpuProfName: cfg.cpuProf ? this.#profileName(scenario, n) : undefined,
+      nodeArgs: cfg.nodeArgs,
+    });
+    let golden: GoldenScenarioResult;
+    let opDelta: OperatorDelta;
+    let api: ApiDelta;
+    let idleRss: number;
+    let teardownSeconds = 0;
+    let imagesDeleteSeconds = 0;
+    let events = { objects: 0, occurrences: 0 };
+    const sampler = new ResourceSampler(op.pid, () => op.scrape());
+    const harness = harnessClient(kc);
+    const workerHarness = harnessClient(kc, 1000, 1000);
+    // While most of a queued burst waits, list the queue as `kubectl get pendingbuilds -A --chunk-size=500` does.
+    const pendingSampler =
+      scenario.kind === "queued" && this.visibilityReady
+        ? new PendingListSampler(harness.rest, {
+            chunk: 500,
+            everyMs: 3000,
+            minWaiting: Math.min(n * 0.5, 5000),
+          })
+        : undefined;
+    try {
+      await createNamespace(core, ns);
+      await new Promise((r) => setTimeout(r, 2000)); // let the operator's caches settle
+      idleRss = rssBytes(op.pid) ?? 0;
+      const opBefore = await op.scrape();
+      const apiBefore = await scrapeApiserver(rest);
+      sampler.start();
+      log(`${tag}: golden — ${n} Images, ${cfg.workerMode} workers, ${scenario.stepSeconds}s/step`);
+      golden = await runGoldenScenario({
+        kc,
+        rest: harness.rest,
+        workerRest: workerHarness.rest,
+        namespace: ns,
+        n,
+        stepSeconds: scenario.stepSeconds,
+        workerMode: cfg.workerMode,
+        submitConcurrency: cfg.submitConcurrency,
+        timeoutMs: cfg.timeoutMs(n),
+        completePodOnResult: scenario.kind === "queued",
+        onTick: (c) => pendingSampler?.tick(c.created - c.admitted),
+        log,
+      });
+      sampler.stop();
+      const opAfter = await op.scrape();
+      const apiAfter = await scrapeApiserver(rest);
+      opDelta = operatorDelta(opBefore, opAfter);
+      api = apiDelta(apiBefore, apiAfter);
+      events = await countGoldenEvents(rest, ns);
+      log(
+        `${tag}: golden done in ${golden.wallSeconds}s: ${golden.succeeded} succeeded, ${golden.failed} failed, ${golden.incomplete} incomplete`,
+      );
+      if (opts.last && cfg.disposableCluster && !(scenario.references && this.#referencesRunAfter(n))) {
+        // Nothing runs on this cluster after this burst and hack/bench.sh stops it: deleting
+        // thousands of Images, builds, Jobs and pods one by one would only add minutes.
+        log(`${tag}: leaving ${ns} to the cluster's removal (BENCH_DISPOSABLE_CLUSTER=1)`);
+        teardownSeconds = Number.NaN;
+        imagesDeleteSeconds = Number.NaN;
+      } else {
+        log(
+          `${tag}: deleting the Images and builds (the operator releases the builds' finalizers), then ${ns}`,
+        );
+        try {
+          imagesDeleteSeconds = await deleteImages(rest, ns, 900_000);
+          teardownSeconds = imagesDeleteSeconds + (await deleteNamespace(core, ns, 900_000));
+        } catch (err) {
+          // The measurement stands; a later run removes what is left (namespaces labelled golden.dev/bench).
+          log(`${tag}: teardown failed: ${String(err)}`);
+          teardownSeconds = Number.NaN;
+        }
+      }
+    } finally {
+      sampler.stop();
+      await op.stop();
+    }
+    const harnessReq = await requestsByMethod(harness.metrics);
+    const workerReq = await requestsByMethod(workerHarness.metrics);
+    await harness.rest.auth.close();
+    await workerHarness.rest.auth.close();
+    return {
+      golden,
+      opDelta,
+      api,
+      idleRss,
+      events,
+      teardownSeconds,
+      imagesDeleteSeconds,
+      pendingSampler,
+      harnessReq,
+      workerReq,
+      op,
+      sampler,
+    };
+  }
+
+  /** Phase 2: whose requests were whose, per build; the operator's footprint; the bottleneck. */
+  #attribute(n: number, scenario: Scenario, m: GoldenPhase, load0: number[]): RunForN {
+    const { cfg } = this;
+    const { golden, opDelta, api, events, workerReq } = m;
+    let profile: ProfileSummary | undefined;
+    if (cfg.cpuProf) {
+      const file = path.join(cfg.outDir, "profiles", this.#profileName(scenario, n));
+      if (fs.existsSync(file)) profile = summarizeProfile(file, 20, this.repo);
+    }
+    const w = (r: ApiRow) => WRITE_VERBS.has(r.verb);
+    const imagesWrites = sumRows(api.rows, (r) => w(r) && r.group === GROUP && r.resource === "images") - n;
+    const buildWrites =
+      sumRows(api.rows, (r) => w(r) && r.group === GROUP && r.resource === "imagebuilds") -
+      ((workerReq.PATCH ?? 0) + (workerReq.POST ?? 0) + (workerReq.PUT ?? 0));
+    const jobWrites = sumRows(
+      api.rows,
+      (r) => w(r) && r.group === "batch" && r.resource === "jobs" && r.subresource === "",
+    );
+    const eventWrites = events.objects;
+    const other = opDelta.writes - imagesWrites - buildWrites - jobWrites - eventWrites;
+    const per = (v: number) => round(v / n, 2);
+    const phaseSeconds = Math.max((golden.end - golden.start) / 1000, 1e-3);
+    const nonWatchRequests = opDelta.reads + opDelta.writes - (opDelta.requestsByMethod.WATCH ?? 0);
+    const requestRate = round(nonWatchRequests / phaseSeconds, 1);
+    const cpuUtil = round(opDelta.cpuSeconds / phaseSeconds, 2);
+    const busy = Object.fromEntries(
+      Object.entries(opDelta.reconcileSeconds).map(([c, sec]) => [
+        c,
+        round(sec / phaseSeconds / Math.max(opDelta.workers[c] ?? 1, 1), 2),
+      ]),
+    );
+    return {
+      n,
+      scenario: scenario.kind,
+      cap: scenario.cap,
+      pendingList: m.pendingSampler?.result(),
+      golden,
+      operator: {
+        pid: m.op.pid,
+        args: m.op.args,
+        idleRssMB: round(m.idleRss / 2 ** 20),
+        peakRssMB: round(m.sampler.peakRssBytes / 2 ** 20),
+        peakHeapUsedMB: round(m.sampler.peakHeapUsedBytes / 2 ** 20),
+        endRssMB: opDelta.rssMB,
+        heapUsedMB: opDelta.heapUsedMB,
+        cpuSeconds: opDelta.cpuSeconds,
+        cpuUtilization: cpuUtil,
+        requestRatePerSecond: requestRate,
+        delta: opDelta,
+        profile,
+      },
+      requestsPerBuild: {
+        operator: {
+          reads: per(opDelta.reads),
+          writes: per(opDelta.writes),
+          writesExceptJob: per(opDelta.writes - jobWrites),
+          writesExceptJobAndEvents: per(opDelta.writes - jobWrites - eventWrites),
+        },
+        byResource: {
+          "images (finalizer, status)": per(imagesWrites),
+          "imagebuilds (create, status)": per(buildWrites),
+          "jobs (create)": per(jobWrites),
+          "events (create)": per(eventWrites),
+          "other (ServiceAccount, Role, RoleBinding, event series)": per(other),
+        },
+        events,
+        apiserverAllComponents: { reads: per(api.reads), writes: per(api.writes) },
+        harness: Object.fromEntries(
+          Object.entries({
+            ...m.harnessReq,
+            ...Object.fromEntries(Object.entries(workerReq).map(([k, v]) => [`worker ${k}`, v])),
+          }).map(([k, v]) => [k, per(v)]),
+        ),
+      },
+      apiserver: api,
+      teardownSeconds: round(m.teardownSeconds, 1),
+      imagesDeleted: {
+        seconds: round(m.imagesDeleteSeconds, 1),
+        perSecond: round(n / Math.max(m.imagesDeleteSeconds, 1e-3), 1),
+      },
+      bottleneck: judgeBottleneck(opDelta, api, requestRate, cpuUtil, busy, cfg.qps),
+      controllerBusy: busy,
+      ratios: {},
+      loadavg: { before: load0, after: loadavg() },
+    };
+  }
+
+  /** Phase 3: the references at min(N, BENCH_REF_MAX_N), measured once per run and reused. */
+  async #measureReferences(n: number, scenario: Scenario, result: RunForN): Promise<void> {
+    const { cfg, kc, rest, log } = this;
+    const core = rest.api(CoreV1Api);
+    const refN = this.#referenceSize(n);
+    const golden = result.golden;
+    const reference = async <R>(
+      cache: Map<number, R & MeasuredExtras>,
+      how: { name: string; namespacePrefix: string; starting: string; run: (ns: string) => Promise<R> },
+      done: (r: R) => string,
+    ): Promise<R & MeasuredExtras> => {
+      const cached = cache.get(refN);
+      if (cached) {
+        log(`N=${n}: reference — ${how.name} at N=${refN}, measured earlier in this run`);
+        return cached;
+      }
+      const rns = `${how.namespacePrefix}-${n}`;
+      await createNamespace(core, rns);
+      const before = await scrapeApiserver(rest);
+      log(`N=${n}: reference — ${how.starting}`);
+      const r = await how.run(rns);
+      const apiR = apiDelta(before, await scrapeApiserver(rest));
+      log(`N=${n}: ${done(r)}; deleting ${rns}`);
+      const td = await deleteNamespace(core, rns, 900_000);
+      const measured = { ...r, apiserver: apiR, teardownSeconds: round(td, 1) };
+      cache.set(refN, measured);
+      return measured;
+    };
+    const common = {
+      kc,
+      rest,
+      n: refN,
+      worker: cfg.worker,
+      stepSeconds: scenario.stepSeconds,
+      timeoutMs: cfg.timeoutMs(n),
+      log,
+    };
+
+    if (cfg.references.has("jobs")) {
+      const r = await reference(
+        this.#refCache.jobs,
+        {
+          name: "Job controller",
+          namespacePrefix: "bench-jobctl",
+          starting: `kube-controller-manager's Job controller, ${refN} Jobs`,
+          run: (namespace) => runJobControllerReference({ ...common, namespace }),
+        },
+        (r) => `Job controller: ${r.podsSeen} pods, ${r.throughput.pods.sustained} pods/s`,
+      );
+      result.jobController = r;
+      result.ratios.jobsVsJobController = round(
+        golden.throughput.jobs.sustained / r.throughput.pods.sustained,
+        2,
+      );
+      result.ratios.admittedVsJobController = round(
+        golden.throughput.admitted.sustained / r.throughput.pods.sustained,
+        2,
+      );
+    }
+
+    if (cfg.references.has("bare")) {
+      const { qps, burst } = cfg;
+      const r = await reference(
+        this.#refCache.bare,
+        {
+          name: "bare client",
+          namespacePrefix: "bench-bare",
+          starting: `bare client creating ${refN} Jobs at ${qps} qps / ${burst} burst`,
+          run: (namespace) => runBareClientReference({ ...common, namespace, qps, burst }),
+        },
+        (r) => `bare client: ${r.throughput.jobs.sustained} Jobs/s`,
+      );
+      result.bareClient = r;
+      result.ratios.jobsVsBareClient = round(
+        golden.throughput.jobs.sustained / r.throughput.jobs.sustained,
+        2,
+      );
+    }
+  }
+}
+
+/**
+ * Where golden's time goes: waiting on its own client throttle (the QPS budget), its own CPU
+ * (one Node.js thread), or the apiserver's answers.
+ */
+export function judgeBottleneck(
+  op: OperatorDelta,
+  api: ApiDelta,
+  requestRate: number,
+  cpuUtil: number,
+  busy: Record<string, number>,
+  qps: number,
+): string {
+  const busiest = Object.entries(busy).sort((a, b) => b[1] - a[1])[0];
+  const busyText = Object.entries(busy)
+    .map(([c, b]) => `${c} ${Math.round(b * 100)}%`)
+    .join(", ");
+  const facts = `controllers busy (share of their workers' time): ${busyText}; client ${requestRate} req/s of ${qps} qps, throttle wait mean ${op.throttle.meanWaitMs} ms (p99 ${op.throttle.p99Ms ?? "?"} ms, ${Math.round(op.throttle.waitedShare * 100)}% of requests waited), request latency mean ${op.requestLatencyMs.mean} ms (p99 ${op.requestLatencyMs.p99 ?? "?"} ms), apiserver write p99 ${api.writeLatencyMs.p99 ?? "?"} ms, operator CPU ${Math.round(cpuUtil * 100)}% of a core`;
+  let verdict: string;
+  if (busiest && busiest[1] >= 0.9 && (op.workers[busiest[0]] ?? 1) === 1) {
+    verdict = `operator: the ${busiest[0]} loop (one worker, busy ${Math.round(busiest[1] * 100)}% of the time: its requests go out one at a time)`;
+  } else if (op.throttle.meanWaitMs > op.requestLatencyMs.mean && op.throttle.waitedShare >= 0.5) {
+    verdict = `operator: client-side QPS budget (requests wait on its token bucket longer than on the apiserver${requestRate >= 0.8 * qps ? ", and it sends at its QPS" : ""})`;
+  } else if (cpuUtil >= 0.8) {
+    verdict = "operator: CPU (its single event loop is saturated)";
+  } else if (op.requestLatencyMs.mean >= 50 || (api.writeLatencyMs.p99 ?? 0) >= 500) {
+    verdict = "apiserver: slow answers (requests wait on the apiserver longer than on the client budget)";
+  } else {
+    verdict = "neither saturated: latency is pipeline depth (sequential reconciles, watch round trips)";
+  }
+  return `${verdict} — ${facts}`;
+}
