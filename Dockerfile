@@ -50,12 +50,13 @@ LABEL org.opencontainers.image.title="golden" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps
-WORKDIR /app
 # package.json carries "type": "module", which Node needs to load dist/ as ES modules.
-COPY --from=deps /app/package.json ./package.json
-COPY --from=deps /app/node_modules/ ./node_modules/
-COPY --from=build /app/dist/src/ ./dist/src/
+# COPY creates /app root-owned; WORKDIR first would create it owned by the base's USER (nonroot).
+COPY --from=deps /app/package.json /app/package.json
+COPY --from=deps /app/node_modules/ /app/node_modules/
+COPY --from=build /app/dist/src/ /app/dist/src/
 COPY --from=build /app/bin/ /usr/local/bin/
+WORKDIR /app
 # Numeric, so the kubelet can verify runAsNonRoot without an /etc/passwd lookup.
 USER 65532:65532
 EXPOSE 8081

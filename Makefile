@@ -68,7 +68,7 @@ up: cluster-up install ## cluster-up + install CRDs + operator in the background
 	hack/operator-bg.sh start
 
 .PHONY: down
-down: cluster-down ## Stop the operator and the cluster
+down: cluster-down docker-down ## Stop the operator, the cluster and a dockerd that docker-build started
 
 .PHONY: run
 run: build install ## Run the operator in the foreground against the current KUBECONFIG
