@@ -7,7 +7,7 @@
 # ones cannot be pulled (hack/image/bases.sh). kind is not installed: bring your own.
 
 IMG ?= golden:dev
-# The kubelet's sandbox image for a node that cannot pull registry.k8s.io/pause.
+# The kubelet's sandbox image for a node that cannot pull Kubernetes' own pause image.
 PAUSE_IMG ?= golden-base/pause:1
 DOCKER ?= docker
 KIND ?= kind
