@@ -1,7 +1,7 @@
 // pause: the pod sandbox ("infra") container for a local containerd node, which cannot pull
-// Kubernetes' own pause image. It holds the pod's namespaces open, reaps orphans (it is PID 1 when the
-// pod shares its PID namespace) and otherwise waits for SIGTERM or SIGINT, then exits 0. Built static (CGO_ENABLED=0) into a FROM scratch image by
-// hack/image/pause.sh as golden-base/pause:1.
+// Kubernetes' own pause image. It holds the pod's namespaces open, reaps orphans (it is PID 1
+// when the pod shares its PID namespace) and otherwise waits for SIGTERM or SIGINT, then exits 0.
+// Built static (CGO_ENABLED=0) into a FROM scratch image by hack/image/pause.sh.
 package main
 
 import (
