@@ -11,6 +11,6 @@ mkdir -p "$out"
 for img in "$@"; do
   file="$out/$(tr '/:' '--' <<<"$img").tar"
   "$docker_cli" save -o "$file.tmp" "$img"
-  mv "$file.tmp" "$file"
+  chmod 0644 "$file.tmp" && mv "$file.tmp" "$file"
   echo "$file ($(($(stat -c %s "$file") / 1000000)) MB)"
 done
