@@ -49,7 +49,12 @@ async function generate() {
   const aggregatedTypes = `${VISIBILITY_DIR}/types.ts`;
   out.set(
     aggregatedTypes,
-    await renderTsSchema(buildAggregatedTsSchema(aggregated), `// ${AGGREGATED_BANNER}`, aggregatedTypes, root),
+    await renderTsSchema(
+      buildAggregatedTsSchema(aggregated),
+      `// ${AGGREGATED_BANNER}`,
+      aggregatedTypes,
+      root,
+    ),
   );
   for (const [file, build] of [
     ["index.ts", buildAggregatedIndexTs],

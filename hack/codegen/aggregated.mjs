@@ -27,14 +27,17 @@ export function aggregatedApi(spec) {
     for (const key of ["kind", "listKind", "plural", "singular", "scope", "schema", "listSchema"]) {
       if (typeof r[key] !== "string") throw new Error(`${at}.${key} is required`);
     }
-    if (!["Namespaced", "Cluster"].includes(r.scope)) throw new Error(`${at}.scope must be Namespaced or Cluster`);
+    if (!["Namespaced", "Cluster"].includes(r.scope))
+      throw new Error(`${at}.scope must be Namespaced or Cluster`);
     if (!Array.isArray(r.verbs) || r.verbs.length === 0) throw new Error(`${at}.verbs is required`);
     for (const key of ["schema", "listSchema"]) {
       if (!isObject(components[r[key]])) throw new Error(`${at}.${key}: unknown schema ${r[key]}`);
     }
     for (const [j, c] of (r.printerColumns ?? []).entries()) {
       if (typeof c.name !== "string" || typeof c.jsonPath !== "string" || !PRINTER_TYPES.has(c.type))
-        throw new Error(`${at}.printerColumns[${j}]: name, jsonPath and a type of ${[...PRINTER_TYPES]} are required`);
+        throw new Error(
+          `${at}.printerColumns[${j}]: name, jsonPath and a type of ${[...PRINTER_TYPES]} are required`,
+        );
       if (!/^(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(c.jsonPath))
         throw new Error(`${at}.printerColumns[${j}].jsonPath: only plain .a.b paths are supported`);
     }
@@ -64,8 +67,7 @@ function servedSchema(schema, prefix) {
   const out = {};
   for (const [key, value] of Object.entries(schema)) {
     if (TS_ONLY_KEYWORDS.has(key)) continue;
-    out[key] =
-      key === "$ref" ? `${REF_PREFIX}${prefix}.${refName(value)}` : servedSchema(value, prefix);
+    out[key] = key === "$ref" ? `${REF_PREFIX}${prefix}.${refName(value)}` : servedSchema(value, prefix);
   }
   return out;
 }
