@@ -26,6 +26,8 @@ import type { Logger } from "../runtime/logger.js";
 import { type LeaderElectionConfig, Manager } from "../runtime/manager.js";
 import { Metrics } from "../runtime/metrics.js";
 import { BuildScheduler, SCHEDULER_KEY } from "../scheduler/loop.js";
+import { CachedPendingQueue, type PendingQueueSource } from "../scheduler/pending.js";
+import { type VisibilityConfig, visibilityRunnable } from "../visibility/setup.js";
 import { BuildMetrics } from "./build-metrics.js";
 import { slimImageBuild, slimJob } from "./cache-transforms.js";
 import { requeueOnConflict } from "./conflicts.js";
@@ -52,11 +54,16 @@ export interface OperatorConfig {
   retryBaseMs?: number;
   /** Fail a running build after this long without a worker heartbeat; 0 disables. */
   workerLostAfterMs: number;
+  /** The visibility API server (visibility.golden.dev); absent or port 0: not served. */
+  visibility?: VisibilityConfig;
+  /** What the visibility API lists; default: the placeholder computed from the caches. */
+  pendingQueue?: PendingQueueSource;
 }
 
 export interface Operator {
   manager: Manager;
   metrics: Metrics;
+  pendingQueue: PendingQueueSource;
 }
 
 export function buildOperator(
@@ -224,10 +231,22 @@ export function buildOperator(
   for (const informer of [images, builds, jobs, namespaces]) manager.addInformer(informer);
   for (const controller of [imageController, buildController, schedulerController])
     manager.addController(controller);
+  // Visibility: every replica serves it from its own caches (the runnable is not leader-only).
+  const pendingQueue =
+    cfg.pendingQueue ??
+    new CachedPendingQueue({
+      builds,
+      jobs,
+      namespaces,
+      maxConcurrentBuilds: cfg.maxConcurrentBuilds,
+      maxBuildsPerNamespace: cfg.maxBuildsPerNamespace,
+    });
+  if (cfg.visibility && cfg.visibility.port > 0)
+    manager.addRunnable(visibilityRunnable(cfg.visibility, rest, pendingQueue, log));
   manager.addRunnable({
     name: "event-recorder",
     start: (signal) =>
       new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(recorder.close()))),
   });
-  return { manager, metrics };
+  return { manager, metrics, pendingQueue };
 }
