@@ -35,7 +35,12 @@ export const AUTHENTICATION_CONFIGMAP = {
 function jsonList(data: Record<string, string>, key: string): string[] {
   const raw = data[key];
   if (!raw) return [];
-  const parsed: unknown = JSON.parse(raw);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
   if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === "string"))
     throw new Error(`${AUTHENTICATION_CONFIGMAP.name}: ${key} is not a JSON list of strings`);
   return parsed;
