@@ -102,7 +102,13 @@ export function renewalReason(
   } catch (err) {
     return `unreadable: ${err instanceof Error ? err.message : String(err)}`;
   }
-  if (!ca.verify(cert)) return "not signed by the CA";
+  let signed: boolean;
+  try {
+    signed = ca.verify(cert);
+  } catch {
+    signed = false; // forge throws when the issuer is not the CA's subject
+  }
+  if (!signed) return "not signed by the CA";
   if (cert.validity.notAfter.getTime() - now.getTime() <= renewBeforeMs) return "about to expire";
   const san = cert.getExtension("subjectAltName") as { altNames?: { type: number; value?: string }[] } | null;
   const names = new Set((san?.altNames ?? []).filter((a) => a.type === 2).map((a) => a.value));
