@@ -33,7 +33,9 @@ function baseCertificate(publicKey: forge.pki.PublicKey, commonName: string, now
   // Back-dated a little: replicas' clocks differ.
   cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
   cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);
-  cert.setSubject([{ name: "commonName", value: commonName }]);
+  // UTF8String: forge's default PrintableString cannot hold `@`, `_` and more, and Go's x509 (the
+  // aggregator's) then refuses the whole certificate.
+  cert.setSubject([{ name: "commonName", value: commonName, valueTagClass: forge.asn1.Type.UTF8 as number }]);
   return cert;
 }
 

@@ -69,9 +69,9 @@ export class VisibilityServer {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Loads certificates and the requestheader CA, then listens. */
+  /** Loads certificates and the requestheader CA, listens, then publishes the CA bundle. */
   async start(): Promise<AddressInfo> {
-    const context = await this.#load();
+    const { context, cert } = await this.#load();
     const server = createServer(
       // Ask for the client certificate, but let requests without one through to answer them 401
       // (and health checks).
@@ -90,6 +90,9 @@ export class VisibilityServer {
     this.#timer.unref();
     const address = server.address() as AddressInfo;
     this.#opts.log.info("visibility server listening", { address: address.address, port: address.port });
+    // Only now: the aggregator checks the APIService again when its caBundle changes, and that
+    // check must find the server listening (a refused check backs off for minutes).
+    await this.#announce(cert);
     return address;
   }
 
@@ -104,24 +107,24 @@ export class VisibilityServer {
   /** Re-reads certificates and the requestheader CA; swaps the TLS context when they changed. */
   async refresh(): Promise<void> {
     try {
-      const context = await this.#load();
+      const { context, cert } = await this.#load();
       const key = JSON.stringify(context);
       if (key !== this.#contextKey) {
         this.#server?.setSecureContext(context);
         this.#contextKey = key;
       }
+      await this.#announce(cert);
     } catch (err) {
       // Keep serving with what we have; the next refresh tries again.
       this.#opts.log.warn("visibility server: refresh failed", { err });
     }
   }
 
-  async #load(): Promise<{ cert: string; key: string; ca?: string }> {
+  async #load() {
     const [cert, requestHeader] = await Promise.all([
       this.#opts.certificates.current(),
       this.#opts.requestHeaderConfig(),
     ]);
-    await this.#opts.onCertificate?.(cert);
     this.#requestHeader = requestHeader;
     const context = {
       cert: cert.cert,
@@ -129,7 +132,16 @@ export class VisibilityServer {
       ...(requestHeader ? { ca: requestHeader.clientCA } : {}),
     };
     this.#contextKey ||= JSON.stringify(context);
-    return context;
+    return { context, cert };
+  }
+
+  /** Publishes the served certificate's CA (the APIService's caBundle); a failure is not fatal. */
+  async #announce(cert: ServingCertificate): Promise<void> {
+    try {
+      await this.#opts.onCertificate?.(cert);
+    } catch (err) {
+      this.#opts.log.warn("visibility server: could not publish the CA bundle", { err });
+    }
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -123,7 +123,7 @@ export class ManagedSecretSource implements ServingCertificateSource {
 
   async #create(): Promise<ServingCertificate> {
     const ca = createCertificateAuthority(
-      `golden-visibility-ca@${Math.floor(this.#now().getTime() / 1000)}`,
+      `golden-visibility-ca-${Math.floor(this.#now().getTime() / 1000)}`,
       this.#now(),
     );
     const serving = this.#issue(ca);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ApiException, type V1Secret } from "@kubernetes/client-node";
+import forge from "node-forge";
 import { nopLogger } from "../../../src/runtime/logger.js";
 import {
   createCertificateAuthority,
@@ -85,6 +86,16 @@ describe("operator-managed serving certificate", () => {
     assert.deepEqual(s.writes, ["create", "replace"]);
     assert.notEqual(renewed.cert, first.cert);
     assert.equal(renewed.caCert, first.caCert);
+  });
+
+  it("encodes names as UTF8String, which Go's x509 accepts whatever the characters", () => {
+    const ca = createCertificateAuthority("golden-visibility-ca@1764549083", new Date());
+    const cn = forge.pki.certificateFromPem(ca.cert).subject.getField("CN") as {
+      valueTagClass: number;
+      value: string;
+    };
+    assert.equal(cn.valueTagClass, forge.asn1.Type.UTF8);
+    assert.equal(cn.value, "golden-visibility-ca@1764549083");
   });
 
   it("names why a certificate needs renewal", () => {
