@@ -130,5 +130,135 @@ export const OPENAPI_V3_DOCUMENT: Readonly<Record<string, unknown>> = {
   },
   info: { title: "visibility.golden.dev/v1alpha1", version: "v1alpha1" },
   openapi: "3.0.3",
-  paths: {},
+  paths: {
+    "/apis/visibility.golden.dev/v1alpha1/namespaces/{namespace}/pendingbuilds": {
+      get: {
+        description: "List the PendingBuilds of a namespace.",
+        operationId: "listPendingBuild",
+        parameters: [
+          {
+            description: "Namespace of the objects.",
+            in: "path",
+            name: "namespace",
+            required: true,
+            schema: { type: "string" },
+          },
+          {
+            description: "Maximum number of items to return; `continue` fetches the next page.",
+            in: "query",
+            name: "limit",
+            schema: { type: "integer" },
+          },
+          {
+            description: "The token from the previous page's metadata.continue.",
+            in: "query",
+            name: "continue",
+            schema: { type: "string" },
+          },
+          {
+            description: "Selects by metadata.name and metadata.namespace (=, ==, !=).",
+            in: "query",
+            name: "fieldSelector",
+            schema: { type: "string" },
+          },
+        ],
+        responses: {
+          "200": {
+            content: {
+              "application/json": {
+                schema: { $ref: "#/components/schemas/dev.golden.visibility.v1alpha1.PendingBuildList" },
+              },
+            },
+            description: "OK",
+          },
+        },
+        "x-kubernetes-action": "list",
+        "x-kubernetes-group-version-kind": {
+          group: "visibility.golden.dev",
+          kind: "PendingBuild",
+          version: "v1alpha1",
+        },
+      },
+    },
+    "/apis/visibility.golden.dev/v1alpha1/namespaces/{namespace}/pendingbuilds/{name}": {
+      get: {
+        description: "Read a PendingBuild.",
+        operationId: "getPendingBuild",
+        parameters: [
+          {
+            description: "Namespace of the objects.",
+            in: "path",
+            name: "namespace",
+            required: true,
+            schema: { type: "string" },
+          },
+          {
+            description: "Name of the PendingBuild.",
+            in: "path",
+            name: "name",
+            required: true,
+            schema: { type: "string" },
+          },
+        ],
+        responses: {
+          "200": {
+            content: {
+              "application/json": {
+                schema: { $ref: "#/components/schemas/dev.golden.visibility.v1alpha1.PendingBuild" },
+              },
+            },
+            description: "OK",
+          },
+        },
+        "x-kubernetes-action": "get",
+        "x-kubernetes-group-version-kind": {
+          group: "visibility.golden.dev",
+          kind: "PendingBuild",
+          version: "v1alpha1",
+        },
+      },
+    },
+    "/apis/visibility.golden.dev/v1alpha1/pendingbuilds": {
+      get: {
+        description: "List PendingBuilds of every namespace.",
+        operationId: "listPendingBuild",
+        parameters: [
+          {
+            description: "Maximum number of items to return; `continue` fetches the next page.",
+            in: "query",
+            name: "limit",
+            schema: { type: "integer" },
+          },
+          {
+            description: "The token from the previous page's metadata.continue.",
+            in: "query",
+            name: "continue",
+            schema: { type: "string" },
+          },
+          {
+            description: "Selects by metadata.name and metadata.namespace (=, ==, !=).",
+            in: "query",
+            name: "fieldSelector",
+            schema: { type: "string" },
+          },
+        ],
+        responses: {
+          "200": {
+            content: {
+              "application/json": {
+                schema: { $ref: "#/components/schemas/dev.golden.visibility.v1alpha1.PendingBuildList" },
+              },
+            },
+            description: "OK",
+          },
+        },
+        "x-kubernetes-action": "list",
+        "x-kubernetes-group-version-kind": {
+          group: "visibility.golden.dev",
+          kind: "PendingBuild",
+          version: "v1alpha1",
+        },
+      },
+    },
+  },
 };
