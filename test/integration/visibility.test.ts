@@ -161,7 +161,7 @@ describe("visibility.golden.dev through kube-aggregator", () => {
     await system?.remove();
   });
 
-  it("lists a queued burst in admission order, pages it, and drops a build once admitted", async () => {
+  it("lists a queued burst in admission order, pages it, and drops a build once admitted", async (t) => {
     const [a = "", b = ""] = names();
     // One long build holds the only slot; the rest queue behind it.
     await golden.images.create(image(a, "blocker", 60));
@@ -186,6 +186,7 @@ describe("visibility.golden.dev through kube-aggregator", () => {
     const admissionOrder = queued.map((x) => `${x.metadata?.namespace}/${x.metadata?.name}`);
 
     const table = await kubectl("get", "pendingbuilds", "-A");
+    t.diagnostic(`kubectl get pendingbuilds -A\n${table}`);
     const header = table.split("\n")[0] ?? "";
     for (const column of [
       "NAMESPACE",
