@@ -126,11 +126,11 @@ describe("deploying golden with config/", () => {
   it("renders config/default to CRDs, RBAC, the restricted golden-system namespace and the operator", () => {
     const kinds = manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
     assert.deepEqual(kinds, [
-      "ClusterRole/golden-operator",
-      "ClusterRoleBinding/golden-operator",
       "APIService/v1alpha1.visibility.golden.dev",
+      "ClusterRole/golden-operator",
       "ClusterRole/golden-pendingbuilds-viewer",
       "ClusterRole/golden-visibility-apiservice",
+      "ClusterRoleBinding/golden-operator",
       "ClusterRoleBinding/golden-visibility-apiservice",
       "ClusterRoleBinding/golden-visibility:system:auth-delegator",
       "CustomResourceDefinition/imagebuilds.golden.dev",

@@ -38,7 +38,7 @@ describe("Table rendering", () => {
       "2026-12-01T01:10:00Z",
       "cluster",
     ]);
-    // No estimate yet: the cell is null, which kubectl prints as <none>.
+    // No estimate yet: the cell is null (kubectl leaves it empty).
     assert.deepEqual(t.rows[1]?.cells.slice(5, 8), ["30s", "cluster limit 1 reached; 0 builds ahead", null]);
     assert.deepEqual(t.rows[0]?.object, {
       kind: "PartialObjectMetadata",
