@@ -106,6 +106,24 @@ describe("Paginator", () => {
     );
   });
 
+  it("walks 10 000 items in pages of 500, each exactly once, from one snapshot", () => {
+    const p = new Paginator<string>((s) => s);
+    let takes = 0;
+    const take = () => {
+      takes++;
+      return { resourceVersion: "1", items: items(10_000) };
+    };
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = p.page({ key: "q", limit: 500, ...(token ? { continueToken: token } : {}) }, take);
+      seen.push(...page.items);
+      token = page.continueToken;
+    } while (token);
+    assert.deepEqual(seen, items(10_000));
+    assert.equal(takes, 1, "the list was computed once");
+  });
+
   it("keeps at most maxSnapshots, dropping the oldest", () => {
     const p = new Paginator<string>((s) => s, { maxSnapshots: 2 });
     const take = () => ({ resourceVersion: "1", items: items(3) });
