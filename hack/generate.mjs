@@ -121,8 +121,12 @@ async function main() {
     );
     process.exit(1);
   }
-  if (check) console.log(`generated files are up to date with ${SPEC} (${out.size} files)`);
-  else console.log(`generated ${out.size} files from ${relative(root, join(root, SPEC))}`);
+  if (check)
+    console.log(`generated files are up to date with ${SPEC} and ${AGGREGATED_SPEC} (${out.size} files)`);
+  else
+    console.log(
+      `generated ${out.size} files from ${relative(root, join(root, SPEC))} and ${AGGREGATED_SPEC}`,
+    );
 }
 
 main().catch((err) => {

@@ -67,6 +67,15 @@ function values(headers: Record<string, string[] | undefined>, names: string[]):
   return names.flatMap((n) => headers[n.toLowerCase()] ?? []);
 }
 
+/** A malformed escape is taken literally, as Go's url.PathUnescape failing would leave it. */
+function unescapeExtraKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw).toLowerCase();
+  } catch {
+    return raw.toLowerCase();
+  }
+}
+
 /**
  * The user the front proxy asserts, or undefined when the request is not from a trusted front proxy
  * or names no user. `headers` are node's headersDistinct (repeated headers kept apart).
@@ -88,7 +97,7 @@ export function authenticateRequestHeader(
       const p = prefix.toLowerCase();
       if (!header.startsWith(p) || header.length === p.length) continue;
       // Extra keys are percent-encoded in header names (RFC 7230 tokens), lower-cased.
-      const key = decodeURIComponent(header.slice(p.length)).toLowerCase();
+      const key = unescapeExtraKey(header.slice(p.length));
       extra[key] = [...(extra[key] ?? []), ...(vals ?? [])];
     }
   }

@@ -21,6 +21,7 @@ describe("requestheader authentication", () => {
     "x-remote-group": ["team-a", "system:authenticated"],
     "x-remote-extra-scopes": ["view", "edit"],
     "x-remote-extra-acme.com%2fproject": ["p1"],
+    "x-remote-extra-bad%zz": ["kept"],
   };
 
   it("reads the extension-apiserver-authentication ConfigMap", () => {
@@ -38,7 +39,7 @@ describe("requestheader authentication", () => {
     assert.deepEqual(authenticateRequestHeader(config, trusted, headers), {
       name: "alice",
       groups: ["team-a", "system:authenticated"],
-      extra: { scopes: ["view", "edit"], "acme.com/project": ["p1"] },
+      extra: { scopes: ["view", "edit"], "acme.com/project": ["p1"], "bad%zz": ["kept"] },
     });
   });
 
