@@ -172,6 +172,52 @@ function resourcePaths(group, version, prefix, r) {
   ];
 }
 
+/** Swagger 2.0 of an OpenAPI v3 value: references into #/definitions, nothing else changes. */
+function v2Refs(value) {
+  if (Array.isArray(value)) return value.map(v2Refs);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      k === "$ref" ? v.replace(REF_PREFIX, "#/definitions/") : v2Refs(v),
+    ]),
+  );
+}
+
+/**
+ * The same API as Swagger 2.0, for /openapi/v2: kube-aggregator still merges every APIService's
+ * v2 document into the apiserver's (clients that have not moved to v3 read it), and logs an
+ * error on each attempt when there is none.
+ */
+export function buildOpenApiV2Document(spec) {
+  const v3 = buildOpenApiDocument(spec);
+  const paths = {};
+  for (const [path, item] of Object.entries(v3.paths)) {
+    paths[path] = {};
+    for (const [method, op] of Object.entries(item)) {
+      const { parameters, responses, ...rest } = op;
+      paths[path][method] = {
+        ...v2Refs(rest),
+        produces: ["application/json"],
+        schemes: ["https"],
+        parameters: parameters.map(({ schema, ...p }) => ({ ...p, type: schema.type })),
+        responses: Object.fromEntries(
+          Object.entries(responses).map(([code, r]) => [
+            code,
+            { description: r.description, schema: v2Refs(r.content["application/json"].schema) },
+          ]),
+        ),
+      };
+    }
+  }
+  return sortKeysDeep({
+    swagger: "2.0",
+    info: v3.info,
+    paths,
+    definitions: v2Refs(v3.components.schemas),
+  });
+}
+
 /** Source of src/api/visibility/v1alpha1/openapi.ts (before formatting). */
 export function buildOpenApiTs(spec) {
   return [
@@ -179,6 +225,9 @@ export function buildOpenApiTs(spec) {
     "",
     "/** The OpenAPI v3 document of this group-version, as served by golden's visibility server. */",
     `export const OPENAPI_V3_DOCUMENT: Readonly<Record<string, unknown>> = ${JSON.stringify(buildOpenApiDocument(spec))};`,
+    "",
+    "/** The same as Swagger 2.0, served at /openapi/v2 for kube-aggregator's v2 merge. */",
+    `export const OPENAPI_V2_DOCUMENT: Readonly<Record<string, unknown>> = ${JSON.stringify(buildOpenApiV2Document(spec))};`,
     "",
   ].join("\n");
 }

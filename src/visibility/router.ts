@@ -7,6 +7,7 @@ export type Route =
   | { kind: "version" }
   | { kind: "openapiIndex" }
   | { kind: "openapiDocument"; path: string }
+  | { kind: "openapiV2" }
   | { kind: "list"; resource: string; namespace?: string }
   | { kind: "get"; resource: string; namespace: string; name: string }
   | { kind: "unknown" };
@@ -29,6 +30,7 @@ export function route(pathname: string, group: string, version: string): Route {
   // /healthz/ping, /readyz/log and the like: the named check of a group of checks.
   if (segs.length === 2 && first && HEALTH.has(first))
     return { kind: "health", check: first as "healthz" | "livez" | "readyz" };
+  if (first === "openapi" && second === "v2" && segs.length === 2) return { kind: "openapiV2" };
   if (first === "openapi" && second === "v3") {
     if (segs.length === 2) return { kind: "openapiIndex" };
     return { kind: "openapiDocument", path: segs.slice(2).join("/") };

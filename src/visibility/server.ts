@@ -8,14 +8,14 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { GROUP, PENDING_BUILD_RESOURCE, RESOURCES, VERSION } from "../api/visibility/v1alpha1/index.js";
-import { OPENAPI_V3_DOCUMENT } from "../api/visibility/v1alpha1/openapi.js";
+import { OPENAPI_V2_DOCUMENT, OPENAPI_V3_DOCUMENT } from "../api/visibility/v1alpha1/openapi.js";
 import type { Logger } from "../runtime/logger.js";
 import type { PendingQueueSource } from "../scheduler/pending.js";
 import { authenticateRequestHeader, type RequestHeaderConfig, type UserInfo } from "./authn.js";
 import type { DelegatingAuthorizer } from "./authz.js";
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList } from "./discovery.js";
 import { AGGREGATED_DISCOVERY_TYPE, wantsAggregatedDiscovery, wantsTable } from "./media.js";
-import { openApiDocument, openApiIndex } from "./openapi.js";
+import { type OpenApiDocument, openApiDocument, openApiIndex } from "./openapi.js";
 import type { PaginationOptions } from "./pagination.js";
 import { listMetadata, listObject, PendingBuilds } from "./pending-builds.js";
 import { type Route, route } from "./router.js";
@@ -42,6 +42,7 @@ export interface VisibilityServerOptions {
 
 const GROUP_VERSION = { group: GROUP, version: VERSION, resources: RESOURCES };
 const OPENAPI = openApiDocument(GROUP, VERSION, OPENAPI_V3_DOCUMENT);
+const OPENAPI_V2 = openApiDocument(GROUP, VERSION, OPENAPI_V2_DOCUMENT);
 const TABLE_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io";
 
 interface Reply {
@@ -49,6 +50,21 @@ interface Reply {
   body: unknown;
   contentType?: string;
   headers?: Record<string, string>;
+}
+
+/** The document with its hash as ETag; addressed by that hash, it never changes: cache it for good. */
+function openApiReply(doc: OpenApiDocument, url: URL): Reply {
+  return {
+    code: 200,
+    body: doc.body,
+    contentType: "application/json",
+    headers: {
+      ETag: `"${doc.hash}"`,
+      ...(url.searchParams.get("hash") === doc.hash
+        ? { "Cache-Control": "public, immutable, max-age=31536000" }
+        : {}),
+    },
+  };
 }
 
 const json = (body: unknown, contentType = "application/json"): Reply => ({ code: 200, body, contentType });
@@ -213,18 +229,9 @@ export class VisibilityServer {
         return json(openApiIndex([OPENAPI]));
       case "openapiDocument":
         if (r.path !== OPENAPI.path) break;
-        return {
-          code: 200,
-          body: OPENAPI.body,
-          contentType: "application/json",
-          headers: {
-            ETag: `"${OPENAPI.hash}"`,
-            // Addressed by its hash, the document never changes: cache it for good.
-            ...(url.searchParams.get("hash") === OPENAPI.hash
-              ? { "Cache-Control": "public, immutable, max-age=31536000" }
-              : {}),
-          },
-        };
+        return openApiReply(OPENAPI, url);
+      case "openapiV2":
+        return openApiReply(OPENAPI_V2, url);
       case "list":
       case "get":
         if (r.resource !== PENDING_BUILD_RESOURCE.plural) break;

@@ -349,6 +349,11 @@ interface AggregatedCodegen {
   };
   buildAggregatedTsSchema(spec: unknown): { anyOf: { $ref: string }[]; definitions: Record<string, Schema> };
   buildAggregatedIndexTs(spec: unknown): string;
+  buildOpenApiV2Document(spec: unknown): {
+    swagger: string;
+    paths: Record<string, { get: Record<string, unknown> & { parameters: Record<string, unknown>[] } }>;
+    definitions: Record<string, Schema>;
+  };
 }
 
 describe("aggregated API generation (visibility.golden.dev)", async () => {
@@ -401,6 +406,28 @@ describe("aggregated API generation (visibility.golden.dev)", async () => {
       assert.deepEqual(op.get["x-kubernetes-group-version-kind"], gvk);
       assert.deepEqual(Object.keys(op), ["get"], "read-only");
     }
+  });
+
+  it("serves the same API as Swagger 2.0 for the aggregator's v2 merge", () => {
+    const v2 = aggregated.buildOpenApiV2Document(visibility);
+    assert.equal(v2.swagger, "2.0");
+    assert.doesNotMatch(JSON.stringify(v2), /#\/components\//);
+    const get =
+      v2.paths["/apis/visibility.golden.dev/v1alpha1/namespaces/{namespace}/pendingbuilds/{name}"]?.get;
+    assert.deepEqual(get?.["x-kubernetes-group-version-kind"], gvk);
+    assert.deepEqual(get?.parameters[0], {
+      name: "namespace",
+      in: "path",
+      required: true,
+      description: "Namespace of the objects.",
+      type: "string",
+    });
+    assert.deepEqual(get?.responses, {
+      200: {
+        description: "OK",
+        schema: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.PendingBuild" },
+      },
+    });
   });
 
   it("types the kinds and their lists, and names them in index.ts with their printer columns", () => {

@@ -100,7 +100,8 @@ describe("routing", () => {
       ],
       ["/apis/other.dev/v1", { kind: "unknown" }],
       ["/apis/visibility.golden.dev/v1alpha1/namespaces/team-a/pendingbuilds/b1/status", { kind: "unknown" }],
-      ["/openapi/v2", { kind: "unknown" }],
+      ["/openapi/v2", { kind: "openapiV2" }],
+      ["/openapi/v2/x", { kind: "unknown" }],
     ];
     for (const [path, want] of cases) assert.deepEqual(route(path, GROUP, VERSION), want, path);
   });

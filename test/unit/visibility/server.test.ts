@@ -308,7 +308,17 @@ describe("visibility server", () => {
         "dev.golden.visibility.v1alpha1.PendingBuild"
       ],
     );
-    assert.equal((await get("/openapi/v2")).code, 404);
+    const v2 = await get("/openapi/v2");
+    assert.equal(v2.body.swagger, "2.0");
+    const definitions = v2.body.definitions as Record<
+      string,
+      { properties?: Record<string, { $ref?: string }> }
+    >;
+    assert.equal(
+      definitions["dev.golden.visibility.v1alpha1.PendingBuild"]?.properties?.metadata?.$ref,
+      "#/definitions/dev.golden.visibility.v1alpha1.ObjectMeta",
+    );
+    assert.equal((await get("/openapi/v3/apis/other.dev/v1")).code, 404);
   });
 
   it("is not ready, and lists nothing, until the source has synced", async () => {

@@ -262,3 +262,258 @@ export const OPENAPI_V3_DOCUMENT: Readonly<Record<string, unknown>> = {
     },
   },
 };
+
+/** The same as Swagger 2.0, served at /openapi/v2 for kube-aggregator's v2 merge. */
+export const OPENAPI_V2_DOCUMENT: Readonly<Record<string, unknown>> = {
+  definitions: {
+    "dev.golden.visibility.v1alpha1.BlockedBy": {
+      description: "The limit that holds a build back.",
+      enum: ["cluster", "namespace"],
+      type: "string",
+    },
+    "dev.golden.visibility.v1alpha1.ListMeta": {
+      description: "Standard list metadata.",
+      properties: {
+        continue: {
+          description: "Set when more items follow; pass it as `continue` to get the next page.",
+          type: "string",
+        },
+        remainingItemCount: {
+          description: "How many items follow this page.",
+          format: "int64",
+          type: "integer",
+        },
+        resourceVersion: {
+          description: "The ImageBuild cache's last seen resourceVersion when the view was computed.",
+          type: "string",
+        },
+      },
+      type: "object",
+    },
+    "dev.golden.visibility.v1alpha1.ObjectMeta": {
+      description: "Standard object metadata, copied from the waiting ImageBuild.",
+      properties: {
+        creationTimestamp: {
+          description: "When the ImageBuild was created.",
+          format: "date-time",
+          type: "string",
+        },
+        name: { description: "Name of the ImageBuild.", type: "string" },
+        namespace: { description: "Namespace of the ImageBuild.", type: "string" },
+        resourceVersion: {
+          description: "Not used on items; a PendingBuild is a view, not a stored object.",
+          type: "string",
+        },
+        uid: { description: "UID of the ImageBuild.", type: "string" },
+      },
+      type: "object",
+    },
+    "dev.golden.visibility.v1alpha1.PendingBuild": {
+      description:
+        "An ImageBuild waiting for a build slot, where it stands in the queue and why. Computed on demand from the operator's caches; listed in admission order.",
+      properties: {
+        apiVersion: { description: "visibility.golden.dev/v1alpha1", type: "string" },
+        blockedBy: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.BlockedBy" },
+        clusterPosition: {
+          description: "1-based place among every waiting build in the cluster, in admission order.",
+          format: "int32",
+          minimum: 1,
+          type: "integer",
+        },
+        estimatedStartTime: {
+          description: "Estimated start; absent until a build has finished to learn from.",
+          format: "date-time",
+          type: "string",
+        },
+        imageName: {
+          description: "The Image the build belongs to (spec.imageName of the ImageBuild).",
+          type: "string",
+        },
+        kind: { description: "PendingBuild", type: "string" },
+        metadata: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.ObjectMeta" },
+        namespacePosition: {
+          description: "1-based place among the waiting builds of its namespace.",
+          format: "int32",
+          minimum: 1,
+          type: "integer",
+        },
+        priority: {
+          description: "spec.build.priority of the build; higher goes first.",
+          format: "int32",
+          type: "integer",
+        },
+        reason: {
+          description:
+            'Why the build waits, in plain words, e.g. "cluster limit 10 reached; 3 builds ahead".',
+          type: "string",
+        },
+        waitingSince: {
+          description: "When the build started waiting (its creationTimestamp).",
+          format: "date-time",
+          type: "string",
+        },
+      },
+      required: [
+        "apiVersion",
+        "kind",
+        "metadata",
+        "clusterPosition",
+        "namespacePosition",
+        "priority",
+        "imageName",
+        "waitingSince",
+        "blockedBy",
+        "reason",
+      ],
+      type: "object",
+      "x-kubernetes-group-version-kind": [
+        { group: "visibility.golden.dev", kind: "PendingBuild", version: "v1alpha1" },
+      ],
+    },
+    "dev.golden.visibility.v1alpha1.PendingBuildList": {
+      description: "A page of PendingBuilds, in admission order.",
+      properties: {
+        apiVersion: { description: "visibility.golden.dev/v1alpha1", type: "string" },
+        items: {
+          description: "The waiting builds, in admission order.",
+          items: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.PendingBuild" },
+          type: "array",
+        },
+        kind: { description: "PendingBuildList", type: "string" },
+        metadata: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.ListMeta" },
+      },
+      required: ["apiVersion", "kind", "metadata", "items"],
+      type: "object",
+      "x-kubernetes-group-version-kind": [
+        { group: "visibility.golden.dev", kind: "PendingBuildList", version: "v1alpha1" },
+      ],
+    },
+  },
+  info: { title: "visibility.golden.dev/v1alpha1", version: "v1alpha1" },
+  paths: {
+    "/apis/visibility.golden.dev/v1alpha1/namespaces/{namespace}/pendingbuilds": {
+      get: {
+        description: "List the PendingBuilds of a namespace.",
+        operationId: "listPendingBuild",
+        parameters: [
+          {
+            description: "Namespace of the objects.",
+            in: "path",
+            name: "namespace",
+            required: true,
+            type: "string",
+          },
+          {
+            description: "Maximum number of items to return; `continue` fetches the next page.",
+            in: "query",
+            name: "limit",
+            type: "integer",
+          },
+          {
+            description: "The token from the previous page's metadata.continue.",
+            in: "query",
+            name: "continue",
+            type: "string",
+          },
+          {
+            description: "Selects by metadata.name and metadata.namespace (=, ==, !=).",
+            in: "query",
+            name: "fieldSelector",
+            type: "string",
+          },
+        ],
+        produces: ["application/json"],
+        responses: {
+          "200": {
+            description: "OK",
+            schema: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.PendingBuildList" },
+          },
+        },
+        schemes: ["https"],
+        "x-kubernetes-action": "list",
+        "x-kubernetes-group-version-kind": {
+          group: "visibility.golden.dev",
+          kind: "PendingBuild",
+          version: "v1alpha1",
+        },
+      },
+    },
+    "/apis/visibility.golden.dev/v1alpha1/namespaces/{namespace}/pendingbuilds/{name}": {
+      get: {
+        description: "Read a PendingBuild.",
+        operationId: "getPendingBuild",
+        parameters: [
+          {
+            description: "Namespace of the objects.",
+            in: "path",
+            name: "namespace",
+            required: true,
+            type: "string",
+          },
+          {
+            description: "Name of the PendingBuild.",
+            in: "path",
+            name: "name",
+            required: true,
+            type: "string",
+          },
+        ],
+        produces: ["application/json"],
+        responses: {
+          "200": {
+            description: "OK",
+            schema: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.PendingBuild" },
+          },
+        },
+        schemes: ["https"],
+        "x-kubernetes-action": "get",
+        "x-kubernetes-group-version-kind": {
+          group: "visibility.golden.dev",
+          kind: "PendingBuild",
+          version: "v1alpha1",
+        },
+      },
+    },
+    "/apis/visibility.golden.dev/v1alpha1/pendingbuilds": {
+      get: {
+        description: "List PendingBuilds of every namespace.",
+        operationId: "listPendingBuild",
+        parameters: [
+          {
+            description: "Maximum number of items to return; `continue` fetches the next page.",
+            in: "query",
+            name: "limit",
+            type: "integer",
+          },
+          {
+            description: "The token from the previous page's metadata.continue.",
+            in: "query",
+            name: "continue",
+            type: "string",
+          },
+          {
+            description: "Selects by metadata.name and metadata.namespace (=, ==, !=).",
+            in: "query",
+            name: "fieldSelector",
+            type: "string",
+          },
+        ],
+        produces: ["application/json"],
+        responses: {
+          "200": {
+            description: "OK",
+            schema: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.PendingBuildList" },
+          },
+        },
+        schemes: ["https"],
+        "x-kubernetes-action": "list",
+        "x-kubernetes-group-version-kind": {
+          group: "visibility.golden.dev",
+          kind: "PendingBuild",
+          version: "v1alpha1",
+        },
+      },
+    },
+  },
+  swagger: "2.0",
+};
