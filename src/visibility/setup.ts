@@ -1,5 +1,6 @@
 // Builds the visibility server from operator configuration: where its certificate comes from,
 // the delegated authn/authz clients, and the Manager runnable that runs it on every replica.
+import { setTimeout as sleep } from "node:timers/promises";
 import { ApiregistrationV1Api, AuthorizationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { unlessNotFound } from "../runtime/api-errors.js";
 import type { RestClient } from "../runtime/kube.js";
@@ -74,8 +75,22 @@ export function visibilityRunnable(
   return {
     name: "visibility-server",
     start: async (signal) => {
-      await server.start();
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      // A visibility API that cannot start (its RBAC not applied yet, the port taken, an apiserver
+      // blip) must not take the reconcilers down with it: log, back off, try again.
+      for (let attempt = 0; !signal.aborted; attempt++) {
+        try {
+          await server.start();
+          break;
+        } catch (err) {
+          const retryMs = Math.min(60_000, 1000 * 2 ** attempt);
+          log.error("visibility server failed to start; retrying", { err, retryMs });
+          await sleep(retryMs, undefined, { signal }).catch(() => undefined);
+        }
+      }
+      if (!signal.aborted)
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
       await server.stop();
     },
   };

@@ -3,10 +3,11 @@
 // Secret and the APIService's caBundle, and answers SubjectAccessReviews (alice may, bob may not).
 import assert from "node:assert/strict";
 import { request } from "node:https";
+import { createServer as createNetServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { V1Secret } from "@kubernetes/client-node";
 import { RestClient } from "../../../src/runtime/kube.js";
-import { nopLogger } from "../../../src/runtime/logger.js";
+import { type Logger, nopLogger } from "../../../src/runtime/logger.js";
 import { createCertificateAuthority, issueCertificate, type KeyPair } from "../../../src/visibility/certs.js";
 import { visibilityRunnable } from "../../../src/visibility/setup.js";
 import { freePort } from "../../support/free-port.js";
@@ -108,9 +109,14 @@ describe("visibility server", () => {
     await fake.listen();
     port = await freePort();
     queue.fill(5);
-    const runnable = visibilityRunnable(
+    running = Promise.resolve(runnable(port).start(stop.signal));
+    await listening(port);
+  });
+
+  function runnable(on: number, log: Logger = nopLogger) {
+    return visibilityRunnable(
       {
-        port,
+        port: on,
         bindAddress: "127.0.0.1",
         certDir: "",
         certSecretNamespace: NS,
@@ -120,19 +126,21 @@ describe("visibility server", () => {
       },
       new RestClient(fake.kubeConfig()),
       queue,
-      nopLogger,
+      log,
     );
-    running = Promise.resolve(runnable.start(stop.signal));
-    // Listening once the health check answers.
+  }
+
+  /** Resolves once the health check on `on` answers. */
+  async function listening(on: number): Promise<void> {
     for (;;) {
-      const up = await get("/healthz", {}, null).then(
+      const up = await get("/healthz", {}, null, "GET", on).then(
         () => true,
         () => false,
       );
-      if (up) break;
+      if (up) return;
       await new Promise((r) => setTimeout(r, 20));
     }
-  });
+  }
 
   after(async () => {
     stop.abort();
@@ -145,13 +153,14 @@ describe("visibility server", () => {
     headers: Record<string, string> = { "X-Remote-User": "alice", "X-Remote-Group": "team-a" },
     client: KeyPair | null = frontProxy,
     method = "GET",
+    on = port,
   ): Promise<Reply> {
     const ca = secret?.data?.["ca.crt"];
     return new Promise((resolve, reject) => {
       const req = request(
         {
           host: "127.0.0.1",
-          port,
+          port: on,
           path,
           method,
           headers,
@@ -319,6 +328,26 @@ describe("visibility server", () => {
       "#/definitions/dev.golden.visibility.v1alpha1.ObjectMeta",
     );
     assert.equal((await get("/openapi/v3/apis/other.dev/v1")).code, 404);
+  });
+
+  it("keeps trying to start, without failing the operator, while its port is taken", async () => {
+    const taken = await freePort();
+    const squatter = createNetServer();
+    await new Promise<void>((r) => squatter.listen(taken, "127.0.0.1", r));
+    const errors: string[] = [];
+    const log: Logger = { ...nopLogger, error: (msg) => void errors.push(msg), child: () => log };
+    const ctl = new AbortController();
+    const run = Promise.resolve(runnable(taken, log).start(ctl.signal));
+    try {
+      while (errors.length === 0) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(errors[0], "visibility server failed to start; retrying");
+      await new Promise<void>((r) => squatter.close(() => r()));
+      await listening(taken);
+    } finally {
+      ctl.abort();
+      squatter.close();
+    }
+    await run; // resolves: the runnable never failed
   });
 
   it("is not ready, and lists nothing, until the source has synced", async () => {
