@@ -47,6 +47,8 @@ import {
 } from "./lib/kube.js";
 import { OperatorProcess, ResourceSampler, rssBytes } from "./lib/operator.js";
 import { type Panel, renderSvg, writePlot } from "./lib/plot.js";
+import { type ProfileSummary, summarizeProfile } from "./lib/profile.js";
+import { diffBuckets, diffMaps, histogramQuantile, type Scrape } from "./lib/prom.js";
 import {
   judgeQueued,
   type PendingListSample,
@@ -54,8 +56,6 @@ import {
   type QueuedTargets,
   queuedConfig,
 } from "./lib/queued.js";
-import { type ProfileSummary, summarizeProfile } from "./lib/profile.js";
-import { diffBuckets, diffMaps, histogramQuantile, type Scrape } from "./lib/prom.js";
 import {
   type BareClientResult,
   type JobControllerResult,
@@ -459,7 +459,12 @@ const burstScenario: Scenario = { kind: "burst", operatorArgs, stepSeconds, refe
 function queuedScenario(cap: number, step: number): Scenario {
   return {
     kind: "queued",
-    operatorArgs: [...operatorArgs.slice(0, 2), "--max-concurrent-builds", String(cap), ...operatorArgs.slice(4)],
+    operatorArgs: [
+      ...operatorArgs.slice(0, 2),
+      "--max-concurrent-builds",
+      String(cap),
+      ...operatorArgs.slice(4),
+    ],
     stepSeconds: step,
     references: false,
     cap,
@@ -492,7 +497,9 @@ async function benchOne(
     args: runArgs,
     logFile: path.join(logsDir, `operator-${stamp}-${scenario.kind}-n${n}.log`),
     cpuProfDir: cpuProf ? path.join(outDir, "profiles") : undefined,
-    cpuProfName: cpuProf ? `operator-${stamp}-${scenario.kind}-n${n}${label ? `-${label}` : ""}.cpuprofile` : undefined,
+    cpuProfName: cpuProf
+      ? `operator-${stamp}-${scenario.kind}-n${n}${label ? `-${label}` : ""}.cpuprofile`
+      : undefined,
     nodeArgs,
   });
   let golden: GoldenScenarioResult;
@@ -508,7 +515,11 @@ async function benchOne(
   // While most of a queued burst waits, list the queue as `kubectl get pendingbuilds -A --chunk-size=500` does.
   const pendingSampler =
     scenario.kind === "queued" && visibilityReady
-      ? new PendingListSampler(harness.rest, { chunk: 500, everyMs: 3000, minWaiting: Math.min(n * 0.5, 5000) })
+      ? new PendingListSampler(harness.rest, {
+          chunk: 500,
+          everyMs: 3000,
+          minWaiting: Math.min(n * 0.5, 5000),
+        })
       : undefined;
   try {
     await createNamespace(core, ns);

@@ -211,7 +211,9 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
       body: {
         status: {
           phase: "Succeeded",
-          conditions: [{ type: "Ready", status: "False", reason: "PodCompleted", lastTransitionTime: finishedAt }],
+          conditions: [
+            { type: "Ready", status: "False", reason: "PodCompleted", lastTransitionTime: finishedAt },
+          ],
           containerStatuses: [
             {
               name: WORKER_CONTAINER,
