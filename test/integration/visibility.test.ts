@@ -10,6 +10,12 @@ import { promisify } from "node:util";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { freePort } from "../support/free-port.js";
 import {
+  hostVisibilityFlags,
+  hostVisibilityManifests,
+  nodeIp,
+  VISIBILITY_APISERVICE,
+} from "../support/visibility.js";
+import {
   eventually,
   golden,
   kubeconfigPath,
@@ -21,9 +27,8 @@ import {
 import { type OperatorProcess, startOperator } from "./operator.js";
 
 const run = promisify(execFile);
-const NODE_IP = process.env.GOLDEN_NODE_IP ?? "10.88.0.1";
-const APISERVICE = "v1alpha1.visibility.golden.dev";
-const SERVICE = "golden-visibility";
+const NODE_IP = nodeIp();
+const APISERVICE = VISIBILITY_APISERVICE;
 
 type Ns = { name: string; remove: () => Promise<void> };
 
@@ -86,57 +91,13 @@ describe("visibility.golden.dev through kube-aggregator", () => {
     system = await scratchNamespace("golden-vis");
     for (const prefix of ["team-a", "team-b"]) namespaces.push(await scratchNamespace(prefix));
     port = await freePort();
-    await apply({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: SERVICE, namespace: system.name },
-      spec: { ports: [{ name: "https", port: 443, targetPort: port, protocol: "TCP" }] },
-    });
-    await apply({
-      apiVersion: "discovery.k8s.io/v1",
-      kind: "EndpointSlice",
-      metadata: {
-        name: `${SERVICE}-host`,
-        namespace: system.name,
-        labels: { "kubernetes.io/service-name": SERVICE },
-      },
-      addressType: "IPv4",
-      endpoints: [{ addresses: [NODE_IP], conditions: { ready: true } }],
-      ports: [{ name: "https", port, protocol: "TCP" }],
-    });
-    // No caBundle: the operator puts its managed CA there.
-    await apply({
-      apiVersion: "apiregistration.k8s.io/v1",
-      kind: "APIService",
-      metadata: { name: APISERVICE },
-      spec: {
-        group: "visibility.golden.dev",
-        version: "v1alpha1",
-        groupPriorityMinimum: 100,
-        versionPriority: 100,
-        service: { name: SERVICE, namespace: system.name, port: 443 },
-      },
-    });
+    const routed = { namespace: system.name, nodeIp: NODE_IP, port };
+    for (const manifest of hostVisibilityManifests(routed)) await apply(manifest);
     // Who may read the queue: the same aggregated ClusterRole config/visibility ships.
     await kubectl("apply", "--server-side", "-f", `${repo}config/visibility/user_roles.yaml`);
-    operator = await startOperator(
-      "",
-      [
-        "--max-concurrent-builds",
-        "1",
-        "--visibility-port",
-        String(port),
-        "--visibility-bind-address",
-        NODE_IP,
-        "--visibility-cert-secret-namespace",
-        system.name,
-        "--visibility-service-name",
-        SERVICE,
-        "--visibility-apiservice",
-        APISERVICE,
-      ],
-      { name: "visibility" },
-    );
+    operator = await startOperator("", ["--max-concurrent-builds", "1", ...hostVisibilityFlags(routed)], {
+      name: "visibility",
+    });
     await eventually(
       "the APIService to be Available",
       async () =>
