@@ -68,7 +68,7 @@ up: cluster-up install ## cluster-up + install CRDs + operator in the background
 	hack/operator-bg.sh start
 
 .PHONY: down
-down: cluster-down ## Stop the operator and the cluster
+down: cluster-down docker-down ## Stop the operator, the cluster and a dockerd that docker-build started
 
 .PHONY: run
 run: build install ## Run the operator in the foreground against the current KUBECONFIG
@@ -88,7 +88,7 @@ test-integration: build ## Integration tests against the running local cluster, 
 	node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec 'dist/test/integration/*.test.js'
 
 .PHONY: test
-test: ## Everything CI runs: generate check, lint, unit, cluster up, integration, cluster down
+test: ## Everything CI runs: generate check, lint, unit, image build + smoke, cluster up, integration, cluster down
 	hack/test.sh
 
 # Shipping (Docker image, kind, deploy), benchmarks and chaos live in their own fragments.

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// Checks golden's Dockerfile (and .dockerignore) against the image policy of docs/deploy.md
-// without a Docker engine: multi-stage, Node 24 bases with pinned tags, production-only
-// node_modules in the runtime, a numeric non-root USER, exec-form entry point, no secrets.
+// The textual checks of golden's Dockerfile and .dockerignore that building the image cannot do.
+// Everything the build and its smoke test can see (stages, npm ci --omit=dev, tsc, numeric
+// non-root USER, exec-form ENTRYPOINT, wrappers on PATH, package.json, no dev dependencies, no
+// shell) is checked on the built image by hack/image/smoke.sh (make docker-smoke). Left here:
+//   - the public base images users pull: ARG NODE_IMAGE/RUNTIME_IMAGE default to Node 24 images
+//     with pinned tags (a distroless nodejs24 :nonroot runtime) and every base FROM uses one of
+//     them. Where no registry answers, make docker-build replaces both with local stand-ins, so
+//     these defaults are never built there;
+//   - .dockerignore keeps node_modules, dist, .cluster (keys) and .git out of the build context:
+//     the build only shows what COPY takes, not what the builder was sent;
+//   - no secret-looking ENV/ARG names and no ADD of a URL: intent that no image inspection shows.
 // hadolint covers general Dockerfile hygiene (make verify-dockerfile runs it when installed).
 //
 //   node hack/check-dockerfile.mjs [--dockerfile Dockerfile] [--dockerignore .dockerignore]
@@ -151,106 +159,51 @@ export function dockerignore(text) {
 
 const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY)/i;
 
+/** The base-image build arguments, with the public images users pull by default. */
+export const BASE_ARGS = ["NODE_IMAGE", "RUNTIME_IMAGE"];
+
 /** Returns the policy violations of a Dockerfile (and optionally its .dockerignore); [] if none. */
 export function checkDockerfile(text, ignoreText) {
   const problems = [];
-  const { stages } = parseDockerfile(text);
-  if (stages.length < 2)
-    problems.push(`multi-stage: want build and runtime stages, found ${stages.length} FROM`);
-  const final = stages.at(-1);
-  if (!final) return problems;
-  const byName = new Map(stages.filter((s) => s.name).map((s) => [s.name, s]));
-
+  const { args, stages } = parseDockerfile(text);
+  for (const name of BASE_ARGS) {
+    const image = args[name];
+    if (image === undefined) problems.push(`no global ARG ${name} with the public default base image`);
+    else if (!isNode24(image)) problems.push(`ARG ${name}=${image}: not a Node 24 image with a pinned tag`);
+  }
+  const runtime = args.RUNTIME_IMAGE ?? "";
+  if (!/(^|\/)distroless\/nodejs24-debian\d+:nonroot$/.test(runtime))
+    problems.push(`ARG RUNTIME_IMAGE=${runtime}: want the distroless nodejs24 :nonroot image`);
+  const argOf = (base) => /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(base)?.[1];
   for (const s of stages) {
     if (s.fromStage) continue;
-    if (!isNode24(s.image))
+    const arg = argOf(s.base);
+    if (!arg || !BASE_ARGS.includes(arg))
       problems.push(
-        `FROM ${s.image} (line ${s.instructions[0]?.line}): not a Node 24 image with a pinned tag`,
+        `FROM ${s.base} (line ${s.instructions[0]?.line}): use $NODE_IMAGE or $RUNTIME_IMAGE, so local bases can stand in`,
       );
   }
-  if (!stages.some((s) => s.instructions.some((i) => i.keyword === "RUN" && /\btsc\b/.test(i.args)))) {
-    problems.push("no stage compiles TypeScript (tsc)");
-  }
-  const npmCi = (s) =>
-    s.instructions.filter((i) => i.keyword === "RUN" && /\bnpm\s+(ci|install|i)\b/.test(i.args));
-  if (!stages.some((s) => npmCi(s).some((i) => /\bnpm\s+ci\b/.test(i.args) && /--omit=dev\b/.test(i.args)))) {
-    problems.push("no stage installs production dependencies with npm ci --omit=dev");
-  }
-
-  const ins = final.instructions;
-  const users = ins.filter((i) => i.keyword === "USER");
-  const user = users.at(-1)?.args.trim();
-  const ids = /^(\d+)(?::(\d+))?$/.exec(user ?? "");
-  if (!user) problems.push("final stage: no USER (the runtime must not run as root)");
-  else if (!ids) problems.push(`final stage: USER ${user} is not numeric (runAsNonRoot needs a numeric uid)`);
-  else if (Number(ids[1]) === 0 || ids[2] === "0") problems.push(`final stage: USER ${user} is root`);
-
-  for (const i of ins) {
-    if (i.keyword !== "COPY" || !i.flags.from) continue;
-    if (!/node_modules/.test(i.args)) continue;
-    const source = byName.get(i.flags.from.toLowerCase());
-    if (!source) continue;
-    const installs = npmCi(source);
-    if (installs.length === 0 || installs.some((x) => !/--omit=dev\b/.test(x.args))) {
-      problems.push(
-        `final stage (line ${i.line}): copies node_modules from stage ${i.flags.from}, which installs dev dependencies`,
-      );
-    }
-  }
-  if (/distroless/.test(final.image) && ins.some((i) => i.keyword === "RUN")) {
-    problems.push(
-      "final stage: RUN on a distroless base (it has no shell); prepare files in an earlier stage",
-    );
-  }
-  const entry = ins.filter((i) => i.keyword === "ENTRYPOINT").at(-1);
-  if (!entry) problems.push("final stage: no ENTRYPOINT");
-  else {
-    let argv;
-    try {
-      argv = JSON.parse(entry.args);
-    } catch {
-      argv = undefined;
-    }
-    if (!Array.isArray(argv))
-      problems.push(`final stage: ENTRYPOINT ${entry.args} is not exec form (signals must reach node)`);
-    else if (argv[0] !== "golden-operator")
-      problems.push(`final stage: ENTRYPOINT ${entry.args} does not start golden-operator`);
-  }
-  if (!ins.some((i) => i.keyword === "COPY" && /(^|\s)\/usr\/local\/bin\/?$/.test(i.args.trim()))) {
-    problems.push(
-      "final stage: nothing is copied to /usr/local/bin (golden-operator and golden-worker must be on PATH)",
-    );
-  }
-  if (!ins.some((i) => i.keyword === "COPY" && /\bpackage\.json\b/.test(i.args))) {
-    problems.push('final stage: no package.json ("type": "module" is needed to load dist/ as ES modules)');
+  if (argOf(stages.at(-1)?.base ?? "") !== "RUNTIME_IMAGE")
+    problems.push("final stage: not FROM $RUNTIME_IMAGE");
+  for (const name of Object.keys(args)) {
+    if (SECRET_NAME.test(name)) problems.push(`global ARG ${name} looks like a secret`);
   }
   for (const s of stages) {
     for (const i of s.instructions) {
       if (i.keyword === "ADD" && /\bhttps?:\/\//.test(i.args))
         problems.push(`line ${i.line}: ADD of a URL (unpinned download); use COPY`);
       if (i.keyword === "ENV" || i.keyword === "ARG") {
-        for (const [, name] of i.args.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=/g)) {
+        for (const [, name] of i.args.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)(?==|\s|$)/g)) {
           if (SECRET_NAME.test(name ?? ""))
             problems.push(`line ${i.line}: ${i.keyword} ${name} looks like a secret`);
         }
       }
     }
   }
-
   if (ignoreText !== undefined) {
     const excluded = dockerignore(ignoreText);
     for (const path of ["node_modules/x", "dist/x", ".cluster/kubeconfig", ".git/config"]) {
       if (!excluded(path)) problems.push(`.dockerignore: ${path.split("/")[0]} is sent to the builder`);
-    }
-    for (const s of stages) {
-      for (const i of s.instructions) {
-        if (i.keyword !== "COPY" || i.flags.from || i.heredocs.length > 0) continue;
-        const sources = i.args.trim().split(/\s+/).slice(0, -1);
-        for (const src of sources) {
-          if (!/[*?[]/.test(src) && excluded(src))
-            problems.push(`.dockerignore: excludes ${src}, which line ${i.line} copies`);
-        }
-      }
     }
   }
   return problems;

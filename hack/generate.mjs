@@ -1,24 +1,34 @@
 #!/usr/bin/env node
-// Generates golden's CRDs and TypeScript API types from the OpenAPI source of truth.
+// Generates golden's CRDs, TypeScript API types and served OpenAPI from the OpenAPI sources of truth.
 //
 //   node hack/generate.mjs           write every generated file (only those that changed)
 //   node hack/generate.mjs --check   write nothing; exit 1 naming each file that differs
 //
-// Input:  api/spec/golden.dev_v1alpha1.yaml (its header comment describes the conventions)
+// Input:  api/spec/golden.dev_v1alpha1.yaml (its header comment describes the conventions),
+//         api/spec/visibility.golden.dev_v1alpha1.yaml (golden's aggregated API)
 // Output: config/crd/bases/golden.dev_<plural>.yaml, config/crd/kustomization.yaml,
-//         src/api/v1alpha1/types.ts, src/api/v1alpha1/index.ts
+//         src/api/v1alpha1/types.ts, src/api/v1alpha1/index.ts,
+//         src/api/visibility/v1alpha1/{types,index,openapi}.ts
 // Stale config/crd/bases/golden.dev_*.yaml files (kinds removed from the spec) are deleted, or
 // reported by --check.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
-import { renderIndex, renderTypes, renderYaml } from "./codegen/render.mjs";
+import {
+  AGGREGATED_BANNER,
+  AGGREGATED_SPEC,
+  buildAggregatedIndexTs,
+  buildAggregatedTsSchema,
+  buildOpenApiTs,
+} from "./codegen/aggregated.mjs";
+import { biomeFormat, renderIndex, renderTsSchema, renderTypes, renderYaml } from "./codegen/render.mjs";
 import { buildCrd, buildCrdKustomization, crdDefinitions, crdFileName } from "./codegen/schema.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SPEC = "api/spec/golden.dev_v1alpha1.yaml";
 const CRD_DIR = "config/crd/bases";
+const VISIBILITY_DIR = "src/api/visibility/v1alpha1";
 
 /** Every generated file: repository-relative path -> content. */
 async function generate() {
@@ -34,6 +44,25 @@ async function generate() {
   out.set(types, await renderTypes(spec, types, root));
   const index = "src/api/v1alpha1/index.ts";
   out.set(index, renderIndex(spec, index, root));
+
+  const aggregated = YAML.parse(readFileSync(join(root, AGGREGATED_SPEC), "utf8"));
+  const aggregatedTypes = `${VISIBILITY_DIR}/types.ts`;
+  out.set(
+    aggregatedTypes,
+    await renderTsSchema(
+      buildAggregatedTsSchema(aggregated),
+      `// ${AGGREGATED_BANNER}`,
+      aggregatedTypes,
+      root,
+    ),
+  );
+  for (const [file, build] of [
+    ["index.ts", buildAggregatedIndexTs],
+    ["openapi.ts", buildOpenApiTs],
+  ]) {
+    const path = `${VISIBILITY_DIR}/${file}`;
+    out.set(path, biomeFormat(build(aggregated), path, root));
+  }
   return out;
 }
 
@@ -88,12 +117,16 @@ async function main() {
   }
   if (check && drift.length > 0) {
     console.error(
-      `generated files are out of date with ${SPEC}; run \`node hack/generate.mjs\`:\n${drift.join("\n")}`,
+      `generated files are out of date with ${SPEC} or ${AGGREGATED_SPEC}; run \`node hack/generate.mjs\`:\n${drift.join("\n")}`,
     );
     process.exit(1);
   }
-  if (check) console.log(`generated files are up to date with ${SPEC} (${out.size} files)`);
-  else console.log(`generated ${out.size} files from ${relative(root, join(root, SPEC))}`);
+  if (check)
+    console.log(`generated files are up to date with ${SPEC} and ${AGGREGATED_SPEC} (${out.size} files)`);
+  else
+    console.log(
+      `generated ${out.size} files from ${relative(root, join(root, SPEC))} and ${AGGREGATED_SPEC}`,
+    );
 }
 
 main().catch((err) => {

@@ -7,6 +7,8 @@ source "$(dirname "$0")/cluster/common.sh"
 HEALTH_PORT="${GOLDEN_OPERATOR_HEALTH_PORT:-18081}"
 export GOLDEN_HEALTH_PORT="${GOLDEN_HEALTH_PORT:-$HEALTH_PORT}"
 export GOLDEN_WORKER_NODE_SELECTOR="${GOLDEN_WORKER_NODE_SELECTOR:-golden.dev/local-runner=true}"
+# The visibility API needs an APIService and Service pointing at this host: off unless asked for.
+export GOLDEN_VISIBILITY_PORT="${GOLDEN_VISIBILITY_PORT:-0}"
 export GOLDEN_WORKER_TOLERATIONS="${GOLDEN_WORKER_TOLERATIONS:-golden.dev/local-runner=true:NoSchedule}"
 node="$("$repo/hack/ensure-node.sh")/node"
 cmd=("$node" "$repo/dist/src/cmd/operator.js")

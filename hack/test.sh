@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: static checks, unit tests, then integration tests against the local cluster.
+# `make test`: static checks, unit tests, the image's build and smoke test, then integration tests
+# against the local cluster.
 # The cluster is brought up if needed and taken down afterwards, even when tests fail — unless it
 # was already running before (a developer's `make up`), which is then left as it was.
 set -uo pipefail
@@ -7,6 +8,18 @@ cd "$(dirname "$0")/.."
 source hack/cluster/common.sh
 
 make --no-print-directory verify-generate lint test-unit || exit 1
+
+# The container image: build it (a dockerd is started if none runs) and run its smoke test.
+# GOLDEN_SKIP_IMAGE=1 skips it. A dockerd this step started is stopped again.
+if [[ "${GOLDEN_SKIP_IMAGE:-0}" != 1 ]]; then
+  marker="${GOLDEN_CACHE:-$HOME/.cache/golden}/docker/started-by-golden"
+  had_docker=0
+  [[ -f "$marker" ]] && had_docker=1
+  make --no-print-directory docker-smoke
+  rc=$?
+  if ((!had_docker)); then hack/image/stop-docker.sh; fi
+  ((rc == 0)) || exit 1
+fi
 
 started=0
 if ! kubectl --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then

@@ -41,7 +41,8 @@ export class OperatorProcess {
       nodeArgs.push("--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir);
       if (opts.cpuProfName) nodeArgs.push("--cpu-prof-name", opts.cpuProfName);
     }
-    const args = [...opts.args, "--health-port", String(port)];
+    // The visibility API is not measured; its fixed port would collide with other runs on this host.
+    const args = ["--visibility-port", "0", ...opts.args, "--health-port", String(port)];
     const out = fs.openSync(opts.logFile, "a");
     // GOLDEN_* variables of the caller (e.g. a developer's shell) must not leak into the flags.
     const env: NodeJS.ProcessEnv = {};

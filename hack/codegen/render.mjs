@@ -48,9 +48,18 @@ export function renderYaml(obj, relPath, root) {
 
 /** src/api/v1alpha1/types.ts */
 export async function renderTypes(spec, relPath, root) {
-  const schema = buildTsSchema(spec);
-  const ts = await compile(schema, "GoldenObject", {
-    bannerComment: `// ${GENERATED_BANNER}\n\nimport type { V1ObjectMeta } from "@kubernetes/client-node";`,
+  return renderTsSchema(
+    buildTsSchema(spec),
+    `// ${GENERATED_BANNER}\n\nimport type { V1ObjectMeta } from "@kubernetes/client-node";`,
+    relPath,
+    root,
+  );
+}
+
+/** TypeScript declarations of a JSON Schema built by tsSchemaOf, under `banner`. */
+export async function renderTsSchema(schema, banner, relPath, root) {
+  const ts = await compile(schema, schema.title, {
+    bannerComment: banner,
     additionalProperties: false,
     unreachableDefinitions: true,
     ignoreMinAndMaxItems: true,

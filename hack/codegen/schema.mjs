@@ -310,23 +310,27 @@ function toTsSchema(schema, path) {
 }
 
 /**
- * The JSON Schema compiled into types.ts: one definition per component (named after its key), and a
- * root union of the kinds. `$ref`s stay references so that every component keeps its own name;
- * keys next to a `$ref` only matter for CRDs.
+ * The JSON Schema compiled into a types.ts: one definition per component (named after its key),
+ * and a root union of `roots` (component keys). `$ref`s stay references so that every component
+ * keeps its own name; keys next to a `$ref` only matter for CRDs.
  */
-export function buildTsSchema(spec) {
-  const { resources } = crdDefinitions(spec);
-  const components = spec.components?.schemas ?? {};
+export function tsSchemaOf(components, roots, title, description) {
   const definitions = {};
   for (const name of Object.keys(components)) {
     definitions[name] = toTsSchema(components[name], name);
   }
-  return {
-    title: "GoldenObject",
-    description: "Any object of the golden.dev API.",
-    anyOf: resources.map((r) => ({ $ref: `#/definitions/${r.schema}` })),
-    definitions,
-  };
+  return { title, description, anyOf: roots.map((r) => ({ $ref: `#/definitions/${r}` })), definitions };
+}
+
+/** The JSON Schema compiled into src/api/v1alpha1/types.ts. */
+export function buildTsSchema(spec) {
+  const { resources } = crdDefinitions(spec);
+  return tsSchemaOf(
+    spec.components?.schemas ?? {},
+    resources.map((r) => r.schema),
+    "GoldenObject",
+    "Any object of the golden.dev API.",
+  );
 }
 
 /** ImageBuild -> IMAGE_BUILD, OperatingSystem -> OPERATING_SYSTEM. */

@@ -134,6 +134,48 @@ const FLAGS: FlagSpec[] = [
     help: "Seconds without a worker heartbeat before a running build fails as WorkerLost (0: never)",
   },
   { name: "log-level", type: "string", default: "info", help: "debug, info, warn or error" },
+  {
+    name: "visibility-port",
+    type: "number",
+    default: 8443,
+    help: "HTTPS port of the visibility.golden.dev aggregated API (0: not served)",
+  },
+  {
+    name: "visibility-bind-address",
+    type: "string",
+    default: "0.0.0.0",
+    help: "Address the visibility API listens on",
+  },
+  {
+    name: "visibility-cert-dir",
+    type: "string",
+    default: "",
+    help: "Directory with tls.crt and tls.key for the visibility API (e.g. a cert-manager Secret); empty: golden manages its own certificate",
+  },
+  {
+    name: "visibility-cert-secret",
+    type: "string",
+    default: "golden-visibility-serving-cert",
+    help: "Secret holding the managed CA and serving certificate",
+  },
+  {
+    name: "visibility-cert-secret-namespace",
+    type: "string",
+    default: "",
+    help: "Namespace of that Secret (default: $POD_NAMESPACE, else golden-system)",
+  },
+  {
+    name: "visibility-service-name",
+    type: "string",
+    default: "golden-visibility",
+    help: "Service in front of the operator pods; the managed certificate is for <service>.<namespace>.svc",
+  },
+  {
+    name: "visibility-apiservice",
+    type: "string",
+    default: "v1alpha1.visibility.golden.dev",
+    help: "APIService whose spec.caBundle golden keeps in sync with the managed CA (empty: leave it alone)",
+  },
 ];
 
 async function main(): Promise<void> {
@@ -166,6 +208,16 @@ async function main(): Promise<void> {
       identity,
       retryBaseMs: num("retry-base-seconds") * 1000,
       workerLostAfterMs: num("worker-lost-after") * 1000,
+      visibility: {
+        port: num("visibility-port"),
+        bindAddress: f["visibility-bind-address"] as string,
+        certDir: f["visibility-cert-dir"] as string,
+        certSecretName: f["visibility-cert-secret"] as string,
+        certSecretNamespace:
+          (f["visibility-cert-secret-namespace"] as string) || process.env.POD_NAMESPACE || "golden-system",
+        serviceName: f["visibility-service-name"] as string,
+        apiService: f["visibility-apiservice"] as string,
+      },
       ...(f["leader-elect"]
         ? {
             leaderElection: {

@@ -31,6 +31,7 @@ import { Metrics } from "../runtime/metrics.js";
 import { namespaceLimits } from "../scheduler/limits.js";
 import { BuildScheduler, SCHEDULER_KEY } from "../scheduler/loop.js";
 import { type PendingQueueSource, pendingQueue } from "../scheduler/pending.js";
+import { type VisibilityConfig, visibilityRunnable } from "../visibility/setup.js";
 import { BuildMetrics } from "./build-metrics.js";
 import { slimImageBuild, slimJob } from "./cache-transforms.js";
 import { requeueOnConflict } from "./conflicts.js";
@@ -56,6 +57,10 @@ export interface OperatorConfig {
   retryBaseMs?: number;
   /** Fail a running build after this long without a worker heartbeat; 0 disables. */
   workerLostAfterMs: number;
+  /** The visibility API server (visibility.golden.dev); absent or port 0: not served. */
+  visibility?: VisibilityConfig;
+  /** What the visibility API lists; default: the placeholder computed from the caches. */
+  pendingQueue?: PendingQueueSource;
 }
 
 export interface Operator {
@@ -247,12 +252,17 @@ export function buildOperator(
     start: (signal) =>
       new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(recorder.close()))),
   });
-  const pending = pendingQueue({
-    builds,
-    jobs,
-    namespaceLimit: namespaceLimits(namespaces, cfg.maxBuildsPerNamespace),
-    namespaces,
-    maxConcurrentBuilds: cfg.maxConcurrentBuilds,
-  });
+  // Visibility: every replica serves the queue from its own caches (the runnable is not leader-only).
+  const pending =
+    cfg.pendingQueue ??
+    pendingQueue({
+      builds,
+      jobs,
+      namespaceLimit: namespaceLimits(namespaces, cfg.maxBuildsPerNamespace),
+      namespaces,
+      maxConcurrentBuilds: cfg.maxConcurrentBuilds,
+    });
+  if (cfg.visibility && cfg.visibility.port > 0)
+    manager.addRunnable(visibilityRunnable(cfg.visibility, rest, pending, log));
   return { manager, metrics, pending };
 }

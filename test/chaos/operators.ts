@@ -119,6 +119,9 @@ export class OperatorFleet {
         kubeconfigPath,
         "--health-port",
         String(port),
+        // Replicas share this host: the visibility API's fixed port is not for them.
+        "--visibility-port",
+        "0",
         ...this.args,
       ],
       { stdio: ["ignore", out, out], env },

@@ -68,9 +68,11 @@ async function exists(...args: string[]): Promise<boolean> {
 }
 
 /** `kubectl auth can-i` as the operator's ServiceAccount: true (yes) or false (no). */
+/** `resource` is TYPE, TYPE/SUBRESOURCE or TYPE:NAME (one object, for rules with resourceNames). */
 async function can(verb: string, resource: string, scope: string[]): Promise<boolean> {
-  const [res = "", subresource] = resource.split("/");
-  const args = ["auth", "can-i", verb, res, `--as=${OPERATOR_SA}`, ...scope];
+  const [typeAndName = "", subresource] = resource.split("/");
+  const [res = "", name] = typeAndName.split(":");
+  const args = ["auth", "can-i", verb, name ? `${res}/${name}` : res, `--as=${OPERATOR_SA}`, ...scope];
   if (subresource) args.push(`--subresource=${subresource}`);
   try {
     await run("kubectl", ["--kubeconfig", kubeconfigPath, ...args]);
@@ -124,16 +126,25 @@ describe("deploying golden with config/", () => {
   it("renders config/default to CRDs, RBAC, the restricted golden-system namespace and the operator", () => {
     const kinds = manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
     assert.deepEqual(kinds, [
+      "APIService/v1alpha1.visibility.golden.dev",
       "ClusterRole/golden-operator",
+      "ClusterRole/golden-pendingbuilds-viewer",
+      "ClusterRole/golden-visibility-apiservice",
       "ClusterRoleBinding/golden-operator",
+      "ClusterRoleBinding/golden-visibility-apiservice",
+      "ClusterRoleBinding/golden-visibility:system:auth-delegator",
       "CustomResourceDefinition/imagebuilds.golden.dev",
       "CustomResourceDefinition/images.golden.dev",
       "Deployment/golden-operator",
       "Namespace/golden-system",
       "PodDisruptionBudget/golden-operator",
       "Role/golden-operator-leader-election",
+      "Role/golden-visibility-serving-cert",
       "RoleBinding/golden-operator-leader-election",
+      "RoleBinding/golden-visibility-auth-reader",
+      "RoleBinding/golden-visibility-serving-cert",
       "Service/golden-operator-metrics",
+      "Service/golden-visibility",
       "ServiceAccount/golden-operator",
       "ValidatingAdmissionPolicy/golden-worker-own-build",
       "ValidatingAdmissionPolicyBinding/golden-worker-own-build",
@@ -301,9 +312,17 @@ describe("deploying golden with config/", () => {
         ["-n", SYSTEM_NS, "serviceaccount", "golden-operator"],
         ["-n", SYSTEM_NS, "role", "golden-operator-leader-election"],
         ["-n", SYSTEM_NS, "rolebinding", "golden-operator-leader-election"],
+        ["clusterrolebinding", "golden-visibility:system:auth-delegator"],
+        ["clusterrole", "golden-visibility-apiservice"],
+        ["clusterrolebinding", "golden-visibility-apiservice"],
+        ["-n", "kube-system", "rolebinding", "golden-visibility-auth-reader"],
+        ["-n", SYSTEM_NS, "role", "golden-visibility-serving-cert"],
+        ["-n", SYSTEM_NS, "rolebinding", "golden-visibility-serving-cert"],
       ];
       for (const obj of owned) if (!(await exists(...obj))) createdRbac.push(obj);
       await kubectl("apply", "--server-side", "-k", path.join(repo, "config/rbac"));
+      // The visibility API's own RBAC (the rest of config/visibility needs the operator running).
+      await kubectl("apply", "--server-side", "-f", path.join(repo, "config/visibility/rbac.yaml"));
     });
 
     it("lets the operator's ServiceAccount do what the operator does, and nothing else", async () => {
@@ -337,12 +356,24 @@ describe("deploying golden with config/", () => {
         ["get", "leases.coordination.k8s.io", system],
         ["create", "leases.coordination.k8s.io", system],
         ["update", "leases.coordination.k8s.io", system],
+        // The visibility API: delegated authn/authz, its own Secret and its own APIService.
+        ["create", "subjectaccessreviews.authorization.k8s.io", []],
+        ["get", "configmaps:extension-apiserver-authentication", ["-n", "kube-system"]],
+        ["create", "secrets", system],
+        ["get", "secrets:golden-visibility-serving-cert", system],
+        ["update", "secrets:golden-visibility-serving-cert", system],
+        ["get", "apiservices.apiregistration.k8s.io:v1alpha1.visibility.golden.dev", []],
+        ["patch", "apiservices.apiregistration.k8s.io:v1alpha1.visibility.golden.dev", []],
       ];
       const denied: [string, string, string[]][] = [
         ["*", "*", anyNs],
         ["*", "images.golden.dev", inNs],
         ["get", "secrets", system],
+        ["get", "secrets:someone-elses", system],
         ["list", "secrets", anyNs],
+        ["get", "configmaps:kube-proxy", ["-n", "kube-system"]],
+        ["patch", "apiservices.apiregistration.k8s.io:v1beta1.metrics.k8s.io", []],
+        ["delete", "apiservices.apiregistration.k8s.io:v1alpha1.visibility.golden.dev", []],
         ["get", "configmaps", inNs],
         ["create", "pods/exec", inNs],
         ["list", "pods", anyNs],

@@ -43,6 +43,9 @@ export async function startOperator(
       "golden.dev/local-runner=true:NoSchedule",
       "--log-level",
       "debug",
+      // Operators of one test share this host; a test that wants the visibility API passes a port.
+      "--visibility-port",
+      "0",
       ...extraArgs,
     ],
     { stdio: ["ignore", out, out], env: { ...process.env, GOLDEN_HEALTH_PORT: undefined } },

@@ -339,3 +339,121 @@ describe("TypeScript generation", () => {
     }
   });
 });
+
+/** The parts of hack/codegen/aggregated.mjs under test. */
+interface AggregatedCodegen {
+  aggregatedApi(spec: unknown): { group: string; version: string; resources: Resource[] };
+  buildOpenApiDocument(spec: unknown): {
+    paths: Record<string, { get: Record<string, unknown> }>;
+    components: { schemas: Record<string, Schema> };
+  };
+  buildAggregatedTsSchema(spec: unknown): { anyOf: { $ref: string }[]; definitions: Record<string, Schema> };
+  buildAggregatedIndexTs(spec: unknown): string;
+  buildOpenApiV2Document(spec: unknown): {
+    swagger: string;
+    paths: Record<string, { get: Record<string, unknown> & { parameters: Record<string, unknown>[] } }>;
+    definitions: Record<string, Schema>;
+  };
+}
+
+describe("aggregated API generation (visibility.golden.dev)", async () => {
+  const aggregated = (await import(
+    pathToFileURL(join(root, "hack/codegen/aggregated.mjs")).href
+  )) as AggregatedCodegen;
+  const visibility = parse(
+    readFileSync(join(root, "api/spec/visibility.golden.dev_v1alpha1.yaml"), "utf8"),
+  ) as Record<string, unknown> & { "x-golden-aggregated-api": { resources: Resource[] } };
+  const withResource = (patch: Record<string, unknown>) => {
+    const copy = structuredClone(visibility);
+    Object.assign(copy["x-golden-aggregated-api"].resources[0] ?? {}, patch);
+    return copy;
+  };
+  const gvk = { group: "visibility.golden.dev", kind: "PendingBuild", version: "v1alpha1" };
+
+  it("serves every component under its qualified name, with references rewritten", () => {
+    const doc = aggregated.buildOpenApiDocument(visibility);
+    const schemas = doc.components.schemas;
+    assert.deepEqual(Object.keys(schemas).sort(), [
+      "dev.golden.visibility.v1alpha1.BlockedBy",
+      "dev.golden.visibility.v1alpha1.ListMeta",
+      "dev.golden.visibility.v1alpha1.ObjectMeta",
+      "dev.golden.visibility.v1alpha1.PendingBuild",
+      "dev.golden.visibility.v1alpha1.PendingBuildList",
+    ]);
+    const build = schemas["dev.golden.visibility.v1alpha1.PendingBuild"] as {
+      properties: Record<string, Schema>;
+    };
+    assert.equal(
+      build.properties.metadata?.$ref,
+      "#/components/schemas/dev.golden.visibility.v1alpha1.ObjectMeta",
+    );
+    assert.deepEqual(build["x-kubernetes-group-version-kind" as never], [gvk]);
+    assert.deepEqual(
+      schemas["dev.golden.visibility.v1alpha1.PendingBuildList"]?.["x-kubernetes-group-version-kind"],
+      [{ ...gvk, kind: "PendingBuildList" }],
+    );
+  });
+
+  it("lists the read-only operations kubectl explain resolves the kind through", () => {
+    const doc = aggregated.buildOpenApiDocument(visibility);
+    const base = "/apis/visibility.golden.dev/v1alpha1";
+    assert.deepEqual(Object.keys(doc.paths).sort(), [
+      `${base}/namespaces/{namespace}/pendingbuilds`,
+      `${base}/namespaces/{namespace}/pendingbuilds/{name}`,
+      `${base}/pendingbuilds`,
+    ]);
+    for (const op of Object.values(doc.paths)) {
+      assert.deepEqual(op.get["x-kubernetes-group-version-kind"], gvk);
+      assert.deepEqual(Object.keys(op), ["get"], "read-only");
+    }
+  });
+
+  it("serves the same API as Swagger 2.0 for the aggregator's v2 merge", () => {
+    const v2 = aggregated.buildOpenApiV2Document(visibility);
+    assert.equal(v2.swagger, "2.0");
+    assert.doesNotMatch(JSON.stringify(v2), /#\/components\//);
+    const get =
+      v2.paths["/apis/visibility.golden.dev/v1alpha1/namespaces/{namespace}/pendingbuilds/{name}"]?.get;
+    assert.deepEqual(get?.["x-kubernetes-group-version-kind"], gvk);
+    assert.deepEqual(get?.parameters[0], {
+      name: "namespace",
+      in: "path",
+      required: true,
+      description: "Namespace of the objects.",
+      type: "string",
+    });
+    assert.deepEqual(get?.responses, {
+      200: {
+        description: "OK",
+        schema: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.PendingBuild" },
+      },
+    });
+  });
+
+  it("types the kinds and their lists, and names them in index.ts with their printer columns", () => {
+    const ts = aggregated.buildAggregatedTsSchema(visibility);
+    assert.deepEqual(
+      ts.anyOf.map((r) => r.$ref),
+      ["#/definitions/PendingBuild", "#/definitions/PendingBuildList"],
+    );
+    const index = aggregated.buildAggregatedIndexTs(visibility);
+    assert.ok(index.includes("export const PENDING_BUILD_RESOURCE = {"));
+    assert.ok(index.includes('verbs: ["get","list"]'));
+    assert.ok(index.includes('"jsonPath":".clusterPosition"'));
+  });
+
+  it("refuses resources without verbs and printer columns it cannot evaluate", () => {
+    assert.throws(() => aggregated.aggregatedApi(withResource({ verbs: [] })), /verbs is required/);
+    assert.throws(
+      () =>
+        aggregated.aggregatedApi(
+          withResource({ printerColumns: [{ name: "X", type: "string", jsonPath: ".a[0].b" }] }),
+        ),
+      /only plain \.a\.b paths/,
+    );
+    assert.throws(
+      () => aggregated.aggregatedApi(withResource({ listSchema: "Nope" })),
+      /unknown schema Nope/,
+    );
+  });
+});

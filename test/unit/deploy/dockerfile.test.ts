@@ -1,34 +1,20 @@
-// The container image, checked without a Docker engine: the Dockerfile's structure and policy
-// (through hack/check-dockerfile.mjs, which `make verify-dockerfile` runs too), the .dockerignore,
-// the PATH wrappers its build stage writes, and the entry points they start.
+// The container image, as far as reading text can check it. The image itself is built and run by
+// `make docker-smoke` (hack/image/build.sh, smoke.sh; part of `make test`), which checks its user,
+// entry points, contents and permissions; what is left here is what the build cannot show: the
+// public default bases, the .dockerignore and secret-looking names (hack/check-dockerfile.mjs,
+// which `make verify-dockerfile` runs too), plus the build pod's side of the image contract.
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import type { ImageBuild } from "../../../src/api/v1alpha1/index.js";
 import { buildJob } from "../../../src/controllers/job-template.js";
 
 const repo = new URL("../../../../", import.meta.url).pathname;
-const run = promisify(execFile);
 
-interface Instruction {
-  keyword: string;
-  args: string;
-  flags: Record<string, string>;
-  line: number;
-}
-interface Stage {
-  name?: string;
-  image: string;
-  fromStage: boolean;
-  instructions: Instruction[];
-}
 interface Checker {
-  parseDockerfile(text: string): { args: Record<string, string>; stages: Stage[] };
   checkDockerfile(text: string, ignoreText?: string): string[];
   dockerignore(text: string): (path: string) => boolean;
   isNode24(image: string): boolean;
@@ -37,14 +23,6 @@ interface Checker {
 const checker = (await import(pathToFileURL(path.join(repo, "hack/check-dockerfile.mjs")).href)) as Checker;
 const dockerfile = fs.readFileSync(path.join(repo, "Dockerfile"), "utf8");
 const ignore = fs.readFileSync(path.join(repo, ".dockerignore"), "utf8");
-const { stages } = checker.parseDockerfile(dockerfile);
-const final = stages.at(-1) as Stage;
-const stage = (name: string) => {
-  const s = stages.find((x) => x.name === name);
-  assert.ok(s, `stage ${name}`);
-  return s;
-};
-const runs = (s: Stage) => s.instructions.filter((i) => i.keyword === "RUN").map((i) => i.args);
 
 /** The pod a build Job runs (controllers/job-template.ts), for what the image must match. */
 const workerPod = buildJob(
@@ -69,35 +47,51 @@ const workerPod = buildJob(
   },
 ).spec?.template.spec;
 
-describe("Dockerfile", () => {
-  it("is multi-stage: build (npm ci + tsc), deps (npm ci --omit=dev) and a runtime fed by both", () => {
-    assert.ok(stages.length >= 3, `${stages.length} stages`);
-    assert.ok(runs(stage("build")).some((r) => /\bnpm ci\b/.test(r) && !/--omit=dev/.test(r)));
-    assert.ok(runs(stage("build")).some((r) => /\btsc -p tsconfig\.json\b/.test(r)));
-    assert.ok(runs(stage("deps")).every((r) => !/\bnpm (ci|install)\b/.test(r) || /--omit=dev/.test(r)));
-    assert.ok(runs(stage("deps")).some((r) => /\bnpm ci\b.*--omit=dev/.test(r)));
-    const copies = final.instructions.filter((i) => i.keyword === "COPY");
-    assert.ok(
-      copies.every((c) => c.flags.from),
-      "the runtime takes nothing from the build context",
-    );
-    const fromDeps = copies.filter((c) => c.flags.from === "deps").map((c) => c.args);
-    assert.ok(
-      fromDeps.some((a) => a.startsWith("/app/node_modules/")),
-      "node_modules from the production-only stage",
-    );
-    assert.ok(copies.some((c) => c.flags.from === "build" && c.args.startsWith("/app/dist/src/")));
-    assert.ok(
-      !copies.some((c) => c.flags.from === "build" && /node_modules/.test(c.args)),
-      "no dev dependencies",
-    );
-  });
-
-  it("pins every base image to Node 24, with a distroless Node 24 runtime", () => {
-    const bases = stages.filter((s) => !s.fromStage).map((s) => s.image);
-    assert.ok(bases.length >= 2);
-    for (const image of bases) assert.ok(checker.isNode24(image), image);
-    assert.match(final.image, /^gcr\.io\/distroless\/nodejs24-debian\d+:nonroot$/);
+describe("Dockerfile (what the build cannot check)", () => {
+  it("passes hack/check-dockerfile.mjs, which catches each kind of violation", () => {
+    assert.deepEqual(checker.checkDockerfile(dockerfile, ignore), []);
+    const mutants: [string, string, RegExp, string?][] = [
+      [
+        "Node 22 builder",
+        dockerfile.replace("=node:24-bookworm-slim", "=node:22-bookworm-slim"),
+        /NODE_IMAGE=node:22.*not a Node 24/,
+      ],
+      [
+        "floating runtime",
+        dockerfile.replace(/nodejs24-debian12:nonroot/, "nodejs24-debian12:latest"),
+        /pinned tag/,
+      ],
+      [
+        "root runtime",
+        dockerfile.replace(/nodejs24-debian12:nonroot/, "nodejs24-debian12:debug"),
+        /distroless nodejs24 :nonroot/,
+      ],
+      ["no base ARG", dockerfile.replace(/^ARG NODE_IMAGE=.*$/m, ""), /no global ARG NODE_IMAGE/],
+      [
+        "hard-coded base",
+        dockerfile.replace(/^FROM \$\{NODE_IMAGE\} AS deps$/m, "FROM node:24-bookworm-slim AS deps"),
+        /FROM node:24-bookworm-slim .*local bases/,
+      ],
+      [
+        "secret in ENV",
+        dockerfile.replace("NODE_ENV=production", "NPM_TOKEN=abc NODE_ENV=production"),
+        /NPM_TOKEN looks like a secret/,
+      ],
+      [
+        "secret ARG",
+        dockerfile.replace(/^ARG NPM_REGISTRY$/m, "ARG NPM_TOKEN"),
+        /NPM_TOKEN looks like a secret/,
+      ],
+      ["ADD of a URL", dockerfile.replace(/^USER /m, "ADD https://example.com/x /x\nUSER "), /ADD of a URL/],
+      ["empty .dockerignore", dockerfile, /node_modules is sent to the builder/, ""],
+    ];
+    for (const [what, text, want, ignoreText] of mutants) {
+      const problems = checker.checkDockerfile(text, ignoreText ?? ignore);
+      assert.ok(
+        problems.some((p) => want.test(p)),
+        `${what}: ${JSON.stringify(problems)}`,
+      );
+    }
     // The matcher itself: other majors, floating and untagged images are refused.
     for (const image of [
       "node:22-slim",
@@ -119,65 +113,6 @@ describe("Dockerfile", () => {
     }
   });
 
-  it("runs the final stage as numeric non-root USER 65532, the runAsUser of build pods", () => {
-    const users = final.instructions.filter((i) => i.keyword === "USER");
-    assert.equal(users.at(-1)?.args, "65532:65532");
-    assert.equal(workerPod?.securityContext?.runAsUser, 65532);
-    assert.equal(workerPod?.securityContext?.runAsGroup, 65532);
-    assert.equal(workerPod?.containers[0]?.securityContext?.readOnlyRootFilesystem, true);
-  });
-
-  it("passes hack/check-dockerfile.mjs, which catches each kind of violation", () => {
-    assert.deepEqual(checker.checkDockerfile(dockerfile, ignore), []);
-    const mutants: [string, string, RegExp, string?][] = [
-      ["no USER", dockerfile.replace(/^USER .*$/m, ""), /no USER/],
-      ["USER by name", dockerfile.replace(/^USER .*$/m, "USER nonroot"), /not numeric/],
-      ["USER root", dockerfile.replace(/^USER .*$/m, "USER 0:0"), /is root/],
-      [
-        "Node 22 builder",
-        dockerfile.replace("=node:24-bookworm-slim", "=node:22-bookworm-slim"),
-        /node:22.*not a Node 24/,
-      ],
-      [
-        "floating runtime",
-        dockerfile.replace(/nodejs24-debian12:nonroot/, "nodejs24-debian12:latest"),
-        /pinned tag/,
-      ],
-      [
-        "dev deps shipped",
-        dockerfile.replace("--from=deps /app/node_modules/", "--from=build /app/node_modules/"),
-        /installs dev dependencies/,
-      ],
-      ["no --omit=dev", dockerfile.replaceAll("--omit=dev ", ""), /--omit=dev/],
-      ["one stage", 'FROM node:24-slim\nUSER 1000\nENTRYPOINT ["node"]\n', /multi-stage/],
-      [
-        "shell-form entry point",
-        dockerfile.replace(/^ENTRYPOINT .*$/m, "ENTRYPOINT golden-operator"),
-        /not exec form/,
-      ],
-      [
-        "no wrappers on PATH",
-        dockerfile.replace(/^COPY --from=build \/app\/bin\/.*$/m, ""),
-        /\/usr\/local\/bin/,
-      ],
-      ["RUN on distroless", dockerfile.replace(/^USER /m, "RUN echo hi\nUSER "), /distroless/],
-      [
-        "secret in ENV",
-        dockerfile.replace("NODE_ENV=production", "NPM_TOKEN=abc NODE_ENV=production"),
-        /NPM_TOKEN looks like a secret/,
-      ],
-      ["empty .dockerignore", dockerfile, /node_modules is sent to the builder/, ""],
-      ["src ignored", dockerfile, /excludes src\//, `${ignore}src/\n`],
-    ];
-    for (const [what, text, want, ignoreText] of mutants) {
-      const problems = checker.checkDockerfile(text, ignoreText ?? ignore);
-      assert.ok(
-        problems.some((p) => want.test(p)),
-        `${what}: ${JSON.stringify(problems)}`,
-      );
-    }
-  });
-
   it("has a .dockerignore that sends only the build's inputs", () => {
     const excluded = checker.dockerignore(ignore);
     for (const p of [
@@ -195,45 +130,13 @@ describe("Dockerfile", () => {
     }
   });
 
-  it("puts golden-operator (the ENTRYPOINT) and golden-worker (the Job's command) on PATH, and they start", async () => {
-    assert.deepEqual(JSON.parse(final.instructions.find((i) => i.keyword === "ENTRYPOINT")?.args ?? "null"), [
-      "golden-operator",
-    ]);
+  it("build pods match the image: command golden-worker, uid/gid 65532, read-only root", () => {
+    // The image side (ENTRYPOINT, golden-worker on PATH, User 65532:65532, runs read-only) is
+    // checked on the built image by hack/image/smoke.sh.
     assert.deepEqual(workerPod?.containers[0]?.command, ["golden-worker"]);
-    assert.ok(
-      final.instructions.some(
-        (i) => i.keyword === "COPY" && i.flags.from === "build" && i.args === "/app/bin/ /usr/local/bin/",
-      ),
-    );
-
-    // Run the build stage's wrapper step as written, in a scratch WORKDIR.
-    const step = runs(stage("build")).find((r) => r.includes("golden-"));
-    assert.ok(step, "a RUN writing the wrappers");
-    const workdir = fs.mkdtempSync(path.join(os.tmpdir(), "golden-wrappers-"));
-    try {
-      await run("sh", ["-c", step], { cwd: workdir });
-      assert.deepEqual(fs.readdirSync(path.join(workdir, "bin")).sort(), [
-        "golden-operator",
-        "golden-worker",
-      ]);
-      for (const [name, summary] of [
-        ["golden-operator", "Reconciles golden.dev Images"],
-        ["golden-worker", "Builds (mocks) one ImageBuild"],
-      ] as const) {
-        const file = path.join(workdir, "bin", name);
-        assert.equal(fs.statSync(file).mode & 0o777, 0o555, `${name} is executable and read-only`);
-        const text = fs.readFileSync(file, "utf8");
-        // The node binary of gcr.io/distroless/nodejs*: the image has no /usr/bin/env.
-        assert.equal(text.split("\n")[0], "#!/nodejs/bin/node");
-        // Same script, /app being this checkout (whose dist/ is what the build stage produces).
-        const local = path.join(workdir, `${name}.local`);
-        fs.writeFileSync(local, text.replaceAll("/app/", repo));
-        const { stdout } = await run(process.execPath, [local, "--help"], { cwd: workdir });
-        assert.ok(stdout.startsWith(`Usage: ${name} [flags]\n\n${summary}`), stdout);
-      }
-    } finally {
-      fs.rmSync(workdir, { recursive: true, force: true });
-    }
+    assert.equal(workerPod?.securityContext?.runAsUser, 65532);
+    assert.equal(workerPod?.securityContext?.runAsGroup, 65532);
+    assert.equal(workerPod?.containers[0]?.securityContext?.readOnlyRootFilesystem, true);
   });
 });
 
