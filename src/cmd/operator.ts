@@ -3,10 +3,10 @@
 // results into status. Every flag is also settable by environment variable (see --help).
 import os from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
-import { buildOperator } from "../controllers/setup.js";
 import { DEFAULT_BURST, DEFAULT_QPS } from "../runtime/kube.js";
 import { createLogger, isLogLevel } from "../runtime/logger.js";
 import { type FlagSpec, helpText, parseFlags, parseSelector, parseTolerations } from "./flags.js";
+import { buildOperator } from "./operator/wiring.js";
 
 const FLAGS: FlagSpec[] = [
   {

@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ApiregistrationV1Api, CoreV1Api, V1Secret } from "@kubernetes/client-node";
+import { LABELS, OPERATOR_NAME } from "../build/names.js";
 import { isAlreadyExists, isConflict, isNotFound, unlessNotFound } from "../runtime/api-errors.js";
 import { mergePatchOptions } from "../runtime/kube.js";
 import type { Logger } from "../runtime/logger.js";
@@ -109,7 +110,7 @@ export class ManagedSecretSource implements ServingCertificateSource {
       metadata: {
         name: this.opts.secretName,
         namespace: this.opts.namespace,
-        labels: { "app.kubernetes.io/managed-by": "golden-operator" },
+        labels: { [LABELS.managedBy]: OPERATOR_NAME },
         ...(resourceVersion ? { resourceVersion } : {}),
       },
       data: {

@@ -1,0 +1,94 @@
+// Wires golden's informers, reconcilers and scheduler (and the visibility API) into a runtime
+// Manager: the only place that knows every part. The entry point (src/cmd/operator.ts) parses
+// flags into an OperatorConfig and runs what buildOperator returns.
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { GoldenClient } from "../../api/client.js";
+import { METRICS_PREFIX, OPERATOR_NAME } from "../../build/names.js";
+import { BuildMetrics } from "../../controllers/build-metrics.js";
+import { createThrottle, RestClient } from "../../runtime/kube.js";
+import type { Logger } from "../../runtime/logger.js";
+import { type LeaderElectionConfig, Manager } from "../../runtime/manager.js";
+import { Metrics } from "../../runtime/metrics.js";
+import { namespaceLimits } from "../../scheduler/limits.js";
+import { type PendingQueueSource, pendingQueue } from "../../scheduler/pending.js";
+import { type VisibilityConfig, visibilityRunnable } from "../../visibility/setup.js";
+import { type ControllersConfig, controllers } from "./controllers.js";
+import { eventRecorder } from "./events.js";
+import { informers } from "./informers.js";
+
+export interface OperatorConfig extends ControllersConfig {
+  /** Watch one namespace only; empty watches all. */
+  namespace: string;
+  qps: number;
+  burst: number;
+  healthPort: number;
+  leaderElection?: Omit<LeaderElectionConfig, "client">;
+  gracefulShutdownMs: number;
+  identity: string;
+  /** The visibility API server (visibility.golden.dev); absent or port 0: not served. */
+  visibility?: VisibilityConfig;
+  /** What the visibility API lists; default: the placeholder computed from the caches. */
+  pendingQueue?: PendingQueueSource;
+}
+
+export interface Operator {
+  manager: Manager;
+  metrics: Metrics;
+  /** The live build queue from this replica's caches, leader or not: the visibility API's source. */
+  pending: PendingQueueSource;
+}
+
+export function buildOperator(
+  kc: KubeConfig,
+  cfg: OperatorConfig,
+  log: Logger,
+  metrics = new Metrics({ prefix: METRICS_PREFIX }),
+): Operator {
+  const client = () =>
+    new RestClient(kc, {
+      throttle: createThrottle({ qps: cfg.qps, burst: cfg.burst }),
+      metrics,
+      userAgent: OPERATOR_NAME,
+    });
+  const rest = client();
+  const golden = new GoldenClient(rest.api(CustomObjectsApi));
+  const events = eventRecorder(client(), cfg.identity, log);
+  const caches = informers(kc, { rest, metrics, log, namespace: cfg.namespace });
+  const buildMetrics = new BuildMetrics(metrics.registry, caches.images, caches.builds);
+
+  const manager = new Manager({
+    logger: log,
+    metrics,
+    health: { port: cfg.healthPort },
+    gracefulShutdownMs: cfg.gracefulShutdownMs,
+    ...(cfg.leaderElection
+      ? { leaderElection: { ...cfg.leaderElection, client: kc, userAgent: OPERATOR_NAME } }
+      : {}),
+  });
+  for (const informer of Object.values(caches)) manager.addInformer(informer);
+  for (const controller of controllers(cfg, {
+    rest,
+    golden,
+    caches,
+    events: events.sink,
+    metrics,
+    buildMetrics,
+    log,
+  }))
+    manager.addController(controller);
+  manager.addRunnable(events.runnable);
+  // Visibility: every replica serves the queue from its own caches (the runnable is not leader-only).
+  const { builds, jobs, namespaces } = caches;
+  const pending =
+    cfg.pendingQueue ??
+    pendingQueue({
+      builds,
+      jobs,
+      namespaceLimit: namespaceLimits(namespaces, cfg.maxBuildsPerNamespace),
+      namespaces,
+      maxConcurrentBuilds: cfg.maxConcurrentBuilds,
+    });
+  if (cfg.visibility && cfg.visibility.port > 0)
+    manager.addRunnable(visibilityRunnable(cfg.visibility, rest, pending, log));
+  return { manager, metrics, pending };
+}
