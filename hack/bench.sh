@@ -88,16 +88,5 @@ else
   rm -f "$bench_stages.tmp"
 fi
 
-# The PNG plot: SVG rendered by rsvg-convert (Debian's librsvg2-bin).
-if ! command -v rsvg-convert >/dev/null; then
-  if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
-    log "installing librsvg2-bin for the PNG plot"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq librsvg2-bin) >/dev/null 2>&1 ||
-      log "could not install librsvg2-bin: the plot stays an SVG"
-  else
-    log "rsvg-convert not found (apt-get install librsvg2-bin): the plot stays an SVG"
-  fi
-fi
-
 export BENCH_STEP_SECONDS="$step_s"
 node "$repo/dist/bench/run.js"
