@@ -14,7 +14,7 @@ export interface QueuedConfig {
   stepSeconds: number;
 }
 
-/** BENCH_QUEUED_N (default 1000,5000; "none" skips), BENCH_QUEUED_CAP (100), BENCH_QUEUED_STEP_SECONDS (0.8). */
+/** BENCH_QUEUED_N (default 1000,5000; "none" skips), BENCH_QUEUED_CAP (100), BENCH_QUEUED_STEP_SECONDS (1). */
 export function queuedConfig(env: NodeJS.ProcessEnv): QueuedConfig {
   const raw = env.BENCH_QUEUED_N ?? "1000,5000";
   const sizes =
@@ -27,7 +27,7 @@ export function queuedConfig(env: NodeJS.ProcessEnv): QueuedConfig {
   return {
     sizes,
     cap: Number(env.BENCH_QUEUED_CAP ?? 100),
-    stepSeconds: Number(env.BENCH_QUEUED_STEP_SECONDS ?? 0.8),
+    stepSeconds: Number(env.BENCH_QUEUED_STEP_SECONDS ?? 1),
   };
 }
 
