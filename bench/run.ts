@@ -466,6 +466,19 @@ async function registerVisibility(core: CoreV1Api): Promise<boolean> {
   }
 }
 
+/** kube-controller-manager with another client budget ("qps/burst"), through hack/cluster/restart.sh. */
+function restartJobController(budget: string): void {
+  const [q = "", b = ""] = budget.split("/");
+  log(`restarting kube-controller-manager with --kube-api-qps ${q} --kube-api-burst ${b}`);
+  execFileSync(
+    path.join(repo, "hack/cluster/restart.sh"),
+    ["kube-controller-manager", "--kube-api-qps", q, "--kube-api-burst", b],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+}
+
 /** The aggregator marks the APIService Available once it reaches the operator just started. */
 async function waitVisibilityAvailable(timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -1135,14 +1148,23 @@ async function main(): Promise<void> {
 
   const queued = queuedConfig(env);
   if (queued.sizes.length > 0) visibilityReady = await registerVisibility(core);
+  let jobControllerBudget = "50/100";
   const plan: { n: number; scenario: Scenario }[] = [
     ...sizes.map((n) => ({ n, scenario: burstScenario })),
     ...queued.sizes.map((n) => ({ n, scenario: queuedScenario(queued.cap, queued.stepSeconds) })),
   ];
   const all: RunForN[] = [];
   try {
-    for (const [i, { n, scenario }] of plan.entries())
+    for (const [i, { n, scenario }] of plan.entries()) {
+      if (scenario.kind === "queued" && jobControllerBudget !== queued.jobControllerBudget) {
+        // A queued build's slot frees when the Job controller marks its Job finished, ~6 of its
+        // writes per build: at its 50 qps that caps completions near 8/s, below what the cap
+        // allows. The queued runs measure golden's scheduling, so the Job controller gets golden's budget.
+        restartJobController(queued.jobControllerBudget);
+        jobControllerBudget = queued.jobControllerBudget;
+      }
       all.push(await benchOne(kc, rest, n, stamp, { last: i === plan.length - 1, scenario }));
+    }
   } finally {
     if (env.BENCH_KEEP_NODES !== "1") await deleteBenchNodes(core).catch(() => undefined);
   }
