@@ -44,7 +44,11 @@ export interface BenchConfig {
   disposableCluster: boolean;
   /** BENCH_REPLOT: a results JSON; only print its tables and redraw the plot (no cluster). */
   replot?: string;
-  /** BENCH_QUEUED_N, BENCH_QUEUED_CAP, BENCH_QUEUED_STEP_SECONDS: the queued scenario. */
+  /**
+   * The queued scenario: BENCH_QUEUED_N (burst sizes, default 1000,5000; none skips it),
+   * BENCH_QUEUED_CAP (its --max-concurrent-builds, 100), BENCH_QUEUED_STEP_SECONDS (1) and
+   * BENCH_QUEUED_KCM_BUDGET (kube-controller-manager's qps/burst during those runs, 300/500).
+   */
   queued: QueuedConfig;
   /** The operator's client budget, from --kube-api-qps/--kube-api-burst in BENCH_OPERATOR_ARGS. */
   qps: number;

@@ -73,6 +73,19 @@ async function releaseStaleImages(rest: RestClient, core: CoreV1Api): Promise<vo
   }
 }
 
+/** kube-controller-manager with another client budget ("qps/burst"), through hack/cluster/restart.sh. */
+function restartJobController(budget: string): void {
+  const [q = "", b = ""] = budget.split("/");
+  log(`restarting kube-controller-manager with --kube-api-qps ${q} --kube-api-burst ${b}`);
+  execFileSync(
+    path.join(repo, "hack/cluster/restart.sh"),
+    ["kube-controller-manager", "--kube-api-qps", q, "--kube-api-burst", b],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+}
+
 /** The targets of bench/README.md, judged on the burst runs. */
 function judgeTargets(runs: RunForN[]) {
   const rssFit = linearFit(runs.map((r) => [r.n, r.operator.peakRssMB]));
@@ -188,10 +201,19 @@ async function main(): Promise<void> {
     ...cfg.sizes.map((n) => ({ n, scenario: burstScenario(cfg) })),
     ...cfg.queued.sizes.map((n) => ({ n, scenario: queuedScenario(cfg) })),
   ];
+  let jobControllerBudget = "50/100";
   const all: RunForN[] = [];
   try {
-    for (const [i, { n, scenario }] of plan.entries())
+    for (const [i, { n, scenario }] of plan.entries()) {
+      if (scenario.kind === "queued" && jobControllerBudget !== cfg.queued.jobControllerBudget) {
+        // A queued build's slot frees when the Job controller marks its Job finished, ~6 of its
+        // writes per build: at its 50 qps that caps completions near 8/s, below what the cap
+        // allows. The queued runs measure golden's scheduling, so the Job controller gets golden's budget.
+        restartJobController(cfg.queued.jobControllerBudget);
+        jobControllerBudget = cfg.queued.jobControllerBudget;
+      }
       all.push(await bench.run(n, { last: i === plan.length - 1, scenario }));
+    }
   } finally {
     if (!cfg.keepNodes) await deleteBenchNodes(core).catch(() => undefined);
   }

@@ -72,18 +72,7 @@ awk -v ms="$complete_ms" '
 grep -q "durationMilliseconds: $complete_ms" "$bench_stages.tmp" || { log "could not patch KWOK's pod-complete stage"; exit 1; }
 if ! cmp -s "$bench_stages.tmp" "$bench_stages" || ! tr '\0' ' ' <"/proc/$(cat "$pids/kwok.pid")/cmdline" | grep -q "$bench_stages"; then
   mv "$bench_stages.tmp" "$bench_stages"
-  pid="$(cat "$pids/kwok.pid")"
-  mapfile -d '' args <"/proc/$pid/cmdline"
-  for i in "${!args[@]}"; do
-    if [[ "${args[$i]}" == --config ]]; then args[i + 1]="$bench_stages"; fi
-  done
-  log "restarting KWOK with pod-complete delayed by ${complete_ms} ms"
-  kill -TERM "$pid"
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  setsid "${args[@]}" >>"$logs/kwok.log" 2>&1 </dev/null &
-  echo $! >"$pids/kwok.pid"
-  sleep 1
-  pid_alive kwok || { log "KWOK did not restart; see $logs/kwok.log"; exit 1; }
+  "$repo/hack/cluster/restart.sh" kwok --config "$bench_stages"
 else
   rm -f "$bench_stages.tmp"
 fi

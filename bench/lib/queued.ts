@@ -12,9 +12,14 @@ export interface QueuedConfig {
   cap: number;
   /** Mocked seconds per build step (5 steps per build). */
   stepSeconds: number;
+  /** kube-controller-manager's client budget during the queued runs, "qps/burst". */
+  jobControllerBudget: string;
 }
 
-/** BENCH_QUEUED_N (default 1000,5000; "none" skips), BENCH_QUEUED_CAP (100), BENCH_QUEUED_STEP_SECONDS (1). */
+/**
+ * BENCH_QUEUED_N (default 1000,5000; "none" skips), BENCH_QUEUED_CAP (100),
+ * BENCH_QUEUED_STEP_SECONDS (1), BENCH_QUEUED_KCM_BUDGET (300/500).
+ */
 export function queuedConfig(env: NodeJS.ProcessEnv): QueuedConfig {
   const raw = env.BENCH_QUEUED_N ?? "1000,5000";
   const sizes =
@@ -28,6 +33,7 @@ export function queuedConfig(env: NodeJS.ProcessEnv): QueuedConfig {
     sizes,
     cap: Number(env.BENCH_QUEUED_CAP ?? 100),
     stepSeconds: Number(env.BENCH_QUEUED_STEP_SECONDS ?? 1),
+    jobControllerBudget: env.BENCH_QUEUED_KCM_BUDGET ?? "300/500",
   };
 }
 
