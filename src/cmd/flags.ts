@@ -1,6 +1,7 @@
 // Command-line flags that can each also be set by an environment variable, with generated --help.
 import { parseArgs } from "node:util";
 import type { V1Toleration } from "@kubernetes/client-node";
+import { isLogLevel, type LogLevel } from "../runtime/logger.js";
 
 export interface FlagSpec {
   /** Flag name without dashes, e.g. "max-concurrent-reconciles". */
@@ -11,6 +12,42 @@ export interface FlagSpec {
 }
 
 export type FlagValues = Record<string, string | number | boolean | undefined>;
+
+/** A string flag; `fallback` undefined: unset unless given. */
+export const str = (name: string, fallback: string | undefined, help: string): FlagSpec => ({
+  name,
+  type: "string",
+  ...(fallback === undefined ? {} : { default: fallback }),
+  help,
+});
+export const num = (name: string, fallback: number, help: string): FlagSpec => ({
+  name,
+  type: "number",
+  default: fallback,
+  help,
+});
+export const bool = (name: string, fallback: boolean, help: string): FlagSpec => ({
+  name,
+  type: "boolean",
+  default: fallback,
+  help,
+});
+
+/** --log-level, which both commands take. */
+export const LOG_LEVEL_FLAG: FlagSpec = {
+  name: "log-level",
+  type: "string",
+  default: "info",
+  help: "debug, info, warn or error",
+};
+
+/** The --log-level given, checked. */
+export function logLevel(f: FlagValues): LogLevel {
+  const level = f[LOG_LEVEL_FLAG.name];
+  if (!isLogLevel(level))
+    throw new Error(`--log-level: want debug, info, warn or error, got ${JSON.stringify(level)}`);
+  return level;
+}
 
 /** GOLDEN_MAX_CONCURRENT_RECONCILES for "max-concurrent-reconciles". */
 export function envName(flag: string): string {

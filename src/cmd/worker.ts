@@ -6,25 +6,19 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { GoldenClient } from "../api/client.js";
 import { createLogger } from "../runtime/logger.js";
 import { runBuild } from "../worker/build.js";
-import { type FlagSpec, helpText, parseFlags } from "./flags.js";
+import { type FlagSpec, helpText, LOG_LEVEL_FLAG, logLevel, num, parseFlags, str } from "./flags.js";
 
 const FLAGS: FlagSpec[] = [
-  { name: "build-name", type: "string", help: "Name of the ImageBuild to build (required)" },
-  { name: "build-namespace", type: "string", help: "Namespace of the ImageBuild (required)" },
-  {
-    name: "artifact-repository",
-    type: "string",
-    default: "oci://artifacts.golden.local/images",
-    help: "Where mocked artifacts are published",
-  },
-  { name: "heartbeat-seconds", type: "number", default: 10, help: "Interval of status heartbeats" },
-  { name: "log-level", type: "string", default: "info", help: "debug, info, warn or error" },
-  {
-    name: "termination-log",
-    type: "string",
-    default: "/dev/termination-log",
-    help: "File the outcome is written to for the pod's termination message",
-  },
+  str("build-name", undefined, "Name of the ImageBuild to build (required)"),
+  str("build-namespace", undefined, "Namespace of the ImageBuild (required)"),
+  str("artifact-repository", "oci://artifacts.golden.local/images", "Where mocked artifacts are published"),
+  num("heartbeat-seconds", 10, "Interval of status heartbeats"),
+  LOG_LEVEL_FLAG,
+  str(
+    "termination-log",
+    "/dev/termination-log",
+    "File the outcome is written to for the pod's termination message",
+  ),
 ];
 
 async function main(): Promise<number> {
@@ -38,7 +32,7 @@ async function main(): Promise<number> {
   const name = flags["build-name"] as string | undefined;
   const namespace = flags["build-namespace"] as string | undefined;
   if (!name || !namespace) throw new Error("--build-name and --build-namespace are required");
-  const log = createLogger({ level: flags["log-level"] as "info", name: "golden-worker" }).child({
+  const log = createLogger({ level: logLevel(flags), name: "golden-worker" }).child({
     build: name,
     namespace,
   });

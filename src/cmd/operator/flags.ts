@@ -1,0 +1,144 @@
+// golden-operator's flags, and the OperatorConfig they make: every flag is also settable by an
+// environment variable (GOLDEN_<FLAG>), and --help lists them.
+import { OPERATOR_NAME } from "../../build/names.js";
+import { DEFAULT_BURST, DEFAULT_QPS } from "../../runtime/kube.js";
+import {
+  bool,
+  type FlagSpec,
+  type FlagValues,
+  LOG_LEVEL_FLAG,
+  num,
+  parseSelector,
+  parseTolerations,
+  str,
+} from "../flags.js";
+import type { OperatorConfig } from "./wiring.js";
+
+export const OPERATOR_FLAGS: FlagSpec[] = [
+  str("kubeconfig", undefined, "Path to a kubeconfig; default: $KUBECONFIG, ~/.kube/config or in-cluster"),
+  str("namespace", "", "Watch only this namespace (default: all namespaces)"),
+  num("max-concurrent-reconciles", 4, "Parallel reconciles per controller"),
+  num("kube-api-qps", DEFAULT_QPS, "Client-side API request rate limit (requests/s)"),
+  num("kube-api-burst", DEFAULT_BURST, "Client-side API request burst"),
+  num("health-port", 8081, "Port of /healthz, /readyz and /metrics"),
+  bool("leader-elect", false, "Elect a leader on a Lease so only one replica reconciles"),
+  str("leader-election-namespace", "golden-system", "Namespace of the leader Lease"),
+  str("leader-election-id", OPERATOR_NAME, "Name of the leader Lease"),
+  num("lease-duration", 15, "Seconds a non-leader waits before taking over a silent lease"),
+  num("renew-deadline", 10, "Seconds the leader keeps trying to renew before giving up"),
+  num("retry-period", 2, "Seconds between lease acquire/renew attempts"),
+  num("graceful-shutdown-timeout", 30, "Seconds to drain in-flight work on SIGTERM"),
+  num("max-concurrent-builds", 10, "Builds running at once in the cluster"),
+  num(
+    "max-builds-per-namespace",
+    0,
+    "Builds running at once per namespace (0: no limit); a namespace annotation golden.dev/max-concurrent-builds overrides it",
+  ),
+  str("worker-image", "golden:dev", "Container image of build pods (serves golden-worker)"),
+  str("worker-service-account", "golden-worker", "ServiceAccount of build pods"),
+  str(
+    "worker-node-selector",
+    "",
+    "Extra nodeSelector of build pods, as key=value,key=value (kubernetes.io/arch is always set from the Image)",
+  ),
+  str(
+    "worker-tolerations",
+    "",
+    "Tolerations of build pods, as key=value:Effect or key:Effect, comma-separated",
+  ),
+  str("worker-cpu", "250m", "CPU request and limit of build pods"),
+  str("worker-memory", "256Mi", "Memory request and limit of build pods"),
+  num("worker-heartbeat-seconds", 10, "How often workers heartbeat into status"),
+  num(
+    "build-timeout-grace",
+    30,
+    "Seconds past spec.build.timeoutSeconds before the operator fails a build itself",
+  ),
+  num("retry-base-seconds", 10, "First delay between build attempts; doubles per attempt, capped at 10 min"),
+  num(
+    "worker-lost-after",
+    120,
+    "Seconds without a worker heartbeat before a running build fails as WorkerLost (0: never)",
+  ),
+  LOG_LEVEL_FLAG,
+  num("visibility-port", 8443, "HTTPS port of the visibility.golden.dev aggregated API (0: not served)"),
+  str("visibility-bind-address", "0.0.0.0", "Address the visibility API listens on"),
+  str(
+    "visibility-cert-dir",
+    "",
+    "Directory with tls.crt and tls.key for the visibility API (e.g. a cert-manager Secret); empty: golden manages its own certificate",
+  ),
+  str(
+    "visibility-cert-secret",
+    "golden-visibility-serving-cert",
+    "Secret holding the managed CA and serving certificate",
+  ),
+  str(
+    "visibility-cert-secret-namespace",
+    "",
+    "Namespace of that Secret (default: $POD_NAMESPACE, else golden-system)",
+  ),
+  str(
+    "visibility-service-name",
+    "golden-visibility",
+    "Service in front of the operator pods; the managed certificate is for <service>.<namespace>.svc",
+  ),
+  str(
+    "visibility-apiservice",
+    "v1alpha1.visibility.golden.dev",
+    "APIService whose spec.caBundle golden keeps in sync with the managed CA (empty: leave it alone)",
+  ),
+];
+
+/** The OperatorConfig of parsed flags. `identity` names this replica (leader election, Events). */
+export function operatorConfig(f: FlagValues, identity: string, env: NodeJS.ProcessEnv): OperatorConfig {
+  const n = (name: string) => f[name] as number;
+  const s = (name: string) => f[name] as string;
+  const seconds = (name: string) => n(name) * 1000;
+  return {
+    namespace: s("namespace"),
+    maxConcurrentReconciles: n("max-concurrent-reconciles"),
+    qps: n("kube-api-qps"),
+    burst: n("kube-api-burst"),
+    healthPort: n("health-port"),
+    gracefulShutdownMs: seconds("graceful-shutdown-timeout"),
+    maxConcurrentBuilds: n("max-concurrent-builds"),
+    maxBuildsPerNamespace: n("max-builds-per-namespace"),
+    identity,
+    retryBaseMs: seconds("retry-base-seconds"),
+    workerLostAfterMs: seconds("worker-lost-after"),
+    visibility: {
+      port: n("visibility-port"),
+      bindAddress: s("visibility-bind-address"),
+      certDir: s("visibility-cert-dir"),
+      certSecretName: s("visibility-cert-secret"),
+      certSecretNamespace: s("visibility-cert-secret-namespace") || env.POD_NAMESPACE || "golden-system",
+      serviceName: s("visibility-service-name"),
+      apiService: s("visibility-apiservice"),
+    },
+    ...(f["leader-elect"]
+      ? {
+          leaderElection: {
+            namespace: s("leader-election-namespace"),
+            name: s("leader-election-id"),
+            identity,
+            leaseDurationMs: seconds("lease-duration"),
+            renewDeadlineMs: seconds("renew-deadline"),
+            retryPeriodMs: seconds("retry-period"),
+          },
+        }
+      : {}),
+    worker: {
+      image: s("worker-image"),
+      serviceAccount: s("worker-service-account"),
+      nodeSelector: parseSelector(s("worker-node-selector")),
+      tolerations: parseTolerations(s("worker-tolerations")),
+      resources: {
+        requests: { cpu: s("worker-cpu"), memory: s("worker-memory") },
+        limits: { cpu: s("worker-cpu"), memory: s("worker-memory") },
+      },
+      heartbeatSeconds: n("worker-heartbeat-seconds"),
+      timeoutGraceSeconds: n("build-timeout-grace"),
+    },
+  };
+}
