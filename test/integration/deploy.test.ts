@@ -1,4 +1,4 @@
-// Issue 7, shipping golden: the kustomize config/ against the real apiserver. The whole of
+// Shipping golden: the kustomize config/ against the real apiserver. The whole of
 // config/default passes a server-side dry run; the operator's pod (and a build pod) is admitted
 // under Pod Security "restricted"; the operator's RBAC allows what it does and denies the rest;
 // and the operator, holding nothing but its ServiceAccount's token, builds an Image end to end.

@@ -1,4 +1,4 @@
-// Issue 4, the walking skeleton: Image → ImageBuild → Job → worker pod → status, through the
+// The walking skeleton: Image → ImageBuild → Job → worker pod → status, through the
 // real apiserver, with golden's operator running as a process scoped to this test's namespace.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";

@@ -1,4 +1,4 @@
-// Issue 6: the scheduler — capacity, priority, fair share, why builds wait, retries, timeouts,
+// The scheduler: capacity, priority, fair share, why builds wait, retries, timeouts,
 // history, cron rebuilds, placement by arch, cancellation, lost workers and worker RBAC.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
