@@ -1,4 +1,4 @@
-// Issue 12, part 2: visibility.golden.dev through the real kube-aggregator. The operator runs on
+// visibility.golden.dev through the real kube-aggregator. The operator runs on
 // this host and listens on the node bridge's address; a selector-less Service with an
 // EndpointSlice points there, and the APIService starts without a caBundle: the operator injects
 // its managed CA. kubectl then reads the queue like any resource.
