@@ -14,7 +14,9 @@ export interface BuildOpts {
   created?: number;
   started?: number;
   completed?: number;
-  resourceVersion?: string;
+  heartbeat?: number;
+  /** Default "1"; null leaves it out. */
+  resourceVersion?: string | null;
 }
 
 /** A build of Image img-<name> in `namespace`, as the scheduler sees it. */
@@ -25,7 +27,7 @@ export function build(namespace: string, name: string, o: BuildOpts = {}): Image
     uid: `uid-${namespace}-${name}`,
     imageName: `img-${name}`,
     created: o.created ?? 0,
-    resourceVersion: o.resourceVersion ?? "1",
+    ...(o.resourceVersion === null ? {} : { resourceVersion: o.resourceVersion ?? "1" }),
     spec: {
       base: { os: "debian", release: "12" },
       formats: ["raw"],
@@ -35,6 +37,7 @@ export function build(namespace: string, name: string, o: BuildOpts = {}): Image
       ...(o.phase ? { phase: o.phase } : {}),
       ...(o.started !== undefined ? { startTime: at(o.started) } : {}),
       ...(o.completed !== undefined ? { completionTime: at(o.completed) } : {}),
+      ...(o.heartbeat !== undefined ? { heartbeatTime: at(o.heartbeat) } : {}),
     },
   });
 }

@@ -10,46 +10,7 @@ import { isJobFinished } from "../../../src/build/job.js";
 import { createdAtMs } from "../../../src/build/order.js";
 import { isTerminal } from "../../../src/build/phase.js";
 import { RECENT_DURATIONS, SchedulerState } from "../../../src/scheduler/state.js";
-
-const T0 = Date.parse("2025-03-01T00:00:00.000Z");
-const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
-
-interface BuildOpts {
-  phase?: ImageBuildPhase;
-  priority?: number;
-  created?: number;
-  started?: number;
-  completed?: number;
-  heartbeat?: number;
-  resourceVersion?: string;
-}
-
-function build(namespace: string, name: string, o: BuildOpts = {}): ImageBuild {
-  return {
-    metadata: {
-      name,
-      namespace,
-      creationTimestamp: new Date(T0 + (o.created ?? 0) * 1000),
-      ...(o.resourceVersion !== undefined ? { resourceVersion: o.resourceVersion } : {}),
-    },
-    spec: {
-      imageName: name,
-      imageGeneration: 1,
-      trigger: "Created",
-      image: {
-        base: { os: "debian", release: "12" },
-        formats: ["raw"],
-        ...(o.priority !== undefined ? { build: { priority: o.priority } } : {}),
-      },
-    },
-    status: {
-      ...(o.phase ? { phase: o.phase } : {}),
-      ...(o.started !== undefined ? { startTime: at(o.started) } : {}),
-      ...(o.completed !== undefined ? { completionTime: at(o.completed) } : {}),
-      ...(o.heartbeat !== undefined ? { heartbeatTime: at(o.heartbeat) } : {}),
-    },
-  };
-}
+import { build, T0 } from "./fixtures.js";
 
 function job(namespace: string, name: string, finished?: "Complete" | "Failed"): V1Job {
   return {
