@@ -1,5 +1,6 @@
 // Deterministic names and labels linking Image ↔ ImageBuild ↔ Job ↔ Pod.
 import { createHash } from "node:crypto";
+import { GROUP } from "../api/v1alpha1/index.js";
 
 /** Label values (and so names derived from an Image's) fit in 63 characters. */
 export const MAX_NAME = 63;
@@ -13,26 +14,26 @@ export const MAX_BUILD_NAME = 57;
 export const LABELS = {
   managedBy: "app.kubernetes.io/managed-by",
   component: "app.kubernetes.io/component",
-  image: "golden.dev/image",
-  imageUid: "golden.dev/image-uid",
-  build: "golden.dev/build",
-  generation: "golden.dev/generation",
+  image: `${GROUP}/image`,
+  imageUid: `${GROUP}/image-uid`,
+  build: `${GROUP}/build`,
+  generation: `${GROUP}/generation`,
 } as const;
 
 export const ANNOTATIONS = {
-  imageName: "golden.dev/image-name",
+  imageName: `${GROUP}/image-name`,
   /** Set by users (`kubectl annotate image/x golden.dev/rebuild=$(date +%s)`) to request a rebuild. */
-  rebuild: "golden.dev/rebuild",
+  rebuild: `${GROUP}/rebuild`,
   /** Set by users on an ImageBuild (`kubectl annotate ib/x golden.dev/cancel=true`) to cancel it. */
-  cancel: "golden.dev/cancel",
+  cancel: `${GROUP}/cancel`,
   /** On an ImageBuild: when it was requested, to the millisecond (creationTimestamp has seconds). */
-  queuedAt: "golden.dev/queued-at",
+  queuedAt: `${GROUP}/queued-at`,
   /** On an ImageBuild: the rebuild token or schedule slot that triggered it. */
-  trigger: "golden.dev/trigger-id",
+  trigger: `${GROUP}/trigger-id`,
 } as const;
 
 export const MANAGED_BY = "golden";
-export const FINALIZER = "golden.dev/artifacts";
+export const FINALIZER = `${GROUP}/artifacts`;
 
 function shortHash(...parts: string[]): string {
   return createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 6);
@@ -76,6 +77,6 @@ export function imageLabelValue(imageName: string): string {
 
 /** How the operator names itself to the API: its User-Agent and its Events' reporting controller. */
 export const OPERATOR_NAME = "golden-operator";
-export const EVENT_REPORTER = "golden.dev/operator";
+export const EVENT_REPORTER = `${GROUP}/operator`;
 /** Prefix of the runtime's API client and informer metrics, e.g. golden_rest_client_requests_total. */
 export const METRICS_PREFIX = "golden_";

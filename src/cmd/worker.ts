@@ -6,26 +6,14 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { GoldenClient } from "../api/client.js";
 import { createLogger } from "../runtime/logger.js";
 import { runBuild } from "../worker/build.js";
-import { type FlagSpec, helpText, LOG_LEVEL_FLAG, logLevel, num, parseFlags, str } from "./flags.js";
-
-const FLAGS: FlagSpec[] = [
-  str("build-name", undefined, "Name of the ImageBuild to build (required)"),
-  str("build-namespace", undefined, "Namespace of the ImageBuild (required)"),
-  str("artifact-repository", "oci://artifacts.golden.local/images", "Where mocked artifacts are published"),
-  num("heartbeat-seconds", 10, "Interval of status heartbeats"),
-  LOG_LEVEL_FLAG,
-  str(
-    "termination-log",
-    "/dev/termination-log",
-    "File the outcome is written to for the pod's termination message",
-  ),
-];
+import { helpText, logLevel, parseFlags } from "./flags.js";
+import { WORKER_FLAGS } from "./worker/flags.js";
 
 async function main(): Promise<number> {
-  const flags = parseFlags(FLAGS, process.argv.slice(2), process.env);
+  const flags = parseFlags(WORKER_FLAGS, process.argv.slice(2), process.env);
   if (flags.help) {
     process.stdout.write(
-      helpText("golden-worker", "Builds (mocks) one ImageBuild and reports into its status.", FLAGS),
+      helpText("golden-worker", "Builds (mocks) one ImageBuild and reports into its status.", WORKER_FLAGS),
     );
     return 0;
   }
