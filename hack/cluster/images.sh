@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Imports images into the real node's containerd (namespace k8s.io, where the kubelet looks):
+# the pause image built by hack/build-node.sh, then every image tarball in images_dir
+# (.cluster/images/*.tar: `make image-tar` writes golden-dev.tar there). A tarball is imported
+# again only when it changed since its last import. Usage: images.sh [tarball...]
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+mkdir -p "$node_state/imported"
+import() { # <tarball>
+  local tar="$1" stamp
+  stamp="$node_state/imported/$(basename "$tar").stamp"
+  local sig
+  sig="$(stat -c '%s %Y' "$tar")"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$sig" ]]; then return; fi
+  log "importing $(basename "$tar") into containerd"
+  ctr_ images import --snapshotter overlayfs "$tar" >/dev/null
+  echo "$sig" >"$stamp"
+}
+
+if (($#)); then
+  for t in "$@"; do import "$t"; done
+else
+  import "$node_bin/pause.tar"
+  shopt -s nullglob
+  for t in "$images_dir"/*.tar; do import "$t"; done
+fi
