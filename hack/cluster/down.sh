@@ -34,6 +34,22 @@ if iptables -S "$guard" >/dev/null 2>&1; then
   iptables -F "$guard" && iptables -X "$guard"
 fi
 
+# The kubelet's own chains (it makes them on start; no flag turns that off), in both families.
+for ipt in iptables ip6tables; do
+  command -v "$ipt" >/dev/null || continue
+  if "$ipt" -S KUBE-FIREWALL >/dev/null 2>&1; then
+    "$ipt" -D INPUT -j KUBE-FIREWALL 2>/dev/null || true
+    "$ipt" -D OUTPUT -j KUBE-FIREWALL 2>/dev/null || true
+    "$ipt" -F KUBE-FIREWALL && "$ipt" -X KUBE-FIREWALL
+  fi
+  for table in mangle nat filter; do "$ipt" -t "$table" -X KUBE-KUBELET-CANARY 2>/dev/null || true; done
+  "$ipt" -t mangle -X KUBE-IPTABLES-HINT 2>/dev/null || true
+done
+# The kubelet links every container's log into /var/log/containers (a fixed path) from podLogsDir.
+if [[ -d /var/log/containers ]]; then
+  find /var/log/containers -maxdepth 1 -type l -lname "$node_state/*" -delete
+fi
+
 for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$name"; done
 
 # What the kubelet and containerd mounted under the cluster's directory (pod volumes, rootfs

@@ -14,7 +14,11 @@ import() { # <tarball>
   sig="$(stat -c '%s %Y' "$tar")"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$sig" ]]; then return; fi
   log "importing $(basename "$tar") into containerd"
-  ctr_ images import --snapshotter overlayfs "$tar" >/dev/null
+  local out
+  if ! out="$(ctr_ images import --snapshotter overlayfs "$tar" 2>&1)"; then
+    log "importing $tar failed: $out"
+    exit 1
+  fi
   echo "$sig" >"$stamp"
 }
 

@@ -26,7 +26,7 @@ iptables -C FORWARD -i "$NODE_BRIDGE" ! -o "$NODE_BRIDGE" -j DROP 2>/dev/null ||
 
 # --- containerd ------------------------------------------------------------------------------
 cat >"$node_state/containerd/config.toml" <<TOML
-version = 3
+version = 4
 root = "$node_state/containerd/root"
 state = "$node_state/containerd/state"
 
@@ -120,7 +120,7 @@ containerRuntimeEndpoint: unix://$containerd_sock
 failCgroupV1: false
 cgroupDriver: cgroupfs
 failSwapOn: false
-podLogsDirectory: $node_state/pod-logs
+podLogsDir: $node_state/pod-logs
 # No cluster DNS; pods reach the apiserver by KUBERNETES_SERVICE_HOST. No resolver either, so
 # nothing a pod looks up leaves the machine.
 resolvConf: ""
