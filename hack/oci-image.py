@@ -89,8 +89,10 @@ def main():
     manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                 "config": config_desc, "layers": [layer_desc]}
     manifest_desc = blob(json.dumps(manifest, sort_keys=True).encode(), "application/vnd.oci.image.manifest.v1+json")
-    manifest_desc["annotations"] = {"io.containerd.image.name": a.name,
-                                    "org.opencontainers.image.ref.name": a.name.rsplit(":", 1)[-1]}
+    # The name goes into manifest.json's RepoTags, the archive layout of `docker save`, which
+    # `ctr images import` normalizes the way the kubelet's CRI looks names up (it would take an OCI
+    # index's names verbatim).
+    manifest_desc["annotations"] = {"org.opencontainers.image.ref.name": a.name.rsplit(":", 1)[-1]}
     manifest_desc["platform"] = {"architecture": a.arch, "os": "linux"}
     index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
              "manifests": [manifest_desc]}
@@ -101,8 +103,11 @@ def main():
             info = tarfile.TarInfo(name)
             info.size, info.mode, info.mtime = len(data), 0o644, 0
             out.addfile(info, io.BytesIO(data))
-        put("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
-        put("index.json", json.dumps(index, sort_keys=True).encode())
+        put("manifest.json", json.dumps([{
+            "Config": "blobs/sha256/" + config_desc["digest"].split(":", 1)[1],
+            "RepoTags": [a.name],
+            "Layers": ["blobs/sha256/" + layer_desc["digest"].split(":", 1)[1]],
+        }]).encode())
         for digest, data in sorted(blobs.items()):
             put("blobs/sha256/" + digest.split(":", 1)[1], data)
     os.replace(tmp, a.out)

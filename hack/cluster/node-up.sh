@@ -30,12 +30,12 @@ version = 4
 root = "$node_state/containerd/root"
 state = "$node_state/containerd/state"
 
-[grpc]
-  address = "$containerd_sock"
-[ttrpc]
-  address = "$containerd_sock.ttrpc"
 
 [plugins]
+  [plugins.'io.containerd.server.v1.grpc']
+    address = "$containerd_sock"
+  [plugins.'io.containerd.server.v1.ttrpc']
+    address = "$containerd_sock.ttrpc"
   [plugins.'io.containerd.cri.v1.images']
     snapshotter = "overlayfs"
     [plugins.'io.containerd.cri.v1.images'.registry]
