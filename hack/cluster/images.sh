@@ -6,6 +6,10 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
+if ! pid_alive containerd; then
+  log "the node's containerd is not running; make cluster-up imports $images_dir/*.tar when it starts"
+  exit 0
+fi
 mkdir -p "$node_state/imported"
 import() { # <tarball>
   local tar="$1" stamp
