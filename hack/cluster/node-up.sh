@@ -24,8 +24,16 @@ iptables -C INPUT -p tcp -m multiport --dports "$APISERVER_PORT,$KUBELET_PORT" -
 iptables -C FORWARD -i "$NODE_BRIDGE" ! -o "$NODE_BRIDGE" -j DROP 2>/dev/null ||
   iptables -I FORWARD 1 -i "$NODE_BRIDGE" ! -o "$NODE_BRIDGE" -j DROP
 
+# put <file>: writes stdin to <file> only when it differs, so a rerun (chaos restores the cluster
+# with up.sh) leaves running components' configs alone: kube-proxy exits when its file is written.
+put() {
+  local tmp="$node_state/.put.tmp"
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
+}
+
 # --- containerd ------------------------------------------------------------------------------
-cat >"$node_state/containerd/config.toml" <<TOML
+put "$node_state/containerd/config.toml" <<TOML
 version = 4
 root = "$node_state/containerd/root"
 state = "$node_state/containerd/state"
@@ -65,12 +73,12 @@ state = "$node_state/containerd/state"
     disable = true
 TOML
 mkdir -p "$node_state/containerd/certs.d/_default"
-echo 'server = "https://127.0.0.1:1"' >"$node_state/containerd/certs.d/_default/hosts.toml"
+echo 'server = "https://127.0.0.1:1"' | put "$node_state/containerd/certs.d/_default/hosts.toml"
 PATH="$node_bin:$PATH" start containerd "$node_bin/containerd" --config "$node_state/containerd/config.toml" --log-level warn
 wait_for containerd containerd 30 "$node_bin/ctr" --address "$containerd_sock" version
 
 # --- CNI: pods on the node's bridge, its gateway NODE_IP; nothing masqueraded ----------------
-cat >"$node_state/cni/net.d/10-golden.conflist" <<JSON
+put "$node_state/cni/net.d/10-golden.conflist" <<JSON
 {
   "cniVersion": "1.0.0",
   "name": "golden",
@@ -99,7 +107,7 @@ JSON
 # --- kubelet ---------------------------------------------------------------------------------
 write_kubeconfig "$state/kubelet.kubeconfig" kubelet
 write_kubeconfig "$state/kube-proxy.kubeconfig" kube-proxy
-cat >"$node_state/kubelet.yaml" <<YAML
+put "$node_state/kubelet.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # The kubelet refuses loopback: it serves (logs, exec) at the node's address on its bridge.
@@ -142,7 +150,7 @@ start kubelet "$node_bin/kubelet" --config "$node_state/kubelet.yaml" \
   --node-labels "golden.dev/real-node=true" --v=1
 
 # --- kube-proxy: Services (the kubernetes Service at 10.96.0.1:443) for pods ---------------------
-cat >"$node_state/kube-proxy.yaml" <<YAML
+put "$node_state/kube-proxy.yaml" <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $state/kube-proxy.kubeconfig}
