@@ -16,7 +16,8 @@ if ! ip link show "$NODE_BRIDGE" >/dev/null 2>&1; then
   log "creating bridge $NODE_BRIDGE with $NODE_IP"
   ip link add "$NODE_BRIDGE" type bridge
 fi
-ip addr show dev "$NODE_BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$NODE_BRIDGE"
+# (grep reads the whole listing: with -q, pipefail would see ip's SIGPIPE once the bridge has ports.)
+ip addr show dev "$NODE_BRIDGE" | grep "inet $NODE_IP/" >/dev/null || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$NODE_BRIDGE"
 ip link set "$NODE_BRIDGE" up
 
 write_kubeconfig "$kubeconfig" admin
