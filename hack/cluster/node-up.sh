@@ -32,6 +32,31 @@ put() {
   if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
 }
 
+# --- CNI: pods on the node's bridge, its gateway NODE_IP; nothing masqueraded ----------------
+# Written before containerd starts, which loads it at init (it may miss a later rename into net.d).
+put "$node_state/cni/net.d/10-golden.conflist" <<JSON
+{
+  "cniVersion": "1.0.0",
+  "name": "golden",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$NODE_BRIDGE",
+      "isGateway": true,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]],
+        "routes": [{"dst": "0.0.0.0/0"}],
+        "dataDir": "$node_state/cni/networks"
+      }
+    },
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+JSON
+
 # --- containerd ------------------------------------------------------------------------------
 put "$node_state/containerd/config.toml" <<TOML
 version = 4
@@ -77,32 +102,8 @@ echo 'server = "https://127.0.0.1:1"' | put "$node_state/containerd/certs.d/_def
 PATH="$node_bin:$PATH" start containerd "$node_bin/containerd" --config "$node_state/containerd/config.toml" --log-level warn
 wait_for containerd containerd 30 "$node_bin/ctr" --address "$containerd_sock" version
 
-# --- CNI: pods on the node's bridge, its gateway NODE_IP; nothing masqueraded ----------------
-put "$node_state/cni/net.d/10-golden.conflist" <<JSON
-{
-  "cniVersion": "1.0.0",
-  "name": "golden",
-  "plugins": [
-    {
-      "type": "bridge",
-      "bridge": "$NODE_BRIDGE",
-      "isGateway": true,
-      "ipMasq": false,
-      "hairpinMode": true,
-      "ipam": {
-        "type": "host-local",
-        "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]],
-        "routes": [{"dst": "0.0.0.0/0"}],
-        "dataDir": "$node_state/cni/networks"
-      }
-    },
-    {"type": "portmap", "capabilities": {"portMappings": true}}
-  ]
-}
-JSON
-
-# --- images: the pause image, then whatever image tarballs are at hand -----------------------
-"$repo/hack/cluster/images.sh" >&2
+# --- images: the pause image now (every pod's sandbox); the rest while the kubelet registers --
+"$repo/hack/cluster/images.sh" "$node_bin/pause.tar" >&2
 
 # --- kubelet ---------------------------------------------------------------------------------
 write_kubeconfig "$state/kubelet.kubeconfig" kubelet
@@ -166,5 +167,8 @@ conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeou
 YAML
 start kube-proxy "$node_bin/kube-proxy" --config "$node_state/kube-proxy.yaml" --v=1
 
+"$repo/hack/cluster/images.sh" >&2 &
+import_pid=$!
 wait_for kubelet "node $NODE_NAME Ready" 120 kubectl --kubeconfig "$kubeconfig" wait --for=condition=Ready "node/$NODE_NAME" --timeout=1s
 wait_for kube-proxy "kube-proxy healthz" 30 curl -sf "http://127.0.0.1:$KUBE_PROXY_HEALTHZ_PORT/healthz"
+wait "$import_pid" || { log "importing images into containerd failed"; exit 1; }
