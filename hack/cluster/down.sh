@@ -22,7 +22,11 @@ if [[ -d "$runc_root" ]] && command -v runc >/dev/null; then
 fi
 stop containerd
 for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $containerd_sock( |$)" || true); do
+  # A shim's socket is /run/containerd/s/sha256(<containerd address>/<namespace>/<shim id>); a
+  # killed shim leaves it behind.
+  id="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | sed -n 's/.* -id \([^ ]*\).*/\1/p')"
   kill -KILL "$pid" 2>/dev/null || true
+  if [[ -n "$id" ]]; then rm -f "/run/containerd/s/$(printf '%s' "$containerd_sock/k8s.io/$id" | sha256sum | cut -d' ' -f1)"; fi
 done
 if [[ -x "$node_bin/kube-proxy" && -f "$node_state/kube-proxy.yaml" ]]; then
   "$node_bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
