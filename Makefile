@@ -53,10 +53,18 @@ node-binaries: ## Build the real node: kubelet, kube-proxy, containerd, CNI plug
 cluster-up: build ## Start the local cluster and its real node (idempotent; GOLDEN_REAL_NODE=0: KWOK only)
 	hack/cluster/up.sh
 
+# How image-import makes .cluster/images/golden-dev.tar: with docker by default; IMAGE_BUILD=dev-image
+# assembles it without a container engine.
+IMAGE_BUILD ?= docker-build image-tar
+
 .PHONY: image-import
-image-import: ## Build golden's image, save it to .cluster/images and import it into the node's containerd
-	$(MAKE) --no-print-directory docker-build image-tar
+image-import: ## Build golden's image into .cluster/images (IMAGE_BUILD) and import it into the node's containerd
+	$(MAKE) --no-print-directory $(IMAGE_BUILD)
 	hack/cluster/images.sh
+
+.PHONY: dev-image
+dev-image: build ## Assemble golden's image without docker (this machine's Node, dist/, node_modules) into .cluster/images
+	hack/cluster/dev-image.sh
 
 .PHONY: cluster-down
 cluster-down: ## Stop every process cluster-up started and remove .cluster/
