@@ -172,3 +172,6 @@ import_pid=$!
 wait_for kubelet "node $NODE_NAME Ready" 120 kubectl --kubeconfig "$kubeconfig" wait --for=condition=Ready "node/$NODE_NAME" --timeout=1s
 wait_for kube-proxy "kube-proxy healthz" 30 curl -sf "http://127.0.0.1:$KUBE_PROXY_HEALTHZ_PORT/healthz"
 wait "$import_pid" || { log "importing images into containerd failed"; exit 1; }
+if ! ctr_ images ls -q 2>/dev/null | grep -E '(^|/)golden:' >/dev/null; then
+  log "no golden image in the node's containerd yet: build pods will not start until make image-import (or make dev-image) puts one in $images_dir"
+fi
