@@ -9,21 +9,6 @@ source "$(dirname "$0")/common.sh"
 "$repo/hack/build-node.sh" >&2
 mkdir -p "$node_state"/{containerd,kubelet,pod-logs,cni/net.d,cni/networks,cni/cache} "$runc_root" "$images_dir"
 
-# Guard: the apiserver listens on every address once a real node runs (pods reach it at NODE_IP),
-# and the kubelet at NODE_IP; only loopback and the node's bridge may reach them. Pod traffic is
-# not forwarded anywhere off the bridge (the CNI config does not masquerade either).
-guard="GOLDEN-${NODE_BRIDGE}"
-if ! iptables -S "$guard" >/dev/null 2>&1; then
-  iptables -N "$guard"
-  iptables -A "$guard" -i lo -j RETURN
-  iptables -A "$guard" -i "$NODE_BRIDGE" -j RETURN
-  iptables -A "$guard" -j DROP
-fi
-iptables -C INPUT -p tcp -m multiport --dports "$APISERVER_PORT,$KUBELET_PORT" -j "$guard" 2>/dev/null ||
-  iptables -I INPUT 1 -p tcp -m multiport --dports "$APISERVER_PORT,$KUBELET_PORT" -j "$guard"
-iptables -C FORWARD -i "$NODE_BRIDGE" ! -o "$NODE_BRIDGE" -j DROP 2>/dev/null ||
-  iptables -I FORWARD 1 -i "$NODE_BRIDGE" ! -o "$NODE_BRIDGE" -j DROP
-
 # put <file>: writes stdin to <file> only when it differs, so a rerun (chaos restores the cluster
 # with up.sh) leaves running components' configs alone: kube-proxy exits when its file is written.
 put() {

@@ -20,6 +20,23 @@ fi
 ip addr show dev "$NODE_BRIDGE" | grep "inet $NODE_IP/" >/dev/null || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$NODE_BRIDGE"
 ip link set "$NODE_BRIDGE" up
 
+# Guard, before anything listens: with a real node the apiserver listens on every address (pods
+# reach it at NODE_IP), and the kubelet at NODE_IP; only loopback and the node's bridge may reach
+# them. Pod traffic is not forwarded anywhere off the bridge (the CNI config does not masquerade).
+if [[ "$REAL_NODE" == 1 ]]; then
+  guard="GOLDEN-${NODE_BRIDGE}"
+  if ! iptables -S "$guard" >/dev/null 2>&1; then
+    iptables -N "$guard"
+    iptables -A "$guard" -i lo -j RETURN
+    iptables -A "$guard" -i "$NODE_BRIDGE" -j RETURN
+    iptables -A "$guard" -j DROP
+  fi
+  iptables -C INPUT -p tcp -m multiport --dports "$APISERVER_PORT,$KUBELET_PORT" -j "$guard" 2>/dev/null ||
+    iptables -I INPUT 1 -p tcp -m multiport --dports "$APISERVER_PORT,$KUBELET_PORT" -j "$guard"
+  iptables -C FORWARD -i "$NODE_BRIDGE" ! -o "$NODE_BRIDGE" -j DROP 2>/dev/null ||
+    iptables -I FORWARD 1 -i "$NODE_BRIDGE" ! -o "$NODE_BRIDGE" -j DROP
+fi
+
 write_kubeconfig "$kubeconfig" admin
 for c in kube-controller-manager kube-scheduler kwok; do write_kubeconfig "$state/$c.kubeconfig" "$c"; done
 
