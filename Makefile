@@ -43,10 +43,19 @@ lint: deps ## Lint and format-check (Biome)
 .PHONY: control-plane
 control-plane: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler and KWOK (cached)
 	hack/build-control-plane.sh
+	@if [[ "$${GOLDEN_REAL_NODE:-1}" == 1 ]]; then hack/build-node.sh; fi
+
+.PHONY: node-binaries
+node-binaries: ## Build the real node: kubelet, kube-proxy, containerd, CNI plugins, pause image (cached)
+	hack/build-node.sh
 
 .PHONY: cluster-up
-cluster-up: build ## Start the local control plane (idempotent); writes .cluster/kubeconfig
+cluster-up: build ## Start the local cluster and its real node (idempotent; GOLDEN_REAL_NODE=0: KWOK only)
 	hack/cluster/up.sh
+
+.PHONY: image-import
+image-import: image-tar ## Build golden's image, save it to .cluster/images and import it into the node's containerd
+	hack/cluster/images.sh
 
 .PHONY: cluster-down
 cluster-down: ## Stop every process cluster-up started and remove .cluster/

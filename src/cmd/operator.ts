@@ -3,6 +3,7 @@
 // results into status. Every flag is also settable by environment variable (see --help).
 import os from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
+import { ARM64_PLACEMENTS, type Arm64Placement } from "../controllers/job-template.js";
 import { buildOperator } from "../controllers/setup.js";
 import { DEFAULT_BURST, DEFAULT_QPS } from "../runtime/kube.js";
 import { createLogger, isLogLevel } from "../runtime/logger.js";
@@ -107,6 +108,12 @@ const FLAGS: FlagSpec[] = [
     default: "",
     help: "Tolerations of build pods, as key=value:Effect or key:Effect, comma-separated",
   },
+  {
+    name: "arm64-placement",
+    type: "string",
+    default: "native",
+    help: "Where arm64 Images build: native (arm64 nodes) or emulated (amd64 nodes, as CI emulates foreign arches; the build's status message says so)",
+  },
   { name: "worker-cpu", type: "string", default: "250m", help: "CPU request and limit of build pods" },
   { name: "worker-memory", type: "string", default: "256Mi", help: "Memory request and limit of build pods" },
   {
@@ -187,6 +194,9 @@ async function main(): Promise<void> {
   const level = f["log-level"];
   if (!isLogLevel(level))
     throw new Error(`--log-level: want debug, info, warn or error, got ${JSON.stringify(level)}`);
+  const arm64Placement = f["arm64-placement"] as Arm64Placement;
+  if (!ARM64_PLACEMENTS.includes(arm64Placement))
+    throw new Error(`--arm64-placement: want native or emulated, got ${JSON.stringify(arm64Placement)}`);
   const log = createLogger({ level, name: "golden-operator" });
   const kc = new KubeConfig();
   if (f.kubeconfig) kc.loadFromFile(f.kubeconfig as string);
@@ -241,6 +251,7 @@ async function main(): Promise<void> {
         },
         heartbeatSeconds: num("worker-heartbeat-seconds"),
         timeoutGraceSeconds: num("build-timeout-grace"),
+        arm64Placement,
       },
     },
     log,

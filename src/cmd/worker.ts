@@ -18,6 +18,12 @@ const FLAGS: FlagSpec[] = [
     help: "Where mocked artifacts are published",
   },
   { name: "heartbeat-seconds", type: "number", default: 10, help: "Interval of status heartbeats" },
+  {
+    name: "emulated-on",
+    type: "string",
+    default: "",
+    help: "Arch of the node when the Image's arch runs emulated there (set by the operator's --arm64-placement=emulated)",
+  },
   { name: "log-level", type: "string", default: "info", help: "debug, info, warn or error" },
   {
     name: "termination-log",
@@ -67,6 +73,7 @@ async function main(): Promise<number> {
       target: { namespace, name },
       repository: flags["artifact-repository"] as string,
       heartbeatMs: (flags["heartbeat-seconds"] as number) * 1000,
+      emulatedOn: (flags["emulated-on"] as string) || undefined,
       signal: controller.signal,
       log: (msg, fields) => log.info(msg, fields),
     });

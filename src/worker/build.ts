@@ -18,6 +18,8 @@ export interface WorkerOptions {
   /** Where published artifacts live; artifact locations are built under it. */
   repository: string;
   heartbeatMs: number;
+  /** Node arch when the Image's arch runs emulated on it; the result's message says so. */
+  emulatedOn?: string;
   signal: AbortSignal;
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -60,6 +62,7 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   const steps = planSteps(spec);
   const stepMs = (spec.build?.simulate?.stepSeconds ?? 1) * 1000;
   const failAt = spec.build?.simulate?.failAt;
+  const note = emulationNote(spec, opts.emulatedOn);
   // Progress and heartbeats are best effort: a missed one must not fail the build.
   const patch = (status: ImageBuildStatus) =>
     client.imageBuilds
@@ -81,17 +84,23 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
       log("step started", { step, index: index + 1, total: steps.length });
       await sleep(stepMs, undefined, { signal: opts.signal });
       if (step === failAt) {
-        const message = `step ${step} failed (simulated by spec.build.simulate.failAt)`;
+        const message = `step ${step} failed (simulated by spec.build.simulate.failAt)${note}`;
         await finish(opts, { phase: "Failed", failedStep: step, message });
         return { ok: false, step, message };
       }
     }
     const result = succeededStatus(spec, opts.repository);
+    result.message = `${result.message ?? ""}${note}`;
     await finish(opts, result);
     return { ok: true, message: result.message ?? "" };
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+/** "; arm64 emulated on amd64" when the build ran emulated, else "". */
+export function emulationNote(spec: ImageSpec, emulatedOn: string | undefined): string {
+  return emulatedOn ? `; ${spec.base.arch ?? "amd64"} emulated on ${emulatedOn}` : "";
 }
 
 /** A successful build's result: one artifact per format, progress at 100%. */

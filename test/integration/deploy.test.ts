@@ -23,6 +23,7 @@ import {
   kc,
   kubeconfigPath,
   kubectl,
+  realNode,
   repo,
   scratchNamespace,
 } from "./cluster.js";
@@ -432,12 +433,12 @@ describe("deploying golden with config/", () => {
           `a golden-operator started by hack/operator-bg.sh (pid ${pid}) watches all namespaces and would build ` +
             "this test's Image as cluster admin; stop it with hack/operator-bg.sh stop",
         );
-        // Build pods run on the local runner's node: without it no build can finish.
-        const node = await core.readNode({ name: "golden-local-amd64" });
+        // Build pods run on the real node: without it no build can finish.
+        const node = await core.readNode({ name: realNode });
         assert.equal(
           node.status?.conditions?.find((c) => c.type === "Ready")?.status,
           "True",
-          "the local runner's node golden-local-amd64 is Ready (make cluster-up restarts the runner)",
+          `the real node ${realNode} is Ready (make cluster-up restarts its kubelet)`,
         );
         ns = await scratchNamespace("deploy-sa");
         const token = (

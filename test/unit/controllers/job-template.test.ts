@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Container, V1Job } from "@kubernetes/client-node";
 import type { ImageBuild, ImageSpec } from "../../../src/api/v1alpha1/index.js";
-import { buildJob, WORKER_CONTAINER, type WorkerConfig } from "../../../src/controllers/job-template.js";
+import {
+  buildJob,
+  EMULATED_ANNOTATION,
+  nodeArch,
+  WORKER_CONTAINER,
+  type WorkerConfig,
+} from "../../../src/controllers/job-template.js";
 import { LABELS, MANAGED_BY } from "../../../src/controllers/naming.js";
 
 const BUILD_NAME = "web-g2-abc123";
@@ -107,6 +113,40 @@ describe("buildJob", () => {
     assert.equal(amd.spec?.template.spec?.nodeSelector?.["kubernetes.io/arch"], "amd64", "default arch");
     const bare = buildJob(build(), { ...cfg, nodeSelector: {} });
     assert.deepEqual(bare.spec?.template.spec?.nodeSelector, { "kubernetes.io/arch": "arm64" });
+  });
+
+  it("runs arm64 natively unless arm64Placement is emulated", () => {
+    assert.equal(job.metadata?.annotations, undefined, "native: no emulation mark");
+    assert.ok(!container(job).env?.some((e) => e.name === "GOLDEN_EMULATED_ON"));
+    const native = buildJob(build(), { ...cfg, arm64Placement: "native" });
+    assert.equal(native.spec?.template.spec?.nodeSelector?.["kubernetes.io/arch"], "arm64");
+  });
+
+  it("runs an arm64 build on amd64 nodes when emulated, and says so", () => {
+    const emu = buildJob(build(), { ...cfg, arm64Placement: "emulated" });
+    assert.deepEqual(emu.spec?.template.spec?.nodeSelector, {
+      "kubernetes.io/arch": "amd64",
+      pool: "builders",
+    });
+    assert.equal(emu.metadata?.annotations?.[EMULATED_ANNOTATION], "arm64-on-amd64");
+    assert.equal(emu.spec?.template.metadata?.annotations?.[EMULATED_ANNOTATION], "arm64-on-amd64");
+    assert.deepEqual(
+      container(emu).env?.find((e) => e.name === "GOLDEN_EMULATED_ON"),
+      { name: "GOLDEN_EMULATED_ON", value: "amd64" },
+    );
+    const amd = buildJob(build(imageSpec({ base: { os: "debian", release: "12", arch: "amd64" } })), {
+      ...cfg,
+      arm64Placement: "emulated",
+    });
+    assert.equal(amd.spec?.template.spec?.nodeSelector?.["kubernetes.io/arch"], "amd64");
+    assert.equal(amd.metadata?.annotations, undefined, "amd64 is never emulated");
+  });
+
+  it("nodeArch maps only arm64 under emulated placement", () => {
+    assert.deepEqual(nodeArch("arm64", "emulated"), { arch: "amd64", emulated: true });
+    assert.deepEqual(nodeArch("arm64", "native"), { arch: "arm64", emulated: false });
+    assert.deepEqual(nodeArch("arm64"), { arch: "arm64", emulated: false });
+    assert.deepEqual(nodeArch("amd64", "emulated"), { arch: "amd64", emulated: false });
   });
 
   it("uses the configured tolerations, service account and resources", () => {
