@@ -73,11 +73,11 @@ uninstall: ## Remove the CRDs (and with them every Image and ImageBuild)
 	kubectl delete --ignore-not-found -k config/crd
 
 .PHONY: up
-up: cluster-up install ## cluster-up + install CRDs + operator in the background (logs in .cluster/logs)
-	hack/operator-bg.sh start
+up: cluster-up image-import ## cluster-up, golden's image into the real node, then config/default deployed on it (config/local)
+	hack/deploy-local.sh
 
 .PHONY: down
-down: cluster-down docker-down ## Stop the operator, the cluster and a dockerd that docker-build started
+down: cluster-down docker-down ## Stop the cluster (the operator with it) and a dockerd that docker-build started
 
 .PHONY: run
 run: build install ## Run the operator in the foreground against the current KUBECONFIG

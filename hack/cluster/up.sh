@@ -120,6 +120,9 @@ metadata:
   name: kwok-node-$i
   annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
   labels: {type: kwok, kubernetes.io/arch: $arch, kubernetes.io/os: linux, kubernetes.io/hostname: kwok-node-$i}
+# Nothing runs on a fake node: only pods that ask for one (a toleration) land there.
+spec:
+  taints: [{key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule}]
 status:
   allocatable: {cpu: "64", memory: 256Gi, pods: "1000"}
   capacity: {cpu: "64", memory: 256Gi, pods: "1000"}

@@ -241,14 +241,3 @@ export class OperatorFleet {
     );
   }
 }
-
-/** A golden-operator started by `make up` (hack/operator-bg.sh) watches every namespace. */
-export function backgroundOperatorPid(): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(path.join(clusterDir, "pids", "golden-operator.pid"), "utf8"));
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}

@@ -35,6 +35,14 @@ export const golden = new GoldenClient(kc.makeApiClient(CustomObjectsApi));
 
 const run = promisify(execFile);
 
+/** KWOK's fake nodes are tainted (hack/cluster/up.sh): a pod meant for one tolerates it. */
+export const KWOK_TOLERATION = {
+  key: "kwok.x-k8s.io/node",
+  operator: "Equal",
+  value: "fake",
+  effect: "NoSchedule",
+};
+
 /** Runs kubectl against the local cluster; resolves with stdout, rejects with stderr. */
 export async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await run("kubectl", ["--kubeconfig", kubeconfigPath, ...args], { maxBuffer: 16 << 20 });

@@ -4,7 +4,17 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
-import { batch, core, eventually, kc, kubectl, realNode, repo, scratchNamespace } from "./cluster.js";
+import {
+  batch,
+  core,
+  eventually,
+  KWOK_TOLERATION,
+  kc,
+  kubectl,
+  realNode,
+  repo,
+  scratchNamespace,
+} from "./cluster.js";
 
 const versions = fs.readFileSync(`${repo}hack/versions.env`, "utf8");
 const pinned = /K8S_VERSION=(\S+)/.exec(versions)?.[1];
@@ -65,6 +75,7 @@ describe("local control plane", () => {
             spec: {
               restartPolicy: "Never",
               nodeSelector: { type: "kwok" },
+              tolerations: [KWOK_TOLERATION],
               containers: [{ name: "c", image: "busybox", command: ["true"] }],
             },
           },

@@ -9,6 +9,7 @@ import {
   core,
   eventually,
   golden,
+  KWOK_TOLERATION,
   kc,
   kubectl,
   realNode,
@@ -331,6 +332,7 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
         spec: {
           serviceAccountName: "golden-worker",
           nodeSelector: { type: "kwok" },
+          tolerations: [KWOK_TOLERATION],
           containers: [{ name: "c", image: "busybox" }],
         },
       },
