@@ -43,10 +43,19 @@ lint: deps ## Lint and format-check (Biome)
 .PHONY: control-plane
 control-plane: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler and KWOK (cached)
 	hack/build-control-plane.sh
+	@if [[ "$${GOLDEN_REAL_NODE:-1}" == 1 ]]; then hack/build-node.sh; fi
+
+.PHONY: node-binaries
+node-binaries: ## Build the real node: kubelet, kube-proxy, containerd, CNI plugins, pause image (cached)
+	hack/build-node.sh
 
 .PHONY: cluster-up
-cluster-up: build ## Start the local control plane (idempotent); writes .cluster/kubeconfig
+cluster-up: build ## Start the local cluster and its real node (idempotent; GOLDEN_REAL_NODE=0: KWOK only)
 	hack/cluster/up.sh
+
+.PHONY: image-import
+image-import: image-tar ## Build golden's image, save it to .cluster/images and import it into the node's containerd
+	hack/cluster/images.sh
 
 .PHONY: cluster-down
 cluster-down: ## Stop every process cluster-up started and remove .cluster/
@@ -64,11 +73,11 @@ uninstall: ## Remove the CRDs (and with them every Image and ImageBuild)
 	kubectl delete --ignore-not-found -k config/crd
 
 .PHONY: up
-up: cluster-up install ## cluster-up + install CRDs + operator in the background (logs in .cluster/logs)
-	hack/operator-bg.sh start
+up: cluster-up image-import ## cluster-up, golden's image into the real node, then config/default deployed on it (config/local)
+	hack/deploy-local.sh
 
 .PHONY: down
-down: cluster-down docker-down ## Stop the operator, the cluster and a dockerd that docker-build started
+down: cluster-down docker-down ## Stop the cluster (the operator with it) and a dockerd that docker-build started
 
 .PHONY: run
 run: build install ## Run the operator in the foreground against the current KUBECONFIG

@@ -15,9 +15,9 @@ export GOLDEN_APISERVER_PORT="${GOLDEN_APISERVER_PORT:-26443}"
 export GOLDEN_KCM_PORT="${GOLDEN_KCM_PORT:-30257}"
 export GOLDEN_SCHEDULER_PORT="${GOLDEN_SCHEDULER_PORT:-30259}"
 export GOLDEN_KWOK_PORT="${GOLDEN_KWOK_PORT:-30247}"
-export GOLDEN_RUNNER_PORT="${GOLDEN_RUNNER_PORT:-30250}"
+export GOLDEN_KUBELET_PORT="${GOLDEN_KUBELET_PORT:-30250}"
 # Its own bridge and node address (the aggregator reaches the bench's operators there); build pods
-# run on KWOK's fake nodes, so no real node.
+# go to KWOK's nodes and the harness plays the workers: no real node.
 export GOLDEN_NODE_BRIDGE="${GOLDEN_NODE_BRIDGE:-goldenb0}"
 export GOLDEN_NODE_IP="${GOLDEN_NODE_IP:-10.87.0.1}"
 export GOLDEN_POD_CIDR="${GOLDEN_POD_CIDR:-10.87.0.0/24}"

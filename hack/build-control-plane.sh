@@ -4,13 +4,13 @@
 #
 #   $GOLDEN_CACHE/k8s-<version>/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler,kwok}
 #
-# k8s.io/kubernetes cannot be `go install`ed: its go.mod replaces the staging modules with local
-# paths. A throwaway module requires it and replaces every staging module with the published
-# v0.<minor>.<patch> instead.
+# k8s.io/kubernetes cannot be `go install`ed: see hack/lib/k8s-module.sh for the throwaway module
+# it is built from (shared with hack/build-node.sh, which builds the kubelet and kube-proxy).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
+source "$here/lib/k8s-module.sh"
 
 cache="${GOLDEN_CACHE:-$HOME/.cache/golden}"
 bin_dir="$cache/k8s-$K8S_VERSION"
@@ -32,43 +32,17 @@ export GOFLAGS="${GOFLAGS:-} -buildvcs=false -trimpath"
 export CGO_ENABLED=0
 ldflags="-s -w"
 
-# --- Kubernetes components -----------------------------------------------------------------
+# --- Kubernetes components (hack/lib/k8s-module.sh) -----------------------------------------
 build_kubernetes() {
-  local mod="$work/k8s"
-  mkdir -p "$mod"
-  local staging_version="v0.${K8S_VERSION#v1.}"
-  local gomod
-  gomod="$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-  {
-    echo "module golden.dev/controlplane-build"
-    echo
-    grep -E '^go ' "$gomod"
-    echo
-    echo "require k8s.io/kubernetes $K8S_VERSION"
-    echo
-    echo "replace ("
-    grep -E '=> \./staging/' "$gomod" | awk -v v="$staging_version" '{print "\t" $1 " => " $1 " " v}'
-    echo ")"
-  } >"$mod/go.mod"
-  cat >"$mod/tools.go" <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-)
-GO
-  (cd "$mod" && go mod tidy -e >/dev/null 2>&1 || true; cd "$mod" && GOFLAGS="$GOFLAGS -mod=mod" go mod download >/dev/null 2>&1 || true)
-  local version_pkg="k8s.io/component-base/version"
-  local vflags="-X $version_pkg.gitVersion=$K8S_VERSION -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2) -X $version_pkg.gitTreeState=clean"
+  local c need=0
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do [[ -x "$bin_dir/$c" ]] || need=1; done
+  ((need)) || return 0
+  k8s_module "$work/k8s" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler
   for c in kube-apiserver kube-controller-manager kube-scheduler; do
     [[ -x "$bin_dir/$c" ]] && continue
     echo "  go build $c"
-    (cd "$mod" && GOFLAGS="$GOFLAGS -mod=mod" go build -tags tools -ldflags "$ldflags $vflags" -o "$bin_dir/$c.tmp" "k8s.io/kubernetes/cmd/$c")
-    mv "$bin_dir/$c.tmp" "$bin_dir/$c"
+    k8s_build "$work/k8s" "$c" "$bin_dir/$c"
   done
 }
 

@@ -1,6 +1,6 @@
 # Chaos testing (included by the Makefile). `make chaos` runs the full chaos suite (test/chaos/)
 # against the current cluster: two leader-elected operators build 60 Images over 3 namespaces while
-# the leader is SIGKILLed, the apiserver and etcd restart, the local runner is killed, Jobs and pods
+# the leader is SIGKILLed, the apiserver and etcd restart, the kubelet is killed and restarted, Jobs and pods
 # are deleted and clients storm the Images with 409s; then the invariants, then 3000 fuzzed specs.
 # Several minutes; it prints a summary with the seed. `make test` runs a bounded subset
 # (test/integration/chaos.test.ts).

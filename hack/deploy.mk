@@ -7,8 +7,6 @@
 # ones cannot be pulled (hack/image/bases.sh). kind is not installed: bring your own.
 
 IMG ?= golden:dev
-# The kubelet's sandbox image for a node that cannot pull Kubernetes' own pause image.
-PAUSE_IMG ?= golden-base/pause:1
 DOCKER ?= docker
 KIND ?= kind
 KIND_CLUSTER ?= golden
@@ -36,13 +34,9 @@ docker-smoke: docker-build ## Run IMG as the cluster would (uid 65532, read-only
 docker-bases: ## Build the local stand-ins for the public base images (cached by version)
 	hack/image/bases.sh
 
-.PHONY: pause-image
-pause-image: ## Build PAUSE_IMG (golden-base/pause:1), a FROM scratch sandbox image for the kubelet
-	hack/image/pause.sh
-
 .PHONY: image-tar
-image-tar: docker-build pause-image ## docker save IMG and PAUSE_IMG to .cluster/images/*.tar (for ctr images import)
-	hack/image/save.sh $(IMG) $(PAUSE_IMG)
+image-tar: docker-build ## docker save IMG to .cluster/images/*.tar (for ctr images import)
+	hack/image/save.sh $(IMG)
 
 .PHONY: docker-down
 docker-down: ## Stop the dockerd that docker-build started (a Docker engine already running is left alone)

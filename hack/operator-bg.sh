@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Runs golden-operator against the local cluster: `start` in the background (idempotent; logs in
-# .cluster/logs/golden-operator.log), or `foreground`. Build pods are steered to the local
-# runner's nodes, which run them as local processes of this repo's worker.
+# .cluster/logs/golden-operator.log), or `foreground`. Build pods are steered to the real node
+# (golden.dev/real-node=true), whose containerd runs them from the golden image; there is no arm64
+# node, so arm64 Images build emulated on it (--arm64-placement=emulated).
 set -euo pipefail
 source "$(dirname "$0")/cluster/common.sh"
 HEALTH_PORT="${GOLDEN_OPERATOR_HEALTH_PORT:-18081}"
 export GOLDEN_HEALTH_PORT="${GOLDEN_HEALTH_PORT:-$HEALTH_PORT}"
-export GOLDEN_WORKER_NODE_SELECTOR="${GOLDEN_WORKER_NODE_SELECTOR:-golden.dev/local-runner=true}"
+export GOLDEN_WORKER_NODE_SELECTOR="${GOLDEN_WORKER_NODE_SELECTOR:-golden.dev/real-node=true}"
+export GOLDEN_ARM64_PLACEMENT="${GOLDEN_ARM64_PLACEMENT:-emulated}"
 # The visibility API needs an APIService and Service pointing at this host: off unless asked for.
 export GOLDEN_VISIBILITY_PORT="${GOLDEN_VISIBILITY_PORT:-0}"
-export GOLDEN_WORKER_TOLERATIONS="${GOLDEN_WORKER_TOLERATIONS:-golden.dev/local-runner=true:NoSchedule}"
 node="$("$repo/hack/ensure-node.sh")/node"
 cmd=("$node" "$repo/dist/src/cmd/operator.js")
 

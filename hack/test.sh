@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: static checks, unit tests, the image's build and smoke test, then integration tests
-# against the local cluster.
+# against the local cluster, whose real node runs build pods from golden's image (make image-import).
 # The cluster is brought up if needed and taken down afterwards, even when tests fail — unless it
 # was already running before (a developer's `make up`), which is then left as it was.
 set -uo pipefail
@@ -9,17 +9,15 @@ source hack/cluster/common.sh
 
 make --no-print-directory verify-generate lint test-unit || exit 1
 
-# The container image: build it (a dockerd is started if none runs) and run its smoke test.
-# GOLDEN_SKIP_IMAGE=1 skips it. A dockerd this step started is stopped again.
-if [[ "${GOLDEN_SKIP_IMAGE:-0}" != 1 ]]; then
-  marker="${GOLDEN_CACHE:-$HOME/.cache/golden}/docker/started-by-golden"
-  had_docker=0
-  [[ -f "$marker" ]] && had_docker=1
-  make --no-print-directory docker-smoke
-  rc=$?
-  if ((!had_docker)); then hack/image/stop-docker.sh; fi
-  ((rc == 0)) || exit 1
-fi
+# The container image: build it (a dockerd is started if none runs), run its smoke test and save
+# it for the real node. A dockerd this step started is stopped again.
+marker="${GOLDEN_CACHE:-$HOME/.cache/golden}/docker/started-by-golden"
+had_docker=0
+[[ -f "$marker" ]] && had_docker=1
+make --no-print-directory docker-smoke image-tar
+rc=$?
+if ((!had_docker)); then hack/image/stop-docker.sh; fi
+((rc == 0)) || exit 1
 
 started=0
 if ! kubectl --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then
@@ -29,4 +27,7 @@ teardown() { if ((started)); then make --no-print-directory cluster-down; fi; }
 trap teardown EXIT
 
 KUBECONFIG="$kubeconfig" make --no-print-directory cluster-up install || exit 1
+# Build pods run golden's image on the real node: cluster-up imports the saved image (again here,
+# for a cluster that was already up; a tarball that did not change is skipped).
+if [[ "$REAL_NODE" == 1 ]]; then hack/cluster/images.sh || exit 1; fi
 KUBECONFIG="$kubeconfig" make --no-print-directory test-integration

@@ -32,11 +32,13 @@ out="$("${run[@]}" --read-only "$img" --help)" || fail "the default entry point 
 # and SIGTERM reaches node through the exec-form ENTRYPOINT: `docker stop` ends it with exit 0.
 cid="$("$docker_cli" run -d "${opts[@]}" --read-only "$img")"
 trap '"$docker_cli" rm -f "$cid" >/dev/null 2>&1 || true' EXIT
+# (grep reads the whole log: with pipefail, grep -q quitting early fails the pipe with SIGPIPE.)
+started() { [[ "$("$docker_cli" logs "$cid" 2>&1)" == *'"health server listening"'* ]]; }
 for _ in $(seq 30); do
-  "$docker_cli" logs "$cid" 2>&1 | grep -q '"health server listening"' && break
+  started && break
   sleep 0.5
 done
-"$docker_cli" logs "$cid" 2>&1 | grep -q '"health server listening"' ||
+started ||
   fail "the operator did not start: $("$docker_cli" logs "$cid" 2>&1 | tail -n 5)"
 "$docker_cli" stop -t 10 "$cid" >/dev/null
 code="$("$docker_cli" inspect -f '{{.State.ExitCode}}' "$cid")"

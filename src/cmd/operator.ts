@@ -18,12 +18,13 @@ async function main(): Promise<void> {
     return;
   }
   const log = createLogger({ level: logLevel(f), name: OPERATOR_NAME });
+  const identity = `${process.env.POD_NAME ?? os.hostname()}_${process.pid}`;
+  const cfg = operatorConfig(f, identity, process.env);
   const kc = new KubeConfig();
   if (f.kubeconfig) kc.loadFromFile(f.kubeconfig as string);
   else kc.loadFromDefault();
 
-  const identity = `${process.env.POD_NAME ?? os.hostname()}_${process.pid}`;
-  const { manager } = buildOperator(kc, operatorConfig(f, identity, process.env), log);
+  const { manager } = buildOperator(kc, cfg, log);
   log.info("starting", { identity, namespace: f.namespace || "(all)", leaderElection: f["leader-elect"] });
   await manager.start();
   log.info("stopped");

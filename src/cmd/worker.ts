@@ -50,6 +50,7 @@ async function main(): Promise<number> {
       target: { namespace, name },
       repository: flags["artifact-repository"] as string,
       heartbeatMs: (flags["heartbeat-seconds"] as number) * 1000,
+      emulatedOn: (flags["emulated-on"] as string) || undefined,
       signal: controller.signal,
       log: (msg, fields) => log.info(msg, fields),
     });

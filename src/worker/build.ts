@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { GoldenClient } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus, ImageSpec } from "../api/v1alpha1/index.js";
-import { stepSeconds } from "../build/defaults.js";
+import { arch, stepSeconds } from "../build/defaults.js";
 import { isTerminal, isTerminalPhase } from "../build/phase.js";
 import { isTransient } from "../runtime/api-errors.js";
 import { artifactFor, planSteps } from "./plan.js";
@@ -20,6 +20,8 @@ export interface WorkerOptions {
   /** Where published artifacts live; artifact locations are built under it. */
   repository: string;
   heartbeatMs: number;
+  /** Node arch when the Image's arch runs emulated on it; the result's message says so. */
+  emulatedOn?: string;
   signal: AbortSignal;
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -59,6 +61,7 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   const steps = planSteps(spec);
   const stepMs = stepSeconds(spec) * 1000;
   const failAt = spec.build?.simulate?.failAt;
+  const note = emulationNote(spec, opts.emulatedOn);
   // Progress and heartbeats are best effort: a missed one must not fail the build.
   const patch = (status: ImageBuildStatus) =>
     client.imageBuilds
@@ -80,17 +83,23 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
       log("step started", { step, index: index + 1, total: steps.length });
       await sleep(stepMs, undefined, { signal: opts.signal });
       if (step === failAt) {
-        const message = `step ${step} failed (simulated by spec.build.simulate.failAt)`;
+        const message = `step ${step} failed (simulated by spec.build.simulate.failAt)${note}`;
         await finish(opts, { phase: "Failed", failedStep: step, message });
         return { ok: false, step, message };
       }
     }
     const result = succeededStatus(spec, opts.repository);
+    result.message = `${result.message ?? ""}${note}`;
     await finish(opts, result);
     return { ok: true, message: result.message ?? "" };
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+/** "; arm64 emulated on amd64" when the build ran emulated, else "". */
+export function emulationNote(spec: ImageSpec, emulatedOn: string | undefined): string {
+  return emulatedOn ? `; ${arch(spec)} emulated on ${emulatedOn}` : "";
 }
 
 /** A successful build's result: one artifact per format, progress at 100%. */

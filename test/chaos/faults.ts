@@ -12,7 +12,7 @@ export type FaultKind =
   | "leader-kill"
   | "apiserver-restart"
   | "etcd-restart"
-  | "runner-kill"
+  | "kubelet-restart"
   | "job-delete"
   | "pod-delete"
   | "conflict-storm";
@@ -20,7 +20,7 @@ export type FaultKind =
 export const CONTROL_PLANE_FAULTS: ReadonlySet<FaultKind> = new Set([
   "apiserver-restart",
   "etcd-restart",
-  "runner-kill",
+  "kubelet-restart",
 ]);
 
 export interface FaultRecord {
@@ -83,12 +83,14 @@ export async function injectFault(kind: FaultKind, ctx: FaultContext): Promise<s
       await restoreControlPlane();
       return `etcd stopped (SIGTERM), down ≥ ${downMs} ms, restarted by up.sh`;
     }
-    case "runner-kill": {
+    case "kubelet-restart": {
+      // The real node's kubelet dies; its containers keep running under containerd, and the
+      // restarted kubelet picks them up again (and catches up on pods deleted meanwhile).
       const signal = rng.chance(0.6) ? "SIGKILL" : "SIGTERM";
-      await stopComponent("local-runner", signal);
+      await stopComponent("kubelet", signal);
       await sleep(rng.int(0, 2_000));
       await restoreControlPlane();
-      return `local runner killed (${signal}), restarted by up.sh`;
+      return `kubelet killed (${signal}), restarted by up.sh`;
     }
     case "job-delete": {
       const jobs = (

@@ -89,9 +89,9 @@ export class OperatorFleet {
       "--max-builds-per-namespace",
       String(o.maxBuildsPerNamespace ?? 0),
       "--worker-node-selector",
-      "golden.dev/local-runner=true",
-      "--worker-tolerations",
-      "golden.dev/local-runner=true:NoSchedule",
+      "golden.dev/real-node=true",
+      "--arm64-placement",
+      "emulated",
       "--log-level",
       o.logLevel ?? "info",
       ...(o.extraArgs ?? []),
@@ -239,16 +239,5 @@ export class OperatorFleet {
         clearTimeout(t);
       }),
     );
-  }
-}
-
-/** A golden-operator started by `make up` (hack/operator-bg.sh) watches every namespace. */
-export function backgroundOperatorPid(): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(path.join(clusterDir, "pids", "golden-operator.pid"), "utf8"));
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
   }
 }

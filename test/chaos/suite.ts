@@ -2,17 +2,14 @@
 // test/integration/chaos.test.ts (the bounded subset in `make test`).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { kubeconfigPath } from "../integration/cluster.js";
+import { foreignOperator } from "../support/foreign-operator.js";
 import { log } from "./clock.js";
-import { backgroundOperatorPid } from "./operators.js";
 import { type ChaosConfig, ChaosRun } from "./scenario.js";
 
 export function chaosSuite(cfg: ChaosConfig, opts: { onForeignOperator: "skip" | "fail" }): void {
   // A golden-operator from `make up` watches every namespace and would fight the run's own.
-  const foreign = backgroundOperatorPid();
-  const why = foreign
-    ? `a golden-operator started by \`make up\` is running (pid ${foreign}) and would reconcile the chaos ` +
-      "namespaces too; stop it with `hack/operator-bg.sh stop`"
-    : undefined;
+  const why = foreignOperator(kubeconfigPath);
   describe(`chaos (${cfg.label}, seed ${cfg.seed})`, {
     skip: opts.onForeignOperator === "skip" ? why : undefined,
   }, () => {

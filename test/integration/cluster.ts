@@ -18,6 +18,8 @@ export const repo = new URL("../../../", import.meta.url).pathname;
 /** State directory of the local cluster (hack/cluster/common.sh honours the same variable). */
 export const clusterDir = process.env.GOLDEN_CLUSTER_DIR ?? `${repo}.cluster`;
 export const kubeconfigPath = process.env.KUBECONFIG ?? `${clusterDir}/kubeconfig`;
+/** The local cluster's real node (kubelet + containerd; hack/cluster/node-up.sh), where build pods run. */
+export const realNode = process.env.GOLDEN_NODE_NAME ?? "golden-node-0";
 
 export function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -32,6 +34,14 @@ export const eventsApi = kc.makeApiClient(EventsV1Api);
 export const golden = new GoldenClient(kc.makeApiClient(CustomObjectsApi));
 
 const run = promisify(execFile);
+
+/** KWOK's fake nodes are tainted (hack/cluster/up.sh): a pod meant for one tolerates it. */
+export const KWOK_TOLERATION = {
+  key: "kwok.x-k8s.io/node",
+  operator: "Equal",
+  value: "fake",
+  effect: "NoSchedule",
+};
 
 /** Runs kubectl against the local cluster; resolves with stdout, rejects with stderr. */
 export async function kubectl(...args: string[]): Promise<string> {

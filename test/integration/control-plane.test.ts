@@ -1,12 +1,24 @@
-// Issue 3: the local control plane is real — apiserver + etcd, Job controller, garbage
-// collector, scheduler, KWOK fake nodes, and the local runner playing the kubelet.
+// The local control plane is real: apiserver + etcd, Job controller, garbage
+// collector, scheduler, KWOK fake nodes — and so is its node: kubelet, containerd, kube-proxy.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
-import { batch, core, eventually, kc, kubectl, repo, scratchNamespace } from "./cluster.js";
+import {
+  batch,
+  core,
+  eventually,
+  KWOK_TOLERATION,
+  kc,
+  kubectl,
+  realNode,
+  repo,
+  scratchNamespace,
+} from "./cluster.js";
 
-const pinned = /K8S_VERSION=(\S+)/.exec(fs.readFileSync(`${repo}hack/versions.env`, "utf8"))?.[1];
+const versions = fs.readFileSync(`${repo}hack/versions.env`, "utf8");
+const pinned = /K8S_VERSION=(\S+)/.exec(versions)?.[1];
+const containerd = /CONTAINERD_VERSION=(\S+)/.exec(versions)?.[1];
 
 describe("local control plane", () => {
   let ns: { name: string; remove: () => Promise<void> };
@@ -29,7 +41,7 @@ describe("local control plane", () => {
     assert.match(readyz, /readyz check passed/);
   });
 
-  it("has KWOK fake nodes and the local runner's nodes, all Ready", async () => {
+  it("has KWOK fake nodes and the real node, all Ready", async () => {
     const nodes = (await core.listNode()).items;
     const ready = (name: string) =>
       nodes.find((n) => n.metadata?.name === name)?.status?.conditions?.find((c) => c.type === "Ready")
@@ -40,14 +52,17 @@ describe("local control plane", () => {
     );
     for (const n of nodes)
       assert.equal(ready(n.metadata?.name ?? ""), "True", `${n.metadata?.name} is Ready`);
-    for (const arch of ["amd64", "arm64"]) {
-      const runner = nodes.find((n) => n.metadata?.name === `golden-local-${arch}`);
-      assert.equal(runner?.metadata?.labels?.["kubernetes.io/arch"], arch);
-      assert.deepEqual(
-        runner?.spec?.taints?.map((t) => `${t.key}=${t.value}:${t.effect}`),
-        ["golden.dev/local-runner=true:NoSchedule"],
-      );
-    }
+    const node = nodes.find((n) => n.metadata?.name === realNode);
+    assert.equal(node?.metadata?.labels?.["kubernetes.io/arch"], "amd64");
+    assert.equal(node?.metadata?.labels?.["golden.dev/real-node"], "true");
+    assert.equal(
+      node?.status?.nodeInfo?.containerRuntimeVersion,
+      `containerd://${containerd?.replace(/^v/, "")}`,
+    );
+    assert.equal(node?.status?.nodeInfo?.kubeletVersion, pinned);
+    const internal = node?.status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "";
+    assert.match(internal, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.ok(!internal.startsWith("127."), "the node's InternalIP is on its bridge, not loopback");
   });
 
   it("runs a Job to completion on a KWOK node, and garbage-collects its pods with it", async () => {
@@ -59,6 +74,8 @@ describe("local control plane", () => {
           template: {
             spec: {
               restartPolicy: "Never",
+              nodeSelector: { type: "kwok" },
+              tolerations: [KWOK_TOLERATION],
               containers: [{ name: "c", image: "busybox", command: ["true"] }],
             },
           },
@@ -83,67 +100,80 @@ describe("local control plane", () => {
     });
   });
 
-  const runnerPod = (name: string, script: string): V1Pod => ({
+  // A pod on the real node from golden's image, with the build pods' restricted securityContext.
+  const realPod = (name: string, script: string): V1Pod => ({
     metadata: { name },
     spec: {
       restartPolicy: "Never",
-      nodeSelector: { "golden.dev/local-runner": "true" },
-      tolerations: [{ key: "golden.dev/local-runner", operator: "Exists", effect: "NoSchedule" }],
-      containers: [{ name: "main", image: "golden:dev", command: ["node", "-e", script] }],
+      nodeSelector: { "golden.dev/real-node": "true" },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        runAsGroup: 65532,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      containers: [
+        {
+          name: "main",
+          image: "golden:dev",
+          imagePullPolicy: "Never",
+          command: ["/nodejs/bin/node", "-e", script],
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+          },
+        },
+      ],
     },
   });
-
-  it("runs a golden pod as a local process and reports its exit code and termination message", async () => {
-    const script =
-      "require('fs').writeFileSync(process.env.GOLDEN_TERMINATION_LOG, 'bye from ' + process.env.HOSTNAME); process.exit(3)";
-    await core.createNamespacedPod({ namespace: ns.name, body: runnerPod("exit-three", script) });
-    const pod = await eventually("pod exit-three to fail", async () => {
-      const p = await core.readNamespacedPod({ name: "exit-three", namespace: ns.name });
-      return p.status?.phase === "Failed" ? p : undefined;
+  const finished = (name: string, phase: "Succeeded" | "Failed") =>
+    eventually(`pod ${name} to be ${phase}`, async () => {
+      const p = await core.readNamespacedPod({ name, namespace: ns.name });
+      return p.status?.phase === phase ? p : undefined;
     });
-    assert.match(pod.spec?.nodeName ?? "", /^golden-local-/);
+
+  it("runs a restricted pod in a container on the real node: exit code, termination message, logs", async () => {
+    const script =
+      "console.log('hello from ' + require('os').hostname()); require('fs').writeFileSync('/dev/termination-log', 'bye'); process.exit(3)";
+    await core.createNamespacedPod({ namespace: ns.name, body: realPod("exit-three", script) });
+    const pod = await finished("exit-three", "Failed");
+    assert.equal(pod.spec?.nodeName, realNode);
+    assert.ok(
+      pod.status?.podIP && !pod.status.podIP.startsWith("10.244."),
+      "an address on the node's bridge",
+    );
     const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
     assert.equal(terminated?.exitCode, 3);
-    assert.equal(terminated?.message, "bye from exit-three");
+    assert.equal(terminated?.message, "bye");
+    // kubectl logs: apiserver -> kubelet at the node's InternalIP, over TLS both ways.
+    assert.equal((await kubectl("logs", "-n", ns.name, "exit-three")).trim(), "hello from exit-three");
   });
 
-  it("gives the process a ServiceAccount token for its pod, so RBAC applies to it", async () => {
-    // The pod reads its own kubeconfig's token and asks the apiserver who it is.
-    const script = [
-      "const fs = require('fs');",
-      "const cfg = fs.readFileSync(process.env.KUBECONFIG, 'utf8');",
-      "const token = /token: (\\S+)/.exec(cfg)[1];",
-      "const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));",
-      "fs.writeFileSync(process.env.GOLDEN_TERMINATION_LOG, claims.sub + ' ' + claims['kubernetes.io'].pod.name);",
-    ].join(" ");
-    await core.createNamespacedPod({ namespace: ns.name, body: runnerPod("whoami", script) });
-    const pod = await eventually("pod whoami to succeed", async () => {
-      const p = await core.readNamespacedPod({ name: "whoami", namespace: ns.name });
-      return p.status?.phase === "Succeeded" ? p : undefined;
-    });
+  it("lets a pod reach the apiserver through the kubernetes Service with its ServiceAccount token", async () => {
+    // KUBERNETES_SERVICE_HOST is the Service's ClusterIP; kube-proxy sends it to the apiserver.
+    const script = `
+      const fs = require("fs"), https = require("https");
+      const sa = "/var/run/secrets/kubernetes.io/serviceaccount/";
+      const req = https.request({
+        host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT,
+        path: "/apis/authentication.k8s.io/v1/selfsubjectreviews", method: "POST",
+        ca: fs.readFileSync(sa + "ca.crt"), servername: "kubernetes.default.svc",
+        headers: { authorization: "Bearer " + fs.readFileSync(sa + "token", "utf8"), "content-type": "application/json" },
+      }, (res) => {
+        let body = ""; res.on("data", (c) => (body += c));
+        res.on("end", () => {
+          const who = JSON.parse(body).status.userInfo.username;
+          fs.writeFileSync("/dev/termination-log", process.env.KUBERNETES_SERVICE_HOST + " " + who);
+        });
+      });
+      req.end(JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }));`;
+    await core.createNamespacedPod({ namespace: ns.name, body: realPod("whoami", script) });
+    const pod = await finished("whoami", "Succeeded");
     assert.equal(
       pod.status?.containerStatuses?.[0]?.state?.terminated?.message,
-      `system:serviceaccount:${ns.name}:default whoami`,
+      `10.96.0.1 system:serviceaccount:${ns.name}:default`,
     );
-  });
-
-  it("leaves pods of other images to KWOK's nodes, and refuses to run them on the runner", async () => {
-    await core.createNamespacedPod({
-      namespace: ns.name,
-      body: {
-        metadata: { name: "not-golden" },
-        spec: {
-          nodeName: "golden-local-amd64",
-          tolerations: [{ key: "golden.dev/local-runner", operator: "Exists" }],
-          containers: [{ name: "main", image: "nginx:1.27", command: ["nginx"] }],
-        },
-      },
-    });
-    const waiting = await eventually("pod not-golden to be refused", async () => {
-      const p = await core.readNamespacedPod({ name: "not-golden", namespace: ns.name });
-      return p.status?.containerStatuses?.[0]?.state?.waiting;
-    });
-    assert.equal(waiting.reason, "ErrImageNeverPull");
-    assert.ok(kc.getCurrentCluster()?.server.startsWith("https://127.0.0.1:"));
+    assert.ok(kc.getCurrentCluster()?.server.startsWith("https://127.0.0.1:"), "host tools stay on loopback");
   });
 });

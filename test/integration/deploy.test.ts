@@ -14,6 +14,7 @@ import type { V1ClusterRole, V1Deployment, V1Pod, V1PolicyRule } from "@kubernet
 import { parseAllDocuments } from "yaml";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { buildJob } from "../../src/controllers/job-template.js";
+import { foreignOperator } from "../support/foreign-operator.js";
 import {
   batch,
   core,
@@ -23,6 +24,7 @@ import {
   kc,
   kubeconfigPath,
   kubectl,
+  realNode,
   repo,
   scratchNamespace,
 } from "./cluster.js";
@@ -81,16 +83,6 @@ async function can(verb: string, resource: string, scope: string[]): Promise<boo
     const e = err as { code?: number; stdout?: string; stderr?: string };
     if (e.code === 1 && e.stdout?.trim() === "no") return false;
     throw new Error(`kubectl ${args.join(" ")}: ${e.stderr ?? String(err)}`);
-  }
-}
-
-function backgroundOperatorPid(): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(path.join(repo, ".cluster/pids/golden-operator.pid"), "utf8"));
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
   }
 }
 
@@ -425,19 +417,14 @@ describe("deploying golden with config/", () => {
           .filter((l) => /forbidden|HTTP-Code: 403\b|"(code|statusCode)":403\b/i.test(l));
 
       before(async () => {
-        const pid = backgroundOperatorPid();
-        assert.equal(
-          pid,
-          undefined,
-          `a golden-operator started by hack/operator-bg.sh (pid ${pid}) watches all namespaces and would build ` +
-            "this test's Image as cluster admin; stop it with hack/operator-bg.sh stop",
-        );
-        // Build pods run on the local runner's node: without it no build can finish.
-        const node = await core.readNode({ name: "golden-local-amd64" });
+        const foreign = foreignOperator(kubeconfigPath);
+        assert.equal(foreign, undefined, `${foreign}: it would build this test's Image too`);
+        // Build pods run on the real node: without it no build can finish.
+        const node = await core.readNode({ name: realNode });
         assert.equal(
           node.status?.conditions?.find((c) => c.type === "Ready")?.status,
           "True",
-          "the local runner's node golden-local-amd64 is Ready (make cluster-up restarts the runner)",
+          `the real node ${realNode} is Ready (make cluster-up restarts its kubelet)`,
         );
         ns = await scratchNamespace("deploy-sa");
         const token = (

@@ -1,5 +1,6 @@
 // Starts golden-operator as a child process for a test: scoped to one namespace, its own health
-// port, build pods steered to the local runner. Each test file runs its own operator(s).
+// port, build pods steered to the real node
+// (arm64 builds emulated on it). Each test file runs its own operator(s).
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -38,9 +39,9 @@ export async function startOperator(
       "--health-port",
       String(port),
       "--worker-node-selector",
-      "golden.dev/local-runner=true",
-      "--worker-tolerations",
-      "golden.dev/local-runner=true:NoSchedule",
+      "golden.dev/real-node=true",
+      "--arm64-placement",
+      "emulated",
       "--log-level",
       "debug",
       // Operators of one test share this host; a test that wants the visibility API passes a port.

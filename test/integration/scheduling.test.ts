@@ -9,8 +9,10 @@ import {
   core,
   eventually,
   golden,
+  KWOK_TOLERATION,
   kc,
   kubectl,
+  realNode,
   scratchNamespace,
   succeededBuildPod,
 } from "./cluster.js";
@@ -274,16 +276,23 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
     assert.ok(img.status?.lastScheduleTime, "status.lastScheduleTime set");
   });
 
-  it("places an arm64 build on an arm64 node, where the real worker runs", async () => {
+  it("runs an arm64 build emulated on the amd64 node, and says so", async () => {
     await golden.images.create(
       image(ns.name, "graviton", { base: { os: "ubuntu", release: "24.04", arch: "arm64" } }),
     );
     await waitPhase(ns.name, "graviton", "Succeeded");
     const [build] = await buildsOf(ns.name, "graviton");
     const pod = await succeededBuildPod(ns.name, build?.metadata?.name ?? "");
-    assert.equal(pod?.spec?.nodeSelector?.["kubernetes.io/arch"], "arm64");
-    assert.equal(pod?.spec?.nodeName, "golden-local-arm64");
-    assert.match(pod?.status?.containerStatuses?.[0]?.state?.terminated?.message ?? "", /built 1 artifact/);
+    // startOperator runs --arm64-placement=emulated: there is no arm64 node here.
+    assert.equal(pod?.spec?.nodeSelector?.["kubernetes.io/arch"], "amd64");
+    assert.equal(pod?.spec?.nodeName, realNode);
+    assert.equal(pod?.metadata?.annotations?.["golden.dev/emulated"], "arm64-on-amd64");
+    assert.match(
+      pod?.status?.containerStatuses?.[0]?.state?.terminated?.message ?? "",
+      /built 1 artifact: .*; arm64 emulated on amd64/,
+    );
+    const done = await golden.imageBuilds.get(ns.name, build?.metadata?.name ?? "");
+    assert.match(done?.status?.message ?? "", /arm64 emulated on amd64$/);
   });
 
   it("cancels a running build on request", async () => {
@@ -320,7 +329,12 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
       namespace: ns.name,
       body: {
         metadata: { name: podName },
-        spec: { serviceAccountName: "golden-worker", containers: [{ name: "c", image: "busybox" }] },
+        spec: {
+          serviceAccountName: "golden-worker",
+          nodeSelector: { type: "kwok" },
+          tolerations: [KWOK_TOLERATION],
+          containers: [{ name: "c", image: "busybox" }],
+        },
       },
     });
     const token = await core.createNamespacedServiceAccountToken({
@@ -368,14 +382,17 @@ describe("lost and slow workers", () => {
     ns = await scratchNamespace("lost");
     operator = await startOperator(
       ns.name,
-      // Only the amd64 runner node matches, so an arm64 build's pod can never be scheduled.
+      // Only the real (amd64) node matches and arm64 builds want arm64 nodes, so an arm64 build's
+      // pod can never be scheduled.
       [
         "--worker-lost-after",
         "5",
         "--worker-heartbeat-seconds",
         "1",
         "--worker-node-selector",
-        "kubernetes.io/hostname=golden-local-amd64",
+        `kubernetes.io/hostname=${realNode}`,
+        "--arm64-placement",
+        "native",
       ],
       { name: "lost" },
     );

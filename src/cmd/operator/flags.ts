@@ -1,6 +1,7 @@
 // golden-operator's flags, and the OperatorConfig they make: every flag is also settable by an
 // environment variable (GOLDEN_<FLAG>), and --help lists them.
 import { OPERATOR_NAME } from "../../build/names.js";
+import { ARM64_PLACEMENTS, type Arm64Placement } from "../../controllers/job-template.js";
 import { DEFAULT_BURST, DEFAULT_QPS } from "../../runtime/kube.js";
 import {
   bool,
@@ -46,6 +47,11 @@ export const OPERATOR_FLAGS: FlagSpec[] = [
     "",
     "Tolerations of build pods, as key=value:Effect or key:Effect, comma-separated",
   ),
+  str(
+    "arm64-placement",
+    "native",
+    "Where arm64 Images build: native (arm64 nodes) or emulated (amd64 nodes, as CI emulates foreign arches; the build's status message says so)",
+  ),
   str("worker-cpu", "250m", "CPU request and limit of build pods"),
   str("worker-memory", "256Mi", "Memory request and limit of build pods"),
   num("worker-heartbeat-seconds", 10, "How often workers heartbeat into status"),
@@ -89,6 +95,13 @@ export const OPERATOR_FLAGS: FlagSpec[] = [
     "APIService whose spec.caBundle golden keeps in sync with the managed CA (empty: leave it alone)",
   ),
 ];
+
+function arm64Placement(value: string): Arm64Placement {
+  const placement = value as Arm64Placement;
+  if (!ARM64_PLACEMENTS.includes(placement))
+    throw new Error(`--arm64-placement: want native or emulated, got ${JSON.stringify(value)}`);
+  return placement;
+}
 
 /** The OperatorConfig of parsed flags. `identity` names this replica (leader election, Events). */
 export function operatorConfig(f: FlagValues, identity: string, env: NodeJS.ProcessEnv): OperatorConfig {
@@ -139,6 +152,7 @@ export function operatorConfig(f: FlagValues, identity: string, env: NodeJS.Proc
       },
       heartbeatSeconds: n("worker-heartbeat-seconds"),
       timeoutGraceSeconds: n("build-timeout-grace"),
+      arm64Placement: arm64Placement(s("arm64-placement")),
     },
   };
 }

@@ -7,6 +7,11 @@ export const WORKER_FLAGS: FlagSpec[] = [
   str("build-namespace", undefined, "Namespace of the ImageBuild (required)"),
   str("artifact-repository", "oci://artifacts.golden.local/images", "Where mocked artifacts are published"),
   num("heartbeat-seconds", 10, "Interval of status heartbeats"),
+  str(
+    "emulated-on",
+    "",
+    "Arch of the node when the Image's arch runs emulated there (set by the operator's --arm64-placement=emulated)",
+  ),
   LOG_LEVEL_FLAG,
   str(
     "termination-log",

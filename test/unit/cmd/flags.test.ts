@@ -201,8 +201,8 @@ describe("parseTolerations", () => {
   });
 
   it("parses key:Effect as Exists", () => {
-    assert.deepEqual(parseTolerations("golden.dev/local-runner:NoSchedule"), [
-      { key: "golden.dev/local-runner", operator: "Exists", effect: "NoSchedule" },
+    assert.deepEqual(parseTolerations("golden.dev/builders:NoSchedule"), [
+      { key: "golden.dev/builders", operator: "Exists", effect: "NoSchedule" },
     ]);
   });
 

@@ -66,3 +66,11 @@ describe("operatorConfig", () => {
     assert.equal(cfg.visibility?.certSecretNamespace, "golden-prod");
   });
 });
+
+describe("operatorConfig --arm64-placement", () => {
+  it("is native by default, emulated on request, and nothing else", () => {
+    assert.equal(config([]).worker.arm64Placement, "native");
+    assert.equal(config(["--arm64-placement", "emulated"]).worker.arm64Placement, "emulated");
+    assert.throws(() => config(["--arm64-placement", "qemu"]), /--arm64-placement: want native or emulated/);
+  });
+});

@@ -3,32 +3,39 @@ import { describe, it } from "node:test";
 import type { V1Container, V1Job } from "@kubernetes/client-node";
 import type { ImageBuild, ImageSpec } from "../../../src/api/v1alpha1/index.js";
 import { LABELS, MANAGED_BY } from "../../../src/build/names.js";
-import { buildJob, WORKER_CONTAINER, type WorkerConfig } from "../../../src/controllers/job-template.js";
+import {
+  buildJob,
+  EMULATED_ANNOTATION,
+  nodeArch,
+  WORKER_CONTAINER,
+  type WorkerConfig,
+} from "../../../src/controllers/job-template.js";
+import { build as fixtureBuild } from "../../support/fixtures.js";
 
 const BUILD_NAME = "web-g2-abc123";
 
-function imageSpec(overrides: Partial<ImageSpec> = {}): ImageSpec {
-  return { base: { os: "ubuntu", release: "24.04", arch: "arm64" }, formats: ["qcow2"], ...overrides };
+/** Generation 2 of Image web in team-a, with the labels the Image reconciler sets (and one more). */
+function build(o: { spec?: ImageSpec; labels?: Record<string, string> } = {}): ImageBuild {
+  return fixtureBuild({
+    name: BUILD_NAME,
+    namespace: "team-a",
+    uid: "build-uid-1",
+    generation: 2,
+    attempt: 1,
+    trigger: "SpecChanged",
+    spec: o.spec ?? imageSpec(),
+    labels: {
+      [LABELS.image]: "web",
+      [LABELS.imageUid]: "image-uid-1",
+      [LABELS.generation]: "2",
+      unrelated: "dropped",
+      ...o.labels,
+    },
+  });
 }
 
-function build(spec: ImageSpec = imageSpec(), extraLabels: Record<string, string> = {}): ImageBuild {
-  return {
-    apiVersion: "golden.dev/v1alpha1",
-    kind: "ImageBuild",
-    metadata: {
-      name: BUILD_NAME,
-      namespace: "team-a",
-      uid: "build-uid-1",
-      labels: {
-        [LABELS.image]: "web",
-        [LABELS.imageUid]: "image-uid-1",
-        [LABELS.generation]: "2",
-        unrelated: "dropped",
-        ...extraLabels,
-      },
-    },
-    spec: { imageName: "web", imageGeneration: 2, attempt: 1, trigger: "SpecChanged", image: spec },
-  };
+function imageSpec(overrides: Partial<ImageSpec> = {}): ImageSpec {
+  return { base: { os: "ubuntu", release: "24.04", arch: "arm64" }, formats: ["qcow2"], ...overrides };
 }
 
 const cfg: WorkerConfig = {
@@ -75,7 +82,7 @@ describe("buildJob", () => {
     assert.equal(job.spec?.backoffLimit, 0);
     assert.equal(pod?.restartPolicy, "Never");
     assert.equal(job.spec?.activeDeadlineSeconds, 3600, "default timeout");
-    const custom = buildJob(build(imageSpec({ build: { timeoutSeconds: 120 } })), cfg);
+    const custom = buildJob(build({ spec: imageSpec({ build: { timeoutSeconds: 120 } }) }), cfg);
     assert.equal(custom.spec?.activeDeadlineSeconds, 120);
   });
 
@@ -103,10 +110,47 @@ describe("buildJob", () => {
 
   it("selects nodes of the Image's arch, merged with the configured selector", () => {
     assert.deepEqual(pod?.nodeSelector, { "kubernetes.io/arch": "arm64", pool: "builders" });
-    const amd = buildJob(build(imageSpec({ base: { os: "debian", release: "12" } })), cfg);
+    const amd = buildJob(build({ spec: imageSpec({ base: { os: "debian", release: "12" } }) }), cfg);
     assert.equal(amd.spec?.template.spec?.nodeSelector?.["kubernetes.io/arch"], "amd64", "default arch");
     const bare = buildJob(build(), { ...cfg, nodeSelector: {} });
     assert.deepEqual(bare.spec?.template.spec?.nodeSelector, { "kubernetes.io/arch": "arm64" });
+  });
+
+  it("runs arm64 natively unless arm64Placement is emulated", () => {
+    assert.equal(job.metadata?.annotations, undefined, "native: no emulation mark");
+    assert.ok(!container(job).env?.some((e) => e.name === "GOLDEN_EMULATED_ON"));
+    const native = buildJob(build(), { ...cfg, arm64Placement: "native" });
+    assert.equal(native.spec?.template.spec?.nodeSelector?.["kubernetes.io/arch"], "arm64");
+  });
+
+  it("runs an arm64 build on amd64 nodes when emulated, and says so", () => {
+    const emu = buildJob(build(), { ...cfg, arm64Placement: "emulated" });
+    assert.deepEqual(emu.spec?.template.spec?.nodeSelector, {
+      "kubernetes.io/arch": "amd64",
+      pool: "builders",
+    });
+    assert.equal(emu.metadata?.annotations?.[EMULATED_ANNOTATION], "arm64-on-amd64");
+    assert.equal(emu.spec?.template.metadata?.annotations?.[EMULATED_ANNOTATION], "arm64-on-amd64");
+    assert.deepEqual(
+      container(emu).env?.find((e) => e.name === "GOLDEN_EMULATED_ON"),
+      { name: "GOLDEN_EMULATED_ON", value: "amd64" },
+    );
+    const amd = buildJob(
+      build({ spec: imageSpec({ base: { os: "debian", release: "12", arch: "amd64" } }) }),
+      {
+        ...cfg,
+        arm64Placement: "emulated",
+      },
+    );
+    assert.equal(amd.spec?.template.spec?.nodeSelector?.["kubernetes.io/arch"], "amd64");
+    assert.equal(amd.metadata?.annotations, undefined, "amd64 is never emulated");
+  });
+
+  it("nodeArch maps only arm64 under emulated placement", () => {
+    assert.deepEqual(nodeArch("arm64", "emulated"), { arch: "amd64", emulated: true });
+    assert.deepEqual(nodeArch("arm64", "native"), { arch: "arm64", emulated: false });
+    assert.deepEqual(nodeArch("arm64"), { arch: "arm64", emulated: false });
+    assert.deepEqual(nodeArch("amd64", "emulated"), { arch: "amd64", emulated: false });
   });
 
   it("uses the configured tolerations, service account and resources", () => {

@@ -219,3 +219,12 @@ describe("artifactFor", () => {
     );
   });
 });
+
+describe("emulationNote", () => {
+  it("names the emulated arch and the node's, or nothing", async () => {
+    const { emulationNote } = await import("../../../src/worker/build.js");
+    const spec: ImageSpec = { base: { os: "debian", release: "12", arch: "arm64" }, formats: ["raw"] };
+    assert.equal(emulationNote(spec, "amd64"), "; arm64 emulated on amd64");
+    assert.equal(emulationNote(spec, undefined), "");
+  });
+});
