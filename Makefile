@@ -93,8 +93,8 @@ test-unit: build ## Unit tests (no cluster)
 	node --test --test-reporter=spec 'dist/test/unit/**/*.test.js'
 
 .PHONY: test-integration
-test-integration: build ## Integration tests against the running local cluster, one file at a time
-	node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec 'dist/test/integration/*.test.js'
+test-integration: build ## Integration tests against the running local cluster (cluster-wide ones alone, the rest side by side)
+	hack/test-integration.sh
 
 .PHONY: test
 test: ## Everything CI runs: generate check, lint, unit, image build + smoke, cluster up, integration, cluster down

@@ -37,7 +37,7 @@ function image(namespace: string, name: string, arch: "amd64" | "arm64"): Image 
   };
 }
 
-/** Everything config/local renders except the CRDs, which the other test files share. */
+/** Everything config/local renders except the CRDs and the namespace, as kind/name[@namespace]. */
 async function deployedObjects(): Promise<string[]> {
   const docs = parseAllDocuments(await kubectl("kustomize", `${repo}config/local`)).map(
     (d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } },
@@ -50,12 +50,23 @@ async function deployedObjects(): Promise<string[]> {
     );
 }
 
+/** kubectl arguments naming one object of deployedObjects(). */
+function ref(obj: string): string[] {
+  const [name = "", namespace] = obj.split("@");
+  return namespace ? [name, "-n", namespace] : [name];
+}
+
 describe("config/default on the real node (make up)", () => {
   let ns: { name: string; remove: () => Promise<void> };
+  /** What this file created, to remove after (make install's admission policy, say, stays). */
+  let created: string[] = [];
 
   before(async () => {
     const foreign = foreignOperator(kubeconfigPath);
     assert.equal(foreign, undefined, foreign);
+    created = [];
+    for (const obj of await deployedObjects())
+      if (!(await kubectl("get", ...ref(obj), "--ignore-not-found", "-o", "name")).trim()) created.push(obj);
     await kubectl("apply", "--server-side", "--force-conflicts", "-k", `${repo}config/local`);
     await kubectl("-n", SYSTEM_NS, "rollout", "status", "deployment/golden-operator", "--timeout=180s");
     ns = await scratchNamespace("in-cluster");
@@ -63,10 +74,7 @@ describe("config/default on the real node (make up)", () => {
 
   after(async () => {
     await ns?.remove();
-    for (const obj of await deployedObjects()) {
-      const [ref = "", namespace] = obj.split("@");
-      await kubectl("delete", "--ignore-not-found", ref, ...(namespace ? ["-n", namespace] : []));
-    }
+    for (const obj of created.reverse()) await kubectl("delete", "--ignore-not-found", ...ref(obj));
     await kubectl("delete", "namespace", SYSTEM_NS, "--ignore-not-found");
   });
 

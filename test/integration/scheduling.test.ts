@@ -154,6 +154,11 @@ describe("scheduling with capacity 2 across three namespaces", () => {
 
   it("applies a namespace's own limit, given as an annotation", async () => {
     const ns = namespaces[2]?.name ?? ""; // annotated golden.dev/max-concurrent-builds=1 in before()
+    // The previous test's Jobs hold cluster slots until the Job controller marks them finished; a
+    // build that starts waiting on the cluster limit keeps that reason (written once), so start
+    // with the cluster's slots free.
+    const mine = new Set(namespaces.map((n) => n.name));
+    await eventually("the previous test's Jobs to finish", async () => jobs.activeNow(mine) === 0);
     for (const name of ["n1", "n2", "n3"]) await golden.images.create(image(ns, name, {}, 1));
     const waiting = await eventually("a build waiting on the namespace limit", async () => {
       const builds = (await golden.imageBuilds.list(ns)).items;

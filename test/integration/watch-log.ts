@@ -37,6 +37,18 @@ export class JobWatchLog {
     this.abort?.abort();
   }
 
+  /** Jobs active now (created, not yet Complete/Failed, not deleted), as far as the watch has seen. */
+  activeNow(namespaces?: Set<string>): number {
+    const active = new Set<string>();
+    for (const e of this.events) {
+      if (namespaces && !namespaces.has(e.namespace)) continue;
+      const key = `${e.namespace}/${e.name}`;
+      if (e.type === "DELETED" || e.finished) active.delete(key);
+      else active.add(key);
+    }
+    return active.size;
+  }
+
   /** The most Jobs active (created, not yet Complete/Failed, not deleted) at any point. */
   maxActive(namespaces?: Set<string>): number {
     const active = new Set<string>();
