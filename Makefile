@@ -24,7 +24,8 @@ node_modules/.installed: package.json package-lock.json
 deps: node_modules/.installed ## Install npm dependencies (npm ci)
 
 .PHONY: build
-build: deps ## Compile TypeScript into dist/
+build: deps ## Compile TypeScript into dist/ (afresh: no output of a deleted source stays behind)
+	rm -rf dist
 	tsc -p tsconfig.json
 
 .PHONY: generate

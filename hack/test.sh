@@ -23,6 +23,10 @@ started=0
 if ! kubectl --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then
   started=1
 fi
+if ((!started)) && [[ -n "$(kubectl --kubeconfig "$kubeconfig" -n golden-system get deployment golden-operator --ignore-not-found -o name 2>/dev/null)" ]]; then
+  log "the running cluster has golden deployed (make up): its operator would reconcile the tests' Images too; make down first"
+  exit 1
+fi
 teardown() { if ((started)); then make --no-print-directory cluster-down; fi; }
 trap teardown EXIT
 
