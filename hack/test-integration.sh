@@ -6,6 +6,9 @@
 # the visibility API (an operator over every namespace, and the cluster's one APIService for it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# kubectl's discovery cache belongs to this cluster: one kept from an earlier cluster on the same
+# address can name resources this one does not serve.
+export KUBECACHEDIR="${GOLDEN_CLUSTER_DIR:-$PWD/.cluster}/kubectl-cache"
 exclusive=(chaos apiserver-outage in-cluster visibility)
 shared=()
 for f in dist/test/integration/*.test.js; do

@@ -23,7 +23,7 @@ describe("discovery", () => {
           kind: "PendingBuild",
           verbs: ["get", "list"],
           shortNames: ["pb"],
-          categories: ["golden"],
+          categories: [],
         },
       ],
     });

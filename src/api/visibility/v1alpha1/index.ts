@@ -45,7 +45,7 @@ export const PENDING_BUILD_RESOURCE = {
   plural: "pendingbuilds",
   singular: "pendingbuild",
   shortNames: ["pb"],
-  categories: ["golden"],
+  categories: [],
   namespaced: true,
   verbs: ["get", "list"],
   printerColumns: [
