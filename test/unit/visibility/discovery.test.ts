@@ -23,7 +23,6 @@ describe("discovery", () => {
           kind: "PendingBuild",
           verbs: ["get", "list"],
           shortNames: ["pb"],
-          categories: [],
         },
       ],
     });
