@@ -2,7 +2,6 @@
 // pruning, cron rebuilds, arm64 placement, cancellation, and a worker confined to its own build.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { apiErrorMessage } from "../../src/runtime/api-errors.js";
 import { buildsOf, image, type Ns, waitPhase } from "./build-helpers.js";
 import {

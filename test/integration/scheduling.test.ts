@@ -1,22 +1,11 @@
-// The scheduler: capacity, priority, fair share, why builds wait, namespace limits, and lost or
-// slow workers (build policy: build-policy.test.ts).
+// The scheduler: capacity, priority, fair share, why builds wait and namespace limits. Its
+// operator watches every namespace (fair share needs three), so the file runs alone
+// (hack/test-integration.sh). Build policy: build-policy.test.ts; lost workers: workers.test.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
-import { apiErrorMessage } from "../../src/runtime/api-errors.js";
+import type { ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { buildsOf, image, type Ns, waitPhase } from "./build-helpers.js";
-import {
-  batch,
-  core,
-  eventually,
-  golden,
-  KWOK_TOLERATION,
-  kc,
-  kubectl,
-  realNode,
-  scratchNamespace,
-  succeededBuildPod,
-} from "./cluster.js";
+import { eventually, golden, kubectl, scratchNamespace } from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
 import { JobWatchLog } from "./watch-log.js";
 
@@ -136,48 +125,5 @@ describe("scheduling with capacity 2 across three namespaces", () => {
     assert.equal(cond?.message, `namespace limit 1 reached in ${ns}`);
     for (const name of ["n1", "n2", "n3"]) await waitPhase(ns, name, "Succeeded");
     assert.equal(jobs.maxActive(new Set([ns])), 1, "one at a time in this namespace");
-  });
-});
-
-describe("lost and slow workers", () => {
-  let ns: Ns;
-  let operator: OperatorProcess;
-  before(async () => {
-    ns = await scratchNamespace("lost");
-    operator = await startOperator(
-      ns.name,
-      // Only the real (amd64) node matches and arm64 builds want arm64 nodes, so an arm64 build's
-      // pod can never be scheduled.
-      [
-        "--worker-lost-after",
-        "5",
-        "--worker-heartbeat-seconds",
-        "1",
-        "--worker-node-selector",
-        `kubernetes.io/hostname=${realNode}`,
-        "--arm64-placement",
-        "native",
-      ],
-      { name: "lost" },
-    );
-  });
-  after(async () => {
-    await ns.remove();
-    await operator.stop();
-  });
-
-  it("keeps a slow worker that heartbeats, and fails one that never starts", async () => {
-    // Slow: each step (6 s) outlasts the 5 s silence limit, but heartbeats every second keep it alive.
-    await golden.images.create(image(ns.name, "slow-but-alive", {}, 6));
-    // Lost: its pod never starts, so it never heartbeats.
-    await golden.images.create(
-      image(ns.name, "never-starts", { base: { os: "fedora", release: "42", arch: "arm64" } }),
-    );
-    const lost = await waitPhase(ns.name, "never-starts", "Failed", 60_000).catch(async (err) => {
-      throw new Error(`${String(err)}\n${operator.logs().slice(-3000)}`);
-    });
-    assert.match(lost.status?.message ?? "", /no heartbeat for \d+s/);
-    const alive = await waitPhase(ns.name, "slow-but-alive", "Succeeded", 90_000);
-    assert.equal(alive.status?.conditions?.find((c) => c.type === "Ready")?.status, "True");
   });
 });
