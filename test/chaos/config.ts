@@ -18,7 +18,7 @@ export function subsetConfig(seed: number): ChaosConfig {
     seed,
     namespaces: 1,
     scope: "namespace",
-    images: 15,
+    images: 10,
     replicas: 2,
     maxConcurrentBuilds: 4,
     maxBuildsPerNamespace: 0,
@@ -32,8 +32,8 @@ export function subsetConfig(seed: number): ChaosConfig {
     stormClients: 5,
     stormMs: 8_000,
     convergeTimeoutMs: 240_000,
-    fuzzCases: 500,
-    fuzzReal: 10,
+    fuzzCases: 300,
+    fuzzReal: 6,
     fuzzTimeoutMs: 120_000,
   };
 }

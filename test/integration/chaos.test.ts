@@ -1,8 +1,8 @@
-// The bounded chaos subset that `make test` runs (about 2–3 minutes): 15 Images built by
+// The bounded chaos subset that `make test` runs (about 2 minutes): 10 Images built by
 // two leader-elected operators while the leader is SIGKILLed, the apiserver and etcd restart, the
-// runner is killed, Jobs and pods are deleted and five clients storm the Images with 409s; then
+// kubelet restarts, Jobs and pods are deleted and five clients storm the Images with 409s; then
 // every generation settled with a reason, one success per generation, no orphans, the build limit
-// held throughout (Job watch log). Then 500 fuzzed specs by dry run and 10 built for real.
+// held throughout (Job watch log). Then 300 fuzzed specs by dry run and 6 built for real.
 // The full run is `make chaos` (test/chaos/). Replay a run with CHAOS_SEED=<seed printed>.
 import { subsetConfig } from "../chaos/config.js";
 import { chaosSeed } from "../chaos/prng.js";
