@@ -357,14 +357,7 @@ export function buildIndexTs(spec) {
     );
   }
   lines.push(
-    'export type * from "./types.js";',
-    "",
-    "/** API group of golden's resources. */",
-    `export const GROUP = ${JSON.stringify(group)};`,
-    "/** API version of this package. */",
-    `export const VERSION = ${JSON.stringify(version)};`,
-    "/** apiVersion field of this package's objects. */",
-    `export const API_VERSION = ${JSON.stringify(`${group}/${version}`)};`,
+    ...groupVersionLines(group, version, "golden's resources"),
     "",
     "/** Names of one resource, as registered by its CRD. */",
     "export interface ResourceInfo {",
@@ -427,4 +420,18 @@ export function buildCrdKustomization(spec) {
     kind: "Kustomization",
     resources: resources.map((r) => `bases/${crdFileName(spec, r)}`),
   };
+}
+
+/** The lines of an index.ts that re-export the types and name the package's group and version. */
+export function groupVersionLines(group, version, whose) {
+  return [
+    'export type * from "./types.js";',
+    "",
+    `/** API group of ${whose}. */`,
+    `export const GROUP = ${JSON.stringify(group)};`,
+    "/** API version of this package. */",
+    `export const VERSION = ${JSON.stringify(version)};`,
+    "/** apiVersion field of this package's objects. */",
+    `export const API_VERSION = ${JSON.stringify(`${group}/${version}`)};`,
+  ];
 }

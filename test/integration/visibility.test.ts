@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { request } from "node:https";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
+import type { ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { freePort } from "../support/free-port.js";
 import {
   hostVisibilityFlags,
@@ -15,6 +15,7 @@ import {
   nodeIp,
   VISIBILITY_APISERVICE,
 } from "../support/visibility.js";
+import { image } from "./build-helpers.js";
 import {
   eventually,
   golden,
@@ -44,19 +45,6 @@ async function apply(manifest: unknown): Promise<void> {
   );
   child.stdin?.end(JSON.stringify(manifest));
   await done;
-}
-
-function image(namespace: string, name: string, stepSeconds: number, priority = 0): Image {
-  return {
-    apiVersion: "golden.dev/v1alpha1",
-    kind: "Image",
-    metadata: { name, namespace },
-    spec: {
-      base: { os: "fedora", release: "42", arch: "amd64" },
-      formats: ["raw"],
-      build: { priority, simulate: { stepSeconds } },
-    },
-  };
 }
 
 /** NAMESPACE NAME POSITION … rows of `kubectl get pendingbuilds -A` (header dropped). */
@@ -123,7 +111,7 @@ describe("visibility.golden.dev through kube-aggregator", () => {
   it("lists a queued burst in admission order, pages it, and drops a build once admitted", async (t) => {
     const [a = "", b = ""] = names();
     // One long build holds the only slot; the rest queue behind it.
-    await golden.images.create(image(a, "blocker", 60));
+    await golden.images.create(image(a, "blocker", {}, 60));
     await eventually(
       "the blocker to be Building",
       async () => (await golden.images.get(a, "blocker"))?.status?.phase === "Building",
@@ -135,7 +123,7 @@ describe("visibility.golden.dev through kube-aggregator", () => {
       [a, "a3", 0],
       [b, "b2", 5],
     ] as const)
-      await golden.images.create(image(ns, name, 1, priority));
+      await golden.images.create(image(ns, name, {}, 1, priority));
 
     await eventually("five builds queued", async () => (await queued(names())).length === 5);
     // The policy's order, worked by hand: b2 first (priority 5); then team-a, which ties with
