@@ -58,7 +58,7 @@ export interface Image {
  * ImageSpec is the desired image: base distribution, customizations, output formats and build settings.
  */
 export interface ImageSpec {
-  base: BaseImage;
+  base: ImageBase;
   customizations?: Customizations;
   /**
    * Disk formats to produce, one artifact per format. Each format appears at most once.
@@ -72,9 +72,9 @@ export interface ImageSpec {
   rebuild?: RebuildPolicy;
 }
 /**
- * BaseImage selects the distribution, release and CPU architecture the image starts from.
+ * ImageBase selects the distribution, release and CPU architecture the image starts from.
  */
-export interface BaseImage {
+export interface ImageBase {
   os: OperatingSystem;
   /**
    * Release of the distribution, such as 24.04 or noble (ubuntu), 12 or bookworm (debian), 9.4 (rhel, rocky, almalinux), 41 (fedora) or 15-SP6 (sles).
@@ -396,6 +396,7 @@ export interface ImageBuildStatus {
    * @maxItems 16
    */
   conditions?: Condition[];
+  inputs?: BuildInputs;
   /**
    * Name of the Job (in the same namespace) that runs the build.
    */
@@ -429,4 +430,29 @@ export interface BuildProgress {
    * Percentage of the build completed, 0 to 100.
    */
   percent?: number;
+}
+/**
+ * BuildInputs records what a build resolved its base to when it was admitted, so that a build can be compared with the catalog and with its parent later (up to date or not, what changed).
+ */
+export interface BuildInputs {
+  /**
+   * Name of the cluster-scoped BaseImage (catalog entry) the build started from.
+   */
+  baseImage?: string;
+  /**
+   * The BaseImage's spec.revision the build used, for example a dated snapshot id.
+   */
+  baseRevision?: string;
+  /**
+   * For a layered Image (spec.base.image), the parent Image in the same namespace.
+   */
+  parentImage?: string;
+  /**
+   * For a layered Image, the parent's ImageBuild whose artifacts this build started from.
+   */
+  parentBuild?: string;
+  /**
+   * For a layered Image, the parent's ImageVersion this build started from.
+   */
+  parentVersion?: string;
 }
