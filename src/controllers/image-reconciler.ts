@@ -25,7 +25,7 @@ import type { Result } from "../runtime/workqueue.js";
 import { checkSupported } from "./catalog.js";
 import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
-import { deriveImageStatus, unsettledForMs } from "./image-status.js";
+import { deriveImageStatus } from "./image-status.js";
 import { ownerReference } from "./owner.js";
 import { retryAt } from "./retry.js";
 import { type ScheduleState, scheduleState, scheduleTriggerId } from "./schedule.js";
@@ -41,11 +41,7 @@ export interface ImageReconcilerDeps {
   log: Logger;
   now?: () => Date;
   retryBaseMs?: number;
-  /** How long a new build may wait for the scheduler's verdict before the Image says "Queued". */
-  schedulingGraceMs?: number;
 }
-
-const SCHEDULING_GRACE_MS = 2_000;
 
 interface BuildRequest {
   attempt: number;
@@ -55,11 +51,9 @@ interface BuildRequest {
 
 export class ImageReconciler {
   private readonly now: () => Date;
-  private readonly schedulingGraceMs: number;
 
   constructor(private readonly deps: ImageReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.schedulingGraceMs = deps.schedulingGraceMs ?? SCHEDULING_GRACE_MS;
   }
 
   async reconcile(key: string, logger: Logger = this.deps.log): Promise<Result> {
@@ -144,12 +138,7 @@ export class ImageReconciler {
 
     const status = deriveImageStatus({ image, builds, problem, retryAt: retryTime, now });
     if (schedule?.ok && schedule.due) status.lastScheduleTime = schedule.due.toISOString();
-    const unsettled = problem ? undefined : unsettledForMs(builds.at(-1), now, this.schedulingGraceMs);
-    if (unsettled !== undefined) {
-      // The scheduler is about to decide on a new build: report its verdict (Building, or Queued
-      // with a position) in one status write instead of "waiting to be scheduled" first.
-      wakeups.push(unsettled);
-    } else if (await this.writeStatus(image, status, builds, problem?.reason)) {
+    if (await this.writeStatus(image, status, builds, problem?.reason)) {
       log.debug("status updated", {
         phase: status.phase,
         build: status.latestBuild,
@@ -315,7 +304,7 @@ export class ImageReconciler {
 
 const PHASE_REASONS: Record<string, string> = {
   Pending: "Pending",
-  Queued: "BuildQueued",
+  Queued: "RetryPending",
   Building: "BuildStarted",
   Succeeded: "BuildSucceeded",
   Failed: "BuildFailed",

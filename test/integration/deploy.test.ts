@@ -174,7 +174,7 @@ describe("deploying golden with config/", () => {
     assert.equal(c?.securityContext?.readOnlyRootFilesystem, true);
   });
 
-  it("grants the operator no wildcard, no secrets, no pods, no cluster-scoped RBAC writes", () => {
+  it("grants the operator no wildcard, no secrets, no pod writes, no cluster-scoped RBAC writes", () => {
     const role = find<V1ClusterRole>(manifests, "ClusterRole", "golden-operator");
     const rules: V1PolicyRule[] = role.rules ?? [];
     assert.ok(rules.length > 0);
@@ -185,11 +185,11 @@ describe("deploying golden with config/", () => {
       assert.equal(r.resourceNames, undefined);
       for (const res of r.resources ?? []) {
         assert.ok(
-          !/^(secrets|pods|pods\/.*|nodes|clusterroles|clusterrolebindings|serviceaccounts\/token)$/.test(
-            res,
-          ),
+          !/^(secrets|pods\/.*|nodes|clusterroles|clusterrolebindings|serviceaccounts\/token)$/.test(res),
           res,
         );
+        // Pods are watched (a build's slot is held while its pod runs), never written.
+        if (res === "pods") assert.deepEqual(r.verbs, ["get", "list", "watch"], res);
       }
       for (const v of r.verbs)
         assert.ok(!["escalate", "bind", "impersonate", "deletecollection"].includes(v), v);
@@ -340,6 +340,7 @@ describe("deploying golden with config/", () => {
         ["get", "jobs.batch", inNs],
         ["delete", "jobs.batch", inNs],
         ["watch", "namespaces", []],
+        ["watch", "pods", anyNs],
         ["create", "serviceaccounts", inNs],
         ["create", "roles.rbac.authorization.k8s.io", inNs],
         ["create", "rolebindings.rbac.authorization.k8s.io", inNs],
@@ -368,8 +369,9 @@ describe("deploying golden with config/", () => {
         ["delete", "apiservices.apiregistration.k8s.io:v1alpha1.visibility.golden.dev", []],
         ["get", "configmaps", inNs],
         ["create", "pods/exec", inNs],
-        ["list", "pods", anyNs],
         ["create", "pods", inNs],
+        ["delete", "pods", inNs],
+        ["patch", "pods", inNs],
         ["delete", "nodes", []],
         ["create", "serviceaccounts/token", inNs],
         ["update", "serviceaccounts", inNs],

@@ -229,7 +229,7 @@ describe("restarting the operator mid-build", () => {
     await golden.images.create(image(ns.name, "steady", { build: { simulate: { stepSeconds: 1 } } }));
     await eventually(
       "the build to start",
-      async () => (await golden.images.get(ns.name, "steady"))?.status?.phase === "Building",
+      async () => (await golden.imageBuilds.list(ns.name)).items[0]?.status?.phase === "Building",
     );
     assert.equal(await operator.stop("SIGKILL"), 137);
     operator = await startOperator(ns.name);

@@ -15,7 +15,7 @@ import {
   nodeIp,
   VISIBILITY_APISERVICE,
 } from "../support/visibility.js";
-import { image } from "./build-helpers.js";
+import { buildsOf, image } from "./build-helpers.js";
 import {
   eventually,
   golden,
@@ -113,8 +113,8 @@ describe("visibility.golden.dev through kube-aggregator", () => {
     // One long build holds the only slot; the rest queue behind it.
     await golden.images.create(image(a, "blocker", {}, 60));
     await eventually(
-      "the blocker to be Building",
-      async () => (await golden.images.get(a, "blocker"))?.status?.phase === "Building",
+      "the blocker to be admitted",
+      async () => (await buildsOf(a, "blocker"))[0]?.status?.phase === "Building",
     );
     for (const [ns, name, priority] of [
       [a, "a1", 0],

@@ -19,7 +19,7 @@ export type Architecture = "amd64" | "arm64";
  */
 export type ImageFormat = "qcow2" | "raw" | "vmdk" | "vhd" | "ami" | "iso";
 /**
- * Phase of an Image: Pending (no build yet), Queued (waiting for a build slot), Building, Succeeded (artifacts of the current generation are available) or Failed (the current generation failed and retries are exhausted).
+ * Phase of an Image: Pending (no build yet), Building (a build of the current generation is in progress, waiting for a slot or running: its ImageBuild and the pendingbuilds view say which), Queued (a failed attempt waits for its retry), Succeeded (artifacts of the current generation are available) or Failed (the current generation failed and retries are exhausted).
  */
 export type ImagePhase = "Pending" | "Queued" | "Building" | "Succeeded" | "Failed";
 /**

@@ -6,6 +6,7 @@ import {
   RbacAuthorizationV1Api,
   type V1Job,
   type V1Namespace,
+  type V1Pod,
 } from "@kubernetes/client-node";
 import type { GoldenClient } from "../../api/client.js";
 import { GROUP, IMAGE_BUILD_KIND, IMAGE_KIND, type ImageBuild } from "../../api/v1alpha1/index.js";
@@ -45,7 +46,7 @@ export interface ControllersDeps {
 }
 
 export function controllers(cfg: ControllersConfig, d: ControllersDeps): Controller[] {
-  const { images, builds, jobs, namespaces } = d.caches;
+  const { images, builds, jobs, pods, namespaces } = d.caches;
   const { metrics, log } = d;
   const batch = d.rest.api(BatchV1Api);
   const imageReconciler = new ImageReconciler({
@@ -78,6 +79,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   const scheduler = new BuildScheduler({
     builds,
     jobs,
+    pods,
     readJob: (namespace, name) => unlessNotFound(batch.readNamespacedJob({ namespace, name })),
     namespaces,
     client: d.golden,
@@ -139,6 +141,10 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     buildController.enqueueOwner(j, IMAGE_BUILD_KIND, GROUP);
     wakeScheduler(scheduler.forgetJob(j));
   });
+  // A build pod that ends frees its slot (its Job's own finish comes a second or more later).
+  pods.on("add", (p: V1Pod) => wakeScheduler(scheduler.observePod(p)));
+  pods.on("update", (p: V1Pod) => wakeScheduler(scheduler.observePod(p)));
+  pods.on("delete", (p: V1Pod) => wakeScheduler(scheduler.forgetPod(p)));
   // A namespace's limit annotation may have changed: its parked builds may go, or must wait.
   const onNamespace = (ns: V1Namespace) => wakeScheduler(scheduler.observeNamespace(ns));
   namespaces.on("add", onNamespace);

@@ -1,6 +1,6 @@
 // The operator's caches: Images, ImageBuilds (slimmed, indexed by their Image's uid), golden's
-// Jobs (slimmed, by label) and Namespaces (for per-namespace build limits).
-import type { KubeConfig, V1Job, V1Namespace } from "@kubernetes/client-node";
+// Jobs and their pods (slimmed, by label) and Namespaces (for per-namespace build limits).
+import type { KubeConfig, V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import {
   API_VERSION,
   IMAGE_BUILD_RESOURCE,
@@ -9,7 +9,7 @@ import {
   type ImageBuild,
 } from "../../api/v1alpha1/index.js";
 import { LABELS, MANAGED_BY } from "../../build/names.js";
-import { slimImageBuild, slimJob } from "../../controllers/cache-transforms.js";
+import { slimImageBuild, slimJob, slimPod } from "../../controllers/cache-transforms.js";
 import { BUILDS_BY_IMAGE_UID } from "../../controllers/image-reconciler.js";
 import { Informer, stripManagedFields } from "../../runtime/informer.js";
 import type { RestClient } from "../../runtime/kube.js";
@@ -20,6 +20,8 @@ export interface Informers {
   images: Informer<Image>;
   builds: Informer<ImageBuild>;
   jobs: Informer<V1Job>;
+  /** Build pods: a slot is held while a build's pod runs, and freed as soon as it has ended. */
+  pods: Informer<V1Pod>;
   namespaces: Informer<V1Namespace>;
 }
 
@@ -54,6 +56,13 @@ export function informers(
       path: `/apis/batch/v1${scope}/jobs`,
       transform: slimJob,
       labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
+    }),
+    pods: new Informer<V1Pod>(kc, {
+      ...common,
+      name: "pods",
+      path: `/api/v1${scope}/pods`,
+      transform: slimPod,
+      labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.component}=worker`,
     }),
     namespaces: new Informer<V1Namespace>(kc, {
       ...common,

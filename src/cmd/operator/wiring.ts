@@ -78,12 +78,13 @@ export function buildOperator(
     manager.addController(controller);
   manager.addRunnable(events.runnable);
   // Visibility: every replica serves the queue from its own caches (the runnable is not leader-only).
-  const { builds, jobs, namespaces } = caches;
+  const { builds, jobs, pods, namespaces } = caches;
   const pending =
     cfg.pendingQueue ??
     pendingQueue({
       builds,
       jobs,
+      pods,
       namespaceLimit: namespaceLimits(namespaces, cfg.maxBuildsPerNamespace),
       namespaces,
       maxConcurrentBuilds: cfg.maxConcurrentBuilds,

@@ -108,8 +108,8 @@ describe("ImageReconciler", () => {
     const img = h.add.image(image({ name: "web", uid: "uid-web" }));
     const result = await h.reconcile(img);
 
-    const [create, ...rest] = h.api.sent();
-    assert.deepEqual(rest, [], "one write: the build (its status waits for the scheduler's verdict)");
+    const [create, status, ...rest] = h.api.sent();
+    assert.deepEqual(rest, [], "two writes: the build, then the Image's status naming it");
     assert.equal(create?.verb, "create");
     assert.equal(create?.resource, "imagebuilds");
     const created = create?.body as ImageBuild;
@@ -129,7 +129,17 @@ describe("ImageReconciler", () => {
       trigger: "Created",
       image: img.spec,
     });
-    assert.ok((result?.requeueAfterMs ?? 0) > 0, "comes back for the scheduler's verdict");
+    // The Image says Building at once, whether the scheduler admits the build or queues it: the
+    // queue never costs the Image a write.
+    assert.equal(status?.verb, "replaceStatus");
+    const written = bodyOf<Image>(status).status;
+    assert.equal(written?.phase, "Building");
+    assert.equal(written?.latestBuild, created.metadata?.name);
+    assert.deepEqual(
+      h.events.map((e) => [e.type, e.reason]),
+      [["Normal", "BuildStarted"]],
+    );
+    assert.equal(result, undefined, "nothing to come back for");
   });
 
   it("never creates a generation's build twice: a second pass over the same caches writes nothing new", async () => {
@@ -196,7 +206,7 @@ describe("ImageReconciler", () => {
     assert.equal(bodyOf<ImageBuild>(create).spec.trigger, "SpecChanged");
     assert.deepEqual(
       h.events.map((e) => e.reason),
-      ["Superseded"],
+      ["Superseded", "BuildStarted"],
     );
   });
 
@@ -208,7 +218,11 @@ describe("ImageReconciler", () => {
     h.api.failNext("patchStatus", RecordingApi.error(409, "Conflict", "the object has been modified"));
     await h.reconcile(img);
     assert.equal(h.api.sent("patchStatus").length, 1);
-    assert.deepEqual(h.events, []);
+    assert.deepEqual(
+      h.events.map((e) => e.reason),
+      ["BuildStarted"],
+      "no Superseded Event: only the new build's",
+    );
   });
 
   it("retries a failed attempt after the backoff, as a new build with trigger Retry", async () => {
