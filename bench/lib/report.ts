@@ -158,7 +158,7 @@ export function report(runs: RunForN[], meta: { qps: number; burst: number }): s
  * not the build itself: admission, Job and pod creation, the pod's end reaching the scheduler.
  */
 function slotSeconds(r: RunForN): string {
-  const done = r.golden.throughput.done.sustained;
+  const done = r.golden.throughput.finished.sustained;
   if (!r.cap || !Number.isFinite(done) || done <= 0) return "–";
   const held = r.cap / done;
   return `${held.toFixed(2)} s (${r.golden.mockedBuildSeconds} + ${(held - r.golden.mockedBuildSeconds).toFixed(2)})`;
@@ -187,12 +187,12 @@ export function queuedReport(runs: RunForN[]): string {
     ];
   });
   return [
-    "Queued: a burst most of which waits for the cap (targets: builds done/s ≥ 0.95 × cap ÷ build time; writes per build − Job within 1 of the uncontended run; pendingbuilds page p99 ≤ 200 ms)",
+    "Queued: a burst most of which waits for the cap (targets: builds finished/s ≥ 0.95 × cap ÷ build time; writes per build − Job within 1 of the uncontended run; pendingbuilds page p99 ≤ 200 ms)",
     table(
       [
         "N",
         "cap / build",
-        "done/s",
+        "builds finished/s",
         "slot held (build + overhead)",
         "writes/build − Job",
         "pendingbuilds p99 (500/page)",
