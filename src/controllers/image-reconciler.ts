@@ -288,13 +288,17 @@ export class ImageReconciler {
     const newBuild = status.latestBuild !== before?.latestBuild;
     const newProblem = problemReason !== undefined && before?.message !== status.message;
     if (before?.phase === status.phase && !newBuild && !newProblem) return true;
-    const build = newBuild ? builds.find((b) => b.metadata?.name === status.latestBuild) : undefined;
+    // An Event for each outcome and problem, not for each transition: a build starting shows in
+    // status (and on the ImageBuild), and an Event apiece would be a third of a build's writes.
+    const reason = problemReason ?? OUTCOME_REASONS[status.phase ?? "Pending"];
+    if (!reason) return true;
+    const build = builds.find((b) => b.metadata?.name === status.latestBuild);
     const origin = build
       ? `ImageBuild ${status.latestBuild} (generation ${build.spec.imageGeneration}, ${build.spec.trigger}, attempt ${attempt(build)}): `
       : "";
     this.deps.events.record(image, {
       type: status.phase === "Failed" ? "Warning" : "Normal",
-      reason: problemReason ?? PHASE_REASONS[status.phase ?? "Pending"] ?? "PhaseChanged",
+      reason,
       action: "Build",
       note: `${origin}${status.message ?? `Image is ${status.phase}`}`,
     });
@@ -302,10 +306,8 @@ export class ImageReconciler {
   }
 }
 
-const PHASE_REASONS: Record<string, string> = {
-  Pending: "Pending",
+const OUTCOME_REASONS: Record<string, string | undefined> = {
   Queued: "RetryPending",
-  Building: "BuildStarted",
   Succeeded: "BuildSucceeded",
   Failed: "BuildFailed",
 };
