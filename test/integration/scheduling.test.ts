@@ -1,6 +1,6 @@
 // The scheduler: capacity, priority, fair share, why builds wait and namespace limits. Its
-// operator watches every namespace (fair share needs three), so the file runs alone
-// (hack/test-integration.sh). Build policy: build-policy.test.ts; lost workers: workers.test.ts.
+// operator watches the three namespaces fair share needs (--namespace takes a list), so the file
+// runs beside the others. Build policy: build-policy.test.ts; lost workers: workers.test.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ImageBuild } from "../../src/api/v1alpha1/index.js";
@@ -20,7 +20,13 @@ describe("scheduling with capacity 2 across three namespaces", () => {
     // team-c runs one build at a time in the first test anyway.
     await kubectl("annotate", "namespace", namespaces[2]?.name ?? "", "golden.dev/max-concurrent-builds=1");
     await jobs.start();
-    operator = await startOperator("", ["--max-concurrent-builds", "2"], { name: "sched" });
+    operator = await startOperator(
+      namespaces.map((n) => n.name).join(","),
+      ["--max-concurrent-builds", "2"],
+      {
+        name: "sched",
+      },
+    );
   });
   after(async () => {
     jobs.stop();

@@ -83,9 +83,13 @@ describe("visibility.golden.dev through kube-aggregator", () => {
     for (const manifest of hostVisibilityManifests(routed)) await apply(manifest);
     // Who may read the queue: the same aggregated ClusterRole config/visibility ships.
     await kubectl("apply", "--server-side", "-f", `${repo}config/visibility/user_roles.yaml`);
-    operator = await startOperator("", ["--max-concurrent-builds", "1", ...hostVisibilityFlags(routed)], {
-      name: "visibility",
-    });
+    // Its own namespaces only (--namespace takes a list), so other test files' builds neither
+    // take its one slot nor show in its queue.
+    operator = await startOperator(
+      names().join(","),
+      ["--max-concurrent-builds", "1", ...hostVisibilityFlags(routed)],
+      { name: "visibility" },
+    );
     await eventually(
       "the APIService to be Available",
       async () =>
