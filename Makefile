@@ -66,7 +66,7 @@ cluster-down: ## Stop every process cluster-up started and remove .cluster/
 install: ## Install the CRDs into the current cluster
 	kubectl apply --server-side -k config/crd
 	kubectl apply --server-side -f config/rbac/worker_admission_policy.yaml
-	kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev
+	kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev crd/imageversions.golden.dev
 
 .PHONY: uninstall
 uninstall: ## Remove the CRDs (and with them every Image and ImageBuild)
