@@ -1,16 +1,20 @@
-// The operator's caches: Images, ImageBuilds (slimmed, indexed by their Image's uid), golden's
-// Jobs and their pods (slimmed, by label) and Namespaces (for per-namespace build limits).
+// The operator's caches: Images, ImageBuilds (slimmed, indexed by their Image's uid), ImageVersions
+// (by Image, parent version and build), golden's Jobs and their pods (slimmed, by label) and
+// Namespaces (for per-namespace build limits).
 import type { KubeConfig, V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import {
   API_VERSION,
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
+  IMAGE_VERSION_RESOURCE,
   type Image,
   type ImageBuild,
+  type ImageVersion,
 } from "../../api/v1alpha1/index.js";
 import { LABELS, MANAGED_BY } from "../../build/names.js";
 import { slimImageBuild, slimJob, slimPod } from "../../controllers/cache-transforms.js";
 import { BUILDS_BY_IMAGE_UID } from "../../controllers/image-reconciler.js";
+import { versionIndexers } from "../../controllers/version-reconciler.js";
 import { Informer, stripManagedFields } from "../../runtime/informer.js";
 import type { RestClient } from "../../runtime/kube.js";
 import type { Logger } from "../../runtime/logger.js";
@@ -19,6 +23,7 @@ import type { Metrics } from "../../runtime/metrics.js";
 export interface Informers {
   images: Informer<Image>;
   builds: Informer<ImageBuild>;
+  versions: Informer<ImageVersion>;
   jobs: Informer<V1Job>;
   /** Build pods: a slot is held while a build's pod runs, and freed as soon as it has ended. */
   pods: Informer<V1Pod>;
@@ -49,6 +54,12 @@ export function informers(
       path: `/apis/${API_VERSION}${scope}/${IMAGE_BUILD_RESOURCE.plural}`,
       transform: slimImageBuild,
       indexers: { [BUILDS_BY_IMAGE_UID]: (b) => [b.metadata?.labels?.[LABELS.imageUid] ?? ""] },
+    }),
+    versions: new Informer<ImageVersion>(kc, {
+      ...common,
+      name: "imageversions",
+      path: `/apis/${API_VERSION}${scope}/${IMAGE_VERSION_RESOURCE.plural}`,
+      indexers: versionIndexers,
     }),
     jobs: new Informer<V1Job>(kc, {
       ...common,
