@@ -91,7 +91,6 @@ export class VersionReconciler {
     if (!image || image.metadata?.deletionTimestamp) return; // Versions go with it (owner references).
     const log = logger.child({ image: image.metadata?.name });
     const now = this.now();
-    const namespace = image.metadata?.namespace ?? "";
     const uid = image.metadata?.uid ?? "";
     const versions = this.deps.versions.byIndex(VERSIONS_BY_IMAGE_UID, uid);
     const wakeups: number[] = [];
