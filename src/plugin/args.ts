@@ -56,7 +56,8 @@ export function parse(argv: string[]): Args {
   if (output !== "table" && output !== "json" && output !== "yaml")
     throw usage(`--output ${output}: want json or yaml`);
   const timeout = Number(v.timeout ?? "30");
-  if (!Number.isFinite(timeout) || timeout <= 0) throw usage(`--timeout ${v.timeout}: want a number of seconds`);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw usage(`--timeout ${v.timeout}: want a number of seconds`);
   const [command = "", ...positionals] = parsed.positionals;
   const args: Args = {
     command,

@@ -2,9 +2,9 @@
 // does the rest (a promote or rollback is a request annotation the version reconciler handles).
 import type { ChannelStatus, Image, ImageVersion } from "../api/v1alpha1/index.js";
 import {
+  PENDING_BUILD_RESOURCE,
   API_VERSION as VISIBILITY_API_VERSION,
   GROUP as VISIBILITY_GROUP,
-  PENDING_BUILD_RESOURCE,
   VERSION as VISIBILITY_VERSION,
 } from "../api/visibility/v1alpha1/index.js";
 import type { PendingBuild } from "../api/visibility/v1alpha1/types.js";
@@ -79,7 +79,8 @@ function channelOf(image: Image, channel: string): void {
     );
 }
 
-const revokedOf = (v: ImageVersion) => v.status?.conditions?.find((c) => c.type === "Revoked")?.status === "True";
+const revokedOf = (v: ImageVersion) =>
+  v.status?.conditions?.find((c) => c.type === "Revoked")?.status === "True";
 
 async function versions(s: Session, a: Args, io: Io): Promise<void> {
   const [name = ""] = a.positionals;
@@ -100,7 +101,10 @@ async function versions(s: Session, a: Args, io: Io): Promise<void> {
     const revoked = revokedOf(v);
     return [
       v.spec.version,
-      channels.filter((c) => c.version === v.spec.version).map((c) => c.name).join(",") || "-",
+      channels
+        .filter((c) => c.version === v.spec.version)
+        .map((c) => c.name)
+        .join(",") || "-",
       revoked ? "revoked" : v.revocation?.at ? `revokes ${v.revocation.at}` : "ok",
       v.spec.inputs.baseRevision,
       targets ? `${published}/${targets}` : "-",
@@ -117,7 +121,10 @@ async function diff(s: Session, a: Args, io: Io): Promise<void> {
   const [va, vb] = [await getVersion(s, name, from), await getVersion(s, name, to)];
   const log = changelog(va.spec, vb.spec);
   if (a.output !== "table") io.out(structured(log, a.output));
-  else io.out([`${name} ${from} → ${to}: ${log.summary}`, ...renderChangelog(log).map((l) => `  ${l}`)].join("\n"));
+  else
+    io.out(
+      [`${name} ${from} → ${to}: ${log.summary}`, ...renderChangelog(log).map((l) => `  ${l}`)].join("\n"),
+    );
 }
 
 /** Writes the request annotation and, unless --no-wait, waits for the operator's verdict. */
@@ -132,7 +139,9 @@ async function requestChannelMove(
   const name = image.metadata?.name ?? "";
   const value = formatRequest(request, io.now().getTime().toString(36));
   await api(`annotating Image ${name}`, () =>
-    s.golden.images.patch(s.namespace, name, { metadata: { annotations: { [channelRequestAnnotation(channel)]: value } } }),
+    s.golden.images.patch(s.namespace, name, {
+      metadata: { annotations: { [channelRequestAnnotation(channel)]: value } },
+    }),
   );
   if (!a.wait) return undefined;
   const deadline = io.now().getTime() + a.timeoutMs;
@@ -158,7 +167,8 @@ async function promote(s: Session, a: Args, io: Io): Promise<void> {
   const image = await getImage(s, name);
   channelOf(image, channel);
   const v = await getVersion(s, name, version);
-  if (v.revocation) throw new PluginError(`cannot promote ${version}: it is revoked (${v.revocation.reason})`);
+  if (v.revocation)
+    throw new PluginError(`cannot promote ${version}: it is revoked (${v.revocation.reason})`);
   const st = await requestChannelMove(s, a, io, image, channel, { action: "promote", version });
   report(a, io, st, st?.version === version, `requested: promote ${channel} to ${version}`);
 }
@@ -169,13 +179,20 @@ async function rollback(s: Session, a: Args, io: Io): Promise<void> {
   channelOf(image, channel);
   const st = await requestChannelMove(s, a, io, image, channel, { action: "rollback" });
   const last = st?.history?.at(-1);
-  report(a, io, st, last?.action === "RolledBack" && last.reason === st?.message, `requested: roll back ${channel}`);
+  report(
+    a,
+    io,
+    st,
+    last?.action === "RolledBack" && last.reason === st?.message,
+    `requested: roll back ${channel}`,
+  );
 }
 
 async function revoke(s: Session, a: Args, io: Io): Promise<void> {
   const [name = "", version = ""] = a.positionals;
   if (!a.reason) throw usage("revoke needs --reason TEXT: say why, for the channels' history and Events");
-  if (a.at !== undefined && Number.isNaN(Date.parse(a.at))) throw usage(`--at ${a.at}: want a time such as 2026-12-24T18:00:00Z`);
+  if (a.at !== undefined && Number.isNaN(Date.parse(a.at)))
+    throw usage(`--at ${a.at}: want a time such as 2026-12-24T18:00:00Z`);
   await getImage(s, name);
   const v = await getVersion(s, name, version);
   if (v.revocation) throw new PluginError(`${name} ${version} is already revoked: ${v.revocation.reason}`);
@@ -199,12 +216,22 @@ async function rebuild(s: Session, a: Args, io: Io): Promise<void> {
 }
 
 async function queue(s: Session, a: Args, io: Io): Promise<void> {
-  const coords = { group: VISIBILITY_GROUP, version: VISIBILITY_VERSION, plural: PENDING_BUILD_RESOURCE.plural };
+  const coords = {
+    group: VISIBILITY_GROUP,
+    version: VISIBILITY_VERSION,
+    plural: PENDING_BUILD_RESOURCE.plural,
+  };
   let list: { items?: PendingBuild[] };
   try {
     list = (await (a.allNamespaces
-      ? s.custom.listCustomObjectForAllNamespaces({ group: coords.group, version: coords.version, resourcePlural: coords.plural })
-      : s.custom.listNamespacedCustomObject({ ...coords, namespace: s.namespace }))) as { items?: PendingBuild[] };
+      ? s.custom.listCustomObjectForAllNamespaces({
+          group: coords.group,
+          version: coords.version,
+          resourcePlural: coords.plural,
+        })
+      : s.custom.listNamespacedCustomObject({ ...coords, namespace: s.namespace }))) as {
+      items?: PendingBuild[];
+    };
   } catch (err) {
     if (apiErrorCode(err) === 404 || apiErrorCode(err) === 503)
       throw new PluginError(

@@ -19,10 +19,12 @@ export function connect(args: Args): Session {
     throw new PluginError(`cannot load kubeconfig ${args.kubeconfig ?? ""}: ${(err as Error).message}`);
   }
   if (args.context) {
-    if (!kc.getContextObject(args.context)) throw new PluginError(`context "${args.context}" does not exist in the kubeconfig`);
+    if (!kc.getContextObject(args.context))
+      throw new PluginError(`context "${args.context}" does not exist in the kubeconfig`);
     kc.setCurrentContext(args.context);
   }
-  if (!kc.getCurrentCluster()) throw new PluginError("no cluster in the kubeconfig: pass --kubeconfig or set KUBECONFIG");
+  if (!kc.getCurrentCluster())
+    throw new PluginError("no cluster in the kubeconfig: pass --kubeconfig or set KUBECONFIG");
   const namespace = args.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
   const custom = kc.makeApiClient(CustomObjectsApi);
   return { golden: new GoldenClient(custom), custom, namespace };

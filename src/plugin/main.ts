@@ -18,9 +18,9 @@ export async function main(argv: string[], streams: Streams, io: Partial<Io> = {
       return args.command === "" && !args.help ? EXIT.usage : EXIT.ok;
     }
     const command = COMMANDS[args.command];
-    if (!command) throw usage(`unknown command "${args.command}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
-    if (args.positionals.length !== command.arity)
-      throw usage(`usage: kubectl golden ${command.usage}`);
+    if (!command)
+      throw usage(`unknown command "${args.command}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
+    if (args.positionals.length !== command.arity) throw usage(`usage: kubectl golden ${command.usage}`);
     await command.run(connect(args), args, {
       out: streams.out,
       now: io.now ?? (() => new Date()),
