@@ -97,30 +97,33 @@ export function changelog(before: VersionContent | undefined, after: VersionCont
     log.baseRevision = value(before?.inputs.baseRevision, after.inputs.baseRevision);
   if (before?.inputs.parentVersion !== after.inputs.parentVersion)
     log.parentVersion = value(before?.inputs.parentVersion, after.inputs.parentVersion);
-  log.summary = summarize(log);
+  // The first version's "changes" are its whole content: say what it is instead.
+  log.summary = before ? summarize(log) : `first version: ${after.manifest.packages?.length ?? 0} packages`;
   return log;
 }
 
-/** One line: counts of each kind of change, or "no changes". */
+/** One line, e.g. "packages +2 -1 ↑3, users +1, base r2": the counts of each kind of change. */
 export function summarize(log: Changelog): string {
   const parts: string[] = [];
   const n = (xs: unknown[] | undefined) => xs?.length ?? 0;
-  const count = (label: string, c: number) => {
-    if (c) parts.push(`${label}${c}`);
+  const counts = (label: string, signed: [string, number][]) => {
+    const nonzero = signed.filter(([, c]) => c > 0).map(([sign, c]) => `${sign}${c}`);
+    if (nonzero.length) parts.push(`${label} ${nonzero.join(" ")}`);
   };
-  count("+", n(log.packagesAdded));
-  count("-", n(log.packagesRemoved));
-  count("↑", n(log.packagesUpgraded));
-  count("↓", n(log.packagesDowngraded));
-  if (parts.length) parts[parts.length - 1] += " packages";
-  const list = (label: string, c: ListChange | undefined) => {
-    const total = n(c?.added) + n(c?.removed) + n(c?.changed);
-    if (total) parts.push(`${label} ${total}`);
-  };
+  counts("packages", [
+    ["+", n(log.packagesAdded)],
+    ["-", n(log.packagesRemoved)],
+    ["↑", n(log.packagesUpgraded)],
+    ["↓", n(log.packagesDowngraded)],
+  ]);
+  const list = (label: string, ...changes: (ListChange | undefined)[]) =>
+    counts(label, [
+      ["+", changes.reduce((t, c) => t + n(c?.added), 0)],
+      ["-", changes.reduce((t, c) => t + n(c?.removed), 0)],
+      ["~", changes.reduce((t, c) => t + n(c?.changed), 0)],
+    ]);
   list("users", log.users);
-  list("services", {
-    added: [...(log.servicesEnabled?.added ?? []), ...(log.servicesDisabled?.added ?? [])],
-  });
+  list("services", log.servicesEnabled, log.servicesDisabled);
   list("files", log.files);
   list("kernel args", log.kernelArgs);
   if (log.baseRevision) parts.push(`base ${log.baseRevision.to ?? "-"}`);

@@ -121,7 +121,7 @@ describe("versions and channels", () => {
       v3.status?.changelog?.packagesRemoved?.map((p) => p.name),
       ["curl"],
     );
-    assert.equal(v3.status?.changelog?.summary, "+1, -1 packages");
+    assert.equal(v3.status?.changelog?.summary, "packages +1 -1");
     const dev = await channelAt("web", "dev", "1.2.0");
     assert.deepEqual(
       dev.history?.map((m) => `${m.action} ${m.version}`),
@@ -177,7 +177,7 @@ describe("versions and channels", () => {
 
     const diff = await plugin("diff", "web", "1.0.0", "1.2.0");
     assert.equal(diff.code, 0, diff.stderr);
-    assert.match(diff.stdout, /web 1\.0\.0 → 1\.2\.0: \+2, -1 packages/);
+    assert.match(diff.stdout, /web 1\.0\.0 → 1\.2\.0: packages \+2 -1/);
     assert.match(diff.stdout, /\+ package jq /);
     assert.match(diff.stdout, /\+ package nginx /);
     assert.match(diff.stdout, /- package curl /);
@@ -191,7 +191,7 @@ describe("versions and channels", () => {
     assert.equal(table.code, 0, table.stderr);
     const rows = table.stdout.trim().split("\n");
     assert.match(rows[0] ?? "", /^VERSION\s+CHANNELS\s+STATUS\s+BASE REVISION\s+PUBLISHED\s+CHANGES\s+AGE$/);
-    assert.match(rows[1] ?? "", /^1\.2\.0\s+dev,prod\s+ok\s+ubuntu-r1\s+-\s+\+1, -1 packages/);
+    assert.match(rows[1] ?? "", /^1\.2\.0\s+dev,prod\s+ok\s+ubuntu-r1\s+-\s+packages \+1 -1/);
     assert.match(rows[2] ?? "", /^1\.1\.0\s+-\s+ok/);
     const yaml = await plugin("versions", "web", "-o", "yaml");
     assert.match(yaml.stdout, /kind: List/);
@@ -274,6 +274,31 @@ describe("versions and channels", () => {
     assert.equal(v2.spec.bump, "Patch");
     assert.deepEqual(v2.status?.changelog?.baseRevision, { from: "fedora-r1", to: "fedora-r2" });
     await channelAt("soak", "prod", "1.0.1");
+  });
+
+  it("refuses channels and distribution targets that cannot work, naming the field", async () => {
+    const refused: [Partial<Image["spec"]>, RegExp][] = [
+      [
+        { channels: [{ name: "prod", soak: { channel: "dev", seconds: 5 } }] },
+        /spec\.channels: .*soak\.channel must name another channel/,
+      ],
+      [
+        {
+          channels: [{ name: "dev", promotion: "Auto", soak: { channel: "qa", seconds: 5 } }, { name: "qa" }],
+        },
+        /spec\.channels\[0\]\.soak: .*soak applies to Manual channels only/,
+      ],
+      [
+        { distribution: { targets: [{ name: "r", provider: "oci" }] } },
+        /spec\.distribution\.targets\[0\]: .*repository is required for provider oci/,
+      ],
+      [
+        { distribution: { targets: [{ name: "eu", provider: "aws" }] } },
+        /region is required for provider aws/,
+      ],
+    ];
+    for (const [spec, message] of refused)
+      await assert.rejects(golden.images.create(image(ns.name, "bad", spec), { dryRun: "All" }), message);
   });
 
   it("publishes to each distribution target on its own, retrying a failed one alone", async () => {

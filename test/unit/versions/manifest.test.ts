@@ -100,7 +100,7 @@ describe("changelog", () => {
     );
     assert.equal(log.packagesUpgraded, undefined);
     assert.equal(log.baseRevision, undefined);
-    assert.equal(log.summary, "+2, -1 packages");
+    assert.equal(log.summary, "packages +2 -1");
   });
 
   it("sorts version changes into upgrades and downgrades and names the base revision", () => {
@@ -145,6 +145,7 @@ describe("changelog", () => {
     assert.deepEqual(log.files, { added: ["/etc/issue"], changed: ["/etc/motd"] });
     assert.deepEqual(log.kernelArgs, { added: ["quiet"] });
     assert.equal(log.packagesAdded, undefined);
+    assert.equal(log.summary, "users +1 ~1, services +1 -1, files +1 ~1, kernel args +1");
   });
 
   it("of identical content says no changes; against nothing, everything is added", () => {
@@ -154,6 +155,7 @@ describe("changelog", () => {
     const first = changelog(undefined, content(web));
     assert.equal(first.packagesAdded?.length, content(web).manifest.packages?.length);
     assert.deepEqual(first.baseRevision, { to: "r1" });
+    assert.equal(first.summary, `first version: ${content(web).manifest.packages?.length} packages`);
   });
 
   it("names a parent version change and renders one line per change", () => {
