@@ -535,6 +535,17 @@ describe("deploying golden with config/", () => {
             (e) => e.reportingController === "golden.dev/operator" && e.reason === "BuildSucceeded",
           );
         });
+        // Its version, the version's changelog and the Image's latestVersion: the RBAC for all three.
+        await eventually(
+          `ImageVersion ${imageName}-1.0.0 with its changelog, and the Image's latestVersion`,
+          async () => {
+            const v = await golden.imageVersions.get(ns.name, `${imageName}-1.0.0`);
+            const got = await golden.images.get(ns.name, imageName);
+            return v?.status?.changelog?.summary !== undefined && got?.status?.latestVersion === "1.0.0";
+          },
+        ).catch((err: Error) => {
+          throw new Error(`${err.message}\n${forbiddenLines().slice(-3).join("\n").slice(0, 3000)}`);
+        });
         const holder = await kubectl(
           "get",
           "lease",
