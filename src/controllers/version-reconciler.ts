@@ -49,6 +49,8 @@ export const versionIndexers = {
 
 /** How long to wait before looking again for a parent version or a version the cache lags on. */
 const RECHECK_MS = 1_000;
+/** How long a layered build's version waits for its parent's version to appear. */
+const PARENT_GRACE_MS = 120_000;
 
 export interface VersionReconcilerDeps {
   images: Pick<Informer<Image>, "get">;
@@ -159,7 +161,16 @@ export class VersionReconciler {
       parent = recorded.parentVersion
         ? this.deps.versions.get(`${namespace}/${versionName(recorded.parentImage, recorded.parentVersion)}`)
         : this.deps.versions.byIndex(VERSIONS_BY_BUILD, `${namespace}/${recorded.parentBuild}`)[0];
-      if (!parent) return "wait"; // The parent's version is made by the parent's own pass.
+      // The parent's version is made by the parent's own pass: wait for it, but not forever (its
+      // build may have been pruned, or its Image deleted): then the version records no parent.
+      if (!parent && this.now().getTime() - finishedAt(build) < PARENT_GRACE_MS) return "wait";
+      if (!parent)
+        this.deps.events.record(image, {
+          type: "Warning",
+          reason: "ParentVersionUnknown",
+          action: "Version",
+          note: `ImageBuild ${build.metadata?.name} was built on ${recorded.parentImage} (${recorded.parentVersion ?? recorded.parentBuild}), which has no ImageVersion: versioned without its parent's content`,
+        });
     }
     const inputs = versionInputs(build, parent?.spec.version);
     const previous = [...versions].sort((a, b) => compareVersions(a.spec.version, b.spec.version)).at(-1);

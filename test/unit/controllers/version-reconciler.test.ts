@@ -130,7 +130,7 @@ describe("VersionReconciler", () => {
     const app = h.add.image(image({ name: "app" }));
     h.add.build(base, "base-g1-aaaaaa", { minutesAgo: 10 });
     h.add.build(app, "app-g1-cccccc", {
-      minutesAgo: 5,
+      minutesAgo: 1,
       packages: ["postgresql"],
       inputs: { parentImage: "base", parentBuild: "base-g1-aaaaaa", baseRevision: "r7" },
     });
@@ -151,6 +151,20 @@ describe("VersionReconciler", () => {
       h.api.get<ImageBuild>("imagebuilds", "default", "app-g1-cccccc")?.status?.inputs?.parentVersion,
       "1.0.0",
     );
+  });
+
+  it("versions a layered build without its parent once the parent's version has not come for 2 minutes", async () => {
+    const h = harness();
+    const app = h.add.image(image({ name: "app" }));
+    h.add.build(app, "app-g1-cccccc", {
+      minutesAgo: 3,
+      inputs: { parentImage: "gone", parentBuild: "gone-g1-aaaaaa" },
+    });
+    await h.reconcile(app);
+    const v = h.version("app-1.0.0");
+    assert.equal(v?.spec.inputs.parentImage, "gone");
+    assert.equal(v?.spec.inputs.parentVersion, undefined);
+    assert.ok(h.events.some((e) => e.event.reason === "ParentVersionUnknown"));
   });
 
   it("marks versions built on a revoked parent, and rebuilds the child unless its policy says Mark", async () => {
