@@ -11,7 +11,7 @@ import type { PendingBuild } from "../api/visibility/v1alpha1/types.js";
 import { ANNOTATIONS } from "../build/names.js";
 import { apiErrorCode, apiErrorMessage } from "../runtime/api-errors.js";
 import { changelog, renderChangelog } from "../versions/changelog.js";
-import { type ChannelRequest, formatRequest } from "../versions/channels.js";
+import { type ChannelRequest, formatRequest, requestKey } from "../versions/channels.js";
 import { channelRequestAnnotation, versionName } from "../versions/names.js";
 import { compareVersions } from "../versions/semver.js";
 import type { Args } from "./args.js";
@@ -148,7 +148,7 @@ async function requestChannelMove(
   while (io.now().getTime() < deadline) {
     const current = await getImage(s, name);
     const st = current.status?.channels?.find((c) => c.name === channel);
-    if (st?.lastRequest === value) return st;
+    if (st?.lastRequest === requestKey(value)) return st;
     await io.sleep(250);
   }
   throw new PluginError(

@@ -1,6 +1,7 @@
 // Channels: where each of an Image's channels points, computed from the channel's previous state,
 // the Image's versions, the promote/rollback request on the Image and the clock. Pure: the version
 // reconciler writes what this returns, and records the Events it names.
+import { createHash } from "node:crypto";
 import type { ChannelMove, ChannelStatus, ImageChannel } from "../api/v1alpha1/index.js";
 import { compareVersions } from "./semver.js";
 
@@ -38,6 +39,14 @@ export function parseRequest(value: string): ChannelRequest | undefined {
   if (action === "promote" && rest.length === 2) return { action, version: rest[0] };
   if (action === "rollback" && rest.length === 1) return { action };
   return undefined;
+}
+
+/**
+ * What status.channels[].lastRequest records of a request: the request itself, or the digest of
+ * one too long for the field (an annotation anyone may write), so that it is handled only once too.
+ */
+export function requestKey(value: string): string {
+  return value.length <= 200 ? value : `sha256:${createHash("sha256").update(value).digest("hex")}`;
 }
 
 export function formatRequest(request: ChannelRequest, id: string): string {
@@ -160,11 +169,11 @@ export function reconcileChannels(input: ChannelsInput): ChannelsResult {
 
     // 2. A promote or rollback request not handled yet.
     const request = input.requests[channel.name];
-    if (request && request !== st.lastRequest) {
-      st.lastRequest = request;
+    if (request && requestKey(request) !== st.lastRequest) {
+      st.lastRequest = requestKey(request);
       const parsed = parseRequest(request);
       if (!parsed) {
-        st.message = `request "${request}" not understood: want "promote <version> <id>" or "rollback <id>"`;
+        st.message = `request "${request.slice(0, 100)}" not understood: want "promote <version> <id>" or "rollback <id>"`;
         tell("Warning", "ChannelRequestRefused", st.message);
       } else if (parsed.action === "promote") {
         const v = parsed.version ?? "";

@@ -184,9 +184,16 @@ describe("channels", () => {
     const r = run({ versions: good("1.0.0"), requests: { prod: "jump" } });
     assert.deepEqual(
       r.events.map((e) => e.reason),
-      ["ChannelFollowed", "ChannelRequestRefused"].filter((x) => r.events.some((e) => e.reason === x)),
+      ["ChannelFollowed", "ChannelRequestRefused"],
     );
     assert.match(find(r.channels, "prod")?.message ?? "", /not understood/);
+    // A request too long for status is remembered by its digest, and handled once.
+    const long = `promote 1.0.0 ${"x".repeat(5000)}`;
+    const first = run({ versions: good("1.0.0"), requests: { prod: long } });
+    assert.equal(find(first.channels, "prod")?.version, "1.0.0");
+    assert.match(find(first.channels, "prod")?.lastRequest ?? "", /^sha256:[a-f0-9]{64}$/);
+    const again = run({ previous: first.channels, versions: good("1.0.0"), requests: { prod: long } });
+    assert.deepEqual(again.events, []);
   });
 
   it("replays history as a stack", () => {
