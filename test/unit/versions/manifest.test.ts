@@ -4,6 +4,7 @@ import type { ImageSpec, VersionInputs } from "../../../src/api/v1alpha1/index.j
 import { changelog, renderChangelog, summarize } from "../../../src/versions/changelog.js";
 import { customizationDigest, sha256 } from "../../../src/versions/inputs.js";
 import { contentManifest, packageVersion } from "../../../src/versions/manifest.js";
+import { comparePackageVersions } from "../../../src/versions/semver.js";
 import { imageSpec } from "../../support/fixtures.js";
 
 function content(spec: ImageSpec, baseRevision = "r1", parentVersion?: string) {
@@ -110,7 +111,8 @@ describe("changelog", () => {
     assert.deepEqual(log.baseRevision, { from: "r1", to: "r2" });
     const changed = [...(log.packagesUpgraded ?? []), ...(log.packagesDowngraded ?? [])];
     assert.ok(changed.length > 0);
-    for (const c of log.packagesUpgraded ?? []) assert.ok(c.to > c.from || c.to.length !== c.from.length);
+    for (const c of log.packagesUpgraded ?? []) assert.ok(comparePackageVersions(c.to, c.from) > 0, c.name);
+    for (const c of log.packagesDowngraded ?? []) assert.ok(comparePackageVersions(c.to, c.from) < 0, c.name);
     const back = changelog(b, a);
     assert.deepEqual(
       back.packagesUpgraded?.map((p) => p.name),
