@@ -166,11 +166,11 @@ describe("versions and channels", () => {
       [["diff", "web", "1.0.0", "3.0.0"], /has no version "3\.0\.0"/],
       [["revoke", "web", "7.0.0", "--reason", "x"], /has no version "7\.0\.0"/],
     ];
-    for (const [args, message] of refused) {
-      const res = await plugin(...args);
-      assert.equal(res.code, 3, `${args.join(" ")}: ${res.stderr}`);
-      assert.match(res.stderr, message);
-    }
+    const results = await Promise.all(refused.map(([args]) => plugin(...args)));
+    refused.forEach(([args, message], i) => {
+      assert.equal(results[i]?.code, 3, `${args.join(" ")}: ${results[i]?.stderr}`);
+      assert.match(results[i]?.stderr ?? "", message);
+    });
     const bad = await plugin("revoke", "web", "1.0.0");
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--reason/);
