@@ -259,7 +259,8 @@ export class VersionReconciler {
           : { type: "Revoked", status: "False", reason: "NotRevoked", message: "" },
       now,
     );
-    if (parent || findCondition(conditions, "ParentRevoked"))
+    // A parent version that is gone (its Image deleted) leaves the condition as it was.
+    if (parent)
       conditions = setCondition(
         conditions,
         parentRevoked
