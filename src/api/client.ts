@@ -11,8 +11,10 @@ import { applyPatchOptions, mergePatchOptions } from "../runtime/kube.js";
 import {
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
+  IMAGE_VERSION_RESOURCE,
   type Image,
   type ImageBuild,
+  type ImageVersion,
   type ResourceInfo,
 } from "./v1alpha1/index.js";
 
@@ -69,7 +71,7 @@ export interface WriteOptions {
   dryRun?: "All";
 }
 
-/** Typed access to one namespaced golden resource (Image or ImageBuild). */
+/** Typed access to one namespaced golden resource (Image, ImageBuild or ImageVersion). */
 export class ResourceClient<T extends GoldenResource> {
   readonly resource: ResourceInfo;
   readonly #api: CustomObjectsApi;
@@ -316,11 +318,13 @@ export class GoldenClient {
   readonly api: CustomObjectsApi;
   readonly images: ResourceClient<Image>;
   readonly imageBuilds: ResourceClient<ImageBuild>;
+  readonly imageVersions: ResourceClient<ImageVersion>;
 
   constructor(api: CustomObjectsApi) {
     this.api = api;
     this.images = new ResourceClient<Image>(api, IMAGE_RESOURCE);
     this.imageBuilds = new ResourceClient<ImageBuild>(api, IMAGE_BUILD_RESOURCE);
+    this.imageVersions = new ResourceClient<ImageVersion>(api, IMAGE_VERSION_RESOURCE);
   }
 
   /** A client over `kc.makeApiClient(CustomObjectsApi)`, without extra middleware. */

@@ -127,6 +127,7 @@ describe("deploying golden with config/", () => {
       "ClusterRoleBinding/golden-visibility:system:auth-delegator",
       "CustomResourceDefinition/imagebuilds.golden.dev",
       "CustomResourceDefinition/images.golden.dev",
+      "CustomResourceDefinition/imageversions.golden.dev",
       "Deployment/golden-operator",
       "Namespace/golden-system",
       "PodDisruptionBudget/golden-operator",
@@ -326,6 +327,10 @@ describe("deploying golden with config/", () => {
         ["watch", "images.golden.dev", anyNs],
         ["patch", "images.golden.dev", inNs],
         ["update", "images.golden.dev/status", inNs],
+        ["patch", "images.golden.dev/status", inNs],
+        ["watch", "imageversions.golden.dev", anyNs],
+        ["create", "imageversions.golden.dev", inNs],
+        ["patch", "imageversions.golden.dev/status", inNs],
         ["update", "images.golden.dev/finalizers", inNs],
         ["watch", "imagebuilds.golden.dev", anyNs],
         ["create", "imagebuilds.golden.dev", inNs],
@@ -384,6 +389,8 @@ describe("deploying golden with config/", () => {
         ["delete", "images.golden.dev", inNs],
         ["update", "images.golden.dev", inNs],
         ["update", "imagebuilds.golden.dev", inNs],
+        ["update", "imageversions.golden.dev", inNs],
+        ["delete", "imageversions.golden.dev", inNs],
         ["update", "jobs.batch", inNs],
         ["deletecollection", "jobs.batch", inNs],
         ["create", "events", inNs],
@@ -527,6 +534,17 @@ describe("deploying golden with config/", () => {
           return events.items.some(
             (e) => e.reportingController === "golden.dev/operator" && e.reason === "BuildSucceeded",
           );
+        });
+        // Its version, the version's changelog and the Image's latestVersion: the RBAC for all three.
+        await eventually(
+          `ImageVersion ${imageName}-1.0.0 with its changelog, and the Image's latestVersion`,
+          async () => {
+            const v = await golden.imageVersions.get(ns.name, `${imageName}-1.0.0`);
+            const got = await golden.images.get(ns.name, imageName);
+            return v?.status?.changelog?.summary !== undefined && got?.status?.latestVersion === "1.0.0";
+          },
+        ).catch((err: Error) => {
+          throw new Error(`${err.message}\n${forbiddenLines().slice(-3).join("\n").slice(0, 3000)}`);
         });
         const holder = await kubectl(
           "get",

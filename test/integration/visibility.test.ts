@@ -26,6 +26,7 @@ import {
   scratchNamespace,
 } from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
+import { kubectlGolden } from "./plugin.js";
 
 const run = promisify(execFile);
 const NODE_IP = nodeIp();
@@ -197,6 +198,21 @@ describe("visibility.golden.dev through kube-aggregator", () => {
     );
     assert.equal(one.kind, "PendingBuild");
     assert.equal(one.clusterPosition, 1);
+
+    // The kubectl plugin reads the same queue: `kubectl golden queue`.
+    const plugin = await kubectlGolden("queue", "-A");
+    assert.equal(plugin.code, 0, plugin.stderr);
+    const pluginRows = rows(plugin.stdout).filter((r) => names().includes(r.namespace));
+    assert.deepEqual(
+      pluginRows.map((r) => `${r.namespace}/${r.name}#${r.position}`),
+      listed.map((r) => `${r.namespace}/${r.name}#${r.position}`),
+      `kubectl golden queue -A:\n${plugin.stdout}`,
+    );
+    const pluginB = JSON.parse((await kubectlGolden("queue", "-n", b, "-o", "json")).stdout);
+    assert.deepEqual(
+      pluginB.items.map((p: { metadata: { name: string } }) => p.metadata.name),
+      listed.filter((r) => r.namespace === b).map((r) => r.name),
+    );
 
     // Releasing the slot admits the first in line, which leaves the list.
     const blocker = (await golden.imageBuilds.list(a)).items.find((x) => x.spec.imageName === "blocker");

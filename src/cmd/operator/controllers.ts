@@ -1,4 +1,4 @@
-// golden's three controllers on the runtime: the Image and ImageBuild reconcilers and the
+// golden's four controllers on the runtime: the Image, ImageBuild and version reconcilers and the
 // scheduler, and the informer events that wake each of them.
 import {
   BatchV1Api,
@@ -9,13 +9,21 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import type { GoldenClient } from "../../api/client.js";
-import { GROUP, IMAGE_BUILD_KIND, IMAGE_KIND, type ImageBuild } from "../../api/v1alpha1/index.js";
+import {
+  GROUP,
+  IMAGE_BUILD_KIND,
+  IMAGE_KIND,
+  type Image,
+  type ImageBuild,
+  type ImageVersion,
+} from "../../api/v1alpha1/index.js";
 import type { BuildMetrics } from "../../controllers/build-metrics.js";
 import { requeueOnConflict } from "../../controllers/conflicts.js";
 import type { EventSink } from "../../controllers/events.js";
-import { ImageReconciler } from "../../controllers/image-reconciler.js";
+import { BUILDS_BY_IMAGE_UID, ImageReconciler } from "../../controllers/image-reconciler.js";
 import { ImageBuildReconciler } from "../../controllers/imagebuild-reconciler.js";
 import type { WorkerConfig } from "../../controllers/job-template.js";
+import { VERSIONS_BY_PARENT, VersionReconciler } from "../../controllers/version-reconciler.js";
 import { WorkerAccess } from "../../controllers/worker-access.js";
 import { unlessNotFound } from "../../runtime/api-errors.js";
 import { Controller } from "../../runtime/controller.js";
@@ -46,7 +54,7 @@ export interface ControllersDeps {
 }
 
 export function controllers(cfg: ControllersConfig, d: ControllersDeps): Controller[] {
-  const { images, builds, jobs, pods, namespaces } = d.caches;
+  const { images, builds, versions, jobs, pods, namespaces } = d.caches;
   const { metrics, log } = d;
   const batch = d.rest.api(BatchV1Api);
   const imageReconciler = new ImageReconciler({
@@ -56,6 +64,16 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     events: d.events,
     log,
     retryBaseMs: cfg.retryBaseMs,
+  });
+  const versionReconciler = new VersionReconciler({
+    images,
+    builds,
+    buildsByImageIndex: BUILDS_BY_IMAGE_UID,
+    versions,
+    client: d.golden,
+    events: d.events,
+    log,
+    distributionRetryBaseMs: cfg.retryBaseMs,
   });
   const buildReconciler = new ImageBuildReconciler({
     builds,
@@ -96,6 +114,11 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     name: "image",
     reconcile: (key, ctx) => requeueOnConflict(() => imageReconciler.reconcile(key, ctx.logger)),
   });
+  const versionController = new Controller({
+    ...opts,
+    name: "imageversion",
+    reconcile: (key, ctx) => requeueOnConflict(() => versionReconciler.reconcile(key, ctx.logger)),
+  });
   const buildController = new Controller({
     ...opts,
     name: "imagebuild",
@@ -110,9 +133,23 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     reconcile: () => scheduler.reconcile(),
   });
 
-  images.on("add", (i) => imageController.enqueueObject(i));
-  images.on("update", (i) => imageController.enqueueObject(i));
-  images.on("delete", (i) => imageController.enqueueObject(i));
+  const onImage = (i: Image) => {
+    imageController.enqueueObject(i);
+    versionController.enqueueObject(i);
+  };
+  images.on("add", onImage);
+  images.on("update", onImage);
+  images.on("delete", onImage);
+  // A version's Image decides its status and channels; Images built on it check their parent.
+  const onVersion = (v: ImageVersion) => {
+    versionController.enqueueOwner(v, IMAGE_KIND, GROUP);
+    const key = `${v.metadata?.namespace}/${v.spec.imageName}/${v.spec.version}`;
+    for (const child of versions.byIndex(VERSIONS_BY_PARENT, key))
+      versionController.enqueueOwner(child, IMAGE_KIND, GROUP);
+  };
+  versions.on("add", onVersion);
+  versions.on("update", onVersion);
+  versions.on("delete", onVersion);
   // The scheduler hears every build and Job event but runs a pass only for those that can change
   // its decision: most events are progress and heartbeat writes of running builds, and their Jobs.
   const wakeScheduler = (mayChangeDecision: boolean) => {
@@ -120,6 +157,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   };
   const onBuild = (b: ImageBuild) => {
     imageController.enqueueOwner(b, IMAGE_KIND, GROUP);
+    if (b.status?.phase === "Succeeded") versionController.enqueueOwner(b, IMAGE_KIND, GROUP);
     buildController.enqueueObject(b);
     wakeScheduler(scheduler.observeBuild(b));
   };
@@ -153,5 +191,5 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   // The first pass rebuilds the scheduler's state from the caches and schedules the periodic
   // rebuilds, even in a cluster without a single build yet.
   schedulerController.enqueue(SCHEDULER_KEY);
-  return [imageController, buildController, schedulerController];
+  return [imageController, versionController, buildController, schedulerController];
 }

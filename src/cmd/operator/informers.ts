@@ -1,17 +1,20 @@
-// The operator's caches: Images, ImageBuilds (slimmed, indexed by their Image's uid), golden's
-// Jobs and their pods (slimmed, by label), in all namespaces or the ones --namespace names, and
-// Namespaces (for per-namespace build limits).
+// The operator's caches: Images, ImageBuilds (slimmed, indexed by their Image's uid), ImageVersions
+// (by Image, parent version and build), golden's Jobs and their pods (slimmed, by label), in all
+// namespaces or the ones --namespace names, and Namespaces (for per-namespace build limits).
 import type { KubeConfig, KubernetesObject, V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import {
   API_VERSION,
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
+  IMAGE_VERSION_RESOURCE,
   type Image,
   type ImageBuild,
+  type ImageVersion,
 } from "../../api/v1alpha1/index.js";
 import { LABELS, MANAGED_BY } from "../../build/names.js";
 import { slimImageBuild, slimJob, slimPod } from "../../controllers/cache-transforms.js";
 import { BUILDS_BY_IMAGE_UID } from "../../controllers/image-reconciler.js";
+import { versionIndexers } from "../../controllers/version-reconciler.js";
 import { Informer, type InformerOptions, stripManagedFields } from "../../runtime/informer.js";
 import type { RestClient } from "../../runtime/kube.js";
 import type { Logger } from "../../runtime/logger.js";
@@ -21,6 +24,7 @@ import { MultiNamespaceInformer, type SharedInformer } from "../../runtime/multi
 export interface Informers {
   images: SharedInformer<Image>;
   builds: SharedInformer<ImageBuild>;
+  versions: SharedInformer<ImageVersion>;
   jobs: SharedInformer<V1Job>;
   /** Build pods: a slot is held while a build's pod runs, and freed as soon as it has ended. */
   pods: SharedInformer<V1Pod>;
@@ -61,6 +65,14 @@ export function informers(
       transform: slimImageBuild,
       indexers: { [BUILDS_BY_IMAGE_UID]: (b) => [b.metadata?.labels?.[LABELS.imageUid] ?? ""] },
     }),
+    versions: scoped<ImageVersion>(
+      (scope) => `/apis/${API_VERSION}${scope}/${IMAGE_VERSION_RESOURCE.plural}`,
+      {
+        ...common,
+        name: "imageversions",
+        indexers: versionIndexers,
+      },
+    ),
     jobs: scoped<V1Job>((scope) => `/apis/batch/v1${scope}/jobs`, {
       ...common,
       name: "jobs",

@@ -261,7 +261,7 @@ describe("CRDs built from the spec", () => {
     const cols = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
     assert.deepEqual(
       cols.map((c) => c.name),
-      ["OS", "Release", "Arch", "Formats", "Phase", "Ready", "Latest Build", "Message", "Age"],
+      ["OS", "Release", "Arch", "Formats", "Phase", "Ready", "Latest Build", "Version", "Message", "Age"],
     );
     assert.equal(
       cols.find((c) => c.name === "Ready")?.jsonPath,
@@ -312,7 +312,7 @@ describe("TypeScript generation", () => {
     assert.deepEqual(Object.keys(ts.definitions), Object.keys(spec.components.schemas));
     assert.deepEqual(
       ts.anyOf.map((r) => r.$ref),
-      ["#/definitions/Image", "#/definitions/ImageBuild"],
+      ["#/definitions/Image", "#/definitions/ImageBuild", "#/definitions/ImageVersion"],
     );
     const image = ts.definitions.Image as { properties: Record<string, Schema> };
     assert.equal(image.properties.metadata?.tsType, "V1ObjectMeta");
