@@ -14,7 +14,7 @@
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
 import { priority } from "../build/defaults.js";
-import { isJobFinished } from "../build/job.js";
+import { controllingBuildUid, isJobFinished } from "../build/job.js";
 import { LABELS } from "../build/names.js";
 import { createdAtMs } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
@@ -159,6 +159,8 @@ export class SchedulerState {
   /** Records a Job's current state; true when the change can alter a scheduling decision. */
   observeJob(job: V1Job): boolean {
     const key = objectKey(job);
+    // Anyone who may create Jobs can label one like golden's: only a build's own Job holds a slot.
+    if (controllingBuildUid(job) === undefined) return this.forgetJob(key);
     this.#jobsPresent.add(key);
     const facts = this.#builds.get(key);
     if (facts) facts.jobSeen = true;
@@ -337,6 +339,7 @@ export class SchedulerState {
     this.#podEnded.clear();
 
     for (const job of jobs) {
+      if (controllingBuildUid(job) === undefined) continue; // Not a build's Job (see observeJob).
       const key = objectKey(job);
       this.#jobsPresent.add(key);
       if (!isJobFinished(job)) this.#activeJobs.add(key);

@@ -56,6 +56,11 @@ export const OPERATOR_FLAGS: FlagSpec[] = [
   str("worker-memory", "256Mi", "Memory request and limit of build pods"),
   num("worker-heartbeat-seconds", 10, "How often workers heartbeat into status"),
   num(
+    "finished-job-ttl",
+    3600,
+    "Seconds a finished build Job (and its pod, whose token stays valid while it exists) is kept; the ImageBuild keeps the history",
+  ),
+  num(
     "build-timeout-grace",
     30,
     "Seconds past spec.build.timeoutSeconds before the operator fails a build itself",
@@ -163,6 +168,7 @@ export function operatorConfig(f: FlagValues, identity: string, env: NodeJS.Proc
       },
       heartbeatSeconds: n("worker-heartbeat-seconds"),
       timeoutGraceSeconds: n("build-timeout-grace"),
+      finishedJobTtlSeconds: n("finished-job-ttl"),
       arm64Placement: arm64Placement(s("arm64-placement")),
     },
   };
