@@ -173,7 +173,8 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
     const [mine] = await buildsOf(ns.name, "mine");
     const [theirs] = await buildsOf(ns.name, "theirs");
     assert.ok(mine?.metadata?.name && theirs?.metadata?.name, "both builds exist");
-    // A pod named like one of mine's build pods, running as the worker ServiceAccount, on a KWOK node.
+    // A pod named like one of mine's build pods, running as the worker ServiceAccount, on a KWOK node
+    // (made by the cluster admin: anyone else is refused, see trust.test.ts).
     const podName = `${mine?.metadata?.name}-zzzzz`;
     const pod = await core.createNamespacedPod({
       namespace: ns.name,
@@ -206,9 +207,16 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
       { name: "worker", token: token.status?.token },
     );
     const asWorker = new GoldenClient(workerKc.makeApiClient(CustomObjectsApi));
-    await asWorker.imageBuilds.patchStatus(ns.name, mine?.metadata?.name ?? "", {
-      status: { message: "mine to write" },
-    });
+    // Its own build, finished: sealed (the worker writes only a running build).
+    await assert.rejects(
+      asWorker.imageBuilds.patchStatus(ns.name, mine?.metadata?.name ?? "", {
+        status: { message: "rewritten" },
+      }),
+      (err: unknown) => {
+        assert.match(apiErrorMessage(err), /writes only a running build; ImageBuild .* is Succeeded/);
+        return true;
+      },
+    );
     await assert.rejects(
       asWorker.imageBuilds.patchStatus(ns.name, theirs?.metadata?.name ?? "", {
         status: { message: "hijacked" },
