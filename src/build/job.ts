@@ -29,6 +29,6 @@ export function isJobFinished(job: V1Job): boolean {
  */
 export function controllingBuildUid(job: V1Job): string | undefined {
   const ref = job.metadata?.ownerReferences?.find((r) => r.controller === true);
-  if (!ref || ref.kind !== "ImageBuild" || !ref.apiVersion.startsWith("golden.dev/")) return undefined;
+  if (ref?.kind !== "ImageBuild" || !ref.apiVersion.startsWith("golden.dev/")) return undefined;
   return ref.name === job.metadata?.name ? ref.uid : undefined;
 }

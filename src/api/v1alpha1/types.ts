@@ -381,6 +381,14 @@ export interface ImageStatus {
    * @maxItems 8
    */
   channels?: ChannelStatus[];
+  /**
+   * The golden.dev/rebuild token whose rebuild was started (sha256:<hex> of it when longer than 64 characters). Recorded here, not only on the build, so that history pruning deleting that build does not start the rebuild again.
+   */
+  handledRebuild?: string;
+  /**
+   * The newest spec.rebuild.schedule slot a build was started for. That slot and earlier ones are never built again, even once their builds are pruned.
+   */
+  handledScheduleTime?: string;
 }
 /**
  * Condition is one aspect of the current state of an object (the shape of metav1.Condition).
