@@ -312,13 +312,17 @@ describe("who may run golden's workers, what the operator's identity may do", ()
           "create",
           "role",
           WORKER_SA,
-          "--verb=get",
+          "--verb=get,list",
           "--resource=imagebuilds.golden.dev",
           "-n",
-          optedOut.name,
+          ns.name,
           `--as=${OPERATOR}`,
         ),
-        /opted out of golden builds/,
+        /golden's operator writes only the worker's Role: get imagebuilds, get and patch imagebuilds\/status/,
+      );
+      assert.match(
+        await kubectlFails("create", "serviceaccount", WORKER_SA, "-n", optedOut.name, `--as=${OPERATOR}`),
+        /may not create serviceaccounts in namespace trust-optout-\w+: it is protected or has opted out of golden builds/,
       );
       assert.match(
         await kubectlFails("create", "serviceaccount", "admin-ish", "-n", ns.name, `--as=${OPERATOR}`),
@@ -434,6 +438,45 @@ describe("who may run golden's workers, what the operator's identity may do", ()
       );
       const after = await golden.imageBuilds.get(ns.name, "done");
       assert.equal(after?.status?.artifacts?.[0]?.location, "s3://golden/done.raw");
+    });
+  });
+
+  describe("build limits hold for pods", () => {
+    it("a tenant may not orphan a build's Job (its pod would run outside the limits)", async () => {
+      const owner = await handMadeBuild(ns.name, "orphan-me");
+      const body = sleeper(ns.name, "orphan-me");
+      Object.assign(body.metadata, {
+        ownerReferences: [
+          {
+            apiVersion: "golden.dev/v1alpha1",
+            kind: "ImageBuild",
+            name: "orphan-me",
+            uid: owner.metadata?.uid,
+            controller: true,
+          },
+        ],
+      });
+      await withFile(body, (file) => kubectl("create", "-f", file)); // as golden would (admin here)
+      const del = (...flags: string[]) =>
+        kubectlFails("delete", "job", "orphan-me", "-n", ns.name, `--as=${tenant}`, ...flags);
+      assert.match(
+        await del("--cascade=orphan"),
+        /golden's build jobs orphan-me may not be deleted with orphan propagation/,
+      );
+      assert.match(
+        await kubectlFails(
+          "delete",
+          "imagebuild",
+          "orphan-me",
+          "-n",
+          ns.name,
+          `--as=${OPERATOR}`,
+          "--cascade=orphan",
+        ),
+        /golden's build imagebuilds orphan-me may not be deleted with orphan propagation/,
+      );
+      // Deleting it with its pod is the tenant's right (a control).
+      await kubectl("delete", "job", "orphan-me", "-n", ns.name, `--as=${tenant}`, "--dry-run=server");
     });
   });
 
