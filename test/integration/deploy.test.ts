@@ -119,6 +119,7 @@ describe("deploying golden with config/", () => {
     const kinds = manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
     assert.deepEqual(kinds, [
       "APIService/v1alpha1.visibility.golden.dev",
+      "ClusterRole/golden-metrics-reader",
       "ClusterRole/golden-operator",
       "ClusterRole/golden-pendingbuilds-viewer",
       "ClusterRole/golden-visibility-apiservice",
@@ -131,6 +132,7 @@ describe("deploying golden with config/", () => {
       "CustomResourceDefinition/imageversions.golden.dev",
       "Deployment/golden-operator",
       "Namespace/golden-system",
+      "NetworkPolicy/golden-operator",
       "PodDisruptionBudget/golden-operator",
       "Role/golden-operator-leader-election",
       "Role/golden-visibility-serving-cert",

@@ -494,11 +494,58 @@ describe("who may run golden's workers, what the operator's identity may do", ()
         "-n",
         sched.name,
       );
-      operator = await startOperator(sched.name, ["--max-concurrent-builds", "1"], { name: "trust" });
+      operator = await startOperator(sched.name, ["--max-concurrent-builds", "1", "--metrics-auth"], {
+        name: "trust",
+      });
     });
     after(async () => {
       await sched.remove();
       await operator.stop();
+    });
+
+    it("serves /metrics only to a token that may get /metrics", async () => {
+      const url = `http://127.0.0.1:${operator.port}/metrics`;
+      const get = (token?: string) =>
+        fetch(url, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
+      const none = await get();
+      assert.equal(none.status, 401);
+      assert.match(await none.text(), /\/metrics needs a bearer token/);
+      const reader = `golden-metrics-reader-trust-${suffix}`;
+      const rules = parseAllDocuments(
+        await kubectl(
+          "create",
+          "--dry-run=client",
+          "-o",
+          "yaml",
+          "-f",
+          path.join(repo, "config/rbac/metrics_reader_role.yaml"),
+        ),
+      )[0]?.toJS().rules;
+      await rbac.createClusterRole({ body: { metadata: { name: reader }, rules } });
+      cleanup.push(["clusterrole", reader], ["clusterrolebinding", reader]);
+      for (const sa of ["scraper", "nosy"]) await kubectl("create", "serviceaccount", sa, "-n", sched.name);
+      await kubectl(
+        "create",
+        "clusterrolebinding",
+        reader,
+        `--clusterrole=${reader}`,
+        `--serviceaccount=${sched.name}:scraper`,
+      );
+      const token = async (sa: string) => (await kubectl("create", "token", sa, "-n", sched.name)).trim();
+      const nosy = await get(await token("nosy"));
+      assert.equal(nosy.status, 403);
+      assert.match(
+        await nosy.text(),
+        new RegExp(`user "system:serviceaccount:${sched.name}:nosy" may not get /metrics`),
+      );
+      assert.equal((await get("not-a-token")).status, 401);
+      const scraper = await eventually("the binding to take effect", async () => {
+        const res = await get(await token("scraper"));
+        return res.status === 200 ? res : undefined;
+      });
+      assert.match(await scraper.text(), /^# HELP /m);
+      // Probes stay open: the kubelet sends no token.
+      assert.equal((await fetch(`http://127.0.0.1:${operator.port}/readyz`)).status, 200);
     });
 
     it("is not starved by a tenant's ten sleeping Jobs labelled like golden's", async () => {
