@@ -548,34 +548,30 @@ describe("who may run golden's workers, what the operator's identity may do", ()
       assert.equal((await fetch(`http://127.0.0.1:${operator.port}/readyz`)).status, 200);
     });
 
-    it("is not starved by a tenant's ten sleeping Jobs labelled like golden's", async () => {
+    it("is not starved by a tenant's ten sleeping Jobs and pods labelled like golden's", async () => {
+      const labels = {
+        [LABELS.managedBy]: MANAGED_BY,
+        [LABELS.component]: "worker",
+      };
       for (let i = 0; i < 10; i++) {
-        await kubectl(
-          "create",
-          "job",
-          `sleep-${i}`,
-          "--image=busybox",
-          `--as=${tenant}`,
-          "-n",
-          sched.name,
-          "--",
-          "sleep",
-          "infinity",
-        );
-        await kubectl(
-          "label",
-          "job",
-          `sleep-${i}`,
-          `${LABELS.managedBy}=${MANAGED_BY}`,
-          `--as=${tenant}`,
-          "-n",
-          sched.name,
-        );
+        await createOkAs(tenant, sleeper(sched.name, `sleep-${i}`));
+        const p = workerPod(sched.name, `sleep-${i}-abcde`);
+        p.spec.serviceAccountName = "default";
+        Object.assign(p.metadata, { labels: { ...labels, [LABELS.build]: `sleep-${i}` } });
+        await createOkAs(tenant, p);
       }
+      // Running, as a real build pod would be: were they counted, the one slot would be taken.
+      await eventually("the look-alike pods to run", async () => {
+        const pods = await core.listNamespacedPod({
+          namespace: sched.name,
+          labelSelector: `${LABELS.build}`,
+        });
+        return pods.items.filter((x) => x.status?.phase === "Running").length === 10;
+      });
       await golden.images.create(
         image(sched.name, "not-starved", { build: { simulate: { stepSeconds: 30 } } }),
       );
-      const admitted = await eventually("the build to be admitted despite the ten Jobs", async () => {
+      const admitted = await eventually("the build to be admitted despite them", async () => {
         const [b] = await buildsOf(sched.name, "not-starved");
         return b?.status?.startTime ? b : undefined;
       });

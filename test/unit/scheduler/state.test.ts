@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { V1Job } from "@kubernetes/client-node";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import {
   IMAGE_BUILD_PHASE_VALUES,
   type ImageBuild,
@@ -10,7 +10,7 @@ import { isJobFinished } from "../../../src/build/job.js";
 import { createdAtMs } from "../../../src/build/order.js";
 import { isTerminal } from "../../../src/build/phase.js";
 import { RECENT_DURATIONS, SchedulerState } from "../../../src/scheduler/state.js";
-import { build, T0 } from "./fixtures.js";
+import { build, pod, T0 } from "./fixtures.js";
 
 /** A build's Job: named after the ImageBuild that controls it. */
 function job(namespace: string, name: string, finished?: "Complete" | "Failed"): V1Job {
@@ -143,6 +143,20 @@ describe("SchedulerState", () => {
       assert.equal(s.slotOf("a/b1"), "waiting");
       assert.equal(s.rebuild([build("a", "b1", { phase: "Queued" })], [unowned("x"), unowned("b1")]), false);
       assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+    });
+
+    it("a pod not running as the worker ServiceAccount holds no slot, whatever its labels", () => {
+      const s = new SchedulerState({ workerServiceAccount: "golden-worker" });
+      const lookalike = (name: string): V1Pod => {
+        const p = pod("a", name, "Running");
+        return { ...p, spec: { serviceAccountName: "default", containers: [] } };
+      };
+      for (let i = 0; i < 10; i++) assert.equal(s.observePod(lookalike(`sleep-${i}`)), false);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+      assert.equal(s.rebuild([], [], [lookalike("x")]), false);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+      assert.equal(s.observePod(pod("a", "real", "Running")), true, "a build pod holds its slot");
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
     });
 
     it("a deleted Job frees the slot of a finished build (a cancelled build's Job is deleted)", () => {
