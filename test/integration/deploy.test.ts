@@ -373,6 +373,8 @@ describe("deploying golden with config/", () => {
         ["update", "leases.coordination.k8s.io", system],
         // The visibility API: delegated authn/authz, its own Secret and its own APIService.
         ["create", "subjectaccessreviews.authorization.k8s.io", []],
+        // --metrics-auth: TokenReview of a scraper's token (system:auth-delegator, like the SubjectAccessReviews).
+        ["create", "tokenreviews.authentication.k8s.io", []],
         ["get", "configmaps:extension-apiserver-authentication", ["-n", "kube-system"]],
         ["create", "secrets", system],
         ["get", "secrets:golden-visibility-serving-cert", system],
