@@ -438,6 +438,14 @@ describe("who may run golden's workers, what the operator's identity may do", ()
       );
       const after = await golden.imageBuilds.get(ns.name, "done");
       assert.equal(after?.status?.artifacts?.[0]?.location, "s3://golden/done.raw");
+      // Inputs learnt later may be completed (the version controller's parentVersion), not rewritten.
+      await golden.imageBuilds.patchStatus(ns.name, "done", {
+        status: { inputs: { parentVersion: "1.0.0" } },
+      });
+      assert.match(
+        await patchStatus("done", asAdmin, { status: { inputs: { parentVersion: "9.9.9" } } }),
+        /a finished build's status is immutable: .*inputs can only be completed/,
+      );
     });
   });
 
