@@ -15,6 +15,7 @@ import { buildJob } from "../../src/controllers/job-template.js";
 import { WorkerAccess } from "../../src/controllers/worker-access.js";
 import { buildsOf, image, type Ns } from "./build-helpers.js";
 import {
+  clusterDir,
   core,
   eventually,
   golden,
@@ -45,7 +46,7 @@ async function createOkAs(as: string, obj: object, ...args: string[]): Promise<s
 }
 
 async function withFile(obj: object, use: (file: string) => Promise<string>): Promise<string> {
-  const file = path.join(repo, ".cluster", `trust-${randomBytes(4).toString("hex")}.json`);
+  const file = path.join(clusterDir, `trust-${randomBytes(4).toString("hex")}.json`);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(obj));
   try {
@@ -339,7 +340,7 @@ describe("who may run golden's workers, what the operator's identity may do", ()
         u.user.as = `system:serviceaccount:${ns.name}:${WORKER_SA}`;
         u.user["as-user-extra"] = { "authentication.kubernetes.io/pod-name": [pod] };
       }
-      const file = path.join(repo, ".cluster", `trust-worker-${randomBytes(4).toString("hex")}.kubeconfig`);
+      const file = path.join(clusterDir, `trust-worker-${randomBytes(4).toString("hex")}.kubeconfig`);
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
       workerKubeconfigs.push(file);
