@@ -114,7 +114,7 @@ export interface Customizations {
    */
   files?: ImageFile[];
   /**
-   * Arguments appended to the kernel command line, one per item (for example console=ttyS0,115200). An item must not contain whitespace. At most 32 of up to 256 characters each.
+   * Arguments appended to the kernel command line, one per item (for example console=ttyS0,115200). An item holds printable ASCII without whitespace, quotes or shell syntax. At most 32 of up to 256 characters each, and 2048 characters in all (the kernel's limit).
    *
    * @maxItems 32
    */
@@ -135,7 +135,7 @@ export interface User {
    */
   groups?: string[];
   /**
-   * OpenSSH public keys written to ~/.ssh/authorized_keys, one key per item, for example "ssh-ed25519 AAAAC3Nz... alice@example.com". At most 4 keys of up to 1024 characters, with a comment of up to 255 characters.
+   * OpenSSH public keys written to ~/.ssh/authorized_keys, one key per item, for example "ssh-ed25519 AAAAC3Nz... alice@example.com". At most 4 keys of up to 1024 characters, with a comment of up to 255 characters (no control characters).
    *
    * @maxItems 4
    */
@@ -171,7 +171,7 @@ export interface ImageFile {
    */
   content?: string;
   /**
-   * Permission bits in octal, as a string, for example "0644" or "0755".
+   * Permission bits in octal, as a string, for example "0644" or "0755". No setuid, setgid or sticky bit.
    *
    * @default "0644"
    */
@@ -238,7 +238,7 @@ export interface HistoryLimits {
  */
 export interface RebuildPolicy {
   /**
-   * Cron schedule in the standard 5-field format (minute hour day-of-month month day-of-week, separated by single spaces, for example "0 3 * * 0"), or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly. Times are UTC.
+   * Cron schedule in the standard 5-field format (minute hour day-of-month month day-of-week, separated by single spaces, for example "0 3 * * 0"), or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly. Times are UTC. At most 4 times an hour (the minute field names up to 4 minutes).
    */
   schedule?: string;
   /**
@@ -381,6 +381,14 @@ export interface ImageStatus {
    * @maxItems 8
    */
   channels?: ChannelStatus[];
+  /**
+   * The golden.dev/rebuild token whose rebuild was started (sha256:<hex> of it when longer than 64 characters). Recorded here, not only on the build, so that history pruning deleting that build does not start the rebuild again.
+   */
+  handledRebuild?: string;
+  /**
+   * The newest spec.rebuild.schedule slot a build was started for. That slot and earlier ones are never built again, even once their builds are pruned.
+   */
+  handledScheduleTime?: string;
 }
 /**
  * Condition is one aspect of the current state of an object (the shape of metav1.Condition).
