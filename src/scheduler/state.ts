@@ -10,7 +10,7 @@
 // that has not finished holds a slot whatever its build says, even with its build gone.
 import type { V1Job } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
-import { priority } from "../build/defaults.js";
+import { schedulingPriority } from "../build/defaults.js";
 import { isJobFinished } from "../build/job.js";
 import { createdAtMs } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
@@ -110,7 +110,7 @@ export class SchedulerState {
       asWaiting: {
         key,
         namespace,
-        priority: priority(build.spec.image),
+        priority: schedulingPriority(build),
         createdAt: createdAtMs(build),
       },
     });

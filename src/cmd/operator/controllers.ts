@@ -1,5 +1,5 @@
-// golden's three controllers on the runtime: the Image and ImageBuild reconcilers and the
-// scheduler, and the informer events that wake each of them.
+// golden's controllers on the runtime: the Image and ImageBuild reconcilers, the scheduler, and
+// (--campaigns) the BaseImage and RebuildCampaign reconcilers, and the informer events that wake each.
 import {
   BatchV1Api,
   CoreV1Api,
@@ -8,11 +8,23 @@ import {
   type V1Namespace,
 } from "@kubernetes/client-node";
 import type { GoldenClient } from "../../api/client.js";
-import { GROUP, IMAGE_BUILD_KIND, IMAGE_KIND, type ImageBuild } from "../../api/v1alpha1/index.js";
+import {
+  type BaseImage,
+  GROUP,
+  IMAGE_BUILD_KIND,
+  IMAGE_KIND,
+  type Image,
+  type ImageBuild,
+  type RebuildCampaign,
+} from "../../api/v1alpha1/index.js";
+import { ANNOTATIONS } from "../../build/names.js";
+import { BaseImageReconciler } from "../../controllers/baseimage-reconciler.js";
 import type { BuildMetrics } from "../../controllers/build-metrics.js";
+import { CampaignReconciler } from "../../controllers/campaign-reconciler.js";
+import { CATALOG_INDEX, catalogSelector } from "../../controllers/catalog.js";
 import { requeueOnConflict } from "../../controllers/conflicts.js";
 import type { EventSink } from "../../controllers/events.js";
-import { ImageReconciler } from "../../controllers/image-reconciler.js";
+import { IMAGES_BY_PARENT, ImageReconciler } from "../../controllers/image-reconciler.js";
 import { ImageBuildReconciler } from "../../controllers/imagebuild-reconciler.js";
 import type { WorkerConfig } from "../../controllers/job-template.js";
 import { WorkerAccess } from "../../controllers/worker-access.js";
@@ -32,6 +44,10 @@ export interface ControllersConfig {
   retryBaseMs?: number;
   /** Fail a running build after this long without a worker heartbeat; 0 disables. */
   workerLostAfterMs: number;
+  /** Run the catalog's controllers: BaseImage revisions open RebuildCampaigns, which rebuild Images. */
+  campaigns: boolean;
+  /** Label selector of the BaseImages whose campaigns this operator runs; empty: all. */
+  catalogSelector: string;
 }
 
 export interface ControllersDeps {
@@ -45,15 +61,18 @@ export interface ControllersDeps {
 }
 
 export function controllers(cfg: ControllersConfig, d: ControllersDeps): Controller[] {
-  const { images, builds, jobs, namespaces } = d.caches;
+  const { images, builds, jobs, namespaces, baseImages, campaigns } = d.caches;
   const { metrics, log } = d;
   const batch = d.rest.api(BatchV1Api);
+  const catalog = (key: string) => baseImages.byIndex(CATALOG_INDEX, key);
   const imageReconciler = new ImageReconciler({
     images,
     builds,
     client: d.golden,
     events: d.events,
     log,
+    catalog,
+    campaigns,
     retryBaseMs: cfg.retryBaseMs,
   });
   const buildReconciler = new ImageBuildReconciler({
@@ -100,6 +119,8 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     reconcile: (key) => requeueOnConflict(() => buildReconciler.reconcile(key)),
   });
   // One key, one worker: each pass sees the whole queue, and passes never overlap.
+  const campaignControllers = cfg.campaigns ? campaignControllersFor(cfg, d, catalog) : undefined;
+  const campaignController = campaignControllers?.[1];
   const schedulerController = new Controller({
     name: "scheduler",
     concurrency: 1,
@@ -108,15 +129,43 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     reconcile: () => scheduler.reconcile(),
   });
 
-  images.on("add", (i) => imageController.enqueueObject(i));
-  images.on("update", (i) => imageController.enqueueObject(i));
-  images.on("delete", (i) => imageController.enqueueObject(i));
+  // An Image's children (spec.base.image) follow its status: a new success makes them out of date.
+  const onImage = (i: Image) => {
+    imageController.enqueueObject(i);
+    const key = `${i.metadata?.namespace ?? ""}/${i.metadata?.name ?? ""}`;
+    for (const child of images.byIndex(IMAGES_BY_PARENT, key)) imageController.enqueueObject(child);
+  };
+  images.on("add", onImage);
+  images.on("update", onImage);
+  images.on("delete", onImage);
+  // A catalog change (revision, deprecation, end of life) may change any Image's status: rare, so
+  // every Image is looked at again rather than indexing Images by base.
+  const onBaseImage = () => {
+    for (const i of images.list()) imageController.enqueueObject(i);
+  };
+  baseImages.on("add", onBaseImage);
+  baseImages.on("update", (b: BaseImage, old: BaseImage) => {
+    if (b.metadata?.generation !== old.metadata?.generation) onBaseImage();
+  });
+  baseImages.on("delete", onBaseImage);
+  // A campaign that stops (finished, deleted) must not start a build an Image has not created yet.
+  const onCampaignForImages = (c: RebuildCampaign) => {
+    for (const i of images.list())
+      if (i.metadata?.annotations?.[ANNOTATIONS.campaign] === c.metadata?.name)
+        imageController.enqueueObject(i);
+  };
+  campaigns.on("add", onCampaignForImages);
+  campaigns.on("update", (c: RebuildCampaign, old: RebuildCampaign) => {
+    if (c.status?.phase !== old.status?.phase) onCampaignForImages(c);
+  });
+  campaigns.on("delete", onCampaignForImages);
   // The scheduler hears every build and Job event but runs a pass only for those that can change
   // its decision: most events are progress and heartbeat writes of running builds, and their Jobs.
   const wakeScheduler = (mayChangeDecision: boolean) => {
     if (mayChangeDecision) schedulerController.enqueue(SCHEDULER_KEY);
   };
   const onBuild = (b: ImageBuild) => {
+    if (b.spec.campaign) campaignController?.enqueue(b.spec.campaign);
     imageController.enqueueOwner(b, IMAGE_KIND, GROUP);
     buildController.enqueueObject(b);
     wakeScheduler(scheduler.observeBuild(b));
@@ -147,5 +196,62 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   // The first pass rebuilds the scheduler's state from the caches and schedules the periodic
   // rebuilds, even in a cluster without a single build yet.
   schedulerController.enqueue(SCHEDULER_KEY);
-  return [imageController, buildController, schedulerController];
+  if (campaignController) {
+    images.on("update", (i: Image) => {
+      const name = i.metadata?.annotations?.[ANNOTATIONS.campaign];
+      if (name) campaignController.enqueue(name);
+    });
+  }
+  return [imageController, buildController, schedulerController, ...(campaignControllers ?? [])];
+}
+
+/** The BaseImage and RebuildCampaign controllers (--campaigns). */
+function campaignControllersFor(
+  cfg: ControllersConfig,
+  d: ControllersDeps,
+  catalog: (key: string) => BaseImage[],
+): [Controller, Controller] {
+  const { images, builds, baseImages, campaigns } = d.caches;
+  const selected = catalogSelector(cfg.catalogSelector);
+  const opts = { concurrency: cfg.maxConcurrentReconciles, metrics: d.metrics, logger: d.log };
+  const baseReconciler = new BaseImageReconciler({
+    bases: baseImages,
+    client: d.golden,
+    events: d.events,
+    log: d.log,
+    selected,
+  });
+  const campaignReconciler = new CampaignReconciler({
+    campaigns,
+    bases: baseImages,
+    images,
+    builds,
+    catalog,
+    client: d.golden,
+    events: d.events,
+    log: d.log,
+    selected,
+  });
+  const baseController = new Controller({
+    ...opts,
+    name: "baseimage",
+    reconcile: (key) => requeueOnConflict(() => baseReconciler.reconcile(key)),
+  });
+  // One campaign at a time per key is the controller's guarantee; a few campaigns run side by side.
+  const campaignController = new Controller({
+    ...opts,
+    name: "rebuildcampaign",
+    reconcile: (key) => requeueOnConflict(() => campaignReconciler.reconcile(key)),
+  });
+  baseImages.on("add", (b: BaseImage) => baseController.enqueueObject(b));
+  baseImages.on("update", (b: BaseImage) => baseController.enqueueObject(b));
+  // A new campaign may supersede another of its base: every campaign looks again (they are few).
+  campaigns.on("add", () => {
+    for (const c of campaigns.list()) campaignController.enqueueObject(c);
+  });
+  campaigns.on("update", (c: RebuildCampaign) => campaignController.enqueueObject(c));
+  campaigns.on("delete", () => {
+    for (const c of campaigns.list()) campaignController.enqueueObject(c);
+  });
+  return [baseController, campaignController];
 }

@@ -271,7 +271,11 @@ describe("CRDs built from the spec", () => {
     assert.deepEqual(imageSpec?.required, ["base", "formats"]);
     const fields = props(imageSpec);
     assert.deepEqual(fields.build?.default, {}, "build defaults materialize");
-    assert.equal(props(fields.base).arch?.default, "amd64");
+    assert.equal(
+      props(fields.base).arch?.default,
+      undefined,
+      "no default: a layered Image (base.image) sets no arch",
+    );
     assert.equal(fields.formats?.["x-kubernetes-list-type"], "set");
   });
 
@@ -312,7 +316,12 @@ describe("TypeScript generation", () => {
     assert.deepEqual(Object.keys(ts.definitions), Object.keys(spec.components.schemas));
     assert.deepEqual(
       ts.anyOf.map((r) => r.$ref),
-      ["#/definitions/Image", "#/definitions/ImageBuild"],
+      [
+        "#/definitions/Image",
+        "#/definitions/ImageBuild",
+        "#/definitions/BaseImage",
+        "#/definitions/RebuildCampaign",
+      ],
     );
     const image = ts.definitions.Image as { properties: Record<string, Schema> };
     assert.equal(image.properties.metadata?.tsType, "V1ObjectMeta");

@@ -2,12 +2,19 @@
 // the writes, and each case checks the writes the reconciler sends (and the Events it records).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Image, ImageBuild, ImageBuildStatus, ImageStatus } from "../../../src/api/v1alpha1/index.js";
+import type {
+  Image,
+  ImageBuild,
+  ImageBuildStatus,
+  ImageStatus,
+  RebuildCampaign,
+} from "../../../src/api/v1alpha1/index.js";
 import { ANNOTATIONS, buildName, FINALIZER, LABELS } from "../../../src/build/names.js";
 import type { EventInput } from "../../../src/controllers/events.js";
 import { BUILDS_BY_IMAGE_UID, ImageReconciler } from "../../../src/controllers/image-reconciler.js";
 import { objectKey } from "../../../src/runtime/keys.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
+import { lookupOf, shippedCatalog } from "../../support/catalog.js";
 import { FakeInformer } from "../../support/fake-informer.js";
 import { BASE_TIME, build, image } from "../../support/fixtures.js";
 import { RecordingApi, type Write } from "../../support/recording-api.js";
@@ -34,6 +41,8 @@ function harness(opts: { now?: () => Date } = {}) {
     client: api.golden,
     events: { record: (_obj, event) => events.push(event) },
     log: nopLogger,
+    catalog: lookupOf(shippedCatalog()),
+    campaigns: new FakeInformer<RebuildCampaign>(),
     now: opts.now ?? (() => NOW),
   });
   const add = {
@@ -108,8 +117,17 @@ describe("ImageReconciler", () => {
     const img = h.add.image(image({ name: "web", uid: "uid-web" }));
     const result = await h.reconcile(img);
 
-    const [create, ...rest] = h.api.sent();
-    assert.deepEqual(rest, [], "one write: the build (its status waits for the scheduler's verdict)");
+    const [create, inputs, ...rest] = h.api.sent();
+    assert.deepEqual(
+      rest,
+      [],
+      "two writes: the build and its inputs (its status waits for the scheduler's verdict)",
+    );
+    assert.equal(inputs?.verb, "patchStatus");
+    assert.deepEqual(bodyOf<ImageBuild>(inputs).status?.inputs, {
+      baseImage: "ubuntu-24.04-amd64",
+      baseRevision: "20261201",
+    });
     assert.equal(create?.verb, "create");
     assert.equal(create?.resource, "imagebuilds");
     const created = create?.body as ImageBuild;
@@ -207,7 +225,10 @@ describe("ImageReconciler", () => {
     const img = h.add.image(image({ generation: 2 }));
     h.api.failNext("patchStatus", RecordingApi.error(409, "Conflict", "the object has been modified"));
     await h.reconcile(img);
-    assert.equal(h.api.sent("patchStatus").length, 1);
+    const cancels = h.api
+      .sent("patchStatus")
+      .filter((w) => bodyOf<ImageBuild>(w).status?.phase === "Cancelled");
+    assert.equal(cancels.length, 1);
     assert.deepEqual(h.events, []);
   });
 

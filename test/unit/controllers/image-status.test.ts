@@ -425,7 +425,7 @@ describe("deriveImageStatus", () => {
     assert.equal(s.lastScheduleTime, EARLIER);
     assert.deepEqual(
       s.conditions?.map((c) => c.type),
-      ["Other", "Ready"],
+      ["Other", "Ready", "UpToDate"],
     );
     assert.deepEqual(s.conditions?.[0], other);
   });
