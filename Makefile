@@ -63,13 +63,15 @@ cluster-down: ## Stop every process cluster-up started and remove .cluster/
 	hack/cluster/down.sh
 
 .PHONY: install
-install: ## Install the CRDs into the current cluster
+install: ## Install the CRDs and golden's catalog of bases (config/catalog) into the current cluster
 	kubectl apply --server-side -k config/crd
 	kubectl apply --server-side -f config/rbac/worker_admission_policy.yaml
-	kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev
+	kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev \
+		crd/baseimages.golden.dev crd/rebuildcampaigns.golden.dev
+	kubectl apply --server-side -k config/catalog
 
 .PHONY: uninstall
-uninstall: ## Remove the CRDs (and with them every Image and ImageBuild)
+uninstall: ## Remove the CRDs (and with them every Image, ImageBuild, BaseImage and RebuildCampaign)
 	kubectl delete --ignore-not-found -f config/rbac/worker_admission_policy.yaml
 	kubectl delete --ignore-not-found -k config/crd
 
