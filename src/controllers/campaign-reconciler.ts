@@ -140,7 +140,14 @@ export class CampaignReconciler {
       .filter((b) => b.spec.campaign === campaign)
       .sort(byCreation)
       .at(-1);
-    if (!build) return target;
+    if (!build) {
+      // The Image cannot build at all now (its base left the catalog, its parent is gone...): its
+      // controller creates no build, so the campaign counts a failure rather than wait forever.
+      const ready = findCondition(image.status?.conditions, "Ready");
+      if (image.status?.phase === "Failed" && ready && UNBUILDABLE.has(ready.reason))
+        return { ...target, state: "Failed", reason: `${ready.reason}: ${ready.message}` };
+      return target;
+    }
     const next: CampaignTarget = { ...target, build: build.metadata?.name ?? "" };
     switch (build.status?.phase) {
       case "Succeeded":
@@ -265,6 +272,16 @@ export class CampaignReconciler {
     return;
   }
 }
+
+/** Ready reasons of an Image its controller will not build (image-reconciler.ts). */
+const UNBUILDABLE = new Set([
+  "UnsupportedRelease",
+  "BaseEndOfLife",
+  "ParentNotFound",
+  "BaseCycle",
+  "BuildRejected",
+  "InvalidSchedule",
+]);
 
 const PHASE_REASONS: Record<CampaignPhase, string> = {
   AwaitingApproval: "AwaitingApproval",
