@@ -29,6 +29,7 @@ import {
   scratchNamespace,
 } from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
+import { shippedCatalog } from "../support/catalog.js";
 
 const run = promisify(execFile);
 const SYSTEM_NS = "golden-system";
@@ -115,8 +116,13 @@ describe("deploying golden with config/", () => {
     }
   });
 
-  it("renders config/default to CRDs, RBAC, the restricted golden-system namespace and the operator", () => {
-    const kinds = manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
+  it("renders config/default to CRDs, the catalog, RBAC, the restricted golden-system namespace and the operator", () => {
+    const catalog = manifests.filter((m) => m.kind === "BaseImage").map((m) => m.metadata.name);
+    assert.deepEqual(catalog.sort(), shippedCatalog().map((b) => b.metadata?.name ?? "").sort());
+    const kinds = manifests
+      .filter((m) => m.kind !== "BaseImage")
+      .map((m) => `${m.kind}/${m.metadata.name}`)
+      .sort();
     assert.deepEqual(kinds, [
       "APIService/v1alpha1.visibility.golden.dev",
       "ClusterRole/golden-operator",
@@ -125,8 +131,10 @@ describe("deploying golden with config/", () => {
       "ClusterRoleBinding/golden-operator",
       "ClusterRoleBinding/golden-visibility-apiservice",
       "ClusterRoleBinding/golden-visibility:system:auth-delegator",
+      "CustomResourceDefinition/baseimages.golden.dev",
       "CustomResourceDefinition/imagebuilds.golden.dev",
       "CustomResourceDefinition/images.golden.dev",
+      "CustomResourceDefinition/rebuildcampaigns.golden.dev",
       "Deployment/golden-operator",
       "Namespace/golden-system",
       "PodDisruptionBudget/golden-operator",
