@@ -47,24 +47,31 @@ async function finish(build: ImageBuild, ok = true): Promise<void> {
       })
     : { phase: "Failed" as const, failedStep: "fetch-base", message: "step fetch-base failed (test)" };
   await golden.imageBuilds.patchStatusIfCurrent(build, { ...status, completionTime: now });
-  // The Job holds the build's slot until it ends, and nothing ends it here: its pod never runs.
+  await deleteJob(build.metadata?.namespace ?? "", build.metadata?.name ?? "");
+}
+
+/** The Job holds the build's slot until it ends, and nothing ends it here: its pod never runs. */
+async function deleteJob(namespace: string, name: string): Promise<void> {
   await batch
-    .deleteNamespacedJob({
-      namespace: build.metadata?.namespace ?? "",
-      name: build.metadata?.name ?? "",
-      propagationPolicy: "Background",
-    })
+    .deleteNamespacedJob({ namespace, name, propagationPolicy: "Background" })
     .catch(() => undefined);
 }
 
-/** Plays the worker once: finishes every admitted (Building) build that `pick` accepts. */
+/**
+ * Plays the worker once: finishes every admitted (Building) build whose Job exists and that `pick`
+ * accepts, and deletes any Job left to a finished build (one its controller created from a cache
+ * that had not seen the result yet).
+ */
 async function finishBuilding(
   ns: string,
   pick: (b: ImageBuild) => boolean | "fail" = () => true,
 ): Promise<string[]> {
   const done: string[] = [];
+  const jobs = new Set((await batch.listNamespacedJob({ namespace: ns })).items.map((j) => j.metadata?.name));
   for (const b of (await golden.imageBuilds.list(ns)).items) {
-    if (b.status?.phase !== "Building") continue;
+    const name = b.metadata?.name ?? "";
+    if (isTerminal(b) && jobs.has(name)) await deleteJob(ns, name);
+    if (b.status?.phase !== "Building" || !jobs.has(name)) continue;
     const verdict = pick(b);
     if (verdict === false) continue;
     await finish(b, verdict !== "fail");
@@ -208,10 +215,14 @@ describe("base image catalog and rebuild campaigns", () => {
       async () => {
         const builds = await campaignBuilds(n, name);
         maxInFlight = Math.max(maxInFlight, builds.filter((b) => !isTerminal(b)).length);
-        const queued = builds.filter((b) => !isTerminal(b) && b.status?.phase !== "Building");
+        const queued = builds.filter((b) => b.status?.phase === "Queued");
         if (!queuedAtArrival && queued.length > 0) {
           queuedAtArrival = queued.map((b) => b.metadata?.name ?? "");
           await golden.images.create(image(n, "urgent"));
+          // The slot stays taken (nothing finishes) until the user's build waits beside them.
+          await eventually("the user's build to queue", async () =>
+            (await buildsOf(n, "urgent")).some((b) => b.status?.phase === "Queued"),
+          );
         }
         await finishBuilding(n);
         const c = await golden.rebuildCampaigns.get(name);

@@ -14,6 +14,7 @@ import type { V1ClusterRole, V1Deployment, V1Pod, V1PolicyRule } from "@kubernet
 import { parseAllDocuments } from "yaml";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { buildJob } from "../../src/controllers/job-template.js";
+import { shippedCatalog } from "../support/catalog.js";
 import { foreignOperator } from "../support/foreign-operator.js";
 import {
   batch,
@@ -29,7 +30,6 @@ import {
   scratchNamespace,
 } from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
-import { shippedCatalog } from "../support/catalog.js";
 
 const run = promisify(execFile);
 const SYSTEM_NS = "golden-system";
@@ -118,7 +118,12 @@ describe("deploying golden with config/", () => {
 
   it("renders config/default to CRDs, the catalog, RBAC, the restricted golden-system namespace and the operator", () => {
     const catalog = manifests.filter((m) => m.kind === "BaseImage").map((m) => m.metadata.name);
-    assert.deepEqual(catalog.sort(), shippedCatalog().map((b) => b.metadata?.name ?? "").sort());
+    assert.deepEqual(
+      catalog.sort(),
+      shippedCatalog()
+        .map((b) => b.metadata?.name ?? "")
+        .sort(),
+    );
     const kinds = manifests
       .filter((m) => m.kind !== "BaseImage")
       .map((m) => `${m.kind}/${m.metadata.name}`)

@@ -139,8 +139,10 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   images.on("update", onImage);
   images.on("delete", onImage);
   // A catalog change (revision, deprecation, end of life) may change any Image's status: rare, so
-  // every Image is looked at again rather than indexing Images by base.
+  // every Image is looked at again rather than indexing Images by base. The initial list of either
+  // cache needs nothing: every Image is reconciled once the caches have synced anyway.
   const onBaseImage = () => {
+    if (!images.hasSynced() || !baseImages.hasSynced()) return;
     for (const i of images.list()) imageController.enqueueObject(i);
   };
   baseImages.on("add", onBaseImage);

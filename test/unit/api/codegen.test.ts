@@ -261,7 +261,20 @@ describe("CRDs built from the spec", () => {
     const cols = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
     assert.deepEqual(
       cols.map((c) => c.name),
-      ["OS", "Release", "Arch", "Formats", "Phase", "Ready", "Latest Build", "Message", "Age"],
+      [
+        "OS",
+        "Release",
+        "Arch",
+        "Formats",
+        "Phase",
+        "Ready",
+        "Parent",
+        "Base Revision",
+        "Up To Date",
+        "Latest Build",
+        "Message",
+        "Age",
+      ],
     );
     assert.equal(
       cols.find((c) => c.name === "Ready")?.jsonPath,
