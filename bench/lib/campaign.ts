@@ -360,14 +360,15 @@ export async function runCampaignScenario(o: CampaignScenarioOptions): Promise<C
     abort.abort();
     await Promise.allSettled([...workers]);
     await Promise.all(informers.map((i) => i.stop()));
-    await op.stop();
     for (const c of (
       await golden.rebuildCampaigns.list({ labelSelector: `golden.dev/base-image=${BASE_NAME}` })
     ).items)
       await golden.rebuildCampaigns.delete(c.metadata?.name ?? "").catch(() => undefined);
-    await golden.baseImages.delete(BASE_NAME).catch(() => undefined);
+    // The operator still runs: it releases the builds' artifacts finalizers as the namespaces go.
     await deleteNamespace(core, ns, 600_000).catch(() => undefined);
     await deleteNamespace(core, usersNs, 600_000).catch(() => undefined);
+    await op.stop();
+    await golden.baseImages.delete(BASE_NAME).catch(() => undefined);
   }
 }
 
