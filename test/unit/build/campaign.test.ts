@@ -242,7 +242,7 @@ function campaign(
     kind: "RebuildCampaign",
     metadata: {
       name,
-      creationTimestamp: new Date(openedAt.slice(0, 19) + "Z"),
+      creationTimestamp: new Date(`${openedAt.slice(0, 19)}Z`),
       annotations: { [ANNOTATIONS.openedAt]: openedAt },
     },
     spec: { baseImage: base, revision: name },
