@@ -5,15 +5,21 @@
 // threshold halts a campaign. Nothing runs in the build pods here (KWOK-only clusters have no
 // worker): the test plays the worker, writing each admitted build's result as the worker would.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import type { BaseImage, Image, ImageBuild, RebuildCampaign } from "../../src/api/v1alpha1/index.js";
 import { isTerminal } from "../../src/build/phase.js";
 import { succeededStatus } from "../../src/worker/build.js";
 import { buildsOf, image, type Ns, waitPhase } from "./build-helpers.js";
-import { batch, eventually, golden, kubectl, scratchNamespace } from "./cluster.js";
+import { batch, eventually, golden, kubeconfigPath, kubectl, scratchNamespace } from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
 
 const CATALOG_LABEL = "golden.dev/test-catalog";
+const run = promisify(execFile);
 
 function base(
   ns: string,
@@ -285,6 +291,39 @@ describe("base image catalog and rebuild campaigns", () => {
       (h) => h.revision,
     );
     assert.deepEqual(history, ["r2", "r1"]);
+  });
+
+  it("warns at admission about a deprecated base, builds on it with a BaseDeprecated condition", async () => {
+    const release = `t${suffix}d`;
+    const deprecated = {
+      ...base(ns.name, release, "r1", {}),
+      spec: { ...base(ns.name, release, "r1", {}).spec, deprecated: true },
+    };
+    bases.push((await golden.baseImages.create(deprecated)).metadata?.name ?? "");
+    const file = path.join(os.tmpdir(), `golden-deprecated-${suffix}.json`);
+    fs.writeFileSync(file, JSON.stringify(onBase(ns.name, "legacy", release)));
+    // The policy reads BaseImages through the apiserver's own informer: it may lag a moment.
+    const warning = await eventually("the deprecation warning", async () => {
+      const { stderr } = await run("kubectl", [
+        "--kubeconfig",
+        kubeconfigPath,
+        "create",
+        "--dry-run=server",
+        "-f",
+        file,
+      ]);
+      return stderr.includes("deprecated") ? stderr : undefined;
+    });
+    assert.match(
+      warning,
+      new RegExp(
+        `spec\\.base: ubuntu ${release} \\(amd64\\) is deprecated .*BaseImage ubuntu-${release}-amd64`,
+      ),
+    );
+    fs.rmSync(file, { force: true });
+    await golden.images.create(onBase(ns.name, "legacy", release));
+    const condition = await waitForCondition(ns.name, "legacy", "BaseDeprecated", "True");
+    assert.match(condition, /ubuntu-.*-amd64 .* is deprecated/);
   });
 
   it("halts after maxFailures, starting nothing more; Automatic approval starts at once", async () => {

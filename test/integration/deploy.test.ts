@@ -151,7 +151,9 @@ describe("deploying golden with config/", () => {
       "Service/golden-operator-metrics",
       "Service/golden-visibility",
       "ServiceAccount/golden-operator",
+      "ValidatingAdmissionPolicy/golden-image-base-deprecated",
       "ValidatingAdmissionPolicy/golden-worker-own-build",
+      "ValidatingAdmissionPolicyBinding/golden-image-base-deprecated",
       "ValidatingAdmissionPolicyBinding/golden-worker-own-build",
     ]);
     const nsLabels = find<Manifest & { metadata: { labels: Record<string, string> } }>(

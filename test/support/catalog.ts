@@ -1,4 +1,4 @@
-// The catalog golden ships (config/catalog), loaded as BaseImage objects for unit tests, and a
+// The catalog golden ships (config/catalog: its BaseImages, not its admission policy), for tests, and a
 // lookup over any set of BaseImages shaped like the operator's indexed informer.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,7 +17,7 @@ export function shippedCatalog(): BaseImage[] {
   return kustomization.resources.flatMap((file) =>
     parseAllDocuments(readFileSync(join(dir, file), "utf8"), { version: "1.1" })
       .map((d) => d.toJS() as BaseImage | null)
-      .filter((d): d is BaseImage => d !== null),
+      .filter((d): d is BaseImage => d?.kind === "BaseImage"),
   );
 }
 
