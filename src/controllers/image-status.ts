@@ -79,6 +79,7 @@ export function deriveImageStatus({
   setOrDelete(status, "artifacts", lastSuccessful?.status?.artifacts);
   setOrDelete(status, "baseImage", lastSuccessful?.status?.inputs?.baseImage);
   setOrDelete(status, "baseRevision", lastSuccessful?.status?.inputs?.baseRevision);
+  const baseProblem = problem?.field.startsWith("spec.base") === true;
   const fresh: ConditionInput = upToDate
     ? {
         type: "UpToDate",
@@ -90,8 +91,8 @@ export function deriveImageStatus({
     : {
         type: "UpToDate",
         status: "Unknown",
-        reason: problem ? "BaseUnresolved" : "NotBuilt",
-        message: problem ? "the Image's base cannot be resolved" : "no successful build yet",
+        reason: baseProblem ? "BaseUnresolved" : "NotBuilt",
+        message: baseProblem ? "the Image's base cannot be resolved" : "no successful build yet",
         observedGeneration: generation,
       };
   status.conditions = setCondition(status.conditions, fresh, now);
