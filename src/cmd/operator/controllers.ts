@@ -167,7 +167,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     if (mayChangeDecision) schedulerController.enqueue(SCHEDULER_KEY);
   };
   const onBuild = (b: ImageBuild) => {
-    if (b.spec.campaign) campaignController?.enqueue(b.spec.campaign);
+    if (b.spec.campaign) campaignController?.enqueueAfter(b.spec.campaign, CAMPAIGN_COALESCE_MS);
     imageController.enqueueOwner(b, IMAGE_KIND, GROUP);
     buildController.enqueueObject(b);
     wakeScheduler(scheduler.observeBuild(b));
@@ -201,11 +201,18 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   if (campaignController) {
     images.on("update", (i: Image) => {
       const name = i.metadata?.annotations?.[ANNOTATIONS.campaign];
-      if (name) campaignController.enqueue(name);
+      if (name) campaignController.enqueueAfter(name, CAMPAIGN_COALESCE_MS);
     });
   }
   return [imageController, buildController, schedulerController, ...(campaignControllers ?? [])];
 }
+
+/**
+ * A campaign's builds and Images change many times a second in a large wave; each pass over the
+ * campaign reads every target and may rewrite its status (all targets). Their events coalesce
+ * into one pass per this interval; the campaign's own changes (approval) act at once.
+ */
+const CAMPAIGN_COALESCE_MS = 500;
 
 /** The BaseImage and RebuildCampaign controllers (--campaigns). */
 function campaignControllersFor(
