@@ -63,12 +63,24 @@ cluster-down: ## Stop every process cluster-up started and remove .cluster/
 	hack/cluster/down.sh
 
 .PHONY: install
-install: ## Install the CRDs and golden's catalog of bases (config/catalog) into the current cluster
+install: plugin ## Install the CRDs, golden's catalog of bases (config/catalog), and the kubectl plugin into $(CLUSTER_DIR)/bin
 	kubectl apply --server-side -k config/crd
 	kubectl apply --server-side -f config/rbac/worker_admission_policy.yaml
-	kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev \
+	kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev crd/imageversions.golden.dev \
 		crd/baseimages.golden.dev crd/rebuildcampaigns.golden.dev
 	kubectl apply --server-side -k config/catalog
+
+# The kubectl plugin: a launcher named kubectl-golden that runs dist/ on the pinned Node (the
+# system Node may be too old for client-node), so `kubectl golden` works once the directory is on PATH.
+PLUGIN_DIR := $(or $(GOLDEN_CLUSTER_DIR),$(CLUSTER_DIR))/bin
+.PHONY: plugin
+plugin: ## Install the kubectl plugin launcher into $(CLUSTER_DIR)/bin (export PATH=$$PWD/.cluster/bin:$$PATH)
+	mkdir -p "$(PLUGIN_DIR)"
+	printf '#!/bin/sh\n# kubectl golden: written by make plugin\nexec "%s/node" "%s/dist/src/cmd/kubectl-golden.js" "$$@"\n' \
+		"$(NODE_BIN)" "$(CURDIR)" > "$(PLUGIN_DIR)/kubectl-golden"
+	chmod +x "$(PLUGIN_DIR)/kubectl-golden"
+	@test -f dist/src/cmd/kubectl-golden.js || echo "kubectl-golden: run make build first"
+	@echo "kubectl golden: export PATH=$(PLUGIN_DIR):\$$PATH"
 
 .PHONY: uninstall
 uninstall: ## Remove the CRDs (and with them every Image, ImageBuild, BaseImage and RebuildCampaign)
@@ -76,7 +88,7 @@ uninstall: ## Remove the CRDs (and with them every Image, ImageBuild, BaseImage 
 	kubectl delete --ignore-not-found -k config/crd
 
 .PHONY: up
-up: cluster-up image-import ## cluster-up, golden's image into the real node, then config/default deployed on it (config/local)
+up: cluster-up image-import plugin ## cluster-up, golden's image into the real node, then config/default deployed on it (config/local)
 	hack/deploy-local.sh
 
 .PHONY: down

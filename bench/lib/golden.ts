@@ -105,7 +105,11 @@ export interface GoldenScenarioResult {
     e2e: Percentiles;
     e2eMinusBuild: Percentiles;
   };
-  throughput: { admitted: Rate; jobs: Rate; done: Rate };
+  /**
+   * finished: builds whose result is written (what frees a slot, with the pod's end); done: Images
+   * showing it, which lags by the Image controller's backlog.
+   */
+  throughput: { admitted: Rate; jobs: Rate; finished: Rate; done: Rate };
   /** Cumulative counts every second from the first submission, for a timeline. */
   timeline: { t: number; created: number; admitted: number; jobs: number; pods: number; done: number }[];
   start: number;
@@ -372,6 +376,7 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     throughput: {
       admitted: rate(times("admitted"), start),
       jobs: rate(times("job"), start),
+      finished: rate(times("resultWritten"), start),
       done: rate(times("done"), start),
     },
     timeline,

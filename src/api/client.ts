@@ -13,8 +13,10 @@ import {
   type BaseImage,
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
+  IMAGE_VERSION_RESOURCE,
   type Image,
   type ImageBuild,
+  type ImageVersion,
   REBUILD_CAMPAIGN_RESOURCE,
   type RebuildCampaign,
   type ResourceInfo,
@@ -73,7 +75,7 @@ export interface WriteOptions {
   dryRun?: "All";
 }
 
-/** Typed access to one namespaced golden resource (Image or ImageBuild). */
+/** Typed access to one namespaced golden resource (Image, ImageBuild or ImageVersion). */
 export class ResourceClient<T extends GoldenResource> {
   readonly resource: ResourceInfo;
   readonly #api: CustomObjectsApi;
@@ -428,6 +430,7 @@ export class GoldenClient {
   readonly api: CustomObjectsApi;
   readonly images: ResourceClient<Image>;
   readonly imageBuilds: ResourceClient<ImageBuild>;
+  readonly imageVersions: ResourceClient<ImageVersion>;
   readonly baseImages: ClusterResourceClient<BaseImage>;
   readonly rebuildCampaigns: ClusterResourceClient<RebuildCampaign>;
 
@@ -435,6 +438,7 @@ export class GoldenClient {
     this.api = api;
     this.images = new ResourceClient<Image>(api, IMAGE_RESOURCE);
     this.imageBuilds = new ResourceClient<ImageBuild>(api, IMAGE_BUILD_RESOURCE);
+    this.imageVersions = new ResourceClient<ImageVersion>(api, IMAGE_VERSION_RESOURCE);
     this.baseImages = new ClusterResourceClient<BaseImage>(api, BASE_IMAGE_RESOURCE);
     this.rebuildCampaigns = new ClusterResourceClient<RebuildCampaign>(api, REBUILD_CAMPAIGN_RESOURCE);
   }

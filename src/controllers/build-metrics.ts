@@ -2,7 +2,7 @@
 // scrape time, so they are always consistent), time builds wait in the queue, and build duration.
 import { Gauge, Histogram, type Registry } from "prom-client";
 import type { Image, ImageBuild } from "../api/v1alpha1/index.js";
-import type { Informer } from "../runtime/informer.js";
+import type { SharedInformer } from "../runtime/multi-informer.js";
 
 // Builds take seconds (mocked) to hours (real): 1 s … ~4.5 h.
 const DURATION_BUCKETS = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 16384];
@@ -11,7 +11,7 @@ export class BuildMetrics {
   readonly queueWait: Histogram<"namespace">;
   readonly duration: Histogram<"result">;
 
-  constructor(registry: Registry, images: Informer<Image>, builds: Informer<ImageBuild>) {
+  constructor(registry: Registry, images: SharedInformer<Image>, builds: SharedInformer<ImageBuild>) {
     const registers = [registry];
     new Gauge({
       name: "golden_builds",

@@ -30,7 +30,7 @@ import type { Result } from "../runtime/workqueue.js";
 import { type CatalogLookup, resolveCatalogBase, type SpecProblem } from "./catalog.js";
 import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
-import { deriveImageStatus, type UpToDate, unsettledForMs } from "./image-status.js";
+import { deriveImageStatus, type UpToDate } from "./image-status.js";
 import { ownerReference } from "./owner.js";
 import { retryAt } from "./retry.js";
 import { type ScheduleState, scheduleState, scheduleTriggerId } from "./schedule.js";
@@ -57,11 +57,7 @@ export interface ImageReconcilerDeps {
   campaigns: Pick<Informer<RebuildCampaign>, "get">;
   now?: () => Date;
   retryBaseMs?: number;
-  /** How long a new build may wait for the scheduler's verdict before the Image says "Queued". */
-  schedulingGraceMs?: number;
 }
-
-const SCHEDULING_GRACE_MS = 2_000;
 
 interface BuildRequest {
   attempt: number;
@@ -84,11 +80,9 @@ interface Origin {
 
 export class ImageReconciler {
   private readonly now: () => Date;
-  private readonly schedulingGraceMs: number;
 
   constructor(private readonly deps: ImageReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.schedulingGraceMs = deps.schedulingGraceMs ?? SCHEDULING_GRACE_MS;
   }
 
   async reconcile(key: string, logger: Logger = this.deps.log): Promise<Result> {
@@ -191,12 +185,7 @@ export class ImageReconciler {
       });
     }
     if (schedule?.ok && schedule.due) status.lastScheduleTime = schedule.due.toISOString();
-    const unsettled = problem ? undefined : unsettledForMs(builds.at(-1), now, this.schedulingGraceMs);
-    if (unsettled !== undefined) {
-      // The scheduler is about to decide on a new build: report its verdict (Building, or Queued
-      // with a position) in one status write instead of "waiting to be scheduled" first.
-      wakeups.push(unsettled);
-    } else if (await this.writeStatus(image, status, builds, problem?.reason)) {
+    if (await this.writeStatus(image, status, builds, problem?.reason)) {
       log.debug("status updated", {
         phase: status.phase,
         build: status.latestBuild,
@@ -470,13 +459,17 @@ export class ImageReconciler {
     const newBuild = status.latestBuild !== before?.latestBuild;
     const newProblem = problemReason !== undefined && before?.message !== status.message;
     if (before?.phase === status.phase && !newBuild && !newProblem) return true;
-    const build = newBuild ? builds.find((b) => b.metadata?.name === status.latestBuild) : undefined;
+    // An Event for each outcome and problem, not for each transition: a build starting shows in
+    // status (and on the ImageBuild), and an Event apiece would be a third of a build's writes.
+    const reason = problemReason ?? OUTCOME_REASONS[status.phase ?? "Pending"];
+    if (!reason) return true;
+    const build = builds.find((b) => b.metadata?.name === status.latestBuild);
     const origin = build
       ? `ImageBuild ${status.latestBuild} (generation ${build.spec.imageGeneration}, ${build.spec.trigger}, attempt ${attempt(build)}): `
       : "";
     this.deps.events.record(image, {
       type: status.phase === "Failed" ? "Warning" : "Normal",
-      reason: problemReason ?? PHASE_REASONS[status.phase ?? "Pending"] ?? "PhaseChanged",
+      reason,
       action: "Build",
       note: `${origin}${status.message ?? `Image is ${status.phase}`}`,
     });
@@ -484,10 +477,8 @@ export class ImageReconciler {
   }
 }
 
-const PHASE_REASONS: Record<string, string> = {
-  Pending: "Pending",
-  Queued: "BuildQueued",
-  Building: "BuildStarted",
+const OUTCOME_REASONS: Record<string, string | undefined> = {
+  Queued: "RetryPending",
   Succeeded: "BuildSucceeded",
   Failed: "BuildFailed",
 };

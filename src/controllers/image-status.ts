@@ -1,9 +1,9 @@
 // Derives an Image's status from its builds: a pure function, so the reconciler only diffs and writes.
 
-import { boundedMessage, type ConditionInput, findCondition, setCondition } from "../api/conditions.js";
-import type { Condition, Image, ImageBuild, ImagePhase, ImageStatus } from "../api/v1alpha1/index.js";
+import { boundedMessage, type ConditionInput, setCondition } from "../api/conditions.js";
+import type { Image, ImageBuild, ImagePhase, ImageStatus } from "../api/v1alpha1/index.js";
 import { attempt } from "../build/defaults.js";
-import { byCreation, createdAtMs } from "../build/order.js";
+import { byCreation } from "../build/order.js";
 import type { SpecProblem } from "./catalog.js";
 
 export interface StatusInputs {
@@ -134,18 +134,6 @@ function fromBuild(build: ImageBuild, retryAt: Date | undefined): Verdict {
         reason: "BuildSucceeded",
         message: s.message ?? `build ${name} succeeded`,
       };
-    case "Building": {
-      const p = s.progress;
-      const detail = p?.step
-        ? `: step ${p.step} (${p.stepIndex ?? "?"}/${p.totalSteps ?? "?"}, ${p.percent ?? 0}%)`
-        : "";
-      return {
-        phase: "Building",
-        ready: false,
-        reason: "Building",
-        message: `build ${name} running${detail}`,
-      };
-    }
     case "Failed": {
       const why = s.message ?? (s.failedStep ? `step ${s.failedStep} failed` : "build failed");
       if (retryAt) {
@@ -160,16 +148,16 @@ function fromBuild(build: ImageBuild, retryAt: Date | undefined): Verdict {
     }
     case "Cancelled":
       return failed("BuildCancelled", s.message ?? `build ${name} was cancelled`);
-    default: {
-      const scheduled: Condition | undefined = findCondition(s.conditions, "Scheduled");
-      const waiting = scheduled?.status === "False" ? scheduled.message : undefined;
+    default:
+      // Waiting for a slot or running: one phase, so that the Image is written once when a build
+      // starts and once when it ends, however long the queue (the build's own status and the
+      // pendingbuilds view say where it stands).
       return {
-        phase: "Queued",
+        phase: "Building",
         ready: false,
-        reason: "Queued",
-        message: waiting ? `build ${name} queued: ${waiting}` : `build ${name} waiting to be scheduled`,
+        reason: "BuildInProgress",
+        message: `build ${name} in progress (kubectl get imagebuild ${name} shows whether it waits for a slot or runs)`,
       };
-    }
   }
 }
 
@@ -180,19 +168,4 @@ function setOrDelete<K extends keyof ImageStatus>(
 ): void {
   if (value === undefined) delete status[key];
   else status[key] = value;
-}
-
-/**
- * How much longer a new build may wait for the scheduler's first verdict (admitted, or queued
- * with a position) before its Image reports it as waiting; undefined once there is one to report.
- */
-export function unsettledForMs(
-  build: ImageBuild | undefined,
-  now: Date,
-  graceMs: number,
-): number | undefined {
-  if (!build || build.status?.phase !== undefined) return undefined;
-  if (findCondition(build.status?.conditions, "Scheduled")) return undefined;
-  const left = createdAtMs(build) + graceMs - now.getTime();
-  return left > 0 ? left : undefined;
 }

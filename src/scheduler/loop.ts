@@ -5,7 +5,7 @@
 // Positions and estimated starts are computed on demand instead (pending.ts). What a pass needs is
 // kept current from informer events (SchedulerState), so a pass costs O(log n) per admission plus
 // its writes, and is rebuilt from the caches every few minutes in case an event was ever lost.
-import type { V1Job, V1Namespace } from "@kubernetes/client-node";
+import type { V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import PQueue from "p-queue";
 import type { GoldenClient } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
@@ -39,6 +39,8 @@ export const UNCONFIRMED_RECHECK_MS = 2_000;
 export interface SchedulerOptions {
   builds: Pick<Informer<ImageBuild>, "get" | "list">;
   jobs: Pick<Informer<V1Job>, "list">;
+  /** Build pods (label component=worker): a slot is held until its build's pod has ended. */
+  pods: Pick<Informer<V1Pod>, "list">;
   /** A live read of a Job (undefined when it does not exist), for when the Job cache may lag. */
   readJob: (namespace: string, name: string) => Promise<V1Job | undefined>;
   namespaces?: Pick<Informer<V1Namespace>, "get">;
@@ -82,6 +84,14 @@ export class BuildScheduler {
 
   forgetJob(job: V1Job): boolean {
     return this.state.forgetJob(objectKey(job));
+  }
+
+  observePod(pod: V1Pod): boolean {
+    return this.state.observePod(pod);
+  }
+
+  forgetPod(pod: V1Pod): boolean {
+    return this.state.forgetPod(pod);
   }
 
   /** A namespace was added, changed or removed: its limit may have changed. */
@@ -147,7 +157,7 @@ export class BuildScheduler {
 
   private rebuild(now: Date): void {
     // Drift means an informer event was lost or the incremental bookkeeping has a bug.
-    if (this.state.rebuild(this.opts.builds.list(), this.opts.jobs.list()))
+    if (this.state.rebuild(this.opts.builds.list(), this.opts.jobs.list(), this.opts.pods.list()))
       this.opts.log.warn("scheduler state had drifted from the informer caches; rebuilt it");
     this.lastRebuildMs = now.getTime();
   }

@@ -1,7 +1,7 @@
 // The live queue, computed on demand from the informer caches in exactly the scheduler policy's
 // admission order. Served by the visibility API (src/visibility/); any replica can compute it,
 // leader or standby, since it reads only the caches (never the leader's scheduler).
-import type { V1Job, V1Namespace } from "@kubernetes/client-node";
+import type { V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
 import { schedulingPriority } from "../build/defaults.js";
 import { createdAtMs } from "../build/order.js";
@@ -46,6 +46,7 @@ export interface PendingQueueSource {
 export interface PendingQueueOptions {
   builds: Pick<Informer<ImageBuild>, "list" | "hasSynced" | "resourceVersion">;
   jobs: Pick<Informer<V1Job>, "list" | "hasSynced">;
+  pods?: Pick<Informer<V1Pod>, "list" | "hasSynced">;
   /** A namespace's limit; undefined when only the cluster limit applies (see limits.ts). */
   namespaceLimit: (namespace: string) => number | undefined;
   /** The cache namespaceLimit reads, if any: ready() waits for it too. */
@@ -67,8 +68,13 @@ export class PendingQueueView implements PendingQueueSource {
   }
 
   ready(): boolean {
-    const { builds, jobs, namespaces } = this.opts;
-    return builds.hasSynced() && jobs.hasSynced() && (namespaces?.hasSynced() ?? true);
+    const { builds, jobs, pods, namespaces } = this.opts;
+    return (
+      builds.hasSynced() &&
+      jobs.hasSynced() &&
+      (pods?.hasSynced() ?? true) &&
+      (namespaces?.hasSynced() ?? true)
+    );
   }
 
   snapshot(): { resourceVersion: string; items: PendingEntry[] } {
@@ -76,7 +82,7 @@ export class PendingQueueView implements PendingQueueSource {
     const resourceVersion = this.opts.builds.resourceVersion;
     const builds = this.opts.builds.list();
     const state = new SchedulerState();
-    state.rebuild(builds, this.opts.jobs.list());
+    state.rebuild(builds, this.opts.jobs.list(), this.opts.pods?.list());
     const cluster = this.opts.maxConcurrentBuilds;
     const decision = schedule(
       state.waiting(),

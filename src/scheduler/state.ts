@@ -6,12 +6,16 @@
 // (assume) and the Jobs it had to read itself (unconfirmed), so rebuild() restores it from the
 // caches, and repairs it should an event ever be lost.
 //
-// Slots are counted conservatively, because the limit is checked against what really runs: a Job
-// that has not finished holds a slot whatever its build says, even with its build gone.
-import type { V1Job } from "@kubernetes/client-node";
+// Slots are counted conservatively, because the limit is checked against what really runs: a
+// build pod that has not ended holds a slot whatever its build or Job says (even with both gone),
+// and so does a Job that has not finished, until its pod is seen ended. A Job runs one pod
+// (backoffLimit 0), so an ended pod frees the slot at once, not a second or more later when the
+// Job controller has done its bookkeeping.
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
 import { schedulingPriority } from "../build/defaults.js";
 import { isJobFinished } from "../build/job.js";
+import { LABELS } from "../build/names.js";
 import { createdAtMs } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
 import { objectKey, splitKey } from "../runtime/keys.js";
@@ -60,6 +64,10 @@ export class SchedulerState {
   readonly #activeJobs = new Set<string>();
   /** Keys of every Job in the cache, finished or not. */
   readonly #jobsPresent = new Set<string>();
+  /** Per build key, the names of its pods that have not ended. */
+  readonly #runningPods = new Map<string, Set<string>>();
+  /** Build keys whose pod was seen ended: their Job starts nothing more. */
+  readonly #podEnded = new Set<string>();
   /**
    * Admitted builds that ended or went while their Job never showed in the Job cache: that cache
    * may be lagging (a watch reconnecting), so the Job may still run. They hold their slot until
@@ -166,6 +174,37 @@ export class SchedulerState {
     this.#jobsPresent.delete(key);
     this.#activeJobs.delete(key);
     this.#unconfirmed.delete(key);
+    this.#podEnded.delete(key);
+    const { before, after } = this.#reclassify(key);
+    return before !== after;
+  }
+
+  /** Records a build pod's current state; true when the change can alter a scheduling decision. */
+  observePod(pod: V1Pod): boolean {
+    const key = buildKeyOf(pod);
+    if (!key) return false;
+    const name = pod.metadata?.name ?? "";
+    const running = this.#runningPods.get(key) ?? new Set<string>();
+    if (hasEnded(pod)) {
+      running.delete(name);
+      this.#podEnded.add(key);
+    } else running.add(name);
+    if (running.size > 0) this.#runningPods.set(key, running);
+    else this.#runningPods.delete(key);
+    const { before, after } = this.#reclassify(key);
+    return before !== after;
+  }
+
+  /**
+   * The pod is gone from the cache. One deleted before it ended is not counted as ended: its Job
+   * decides (the Job controller fails a Job whose only pod went).
+   */
+  forgetPod(pod: V1Pod): boolean {
+    const key = buildKeyOf(pod);
+    const running = key ? this.#runningPods.get(key) : undefined;
+    if (!key || !running) return false;
+    running.delete(pod.metadata?.name ?? "");
+    if (running.size === 0) this.#runningPods.delete(key);
     const { before, after } = this.#reclassify(key);
     return before !== after;
   }
@@ -283,7 +322,7 @@ export class SchedulerState {
    * cache has not caught up with, and the durations of builds deleted since. Returns true when
    * the incremental state had drifted from the caches, which only a lost event or a bug can do.
    */
-  rebuild(builds: Iterable<ImageBuild>, jobs: Iterable<V1Job>): boolean {
+  rebuild(builds: Iterable<ImageBuild>, jobs: Iterable<V1Job>, pods: Iterable<V1Pod> = []): boolean {
     const waitingBefore = new Map([...this.#waiting].map(([key, w]) => [key, waitingFingerprint(w)]));
     const inFlightBefore = new Map(this.#inFlight);
     const servedBefore = new Map(this.#lastServed);
@@ -294,17 +333,27 @@ export class SchedulerState {
     this.#lastServed.clear();
     this.#activeJobs.clear();
     this.#jobsPresent.clear();
+    this.#runningPods.clear();
+    this.#podEnded.clear();
 
     for (const job of jobs) {
       const key = objectKey(job);
       this.#jobsPresent.add(key);
       if (!isJobFinished(job)) this.#activeJobs.add(key);
     }
+    for (const pod of pods) {
+      const key = buildKeyOf(pod);
+      if (!key) continue;
+      if (hasEnded(pod)) this.#podEnded.add(key);
+      else
+        this.#runningPods.set(key, (this.#runningPods.get(key) ?? new Set()).add(pod.metadata?.name ?? ""));
+    }
     for (const key of this.#unconfirmed) if (this.#jobsPresent.has(key)) this.#unconfirmed.delete(key);
     for (const build of builds) this.observeBuild(build);
     for (const key of this.#assumed.keys()) if (!this.#builds.has(key)) this.#assumed.delete(key);
-    // Slots held with no build in the cache: running Jobs, and Jobs still unconfirmed.
-    for (const key of [...this.#activeJobs, ...this.#unconfirmed]) this.#reclassify(key);
+    // Slots held with no build in the cache: running pods and Jobs, and Jobs still unconfirmed.
+    for (const key of [...this.#runningPods.keys(), ...this.#activeJobs, ...this.#unconfirmed])
+      this.#reclassify(key);
 
     const waitingAfter = new Map([...this.#waiting].map(([key, w]) => [key, waitingFingerprint(w)]));
     return (
@@ -314,10 +363,15 @@ export class SchedulerState {
     );
   }
 
-  /** A build holds a slot from admission until its Job has finished, whatever the build says. */
+  /**
+   * A build holds a slot from admission until its pod has ended (or, with no pod seen ended, its
+   * Job has finished), whatever the build says.
+   */
   #classify(key: string): Slot {
-    // A running Job holds a slot even with its build gone: its pod runs until the Job is deleted.
-    if (this.#activeJobs.has(key) || this.#unconfirmed.has(key)) return "inFlight";
+    // A running pod holds a slot even with its build and Job gone (a Job deleted with orphan
+    // propagation leaves its pod running).
+    if (this.#runningPods.has(key) || this.#unconfirmed.has(key)) return "inFlight";
+    if (this.#activeJobs.has(key) && !this.#podEnded.has(key)) return "inFlight";
     const facts = this.#builds.get(key);
     if (!facts) return "none";
     if (this.#assumed.has(key) || facts.phase === "Building") return "inFlight";
@@ -391,6 +445,17 @@ export class SchedulerState {
     recent.splice(at < 0 ? recent.length : at, 0, { key, endMs, ms });
     this.#durations = recent.slice(0, RECENT_DURATIONS);
   }
+}
+
+/** The key of the build a worker pod runs (its Job's labels carry the build's name). */
+function buildKeyOf(pod: V1Pod): string | undefined {
+  const name = pod.metadata?.labels?.[LABELS.build];
+  return name ? `${pod.metadata?.namespace ?? ""}/${name}` : undefined;
+}
+
+function hasEnded(pod: V1Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase === "Succeeded" || phase === "Failed";
 }
 
 /** Until the cache shows an admitted build past Queued, only this process knows it holds a slot. */

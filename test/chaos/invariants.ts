@@ -251,7 +251,7 @@ export interface Limits {
   namespace: (ns: string) => number | undefined;
 }
 
-/** The queue limits held at every moment of the Job watch log. */
+/** The queue limits held at every moment of the Job and pod watch log. */
 export function checkQueueLimits(
   jobs: JobLog,
   builds: BuildLog,
@@ -266,13 +266,13 @@ export function checkQueueLimits(
       .map((key) => {
         const { text, ownerUid } = jobs.history(key, sinceStart);
         const build = ownerUid ? builds.timeline(ownerUid, sinceStart) : "no owner";
-        return `\n    Job ${key}: ${text}\n      its ImageBuild: ${build}`;
+        return `\n    build ${key}: ${text}\n      its ImageBuild: ${build}`;
       })
       .join("");
   const all = jobs.maxActive(new Set(namespaces));
   if (all.max > limits.cluster)
     problems.push(
-      `${all.max} Jobs active at once (limit ${limits.cluster}) at ${sinceStart(all.at)} (${new Date(all.at).toISOString()}):${explain(all.active)}`,
+      `${all.max} builds running at once (limit ${limits.cluster}) at ${sinceStart(all.at)} (${new Date(all.at).toISOString()}):${explain(all.running)}`,
     );
   for (const ns of namespaces) {
     const limit = limits.namespace(ns);
@@ -280,7 +280,7 @@ export function checkQueueLimits(
     const one = jobs.maxActive(new Set([ns]));
     if (one.max > limit)
       problems.push(
-        `${one.max} Jobs active at once in ${ns} (limit ${limit}) at ${sinceStart(one.at)}:${explain(one.active)}`,
+        `${one.max} builds running at once in ${ns} (limit ${limit}) at ${sinceStart(one.at)}:${explain(one.running)}`,
       );
   }
   return problems;

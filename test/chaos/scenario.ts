@@ -125,6 +125,7 @@ export class ChaosRun {
       body: { metadata: { name: this.leaseNamespace, labels: { "golden.dev/test": "true" } } },
     });
     await this.jobs.watch.start();
+    await this.jobs.podWatch.start();
     await this.builds.watch.start();
     this.fleet = new OperatorFleet({
       namespace: cfg.scope === "namespace" ? (this.namespaces[0] as string) : "",
@@ -353,7 +354,7 @@ export class ChaosRun {
     await Promise.all(this.namespaces.map((ns) => this.deleteImages(ns)));
     await Promise.all(this.namespaces.map((ns) => this.deleteNamespace(ns)));
     await this.fleet?.stop();
-    await Promise.all([this.jobs.watch.stop(), this.builds.watch.stop()]);
+    await Promise.all([this.jobs.watch.stop(), this.jobs.podWatch.stop(), this.builds.watch.stop()]);
     if (this.leaseNamespace) await this.deleteNamespace(this.leaseNamespace);
     this.timings.teardownMs = Date.now() - started;
   }

@@ -4,9 +4,24 @@
 // lost) when the apiserver answers 410 Gone. They are independent of golden's own informers, so
 // a bug there cannot hide itself.
 import { setTimeout as sleep } from "node:timers/promises";
-import { type KubeConfig, type KubernetesObject, type V1Job, Watch } from "@kubernetes/client-node";
+import {
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Job,
+  type V1Pod,
+  Watch,
+} from "@kubernetes/client-node";
 import type { ImageBuild } from "../../src/api/v1alpha1/index.js";
-import { batch, kc as defaultKc, golden } from "../integration/cluster.js";
+import { batch, core, kc as defaultKc, golden } from "../integration/cluster.js";
+import {
+  BUILD_LABEL,
+  BUILD_POD_SELECTOR,
+  type MaxRunning,
+  maxRunning,
+  podEnded,
+  type RunEvent,
+  revision,
+} from "../support/running-builds.js";
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -167,9 +182,30 @@ function jobFinished(job: V1Job): boolean {
   );
 }
 
-/** Every event of golden's Jobs, across apiserver restarts. */
+/** Every event of golden's Jobs and build pods, across apiserver restarts. */
 export class JobLog {
   readonly events: JobEvent[] = [];
+  /** Job and pod events together, in arrival order: what runs when (support/running-builds.ts). */
+  readonly runEvents: RunEvent[] = [];
+  readonly podWatch = new ResilientWatch<V1Pod>({
+    path: "/api/v1/pods",
+    labelSelector: BUILD_POD_SELECTOR,
+    list: async () => {
+      const list = await core.listPodForAllNamespaces({ labelSelector: BUILD_POD_SELECTOR });
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
+    },
+    onEvent: (type, pod) =>
+      this.runEvents.push({
+        kind: "pod",
+        type,
+        namespace: pod.metadata?.namespace ?? "",
+        build: pod.metadata?.labels?.[BUILD_LABEL] ?? "",
+        pod: pod.metadata?.name ?? "",
+        ended: podEnded(pod.status?.phase),
+        at: Date.now(),
+        rv: revision(pod),
+      }),
+  });
   readonly watch = new ResilientWatch<V1Job>({
     path: "/apis/batch/v1/jobs",
     labelSelector: "app.kubernetes.io/managed-by=golden",
@@ -179,43 +215,53 @@ export class JobLog {
       });
       return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
     },
-    onEvent: (type, job) =>
+    onEvent: (type, job) => {
+      const at = Date.now();
+      const finished = jobFinished(job);
       this.events.push({
         type,
         namespace: job.metadata?.namespace ?? "",
         name: job.metadata?.name ?? "",
         uid: job.metadata?.uid ?? "",
-        finished: jobFinished(job),
+        finished,
         deleting: job.metadata?.deletionTimestamp !== undefined,
         ownerUid: job.metadata?.ownerReferences?.find((o) => o.kind === "ImageBuild")?.uid,
-        at: Date.now(),
-      }),
+        at,
+      });
+      this.runEvents.push({
+        kind: "job",
+        type,
+        namespace: job.metadata?.namespace ?? "",
+        build: job.metadata?.name ?? "",
+        ended: finished,
+        at,
+        rv: revision(job),
+      });
+    },
   });
 
-  /** The most Jobs active at once (created, not Complete/Failed, not deleted), and when. */
-  maxActive(namespaces?: Set<string>): { max: number; at: number; active: string[] } {
-    const active = new Set<string>();
-    let best = { max: 0, at: 0, active: [] as string[] };
-    for (const e of this.events) {
-      if (namespaces && !namespaces.has(e.namespace)) continue;
-      const key = `${e.namespace}/${e.name}/${e.uid}`;
-      if (e.type === "DELETED" || e.finished) active.delete(key);
-      else active.add(key);
-      if (active.size > best.max) best = { max: active.size, at: e.at, active: [...active] };
-    }
-    return best;
+  /** The most builds running at once (a Job or pod still at work), and when. */
+  maxActive(namespaces?: Set<string>): MaxRunning {
+    return maxRunning(this.runEvents, namespaces);
   }
 
-  /** One Job's events (key as maxActive reports it), e.g. "ADDED +3.1s, MODIFIED(deleting) +9.0s". */
+  /**
+   * One build's Job and pod events (key namespace/name, as maxActive reports it), e.g.
+   * "Job ADDED +3.1s, pod MODIFIED(ended) +8.2s, Job MODIFIED(finished) +9.0s".
+   */
   history(key: string, when: (at: number) => string): { text: string; ownerUid: string | undefined } {
-    const events = this.events.filter((e) => `${e.namespace}/${e.name}/${e.uid}` === key);
-    const text = events
+    const jobEvents = this.events.filter((e) => `${e.namespace}/${e.name}` === key);
+    const byTime = this.runEvents.filter((e) => `${e.namespace}/${e.build}` === key);
+    const text = byTime
       .map((e) => {
-        const marks = [e.finished && "finished", e.deleting && "deleting"].filter(Boolean).join(",");
-        return `${e.type}${marks ? `(${marks})` : ""} ${when(e.at)}`;
+        const job = e.kind === "job" ? jobEvents.find((j) => j.at === e.at && j.type === e.type) : undefined;
+        const marks = [e.ended && (e.kind === "job" ? "finished" : "ended"), job?.deleting && "deleting"]
+          .filter(Boolean)
+          .join(",");
+        return `${e.kind === "job" ? "Job" : "pod"} ${e.type}${marks ? `(${marks})` : ""} ${when(e.at)}`;
       })
       .join(", ");
-    return { text, ownerUid: events.find((e) => e.ownerUid)?.ownerUid };
+    return { text, ownerUid: jobEvents.find((e) => e.ownerUid)?.ownerUid };
   }
 
   /** Distinct Jobs (by uid) seen in these namespaces. */

@@ -15,7 +15,7 @@ import {
   nodeIp,
   VISIBILITY_APISERVICE,
 } from "../support/visibility.js";
-import { image } from "./build-helpers.js";
+import { buildsOf, image } from "./build-helpers.js";
 import {
   eventually,
   golden,
@@ -26,6 +26,7 @@ import {
   scratchNamespace,
 } from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
+import { kubectlGolden } from "./plugin.js";
 
 const run = promisify(execFile);
 const NODE_IP = nodeIp();
@@ -83,9 +84,13 @@ describe("visibility.golden.dev through kube-aggregator", () => {
     for (const manifest of hostVisibilityManifests(routed)) await apply(manifest);
     // Who may read the queue: the same aggregated ClusterRole config/visibility ships.
     await kubectl("apply", "--server-side", "-f", `${repo}config/visibility/user_roles.yaml`);
-    operator = await startOperator("", ["--max-concurrent-builds", "1", ...hostVisibilityFlags(routed)], {
-      name: "visibility",
-    });
+    // Its own namespaces only (--namespace takes a list), so other test files' builds neither
+    // take its one slot nor show in its queue.
+    operator = await startOperator(
+      names().join(","),
+      ["--max-concurrent-builds", "1", ...hostVisibilityFlags(routed)],
+      { name: "visibility" },
+    );
     await eventually(
       "the APIService to be Available",
       async () =>
@@ -113,8 +118,8 @@ describe("visibility.golden.dev through kube-aggregator", () => {
     // One long build holds the only slot; the rest queue behind it.
     await golden.images.create(image(a, "blocker", {}, 60));
     await eventually(
-      "the blocker to be Building",
-      async () => (await golden.images.get(a, "blocker"))?.status?.phase === "Building",
+      "the blocker to be admitted",
+      async () => (await buildsOf(a, "blocker"))[0]?.status?.phase === "Building",
     );
     for (const [ns, name, priority] of [
       [a, "a1", 0],
@@ -193,6 +198,21 @@ describe("visibility.golden.dev through kube-aggregator", () => {
     );
     assert.equal(one.kind, "PendingBuild");
     assert.equal(one.clusterPosition, 1);
+
+    // The kubectl plugin reads the same queue: `kubectl golden queue`.
+    const plugin = await kubectlGolden("queue", "-A");
+    assert.equal(plugin.code, 0, plugin.stderr);
+    const pluginRows = rows(plugin.stdout).filter((r) => names().includes(r.namespace));
+    assert.deepEqual(
+      pluginRows.map((r) => `${r.namespace}/${r.name}#${r.position}`),
+      listed.map((r) => `${r.namespace}/${r.name}#${r.position}`),
+      `kubectl golden queue -A:\n${plugin.stdout}`,
+    );
+    const pluginB = JSON.parse((await kubectlGolden("queue", "-n", b, "-o", "json")).stdout);
+    assert.deepEqual(
+      pluginB.items.map((p: { metadata: { name: string } }) => p.metadata.name),
+      listed.filter((r) => r.namespace === b).map((r) => r.name),
+    );
 
     // Releasing the slot admits the first in line, which leaves the list.
     const blocker = (await golden.imageBuilds.list(a)).items.find((x) => x.spec.imageName === "blocker");

@@ -1,65 +1,71 @@
-// Records every watch event of golden's Jobs, so tests can check invariants over the whole run
-// (e.g. never more than N Jobs active at once) from the event stream rather than by sampling.
-import { type V1Job, Watch } from "@kubernetes/client-node";
+// Records every watch event of golden's Jobs and build pods, so tests can check invariants over the
+// whole run (e.g. never more than N builds running at once) from the event stream rather than by
+// sampling.
+import { type V1Job, type V1Pod, Watch } from "@kubernetes/client-node";
 import { isJobFinished } from "../../src/build/job.js";
+import {
+  BUILD_LABEL,
+  BUILD_POD_SELECTOR,
+  maxRunning,
+  podEnded,
+  type RunEvent,
+  revision,
+  runningAtEnd,
+} from "../support/running-builds.js";
 import { kc } from "./cluster.js";
 
-export interface JobEvent {
-  type: string;
-  namespace: string;
-  name: string;
-  finished: boolean;
-  at: number;
-}
-
 export class JobWatchLog {
-  readonly events: JobEvent[] = [];
-  private abort?: AbortController;
+  readonly events: RunEvent[] = [];
+  private aborts: AbortController[] = [];
 
   async start(): Promise<void> {
-    this.abort = await new Watch(kc).watch(
-      "/apis/batch/v1/jobs",
-      { labelSelector: "app.kubernetes.io/managed-by=golden" },
-      (type, job: V1Job) => {
-        this.events.push({
-          type,
-          namespace: job.metadata?.namespace ?? "",
-          name: job.metadata?.name ?? "",
-          finished: isJobFinished(job),
-          at: Date.now(),
-        });
-      },
-      () => undefined,
+    const watch = new Watch(kc);
+    this.aborts.push(
+      await watch.watch(
+        "/apis/batch/v1/jobs",
+        { labelSelector: "app.kubernetes.io/managed-by=golden" },
+        (type, job: V1Job) =>
+          this.events.push({
+            kind: "job",
+            type,
+            namespace: job.metadata?.namespace ?? "",
+            build: job.metadata?.name ?? "",
+            ended: isJobFinished(job),
+            at: Date.now(),
+            rv: revision(job),
+          }),
+        () => undefined,
+      ),
+      await watch.watch(
+        "/api/v1/pods",
+        { labelSelector: BUILD_POD_SELECTOR },
+        (type, pod: V1Pod) =>
+          this.events.push({
+            kind: "pod",
+            type,
+            namespace: pod.metadata?.namespace ?? "",
+            build: pod.metadata?.labels?.[BUILD_LABEL] ?? "",
+            pod: pod.metadata?.name ?? "",
+            ended: podEnded(pod.status?.phase),
+            at: Date.now(),
+            rv: revision(pod),
+          }),
+        () => undefined,
+      ),
     );
   }
 
   stop(): void {
-    this.abort?.abort();
+    for (const abort of this.aborts) abort.abort();
   }
 
-  /** Jobs active now (created, not yet Complete/Failed, not deleted), as far as the watch has seen. */
-  activeNow(namespaces?: Set<string>): number {
-    const active = new Set<string>();
-    for (const e of this.events) {
-      if (namespaces && !namespaces.has(e.namespace)) continue;
-      const key = `${e.namespace}/${e.name}`;
-      if (e.type === "DELETED" || e.finished) active.delete(key);
-      else active.add(key);
-    }
-    return active.size;
+  /** Builds running now, as far as the watches have seen. */
+  runningNow(namespaces?: Set<string>): number {
+    return runningAtEnd(this.events, namespaces);
   }
 
-  /** The most Jobs active (created, not yet Complete/Failed, not deleted) at any point. */
+  /** The most builds running at once (see running-builds.ts): a Job or pod still at work. */
   maxActive(namespaces?: Set<string>): number {
-    const active = new Set<string>();
-    let max = 0;
-    for (const e of this.events) {
-      if (namespaces && !namespaces.has(e.namespace)) continue;
-      const key = `${e.namespace}/${e.name}`;
-      if (e.type === "DELETED" || e.finished) active.delete(key);
-      else active.add(key);
-      max = Math.max(max, active.size);
-    }
-    return max;
+    return maxRunning(this.events, namespaces).max;
   }
 }

@@ -52,6 +52,13 @@ export interface SpecLimits {
   kernelArgs: number;
   kernelArgLength: number;
   releaseLength: number;
+  channels: number;
+  channelNameLength: number;
+  targets: number;
+  targetNameLength: number;
+  regionLength: number;
+  accountLength: number;
+  repositoryLength: number;
 }
 
 export function specLimits(root: Schema = crdSchema("images")): SpecLimits {
@@ -77,6 +84,13 @@ export function specLimits(root: Schema = crdSchema("images")): SpecLimits {
     kernelArgs: num(root, `${c}.kernelArgs`, "maxItems"),
     kernelArgLength: num(root, `${c}.kernelArgs[]`, "maxLength"),
     releaseLength: num(root, "base.release", "maxLength"),
+    channels: num(root, "channels", "maxItems"),
+    channelNameLength: num(root, "channels[].name", "maxLength"),
+    targets: num(root, "distribution.targets", "maxItems"),
+    targetNameLength: num(root, "distribution.targets[].name", "maxLength"),
+    regionLength: num(root, "distribution.targets[].region", "maxLength"),
+    accountLength: num(root, "distribution.targets[].account", "maxLength"),
+    repositoryLength: num(root, "distribution.targets[].repository", "maxLength"),
   };
 }
 
@@ -128,5 +142,24 @@ export function maximalSpec(limits: SpecLimits = specLimits(), tag = "m"): Image
     build: { timeoutSeconds: 86400, retries: 10, priority: -1000, simulate: { stepSeconds: 3600 } },
     historyLimits: { successful: 50, failed: 50 },
     rebuild: { schedule: "0 3 * * 0", suspend: true },
+    // Each channel soaks in the first; the schema ignores a cloud target's repository, so it is set too.
+    channels: Array.from({ length: L.channels }, (_, i) => {
+      const name = uniq("c", i, L.channelNameLength, "x");
+      const first = uniq("c", 0, L.channelNameLength, "x");
+      return i === 0
+        ? { name, promotion: "Manual" as const }
+        : { name, promotion: "Manual" as const, soak: { channel: first, seconds: 31536000 } };
+    }),
+    distribution: {
+      targets: Array.from({ length: L.targets }, (_, i) => ({
+        name: uniq("t", i, L.targetNameLength, "x"),
+        provider: "azure" as const,
+        region: uniq("r", i, L.regionLength, "x"),
+        account: uniq("a", i, L.accountLength, "x"),
+        repository: uniq("o", i, L.repositoryLength, "x"),
+        simulate: { failAttempts: 10 },
+      })),
+    },
+    versioning: { onParentRevoked: "Rebuild" },
   };
 }

@@ -124,6 +124,27 @@ export const REBUILD_CAMPAIGN_RESOURCE = {
   crdName: "rebuildcampaigns.golden.dev",
 } as const satisfies ResourceInfo;
 
+/** Kind of ImageVersion objects. */
+export const IMAGE_VERSION_KIND = "ImageVersion";
+/** Kind of ImageVersion lists. */
+export const IMAGE_VERSION_LIST_KIND = "ImageVersionList";
+/** REST resource name of ImageVersion, as in /apis/golden.dev/v1alpha1/namespaces/<ns>/imageversions. */
+export const IMAGE_VERSION_PLURAL = "imageversions";
+/** Names of the ImageVersion resource. */
+export const IMAGE_VERSION_RESOURCE = {
+  group: GROUP,
+  version: VERSION,
+  apiVersion: API_VERSION,
+  kind: IMAGE_VERSION_KIND,
+  listKind: IMAGE_VERSION_LIST_KIND,
+  plural: IMAGE_VERSION_PLURAL,
+  singular: "imageversion",
+  shortNames: ["iv"],
+  categories: ["golden"],
+  namespaced: true,
+  crdName: "imageversions.golden.dev",
+} as const satisfies ResourceInfo;
+
 /** Every value of OperatingSystem, in the order the API lists them. */
 export const OPERATING_SYSTEM_VALUES = [
   "ubuntu",

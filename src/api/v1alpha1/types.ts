@@ -5,7 +5,7 @@ import type { V1ObjectMeta } from "@kubernetes/client-node";
 /**
  * Any object of the golden.dev API.
  */
-export type GoldenObject = Image | ImageBuild | BaseImage | RebuildCampaign;
+export type GoldenObject = Image | ImageBuild | BaseImage | RebuildCampaign | ImageVersion;
 /**
  * Base operating system distribution.
  */
@@ -23,7 +23,7 @@ export type ImageFormat = "qcow2" | "raw" | "vmdk" | "vhd" | "ami" | "iso";
  */
 export type BaseUpdatePolicy = "Always" | "Never";
 /**
- * Phase of an Image: Pending (no build yet), Queued (waiting for a build slot), Building, Succeeded (artifacts of the current generation are available) or Failed (the current generation failed and retries are exhausted).
+ * Phase of an Image: Pending (no build yet), Building (a build of the current generation is in progress, waiting for a slot or running: its ImageBuild and the pendingbuilds view say which), Queued (a failed attempt waits for its retry), Succeeded (artifacts of the current generation are available) or Failed (the current generation failed and retries are exhausted).
  */
 export type ImagePhase = "Pending" | "Queued" | "Building" | "Succeeded" | "Failed";
 /**
@@ -90,6 +90,14 @@ export interface ImageSpec {
   build?: BuildPolicy;
   historyLimits?: HistoryLimits;
   rebuild?: RebuildPolicy;
+  /**
+   * Channels that consumers pin instead of a version, such as dev and prod, and how each moves. Each channel's current version and history are in status.channels. At most 8.
+   *
+   * @maxItems 8
+   */
+  channels?: ImageChannel[];
+  distribution?: Distribution;
+  versioning?: VersioningPolicy;
 }
 /**
  * ImageBase is what the image starts from: a catalog base (os, release and arch, which name a cluster-scoped BaseImage) or another Image in the same namespace (image), never both.
@@ -130,7 +138,7 @@ export interface Customizations {
    */
   files?: ImageFile[];
   /**
-   * Arguments appended to the kernel command line, one per item (for example console=ttyS0,115200). An item must not contain whitespace. At most 32 of up to 256 characters each.
+   * Arguments appended to the kernel command line, one per item (for example console=ttyS0,115200). An item holds printable ASCII without whitespace, quotes or shell syntax. At most 32 of up to 256 characters each, and 2048 characters in all (the kernel's limit).
    *
    * @maxItems 32
    */
@@ -151,7 +159,7 @@ export interface User {
    */
   groups?: string[];
   /**
-   * OpenSSH public keys written to ~/.ssh/authorized_keys, one key per item, for example "ssh-ed25519 AAAAC3Nz... alice@example.com". At most 4 keys of up to 1024 characters, with a comment of up to 255 characters.
+   * OpenSSH public keys written to ~/.ssh/authorized_keys, one key per item, for example "ssh-ed25519 AAAAC3Nz... alice@example.com". At most 4 keys of up to 1024 characters, with a comment of up to 255 characters (no control characters).
    *
    * @maxItems 4
    */
@@ -187,7 +195,7 @@ export interface ImageFile {
    */
   content?: string;
   /**
-   * Permission bits in octal, as a string, for example "0644" or "0755".
+   * Permission bits in octal, as a string, for example "0644" or "0755". No setuid, setgid or sticky bit.
    *
    * @default "0644"
    */
@@ -254,7 +262,7 @@ export interface HistoryLimits {
  */
 export interface RebuildPolicy {
   /**
-   * Cron schedule in the standard 5-field format (minute hour day-of-month month day-of-week, separated by single spaces, for example "0 3 * * 0"), or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly. Times are UTC.
+   * Cron schedule in the standard 5-field format (minute hour day-of-month month day-of-week, separated by single spaces, for example "0 3 * * 0"), or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly. Times are UTC. At most 4 times an hour (the minute field names up to 4 minutes).
    */
   schedule?: string;
   /**
@@ -264,6 +272,92 @@ export interface RebuildPolicy {
    */
   suspend?: boolean;
   onBaseUpdate?: BaseUpdatePolicy;
+}
+/**
+ * ImageChannel is a named pointer to a version that consumers follow, and the rule that moves it.
+ */
+export interface ImageChannel {
+  /**
+   * Name of the channel, a DNS label such as dev, stable or prod.
+   */
+  name: string;
+  /**
+   * How the channel moves: Auto follows every new version; Manual moves only by `kubectl golden promote` and `rollback` (and by soak, when set).
+   *
+   * @default "Manual"
+   */
+  promotion?: "Auto" | "Manual";
+  soak?: ChannelSoak;
+}
+/**
+ * ChannelSoak promotes, on its own, the newest version that spent `seconds` in another channel without being revoked.
+ */
+export interface ChannelSoak {
+  /**
+   * The channel a version must soak in first, for example dev.
+   */
+  channel: string;
+  /**
+   * How long a version must have been in that channel, in seconds.
+   */
+  seconds: number;
+}
+/**
+ * Distribution lists where each version is published (mocked). Each target is its own step with its own state and retries.
+ */
+export interface Distribution {
+  /**
+   * Publishing destinations, keyed by name. At most 16.
+   *
+   * @maxItems 16
+   */
+  targets?: DistributionTarget[];
+}
+/**
+ * DistributionTarget is one place a version is published to: a cloud account in one region, or a registry repository. Publishing is mocked.
+ */
+export interface DistributionTarget {
+  /**
+   * Name of the target, a DNS label such as aws-eu-west-1.
+   */
+  name: string;
+  /**
+   * Where to publish, aws, azure or gcp (a machine image in a region) or oci (a registry repository).
+   */
+  provider: "aws" | "azure" | "gcp" | "oci";
+  /**
+   * Cloud region, for example eu-west-1.
+   */
+  region?: string;
+  /**
+   * Cloud account, subscription or project the image is shared with.
+   */
+  account?: string;
+  /**
+   * Registry repository for provider oci, for example registry.example.com/golden/web.
+   */
+  repository?: string;
+  simulate?: DistributionSimulation;
+}
+/**
+ * DistributionSimulation makes the mocked publisher fail, to exercise retries.
+ */
+export interface DistributionSimulation {
+  /**
+   * The first this many attempts to publish to the target fail.
+   */
+  failAttempts?: number;
+}
+/**
+ * VersioningPolicy says what golden does with this Image's versions when something they were built on goes bad.
+ */
+export interface VersioningPolicy {
+  /**
+   * For a layered Image: when the parent version its newest version was built on is revoked, Mark the version (condition ParentRevoked) or Rebuild the Image too (on a good parent version).
+   *
+   * @default "Rebuild"
+   */
+  onParentRevoked?: "Mark" | "Rebuild";
 }
 /**
  * ImageStatus is the observed state of an Image, written by the golden operator.
@@ -310,6 +404,24 @@ export interface ImageStatus {
    * The BaseImage's spec.revision the newest successful build used. The UpToDate condition compares it with the catalog (and, for a layered Image, the parent build with the parent's newest success).
    */
   baseRevision?: string;
+  /**
+   * The newest ImageVersion's version number (MAJOR.MINOR.PATCH), revoked or not.
+   */
+  latestVersion?: string;
+  /**
+   * Each channel of spec.channels, its current version and how it got there.
+   *
+   * @maxItems 8
+   */
+  channels?: ChannelStatus[];
+  /**
+   * The golden.dev/rebuild token whose rebuild was started (sha256:<hex> of it when longer than 64 characters). Recorded here, not only on the build, so that history pruning deleting that build does not start the rebuild again.
+   */
+  handledRebuild?: string;
+  /**
+   * The newest spec.rebuild.schedule slot a build was started for. That slot and earlier ones are never built again, even once their builds are pruned.
+   */
+  handledScheduleTime?: string;
 }
 /**
  * Condition is one aspect of the current state of an object (the shape of metav1.Condition).
@@ -354,6 +466,58 @@ export interface Artifact {
    * Size of the artifact in bytes.
    */
   sizeBytes?: number;
+}
+/**
+ * ChannelStatus is where a channel points and how it got there.
+ */
+export interface ChannelStatus {
+  /**
+   * Name of the channel.
+   */
+  name: string;
+  /**
+   * The version the channel points at; absent while the channel is empty.
+   */
+  version?: string;
+  /**
+   * When the channel moved to this version.
+   */
+  since?: string;
+  /**
+   * Why the channel is where it is, or why a request was refused.
+   */
+  message?: string;
+  /**
+   * The last promote or rollback request (annotation channel.golden.dev/<name>) the operator handled.
+   */
+  lastRequest?: string;
+  /**
+   * The channel's moves, oldest first; the newest 20 are kept.
+   *
+   * @maxItems 20
+   */
+  history?: ChannelMove[];
+}
+/**
+ * ChannelMove is one move of a channel.
+ */
+export interface ChannelMove {
+  /**
+   * The version the channel moved to; absent when it was left empty.
+   */
+  version?: string;
+  /**
+   * Why it moved: Followed (an Auto channel took a new version), Promoted (by hand), Soaked (after its soak time), RolledBack (by hand), Revoked (its version was revoked; it fell back to the previous good version).
+   */
+  action: "Followed" | "Promoted" | "Soaked" | "RolledBack" | "Revoked";
+  /**
+   * When the channel moved.
+   */
+  time: string;
+  /**
+   * Detail, such as the revocation reason.
+   */
+  reason?: string;
 }
 /**
  * ImageBuild is one build attempt of one generation of an Image. The golden operator creates it, owned by its Image. Its spec is an immutable snapshot of the build's inputs, and its status follows the build through the queue and the build steps.
@@ -762,4 +926,351 @@ export interface CampaignTarget {
    * Why the Image was skipped or failed.
    */
   reason?: string;
+}
+/**
+ * ImageVersion is one successful build of an Image, numbered by golden and immutable once written: its artifacts, the inputs it resolved and its content manifest. The golden operator creates it, owned by its Image. Set `revocation` to revoke it.
+ */
+export interface ImageVersion {
+  /**
+   * APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
+   */
+  apiVersion?: string;
+  /**
+   * Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
+   */
+  kind?: string;
+  /**
+   * Standard object metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
+   */
+  metadata?: V1ObjectMeta;
+  spec: ImageVersionSpec;
+  revocation?: VersionRevocation;
+  status?: ImageVersionStatus;
+}
+/**
+ * ImageVersionSpec is the record of one version. It is immutable once created.
+ */
+export interface ImageVersionSpec {
+  /**
+   * Name of the Image (in the same namespace) this version belongs to.
+   */
+  imageName: string;
+  /**
+   * MAJOR.MINOR.PATCH, assigned by golden: major moves when the base distribution, release, architecture or parent Image changes; minor when customizations or formats change; patch for everything else (a new base revision, a new parent version, a plain rebuild).
+   */
+  version: string;
+  /**
+   * Which part of the version moved against the previous version, Initial for the first.
+   */
+  bump: "Initial" | "Major" | "Minor" | "Patch";
+  /**
+   * The ImageBuild that produced this version.
+   */
+  build: string;
+  /**
+   * metadata.generation of the Image that was built.
+   */
+  imageGeneration?: number;
+  inputs: VersionInputs;
+  /**
+   * The build's artifacts, one per format, with their digests.
+   *
+   * @maxItems 6
+   */
+  artifacts?: Artifact[];
+  manifest: ContentManifest;
+  /**
+   * The Image's distribution targets when the version was made; it is published to each.
+   *
+   * @maxItems 16
+   */
+  targets?: DistributionTarget[];
+}
+/**
+ * VersionInputs are what the build resolved and what the version number compares.
+ */
+export interface VersionInputs {
+  os: OperatingSystem;
+  /**
+   * Release of the base distribution.
+   */
+  release: string;
+  arch: Architecture;
+  /**
+   * The BaseImage (catalog entry) the build started from, when it used one.
+   */
+  baseImage?: string;
+  /**
+   * Revision of the base the build started from (the build's status.inputs.baseRevision, or <os>-<release>-unversioned when the build recorded none).
+   */
+  baseRevision: string;
+  /**
+   * For a layered Image, the parent Image.
+   */
+  parentImage?: string;
+  /**
+   * For a layered Image, the parent's version (MAJOR.MINOR.PATCH) the build started from.
+   */
+  parentVersion?: string;
+  /**
+   * sha256 of the Image's customizations and formats; a change is a minor version.
+   */
+  customizationDigest: string;
+}
+/**
+ * ContentManifest is what the image contains. The build is mocked, so it is derived from the inputs alone (the same inputs always give the same manifest): base packages whose versions follow the base revision, the parent's content for a layered Image, and the customizations.
+ */
+export interface ContentManifest {
+  /**
+   * sha256 of the manifest's canonical JSON (without this field).
+   */
+  digest: string;
+  /**
+   * Installed packages, sorted by name.
+   *
+   * @maxItems 1024
+   */
+  packages?: PackageVersion[];
+  /**
+   * Local users, sorted by name.
+   *
+   * @maxItems 64
+   */
+  users?: ManifestUser[];
+  /**
+   * systemd units enabled at boot, sorted.
+   *
+   * @maxItems 256
+   */
+  servicesEnabled?: string[];
+  /**
+   * systemd units disabled at boot, sorted.
+   *
+   * @maxItems 256
+   */
+  servicesDisabled?: string[];
+  /**
+   * Files written into the image, sorted by path, with the digests of their content.
+   *
+   * @maxItems 64
+   */
+  files?: ManifestFile[];
+  /**
+   * The kernel command line's arguments, in order.
+   *
+   * @maxItems 128
+   */
+  kernelArgs?: string[];
+}
+/**
+ * PackageVersion is an installed package.
+ */
+export interface PackageVersion {
+  /**
+   * Package name.
+   */
+  name: string;
+  /**
+   * Package version.
+   */
+  version: string;
+}
+/**
+ * ManifestUser is a local user, with the fingerprints of its SSH keys.
+ */
+export interface ManifestUser {
+  /**
+   * User name.
+   */
+  name: string;
+  /**
+   * Supplementary groups, sorted.
+   *
+   * @maxItems 32
+   */
+  groups?: string[];
+  /**
+   * sha256 fingerprints of the authorized SSH keys, sorted.
+   *
+   * @maxItems 4
+   */
+  sshKeys?: string[];
+}
+/**
+ * ManifestFile is a file in the image.
+ */
+export interface ManifestFile {
+  /**
+   * Absolute path.
+   */
+  path: string;
+  /**
+   * Permission bits in octal.
+   */
+  mode?: string;
+  /**
+   * sha256 of the content.
+   */
+  digest: string;
+}
+/**
+ * VersionRevocation pulls a version everywhere at once: it leaves every channel, can no longer be promoted or used as a parent, and layered Images built on it are marked (and, by their spec.versioning.onParentRevoked, rebuilt). It cannot be changed or withdrawn once set.
+ */
+export interface VersionRevocation {
+  /**
+   * Why the version is revoked, for example CVE-2026-1234 in openssl.
+   */
+  reason: string;
+  /**
+   * When the revocation takes effect; absent means at once.
+   */
+  at?: string;
+}
+/**
+ * ImageVersionStatus is the observed state of an ImageVersion, written by the golden operator.
+ */
+export interface ImageVersionStatus {
+  /**
+   * Revoked (True once the revocation is in effect), ParentRevoked (the parent version it was built on is revoked) and Distributed (published to every target).
+   *
+   * @maxItems 16
+   */
+  conditions?: Condition[];
+  /**
+   * The version this one's changelog compares against.
+   */
+  previousVersion?: string;
+  changelog?: Changelog;
+  /**
+   * Publishing state per target.
+   *
+   * @maxItems 16
+   */
+  distribution?: TargetStatus[];
+}
+/**
+ * Changelog is what changed between two versions' manifests and inputs.
+ */
+export interface Changelog {
+  /**
+   * One line, for example "+2 packages, 1 upgraded, base revision changed".
+   */
+  summary?: string;
+  baseRevision?: ValueChange;
+  parentVersion?: ValueChange;
+  /**
+   * Packages in the new version only.
+   *
+   * @maxItems 1024
+   */
+  packagesAdded?: PackageVersion[];
+  /**
+   * Packages in the old version only.
+   *
+   * @maxItems 1024
+   */
+  packagesRemoved?: PackageVersion[];
+  /**
+   * Packages whose version went up.
+   *
+   * @maxItems 1024
+   */
+  packagesUpgraded?: PackageChange[];
+  /**
+   * Packages whose version went down.
+   *
+   * @maxItems 1024
+   */
+  packagesDowngraded?: PackageChange[];
+  users?: ListChange;
+  servicesEnabled?: ListChange;
+  servicesDisabled?: ListChange;
+  files?: ListChange;
+  kernelArgs?: ListChange;
+}
+/**
+ * ValueChange is a value that differs between two versions.
+ */
+export interface ValueChange {
+  /**
+   * The old value; absent when there was none.
+   */
+  from?: string;
+  /**
+   * The new value; absent when there is none.
+   */
+  to?: string;
+}
+/**
+ * PackageChange is a package whose version changed.
+ */
+export interface PackageChange {
+  /**
+   * Package name.
+   */
+  name: string;
+  /**
+   * Old version.
+   */
+  from: string;
+  /**
+   * New version.
+   */
+  to: string;
+}
+/**
+ * ListChange names the items added, removed and (for keyed items such as files and users) changed.
+ */
+export interface ListChange {
+  /**
+   * Items in the new version only.
+   *
+   * @maxItems 256
+   */
+  added?: string[];
+  /**
+   * Items in the old version only.
+   *
+   * @maxItems 256
+   */
+  removed?: string[];
+  /**
+   * Items in both whose content differs (a file's digest or mode, a user's groups or keys).
+   *
+   * @maxItems 256
+   */
+  changed?: string[];
+}
+/**
+ * TargetStatus is the publishing state of one version at one target (mocked).
+ */
+export interface TargetStatus {
+  /**
+   * The target's name.
+   */
+  name: string;
+  /**
+   * Pending (not tried yet), Retrying (an attempt failed; the next is at nextAttemptTime), Published, Withdrawn (the version was revoked after publishing) or Skipped (revoked before).
+   */
+  phase: "Pending" | "Retrying" | "Published" | "Withdrawn" | "Skipped";
+  /**
+   * Attempts made so far.
+   */
+  attempts?: number;
+  /**
+   * When the last attempt was made.
+   */
+  lastAttemptTime?: string;
+  /**
+   * When a Retrying target is tried again.
+   */
+  nextAttemptTime?: string;
+  /**
+   * Where the version was published, for example an AMI id or a registry reference.
+   */
+  location?: string;
+  /**
+   * The last attempt's outcome.
+   */
+  message?: string;
 }

@@ -1,11 +1,13 @@
-// golden's controllers on the runtime: the Image and ImageBuild reconcilers, the scheduler, and
-// (--campaigns) the BaseImage and RebuildCampaign reconcilers, and the informer events that wake each.
+// golden's controllers on the runtime: the Image, ImageBuild and version reconcilers, the
+// scheduler, and (--campaigns) the BaseImage and RebuildCampaign reconcilers, and the informer
+// events that wake each of them.
 import {
   BatchV1Api,
   CoreV1Api,
   RbacAuthorizationV1Api,
   type V1Job,
   type V1Namespace,
+  type V1Pod,
 } from "@kubernetes/client-node";
 import type { GoldenClient } from "../../api/client.js";
 import {
@@ -15,6 +17,7 @@ import {
   IMAGE_KIND,
   type Image,
   type ImageBuild,
+  type ImageVersion,
   type RebuildCampaign,
 } from "../../api/v1alpha1/index.js";
 import { ANNOTATIONS } from "../../build/names.js";
@@ -24,9 +27,14 @@ import { CampaignReconciler } from "../../controllers/campaign-reconciler.js";
 import { CATALOG_INDEX, catalogSelector } from "../../controllers/catalog.js";
 import { requeueOnConflict } from "../../controllers/conflicts.js";
 import type { EventSink } from "../../controllers/events.js";
-import { IMAGES_BY_PARENT, ImageReconciler } from "../../controllers/image-reconciler.js";
+import {
+  BUILDS_BY_IMAGE_UID,
+  IMAGES_BY_PARENT,
+  ImageReconciler,
+} from "../../controllers/image-reconciler.js";
 import { ImageBuildReconciler } from "../../controllers/imagebuild-reconciler.js";
 import type { WorkerConfig } from "../../controllers/job-template.js";
+import { VERSIONS_BY_PARENT, VersionReconciler } from "../../controllers/version-reconciler.js";
 import { WorkerAccess } from "../../controllers/worker-access.js";
 import { unlessNotFound } from "../../runtime/api-errors.js";
 import { Controller } from "../../runtime/controller.js";
@@ -61,7 +69,7 @@ export interface ControllersDeps {
 }
 
 export function controllers(cfg: ControllersConfig, d: ControllersDeps): Controller[] {
-  const { images, builds, jobs, namespaces, baseImages, campaigns } = d.caches;
+  const { images, builds, versions, jobs, pods, namespaces, baseImages, campaigns } = d.caches;
   const { metrics, log } = d;
   const batch = d.rest.api(BatchV1Api);
   const catalog = (key: string) => baseImages.byIndex(CATALOG_INDEX, key);
@@ -74,6 +82,16 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     catalog,
     campaigns,
     retryBaseMs: cfg.retryBaseMs,
+  });
+  const versionReconciler = new VersionReconciler({
+    images,
+    builds,
+    buildsByImageIndex: BUILDS_BY_IMAGE_UID,
+    versions,
+    client: d.golden,
+    events: d.events,
+    log,
+    distributionRetryBaseMs: cfg.retryBaseMs,
   });
   const buildReconciler = new ImageBuildReconciler({
     builds,
@@ -97,6 +115,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   const scheduler = new BuildScheduler({
     builds,
     jobs,
+    pods,
     readJob: (namespace, name) => unlessNotFound(batch.readNamespacedJob({ namespace, name })),
     namespaces,
     client: d.golden,
@@ -112,6 +131,11 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     ...opts,
     name: "image",
     reconcile: (key, ctx) => requeueOnConflict(() => imageReconciler.reconcile(key, ctx.logger)),
+  });
+  const versionController = new Controller({
+    ...opts,
+    name: "imageversion",
+    reconcile: (key, ctx) => requeueOnConflict(() => versionReconciler.reconcile(key, ctx.logger)),
   });
   const buildController = new Controller({
     ...opts,
@@ -132,6 +156,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   // An Image's children (spec.base.image) follow its status: a new success makes them out of date.
   const onImage = (i: Image) => {
     imageController.enqueueObject(i);
+    versionController.enqueueObject(i);
     const key = `${i.metadata?.namespace ?? ""}/${i.metadata?.name ?? ""}`;
     for (const child of images.byIndex(IMAGES_BY_PARENT, key)) imageController.enqueueObject(child);
   };
@@ -161,6 +186,16 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     if (c.status?.phase !== old.status?.phase) onCampaignForImages(c);
   });
   campaigns.on("delete", onCampaignForImages);
+  // A version's Image decides its status and channels; Images built on it check their parent.
+  const onVersion = (v: ImageVersion) => {
+    versionController.enqueueOwner(v, IMAGE_KIND, GROUP);
+    const key = `${v.metadata?.namespace}/${v.spec.imageName}/${v.spec.version}`;
+    for (const child of versions.byIndex(VERSIONS_BY_PARENT, key))
+      versionController.enqueueOwner(child, IMAGE_KIND, GROUP);
+  };
+  versions.on("add", onVersion);
+  versions.on("update", onVersion);
+  versions.on("delete", onVersion);
   // The scheduler hears every build and Job event but runs a pass only for those that can change
   // its decision: most events are progress and heartbeat writes of running builds, and their Jobs.
   const wakeScheduler = (mayChangeDecision: boolean) => {
@@ -169,6 +204,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   const onBuild = (b: ImageBuild) => {
     if (b.spec.campaign) campaignController?.enqueueAfter(b.spec.campaign, CAMPAIGN_COALESCE_MS);
     imageController.enqueueOwner(b, IMAGE_KIND, GROUP);
+    if (b.status?.phase === "Succeeded") versionController.enqueueOwner(b, IMAGE_KIND, GROUP);
     buildController.enqueueObject(b);
     wakeScheduler(scheduler.observeBuild(b));
   };
@@ -190,6 +226,10 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     buildController.enqueueOwner(j, IMAGE_BUILD_KIND, GROUP);
     wakeScheduler(scheduler.forgetJob(j));
   });
+  // A build pod that ends frees its slot (its Job's own finish comes a second or more later).
+  pods.on("add", (p: V1Pod) => wakeScheduler(scheduler.observePod(p)));
+  pods.on("update", (p: V1Pod) => wakeScheduler(scheduler.observePod(p)));
+  pods.on("delete", (p: V1Pod) => wakeScheduler(scheduler.forgetPod(p)));
   // A namespace's limit annotation may have changed: its parked builds may go, or must wait.
   const onNamespace = (ns: V1Namespace) => wakeScheduler(scheduler.observeNamespace(ns));
   namespaces.on("add", onNamespace);
@@ -204,7 +244,13 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
       if (name) campaignController.enqueueAfter(name, CAMPAIGN_COALESCE_MS);
     });
   }
-  return [imageController, buildController, schedulerController, ...(campaignControllers ?? [])];
+  return [
+    imageController,
+    versionController,
+    buildController,
+    schedulerController,
+    ...(campaignControllers ?? []),
+  ];
 }
 
 /**

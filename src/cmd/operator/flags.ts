@@ -17,7 +17,7 @@ import type { OperatorConfig } from "./wiring.js";
 
 export const OPERATOR_FLAGS: FlagSpec[] = [
   str("kubeconfig", undefined, "Path to a kubeconfig; default: $KUBECONFIG, ~/.kube/config or in-cluster"),
-  str("namespace", "", "Watch only this namespace (default: all namespaces)"),
+  str("namespace", "", "Watch only these namespaces, comma-separated (default: all namespaces)"),
   num("max-concurrent-reconciles", 4, "Parallel reconciles per controller"),
   num("kube-api-qps", DEFAULT_QPS, "Client-side API request rate limit (requests/s)"),
   num("kube-api-burst", DEFAULT_BURST, "Client-side API request burst"),
@@ -106,6 +106,17 @@ export const OPERATOR_FLAGS: FlagSpec[] = [
   ),
 ];
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** `a,b` → ["a", "b"]; "" → [] (all namespaces). */
+export function namespaceList(value: string): string[] {
+  const names = [...new Set(value.split(",").map((n) => n.trim()))].filter((n) => n !== "");
+  for (const name of names)
+    if (!DNS_LABEL.test(name))
+      throw new Error(`--namespace: ${JSON.stringify(name)} is not a namespace name (a DNS-1123 label)`);
+  return names;
+}
+
 function arm64Placement(value: string): Arm64Placement {
   const placement = value as Arm64Placement;
   if (!ARM64_PLACEMENTS.includes(placement))
@@ -129,7 +140,7 @@ export function operatorConfig(f: FlagValues, identity: string, env: NodeJS.Proc
   const s = (name: string) => f[name] as string;
   const seconds = (name: string) => n(name) * 1000;
   return {
-    namespace: s("namespace"),
+    namespaces: namespaceList(s("namespace")),
     maxConcurrentReconciles: n("max-concurrent-reconciles"),
     qps: n("kube-api-qps"),
     burst: n("kube-api-burst"),

@@ -1,73 +1,103 @@
-// The operator's caches: Images, ImageBuilds (slimmed, indexed by their Image's uid), golden's
-// Jobs (slimmed, by label), Namespaces (for per-namespace build limits), and the cluster-scoped
-// catalog (BaseImages, indexed by the names Images use) and RebuildCampaigns.
-import type { KubeConfig, V1Job, V1Namespace } from "@kubernetes/client-node";
+// The operator's caches: Images, ImageBuilds (slimmed, indexed by their Image's uid), ImageVersions
+// (by Image, parent version and build), golden's Jobs and their pods (slimmed, by label), in all
+// namespaces or the ones --namespace names, Namespaces (for per-namespace build limits), and the
+// cluster-scoped catalog (BaseImages, indexed by the names Images use) and RebuildCampaigns.
+import type { KubeConfig, KubernetesObject, V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import {
   API_VERSION,
   BASE_IMAGE_RESOURCE,
   type BaseImage,
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
+  IMAGE_VERSION_RESOURCE,
   type Image,
   type ImageBuild,
+  type ImageVersion,
   REBUILD_CAMPAIGN_RESOURCE,
   type RebuildCampaign,
 } from "../../api/v1alpha1/index.js";
 import { LABELS, MANAGED_BY } from "../../build/names.js";
-import { slimImageBuild, slimJob } from "../../controllers/cache-transforms.js";
+import { slimImageBuild, slimJob, slimPod } from "../../controllers/cache-transforms.js";
 import { CATALOG_INDEX, catalogKeys } from "../../controllers/catalog.js";
 import {
   BUILDS_BY_IMAGE_UID,
   IMAGES_BY_PARENT,
   parentIndexKeys,
 } from "../../controllers/image-reconciler.js";
-import { Informer, stripManagedFields } from "../../runtime/informer.js";
+import { versionIndexers } from "../../controllers/version-reconciler.js";
+import { Informer, type InformerOptions, stripManagedFields } from "../../runtime/informer.js";
 import type { RestClient } from "../../runtime/kube.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { Metrics } from "../../runtime/metrics.js";
+import { MultiNamespaceInformer, type SharedInformer } from "../../runtime/multi-informer.js";
 
 export interface Informers {
-  images: Informer<Image>;
-  builds: Informer<ImageBuild>;
-  jobs: Informer<V1Job>;
-  namespaces: Informer<V1Namespace>;
-  /** The catalog (cluster-scoped): every operator resolves bases, whatever its namespace. */
+  images: SharedInformer<Image>;
+  builds: SharedInformer<ImageBuild>;
+  versions: SharedInformer<ImageVersion>;
+  jobs: SharedInformer<V1Job>;
+  /** Build pods: a slot is held while a build's pod runs, and freed as soon as it has ended. */
+  pods: SharedInformer<V1Pod>;
+  namespaces: SharedInformer<V1Namespace>;
+  /** The catalog (cluster-scoped): every operator resolves bases, whatever its namespaces. */
   baseImages: Informer<BaseImage>;
   campaigns: Informer<RebuildCampaign>;
 }
 
-/** `namespace` scopes Images, builds and Jobs to one namespace; empty watches all. */
+/**
+ * `namespaces` scopes Images, builds, Jobs and pods to those namespaces (a list and watch in each);
+ * empty watches all.
+ */
 export function informers(
   kc: KubeConfig,
-  o: { rest: RestClient; metrics: Metrics; log: Logger; namespace: string },
+  o: { rest: RestClient; metrics: Metrics; log: Logger; namespaces: readonly string[] },
 ): Informers {
-  const scope = o.namespace ? `/namespaces/${o.namespace}` : "";
   const common = {
     client: o.rest,
     metrics: o.metrics,
     logger: o.log,
     transform: stripManagedFields,
   } as const;
+  const scoped = <T extends KubernetesObject>(
+    collection: (prefix: string) => string,
+    opts: Omit<InformerOptions<T>, "path"> & { name: string },
+  ): SharedInformer<T> => {
+    const [only, ...more] = o.namespaces;
+    if (only === undefined) return new Informer<T>(kc, { ...opts, path: collection("") });
+    if (more.length === 0) return new Informer<T>(kc, { ...opts, path: collection(`/namespaces/${only}`) });
+    return new MultiNamespaceInformer<T>(kc, o.namespaces, (ns) => collection(`/namespaces/${ns}`), opts);
+  };
   return {
-    images: new Informer<Image>(kc, {
+    images: scoped<Image>((scope) => `/apis/${API_VERSION}${scope}/${IMAGE_RESOURCE.plural}`, {
       ...common,
       name: "images",
-      path: `/apis/${API_VERSION}${scope}/${IMAGE_RESOURCE.plural}`,
       indexers: { [IMAGES_BY_PARENT]: parentIndexKeys },
     }),
-    builds: new Informer<ImageBuild>(kc, {
+    builds: scoped<ImageBuild>((scope) => `/apis/${API_VERSION}${scope}/${IMAGE_BUILD_RESOURCE.plural}`, {
       ...common,
       name: "imagebuilds",
-      path: `/apis/${API_VERSION}${scope}/${IMAGE_BUILD_RESOURCE.plural}`,
       transform: slimImageBuild,
       indexers: { [BUILDS_BY_IMAGE_UID]: (b) => [b.metadata?.labels?.[LABELS.imageUid] ?? ""] },
     }),
-    jobs: new Informer<V1Job>(kc, {
+    versions: scoped<ImageVersion>(
+      (scope) => `/apis/${API_VERSION}${scope}/${IMAGE_VERSION_RESOURCE.plural}`,
+      {
+        ...common,
+        name: "imageversions",
+        indexers: versionIndexers,
+      },
+    ),
+    jobs: scoped<V1Job>((scope) => `/apis/batch/v1${scope}/jobs`, {
       ...common,
       name: "jobs",
-      path: `/apis/batch/v1${scope}/jobs`,
       transform: slimJob,
       labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
+    }),
+    pods: scoped<V1Pod>((scope) => `/api/v1${scope}/pods`, {
+      ...common,
+      name: "pods",
+      transform: slimPod,
+      labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.component}=worker`,
     }),
     namespaces: new Informer<V1Namespace>(kc, {
       ...common,

@@ -17,8 +17,8 @@ import { eventRecorder } from "./events.js";
 import { informers } from "./informers.js";
 
 export interface OperatorConfig extends ControllersConfig {
-  /** Watch one namespace only; empty watches all. */
-  namespace: string;
+  /** Watch only these namespaces; empty watches all. */
+  namespaces: string[];
   qps: number;
   burst: number;
   healthPort: number;
@@ -53,7 +53,7 @@ export function buildOperator(
   const rest = client();
   const golden = new GoldenClient(rest.api(CustomObjectsApi));
   const events = eventRecorder(client(), cfg.identity, log);
-  const caches = informers(kc, { rest, metrics, log, namespace: cfg.namespace });
+  const caches = informers(kc, { rest, metrics, log, namespaces: cfg.namespaces });
   const buildMetrics = new BuildMetrics(metrics.registry, caches.images, caches.builds);
 
   const manager = new Manager({
@@ -78,12 +78,13 @@ export function buildOperator(
     manager.addController(controller);
   manager.addRunnable(events.runnable);
   // Visibility: every replica serves the queue from its own caches (the runnable is not leader-only).
-  const { builds, jobs, namespaces } = caches;
+  const { builds, jobs, pods, namespaces } = caches;
   const pending =
     cfg.pendingQueue ??
     pendingQueue({
       builds,
       jobs,
+      pods,
       namespaceLimit: namespaceLimits(namespaces, cfg.maxBuildsPerNamespace),
       namespaces,
       maxConcurrentBuilds: cfg.maxConcurrentBuilds,

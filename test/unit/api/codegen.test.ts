@@ -272,6 +272,7 @@ describe("CRDs built from the spec", () => {
         "Base Revision",
         "Up To Date",
         "Latest Build",
+        "Version",
         "Message",
         "Age",
       ],
@@ -334,6 +335,7 @@ describe("TypeScript generation", () => {
         "#/definitions/ImageBuild",
         "#/definitions/BaseImage",
         "#/definitions/RebuildCampaign",
+        "#/definitions/ImageVersion",
       ],
     );
     const image = ts.definitions.Image as { properties: Record<string, Schema> };

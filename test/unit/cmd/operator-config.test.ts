@@ -9,9 +9,17 @@ const config = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
   operatorConfig(parseFlags(OPERATOR_FLAGS, argv, env), "pod-1_42", env);
 
 describe("operatorConfig", () => {
+  it("watches a comma-separated list of namespaces, and names a bad one", () => {
+    assert.deepEqual(config(["--namespace", "team-a, team-b,,team-a"]).namespaces, ["team-a", "team-b"]);
+    assert.throws(
+      () => config(["--namespace", "team-a,Team_B"]),
+      /--namespace: "Team_B" is not a namespace name/,
+    );
+  });
+
   it("takes the documented defaults", () => {
     const cfg = config([]);
-    assert.equal(cfg.namespace, "");
+    assert.deepEqual(cfg.namespaces, [], "all namespaces");
     assert.equal(cfg.maxConcurrentBuilds, 10);
     assert.equal(cfg.maxBuildsPerNamespace, 0);
     assert.equal(cfg.gracefulShutdownMs, 30_000);
@@ -62,7 +70,7 @@ describe("operatorConfig", () => {
       POD_NAMESPACE: "golden-prod",
     });
     assert.equal(cfg.maxConcurrentBuilds, 3, "the flag beats the environment");
-    assert.equal(cfg.namespace, "team-a");
+    assert.deepEqual(cfg.namespaces, ["team-a"]);
     assert.equal(cfg.visibility?.certSecretNamespace, "golden-prod");
   });
 });

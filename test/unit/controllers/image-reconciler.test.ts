@@ -119,12 +119,8 @@ describe("ImageReconciler", () => {
     const img = h.add.image(image({ name: "web", uid: "uid-web" }));
     const result = await h.reconcile(img);
 
-    const [create, inputs, ...rest] = h.api.sent();
-    assert.deepEqual(
-      rest,
-      [],
-      "two writes: the build and its inputs (its status waits for the scheduler's verdict)",
-    );
+    const [create, inputs, status, ...rest] = h.api.sent();
+    assert.deepEqual(rest, [], "three writes: the build, its inputs, then the Image's status naming it");
     assert.equal(inputs?.verb, "patchStatus");
     assert.deepEqual(bodyOf<ImageBuild>(inputs).status?.inputs, {
       baseImage: "ubuntu-24.04-amd64",
@@ -149,7 +145,14 @@ describe("ImageReconciler", () => {
       trigger: "Created",
       image: img.spec,
     });
-    assert.ok((result?.requeueAfterMs ?? 0) > 0, "comes back for the scheduler's verdict");
+    // The Image says Building at once, whether the scheduler admits the build or queues it: the
+    // queue never costs the Image a write.
+    assert.equal(status?.verb, "replaceStatus");
+    const written = bodyOf<Image>(status).status;
+    assert.equal(written?.phase, "Building");
+    assert.equal(written?.latestBuild, created.metadata?.name);
+    assert.deepEqual(h.events, [], "a start is in status; Events are for outcomes and problems");
+    assert.equal(result, undefined, "nothing to come back for");
   });
 
   it("never creates a generation's build twice: a second pass over the same caches writes nothing new", async () => {
@@ -231,7 +234,7 @@ describe("ImageReconciler", () => {
       .sent("patchStatus")
       .filter((w) => bodyOf<ImageBuild>(w).status?.phase === "Cancelled");
     assert.equal(cancels.length, 1);
-    assert.deepEqual(h.events, []);
+    assert.deepEqual(h.events, [], "no Superseded Event for a build that moved on");
   });
 
   it("retries a failed attempt after the backoff, as a new build with trigger Retry", async () => {
@@ -388,7 +391,8 @@ describe("ImageReconciler: catalog, layered Images and campaigns", () => {
     assert.equal(h.api.sent("create").length, 0, "a halted campaign starts nothing");
 
     h.campaigns.put(campaign("Running"));
-    await h.reconcile(img);
+    h.sync();
+    await h.reconcile(h.images.list()[0] as Image);
     const created = bodyOf<ImageBuild>(h.api.sent("create")[0]);
     assert.equal(created.spec.trigger, "BaseUpdate");
     assert.equal(created.spec.campaign, "ubuntu-c1");

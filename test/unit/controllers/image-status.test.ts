@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type {
-  Artifact,
-  Condition,
-  ImageBuild,
-  ImageBuildStatus,
-  ImageStatus,
-} from "../../../src/api/v1alpha1/index.js";
-import { deriveImageStatus, unsettledForMs } from "../../../src/controllers/image-status.js";
+import type { Artifact, Condition, ImageStatus } from "../../../src/api/v1alpha1/index.js";
+import { deriveImageStatus } from "../../../src/controllers/image-status.js";
 import { build, image } from "../../support/fixtures.js";
 
 const NOW = new Date("2025-06-01T12:00:00.000Z");
@@ -46,7 +40,7 @@ describe("deriveImageStatus", () => {
     }
   });
 
-  it("is Queued with the Scheduled condition's message while the build waits", () => {
+  it("is Building for a build that waits for a slot, that runs, or that has no verdict yet", () => {
     const scheduled: Condition = {
       type: "Scheduled",
       status: "False",
@@ -54,87 +48,34 @@ describe("deriveImageStatus", () => {
       message: "cluster limit 2 reached",
       lastTransitionTime: EARLIER,
     };
-    const b = build({
-      name: "web-g1-aaaaaa",
-      generation: 1,
-      created: minute(0),
-      status: { phase: "Queued", conditions: [scheduled] },
-      attempt: 1,
-    });
-    const s = deriveImageStatus({ image: image({ generation: 1 }), builds: [b], now: NOW });
-    assert.equal(s.phase, "Queued");
-    assert.equal(s.message, "build web-g1-aaaaaa queued: cluster limit 2 reached");
-    assert.equal(ready(s).reason, "Queued");
-    assert.equal(ready(s).status, "False");
-    assert.equal(ready(s).message, s.message);
-    assert.equal(s.latestBuild, "web-g1-aaaaaa");
-  });
-
-  it("is Queued, waiting to be scheduled, for a build without phase or with phase Pending", () => {
-    for (const status of [undefined, { phase: "Pending" as const }]) {
-      const s = deriveImageStatus({
+    const progress = { step: "install-packages", stepIndex: 2, totalSteps: 6, percent: 33 };
+    const statuses = [
+      undefined,
+      { phase: "Pending" as const },
+      { phase: "Queued" as const, conditions: [scheduled] },
+      { phase: "Building" as const },
+      { phase: "Building" as const, progress },
+    ];
+    const derived = statuses.map((status) =>
+      deriveImageStatus({
         image: image({ generation: 1 }),
-        builds: [build({ name: "b1", generation: 1, created: minute(0), status, attempt: 1 })],
+        builds: [build({ name: "web-g1-aaaaaa", generation: 1, created: minute(0), status, attempt: 1 })],
         now: NOW,
-      });
-      assert.equal(s.phase, "Queued");
-      assert.equal(s.message, "build b1 waiting to be scheduled");
+      }),
+    );
+    for (const s of derived) {
+      assert.equal(s.phase, "Building");
+      assert.equal(
+        s.message,
+        "build web-g1-aaaaaa in progress (kubectl get imagebuild web-g1-aaaaaa shows whether it waits for a slot or runs)",
+      );
+      assert.equal(ready(s).reason, "BuildInProgress");
+      assert.equal(ready(s).status, "False");
+      assert.equal(ready(s).message, s.message);
+      assert.equal(s.latestBuild, "web-g1-aaaaaa");
     }
-  });
-
-  it("ignores a Scheduled condition that is True while the build is still queued", () => {
-    const scheduled: Condition = {
-      type: "Scheduled",
-      status: "True",
-      reason: "Admitted",
-      message: "capacity available",
-      lastTransitionTime: EARLIER,
-    };
-    const s = deriveImageStatus({
-      image: image({ generation: 1 }),
-      builds: [
-        build({
-          name: "b1",
-          generation: 1,
-          created: minute(0),
-          status: { phase: "Queued", conditions: [scheduled] },
-          attempt: 1,
-        }),
-      ],
-      now: NOW,
-    });
-    assert.equal(s.message, "build b1 waiting to be scheduled");
-  });
-
-  it("is Building with the running step in the message", () => {
-    const b = build({
-      name: "b1",
-      generation: 1,
-      created: minute(0),
-      status: {
-        phase: "Building",
-        progress: { step: "install-packages", stepIndex: 2, totalSteps: 6, percent: 33 },
-      },
-      attempt: 1,
-    });
-    const s = deriveImageStatus({ image: image({ generation: 1 }), builds: [b], now: NOW });
-    assert.equal(s.phase, "Building");
-    assert.equal(s.message, "build b1 running: step install-packages (2/6, 33%)");
-    assert.equal(ready(s).reason, "Building");
-    assert.equal(ready(s).status, "False");
-    assert.ok(s.message?.includes("install-packages"));
-  });
-
-  it("is Building without detail before the first step is reported", () => {
-    const s = deriveImageStatus({
-      image: image({ generation: 1 }),
-      builds: [
-        build({ name: "b1", generation: 1, created: minute(0), status: { phase: "Building" }, attempt: 1 }),
-      ],
-      now: NOW,
-    });
-    assert.equal(s.phase, "Building");
-    assert.equal(s.message, "build b1 running");
+    // The same status whatever the queue or the worker does: no Image write until the build ends.
+    assert.equal(new Set(derived.map((s) => JSON.stringify(s))).size, 1);
   });
 
   it("is Succeeded and Ready with the newest successful build's artifacts", () => {
@@ -365,7 +306,7 @@ describe("deriveImageStatus", () => {
       now: NOW,
     });
     assert.equal(ready(building).lastTransitionTime, EARLIER);
-    assert.equal(ready(building).reason, "Building", "reason and message update without a flip");
+    assert.equal(ready(building).reason, "BuildInProgress", "reason and message update without a flip");
 
     const done = deriveImageStatus({
       image: image({ generation: 1, status: building }),
@@ -463,40 +404,6 @@ describe("deriveImageStatus", () => {
       deriveImageStatus({ image: image({ generation: 1 }), builds, now: NOW }),
       deriveImageStatus({ image: image({ generation: 1 }), builds: structuredClone(builds), now: NOW }),
     );
-  });
-});
-
-describe("unsettledForMs", () => {
-  const GRACE = 2_000;
-  const fresh = (status?: ImageBuildStatus): ImageBuild => ({
-    ...build({ name: "web-1", generation: 1, created: minute(0), status, attempt: 1 }),
-    metadata: {
-      name: "web-1",
-      namespace: "default",
-      annotations: { "golden.dev/queued-at": new Date(NOW.getTime() - 500).toISOString() },
-    },
-  });
-
-  it("gives a new build the rest of the grace period to be scheduled", () => {
-    assert.equal(unsettledForMs(fresh(), NOW, GRACE), 1_500);
-  });
-
-  it("ends once the scheduler has a verdict: admitted, or queued with a reason", () => {
-    assert.equal(unsettledForMs(fresh({ phase: "Building" }), NOW, GRACE), undefined);
-    const queued: Condition = {
-      type: "Scheduled",
-      status: "False",
-      reason: "ClusterLimitReached",
-      message: "cluster limit 1 reached",
-      lastTransitionTime: NOW.toISOString(),
-    };
-    assert.equal(unsettledForMs(fresh({ conditions: [queued] }), NOW, GRACE), undefined);
-  });
-
-  it("ends when the grace period is over, or when there is no build", () => {
-    assert.equal(unsettledForMs(fresh(), new Date(NOW.getTime() + 1_500), GRACE), undefined);
-    assert.equal(unsettledForMs(fresh(), NOW, 0), undefined);
-    assert.equal(unsettledForMs(undefined, NOW, GRACE), undefined);
   });
 });
 

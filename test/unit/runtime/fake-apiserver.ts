@@ -116,7 +116,11 @@ export class FakeCollection {
     const obj: KubernetesObject & { data: Record<string, string> } = {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name, namespace: "ns", resourceVersion: String(++this.rv) },
+      metadata: {
+        name,
+        namespace: /\/namespaces\/([^/]+)\//.exec(this.path)?.[1] ?? "ns",
+        resourceVersion: String(++this.rv),
+      },
       data,
     };
     this.objects.set(name, obj);

@@ -1,5 +1,5 @@
 // ImageBuilds, Jobs and randomness for the scheduler's tests.
-import type { V1Job } from "@kubernetes/client-node";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../../../src/api/v1alpha1/index.js";
 import { at, BASE_TIME, build as fixtureBuild, job as fixtureJob } from "../../support/fixtures.js";
 
@@ -47,6 +47,20 @@ export function job(namespace: string, name: string, finished = false): V1Job {
     namespace,
     ...(finished ? { condition: { type: "Complete", status: "True" } } : {}),
   });
+}
+
+/** The pod of build `name`'s Job, labelled as the Job template labels it. */
+export function pod(namespace: string, name: string, phase: string): V1Pod {
+  return {
+    metadata: {
+      namespace,
+      name: `${name}-x7k2p`,
+      uid: `uid-pod-${namespace}-${name}`,
+      resourceVersion: "1",
+      labels: { "app.kubernetes.io/component": "worker", "golden.dev/build": name },
+    },
+    status: { phase },
+  };
 }
 
 /** A tiny deterministic linear congruential generator (Numerical Recipes constants). */

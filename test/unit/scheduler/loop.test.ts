@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { V1Job, V1Namespace } from "@kubernetes/client-node";
+import type { V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import type { GoldenClient } from "../../../src/api/client.js";
 import type { ImageBuild } from "../../../src/api/v1alpha1/index.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
@@ -11,7 +11,7 @@ import {
   UNCONFIRMED_RECHECK_MS,
 } from "../../../src/scheduler/loop.js";
 import { FakeInformer } from "../../support/fake-informer.js";
-import { build, job, T0 } from "./fixtures.js";
+import { build, job, pod, T0 } from "./fixtures.js";
 
 interface Patch {
   key: string;
@@ -32,6 +32,7 @@ interface HarnessOptions {
 function harness(capacity: number, opts: HarnessOptions = {}) {
   const builds = new FakeInformer<ImageBuild>();
   const jobs = new FakeInformer<V1Job>();
+  const pods = new FakeInformer<V1Pod>();
   const patches: Patch[] = [];
   const warnings: string[] = [];
   /** What a live read of a Job returns (the apiserver), apart from the cache. */
@@ -69,6 +70,7 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
   const scheduler = new BuildScheduler({
     builds,
     jobs,
+    pods,
     readJob: async (namespace, name) => {
       jobReads.push(`${namespace}/${name}`);
       return liveJobs.get(`${namespace}/${name}`);
@@ -102,6 +104,11 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
     /** A build written to the cache, its event delivered; returns whether it woke the scheduler. */
     putBuild: (b: ImageBuild) => scheduler.observeBuild(builds.put(b)),
     putJob: (j: V1Job) => scheduler.observeJob(jobs.put(j)),
+    putPod: (p: V1Pod) => scheduler.observePod(pods.put(p)),
+    deletePod: (p: V1Pod) => {
+      pods.remove(p);
+      return scheduler.forgetPod(p);
+    },
     admitted: () => patches.filter((p) => p.status.phase === "Building").map((p) => p.key),
     /** Each Queued write: key, and its Scheduled condition's reason and message. */
     queued: () =>
@@ -197,6 +204,56 @@ describe("BuildScheduler", () => {
     assert.equal(h.putJob(job("a", "b1", true)), true);
     await h.scheduler.reconcile();
     assert.deepEqual(h.admitted(), ["a/b2"]);
+  });
+
+  it("a build's pod that ends frees its slot before the Job controller marks the Job finished", async () => {
+    const h = harness(1);
+    h.putBuild(build("a", "b1", { created: 0 }));
+    h.putBuild(build("a", "b2", { created: 1 }));
+    await h.scheduler.reconcile();
+    h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
+    h.putJob(job("a", "b1"));
+    assert.equal(h.putPod(pod("a", "b1", "Running")), false, "its pod runs: nothing changes");
+    h.putBuild(build("a", "b1", { created: 0, phase: "Succeeded", started: 0, completed: 5 }));
+    h.patches.length = 0;
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), [], "the worker reported, but its pod still runs");
+
+    assert.equal(h.putPod(pod("a", "b1", "Succeeded")), true, "the pod ended: the slot is free");
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b2"], "admitted while b1's Job is still unfinished");
+  });
+
+  it("a pod that still runs holds its slot with its build and Job gone; one deleted before it ended leaves it to the Job", async () => {
+    const h = harness(1);
+    h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
+    h.putBuild(build("a", "b2", { created: 1 }));
+    h.putJob(job("a", "b1"));
+    const orphan = pod("a", "b1", "Running");
+    h.putPod(orphan);
+    await h.scheduler.reconcile(); // The first pass rebuilds from the caches; later ones do not.
+    // The Job deleted with propagationPolicy=orphan, the build deleted: the pod runs on.
+    h.scheduler.forgetJob(job("a", "b1"));
+    h.scheduler.forgetBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), [], "the orphaned pod holds the only slot");
+    assert.equal(h.deletePod(orphan), true, "gone: the slot is free");
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b2"]);
+
+    // b2's pod deleted while it ran: not an end; its unfinished Job keeps the slot.
+    const h2 = harness(1);
+    h2.putBuild(build("a", "c1", { created: 0, phase: "Failed", started: 0, completed: 2 }));
+    h2.putBuild(build("a", "c2", { created: 1 }));
+    h2.putJob(job("a", "c1"));
+    const running = pod("a", "c1", "Running");
+    h2.putPod(running);
+    assert.equal(h2.deletePod(running), false, "its Job has not finished");
+    await h2.scheduler.reconcile();
+    assert.deepEqual(h2.admitted(), []);
+    assert.equal(h2.putJob(job("a", "c1", true)), true);
+    await h2.scheduler.reconcile();
+    assert.deepEqual(h2.admitted(), ["a/c2"]);
   });
 
   it("an admission without an answer holds its slot until the cache shows it did not land", async () => {
