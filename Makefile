@@ -63,9 +63,10 @@ cluster-down: ## Stop every process cluster-up started and remove .cluster/
 	hack/cluster/down.sh
 
 .PHONY: install
-install: plugin ## Install the CRDs, golden's catalog of bases (config/catalog), and the kubectl plugin into $(CLUSTER_DIR)/bin
+install: plugin ## Install the CRDs, golden's admission policies (with their params) and catalog of bases (config/catalog), and the kubectl plugin into $(CLUSTER_DIR)/bin
 	kubectl apply --server-side -k config/crd
-	kubectl apply --server-side -f config/rbac/worker_admission_policy.yaml
+	kubectl apply --server-side -f config/manager/namespace.yaml -f config/rbac/admission_params.yaml
+	kubectl apply --server-side -f config/rbac/admission_policies.yaml
 	kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev crd/imageversions.golden.dev \
 		crd/baseimages.golden.dev crd/rebuildcampaigns.golden.dev
 	kubectl apply --server-side -k config/catalog
@@ -84,7 +85,7 @@ plugin: ## Install the kubectl plugin launcher into $(CLUSTER_DIR)/bin (export P
 
 .PHONY: uninstall
 uninstall: ## Remove the CRDs (and with them every Image, ImageBuild, BaseImage and RebuildCampaign)
-	kubectl delete --ignore-not-found -f config/rbac/worker_admission_policy.yaml
+	kubectl delete --ignore-not-found -f config/rbac/admission_policies.yaml -f config/rbac/admission_params.yaml
 	kubectl delete --ignore-not-found -k config/crd
 
 .PHONY: up

@@ -20,3 +20,15 @@ export function jobOutcome(job: V1Job): JobOutcome {
 export function isJobFinished(job: V1Job): boolean {
   return jobOutcome(job).state !== "active";
 }
+
+/**
+ * The uid of the ImageBuild that controls this Job, when one of the same name does (golden names a
+ * build's Job after it); undefined for any other Job, whatever its labels say. Labels are anyone's
+ * to set, so only this decides whether a Job is golden's: it holds a build slot, and a build
+ * adopts it.
+ */
+export function controllingBuildUid(job: V1Job): string | undefined {
+  const ref = job.metadata?.ownerReferences?.find((r) => r.controller === true);
+  if (ref?.kind !== "ImageBuild" || !ref.apiVersion.startsWith("golden.dev/")) return undefined;
+  return ref.name === job.metadata?.name ? ref.uid : undefined;
+}

@@ -12,7 +12,7 @@ export function slimJob(job: V1Job): V1Job {
   return job;
 }
 
-/** A build pod as the scheduler sees it: whose it is (labels) and whether it still runs (phase). */
+/** A build pod as the scheduler sees it: whose it is (labels, ServiceAccount) and whether it still runs (phase). */
 export function slimPod(pod: V1Pod): V1Pod {
   const m = pod.metadata ?? {};
   return {
@@ -24,6 +24,8 @@ export function slimPod(pod: V1Pod): V1Pod {
       labels: m.labels,
       ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
     },
+    // Only build pods run as the worker ServiceAccount: the scheduler counts no other.
+    spec: { serviceAccountName: pod.spec?.serviceAccountName, containers: [] },
     status: { phase: pod.status?.phase },
   };
 }

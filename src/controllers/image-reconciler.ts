@@ -30,6 +30,7 @@ import type { Result } from "../runtime/workqueue.js";
 import { type CatalogLookup, resolveCatalogBase, type SpecProblem } from "./catalog.js";
 import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
+import { type HandledTriggers, handledTriggers, rebuildHandled, slotHandled } from "./handled-triggers.js";
 import { deriveImageStatus, type UpToDate } from "./image-status.js";
 import { ownerReference } from "./owner.js";
 import { retryAt } from "./retry.js";
@@ -138,7 +139,8 @@ export class ImageReconciler {
       const latest = builds.filter((b) => b.spec.imageGeneration === generation).at(-1);
       retryTime = latest ? retryAt(image, latest, this.deps.retryBaseMs) : undefined;
       const dueSlot = schedule?.ok ? schedule.due : undefined;
-      const request = this.nextBuild(image, builds, latest, retryTime, dueSlot);
+      const handled = handledTriggers(image.status, builds, rebuildToken(image));
+      const request = this.nextBuild(image, builds, latest, retryTime, dueSlot, handled);
       if (request === "wait" && retryTime) {
         wakeups.push(retryTime.getTime() - now.getTime());
       } else if (request && request !== "wait") {
@@ -185,6 +187,7 @@ export class ImageReconciler {
       });
     }
     if (schedule?.ok && schedule.due) status.lastScheduleTime = schedule.due.toISOString();
+    Object.assign(status, handledTriggers(image.status, builds, rebuildToken(image)));
     if (await this.writeStatus(image, status, builds, problem?.reason)) {
       log.debug("status updated", {
         phase: status.phase,
@@ -237,11 +240,17 @@ export class ImageReconciler {
     latest: ImageBuild | undefined,
     retryTime: Date | undefined,
     dueSlot: Date | undefined,
+    handled: HandledTriggers,
   ): BuildRequest | "wait" | undefined {
     if (!latest) return { attempt: 1, trigger: builds.length === 0 ? "Created" : "SpecChanged" };
-    const token = image.metadata?.annotations?.[ANNOTATIONS.rebuild];
+    const token = rebuildToken(image);
     const rebuildId = token ? `rebuild:${token}` : undefined;
-    if (rebuildId && !builds.some((b) => b.metadata?.annotations?.[ANNOTATIONS.trigger] === rebuildId)) {
+    if (
+      token &&
+      rebuildId &&
+      !rebuildHandled(handled, token) &&
+      !builds.some((b) => b.metadata?.annotations?.[ANNOTATIONS.trigger] === rebuildId)
+    ) {
       // One build at a time per Image: a rebuild asked for mid-build starts once that one ends.
       return isTerminal(latest) ? { attempt: 1, trigger: "Rebuild", triggerId: rebuildId } : undefined;
     }
@@ -255,7 +264,7 @@ export class ImageReconciler {
         background: latest.spec.background,
       };
     }
-    if (dueSlot && isTerminal(latest)) {
+    if (dueSlot && isTerminal(latest) && !slotHandled(handled, dueSlot)) {
       const slotId = scheduleTriggerId(dueSlot);
       if (!builds.some((b) => b.metadata?.annotations?.[ANNOTATIONS.trigger] === slotId)) {
         return { attempt: 1, trigger: "Schedule", triggerId: slotId };
@@ -482,3 +491,7 @@ const OUTCOME_REASONS: Record<string, string | undefined> = {
   Succeeded: "BuildSucceeded",
   Failed: "BuildFailed",
 };
+
+function rebuildToken(image: Image): string | undefined {
+  return image.metadata?.annotations?.[ANNOTATIONS.rebuild] || undefined;
+}

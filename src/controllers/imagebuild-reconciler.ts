@@ -6,10 +6,10 @@ import type { GoldenClient } from "../api/client.js";
 import { boundedMessage, findCondition, setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
 import { timeoutSeconds } from "../build/defaults.js";
-import { jobOutcome } from "../build/job.js";
+import { controllingBuildUid, jobOutcome } from "../build/job.js";
 import { ANNOTATIONS } from "../build/names.js";
 import { isTerminal } from "../build/phase.js";
-import { isAlreadyExists, isNotFound } from "../runtime/api-errors.js";
+import { apiErrorCode, apiErrorMessage, isAlreadyExists, isNotFound } from "../runtime/api-errors.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
@@ -48,7 +48,11 @@ export class ImageBuildReconciler {
   async reconcile(key: string): Promise<Result> {
     const build = this.deps.builds.get(key);
     if (!build) return;
-    const job = this.deps.jobs.get(key); // A build's Job carries the build's name.
+    // A build's Job carries the build's name, and the build controls it: another Job of that name
+    // (a user's, or an earlier build's of the same name not yet collected) is never adopted.
+    const found = this.deps.jobs.get(key);
+    const ownerUid = found && controllingBuildUid(found);
+    const job = ownerUid !== undefined && ownerUid === build.metadata?.uid ? found : undefined;
     if (build.metadata?.deletionTimestamp) return this.finalize(build, job);
 
     if (isTerminal(build)) {
@@ -75,15 +79,30 @@ export class ImageBuildReconciler {
       return;
     }
 
+    if (found && !job) {
+      if (ownerUid !== undefined) return { requeueAfterMs: 5000 }; // The garbage collector's to remove.
+      await this.fail(
+        build,
+        "JobConflict",
+        `Job ${found.metadata?.name} exists and is not this build's (no ImageBuild controls it): golden does not adopt it`,
+      );
+      return;
+    }
     if (!job) {
       // Not created yet, or deleted by hand mid-build: (re)create it; the worker resumes the build.
-      await this.deps.workerAccess.ensure(build.metadata?.namespace ?? "");
       try {
+        await this.deps.workerAccess.ensure(build.metadata?.namespace ?? "");
         await this.deps.batch.createNamespacedJob({
           namespace: build.metadata?.namespace ?? "",
           body: buildJob(build, this.deps.worker),
         });
       } catch (err) {
+        // Admission refused it for good (a namespace that opted out of builds, a protected one):
+        // say so on the build instead of retrying forever.
+        if (apiErrorCode(err) === 403) {
+          await this.fail(build, "JobRefused", `the build's Job was refused: ${apiErrorMessage(err)}`);
+          return;
+        }
         if (!isAlreadyExists(err)) throw err;
       }
       return { requeueAfterMs: overdueMs };

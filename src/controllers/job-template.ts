@@ -27,6 +27,11 @@ export interface WorkerConfig {
   heartbeatSeconds: number;
   /** Slack beyond spec.build.timeoutSeconds before the scheduler's own timeout check fires. */
   timeoutGraceSeconds: number;
+  /**
+   * How long a finished Job and its pod are kept (ttlSecondsAfterFinished). The pod's bound token
+   * stays valid while the pod exists; the ImageBuild keeps the history. Default 3600.
+   */
+  finishedJobTtlSeconds?: number;
   /** Where arm64 builds run (default native). */
   arm64Placement?: Arm64Placement;
 }
@@ -41,6 +46,7 @@ export function nodeArch(
 }
 
 export const WORKER_CONTAINER = "worker";
+export const DEFAULT_FINISHED_JOB_TTL_SECONDS = 3600;
 const NONROOT_UID = 65532;
 
 export function buildJob(build: ImageBuild, cfg: WorkerConfig): V1Job {
@@ -72,7 +78,13 @@ export function buildJob(build: ImageBuild, cfg: WorkerConfig): V1Job {
     spec: {
       // Retries are golden's (each attempt its own ImageBuild), so the Job itself never retries.
       backoffLimit: 0,
+      // An eviction or preemption (the pod's DisruptionTarget condition) is not the build's fault:
+      // the Job starts a new pod instead of failing, so it does not burn a retry.
+      podFailurePolicy: {
+        rules: [{ action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] }],
+      },
       activeDeadlineSeconds: timeoutSeconds(spec),
+      ttlSecondsAfterFinished: cfg.finishedJobTtlSeconds ?? DEFAULT_FINISHED_JOB_TTL_SECONDS,
       template: {
         metadata: { labels, ...(annotations ? { annotations } : {}) },
         spec: {

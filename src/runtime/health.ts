@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { type Logger, nopLogger } from "./logger.js";
+import type { MetricsAuth } from "./metrics-auth.js";
 
 /** A probe: true/{ok:true} passes; false, {ok:false, reason}, or a throw fails with that reason. */
 export type Check = () => boolean | CheckResult | Promise<boolean | CheckResult>;
@@ -14,6 +15,8 @@ export interface HealthServerOptions {
   port: number;
   host?: string;
   metricsRegistry?: Registry;
+  /** When set, /metrics answers only callers it lets through (401/403 otherwise); probes stay open. */
+  metricsAuth?: MetricsAuth;
   checks: { healthz: Check; readyz: Check };
   /** A check slower than this fails (default 5 s), so a hung check cannot hang the kubelet probe. */
   checkTimeoutMs?: number;
@@ -47,6 +50,13 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
         return;
       case "/metrics":
         if (!opts.metricsRegistry) break;
+        if (opts.metricsAuth) {
+          const verdict = await opts.metricsAuth(req.headers.authorization);
+          if (!verdict.ok) {
+            send(res, verdict.status, `${verdict.message}\n`);
+            return;
+          }
+        }
         try {
           const body = await opts.metricsRegistry.metrics();
           send(res, 200, body, opts.metricsRegistry.contentType);

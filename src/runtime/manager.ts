@@ -4,6 +4,7 @@ import { type Check, type HealthServer, runCheck, startHealthServer } from "./he
 import { LeaderElector, type LeaderElectorOptions, type LeaseClient } from "./leader-election.js";
 import { type Logger, nopLogger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
+import type { MetricsAuth } from "./metrics-auth.js";
 
 /** Anything with a lifecycle the manager should run, e.g. a GC loop or a webhook server. */
 export interface Runnable {
@@ -34,7 +35,7 @@ export interface ManagerOptions {
   logger?: Logger;
   metrics?: Metrics;
   /** Serves /healthz, /readyz, /metrics. Default port 8081; false disables. */
-  health?: { port: number; host?: string } | false;
+  health?: { port: number; host?: string; metricsAuth?: MetricsAuth } | false;
   /** Omit to run without leader election (every replica reconciles). */
   leaderElection?: LeaderElectionConfig;
   /** Drain budget for in-flight reconciles and runnables on shutdown (default 30 s). */
@@ -169,6 +170,7 @@ export class Manager {
       port: cfg.port,
       host: cfg.host,
       metricsRegistry: this.#opts.metrics?.registry,
+      ...(cfg.metricsAuth ? { metricsAuth: cfg.metricsAuth } : {}),
       logger: this.#log,
       checks: {
         healthz: () => this.#aggregate(this.#healthChecks, this.#fatal ? this.#fatal.message : undefined),

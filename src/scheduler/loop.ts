@@ -50,6 +50,8 @@ export interface SchedulerOptions {
   maxConcurrentBuilds: number;
   /** 0 = no per-namespace limit unless a namespace sets the annotation. */
   maxBuildsPerNamespace: number;
+  /** Build pods' ServiceAccount: pods running as another hold no slot (SchedulerState). */
+  workerServiceAccount?: string;
   log: Logger;
   now?: () => Date;
 }
@@ -67,7 +69,10 @@ export class BuildScheduler {
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? (() => new Date());
     this.namespaceLimit = namespaceLimits(opts.namespaces, opts.maxBuildsPerNamespace);
-    this.state = new SchedulerState({ namespaceLimit: this.namespaceLimit });
+    this.state = new SchedulerState({
+      namespaceLimit: this.namespaceLimit,
+      ...(opts.workerServiceAccount ? { workerServiceAccount: opts.workerServiceAccount } : {}),
+    });
   }
 
   observeBuild(build: ImageBuild): boolean {

@@ -7,7 +7,7 @@ import { schedulingPriority } from "../build/defaults.js";
 import { createdAtMs } from "../build/order.js";
 import type { Informer } from "../runtime/informer.js";
 import { objectKey } from "../runtime/keys.js";
-import { estimateStart, schedule } from "./policy.js";
+import { schedule, startEstimator } from "./policy.js";
 import { SchedulerState } from "./state.js";
 
 /** One waiting build, as the visibility API reports it. */
@@ -92,8 +92,7 @@ export class PendingQueueView implements PendingQueueSource {
     );
 
     const byKey = new Map(builds.map((b) => [objectKey(b), b]));
-    const durations = state.recentDurations();
-    const nowMs = this.now().getTime();
+    const estimate = startEstimator(cluster, state.recentDurations(), this.now().getTime());
     const namespacePositions = new Map<string, number>();
     const items: PendingEntry[] = [];
     for (const placement of decision.queued) {
@@ -102,7 +101,7 @@ export class PendingQueueView implements PendingQueueSource {
       const namespace = build.metadata?.namespace ?? "";
       const namespacePosition = (namespacePositions.get(namespace) ?? 0) + 1;
       namespacePositions.set(namespace, namespacePosition);
-      const eta = estimateStart(placement.ahead, cluster, durations, nowMs);
+      const eta = estimate(placement.ahead);
       items.push({
         namespace,
         name: build.metadata?.name ?? "",

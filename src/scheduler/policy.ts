@@ -172,8 +172,17 @@ export function estimateStart(
   recentDurationsMs: number[],
   nowMs: number,
 ): number | undefined {
-  if (recentDurationsMs.length === 0 || capacity <= 0) return undefined;
+  return startEstimator(capacity, recentDurationsMs, nowMs)(ahead);
+}
+
+/** estimateStart for many builds of one queue: the median is taken once, not per build. */
+export function startEstimator(
+  capacity: number,
+  recentDurationsMs: number[],
+  nowMs: number,
+): (ahead: number) => number | undefined {
+  if (recentDurationsMs.length === 0 || capacity <= 0) return () => undefined;
   const sorted = [...recentDurationsMs].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-  return nowMs + Math.floor(ahead / capacity + 1) * median;
+  return (ahead) => nowMs + Math.floor(ahead / capacity + 1) * median;
 }

@@ -14,7 +14,7 @@
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
 import { schedulingPriority } from "../build/defaults.js";
-import { isJobFinished } from "../build/job.js";
+import { controllingBuildUid, isJobFinished } from "../build/job.js";
 import { LABELS } from "../build/names.js";
 import { createdAtMs } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
@@ -56,6 +56,12 @@ interface RecentDuration {
 export interface SchedulerStateOptions {
   /** A namespace's limit; undefined when only the cluster limit applies. Default: none. */
   namespaceLimit?: (namespace: string) => number | undefined;
+  /**
+   * Build pods run as this ServiceAccount, which admission lets only golden's Jobs use
+   * (config/rbac/admission_policies.yaml); a pod running as another holds no slot, whatever its
+   * labels say. Unset: every pod labelled as a build's counts.
+   */
+  workerServiceAccount?: string;
 }
 
 export class SchedulerState {
@@ -89,7 +95,10 @@ export class SchedulerState {
   readonly #queuedWritesDue = new Map<string, string | undefined>();
   readonly #lanes: AdmissionLanes;
 
+  readonly #workerServiceAccount: string | undefined;
+
   constructor(opts: SchedulerStateOptions = {}) {
+    this.#workerServiceAccount = opts.workerServiceAccount;
     const limit = opts.namespaceLimit ?? (() => undefined);
     this.#lanes = new AdmissionLanes({
       inFlight: (ns) => this.#inFlightByNamespace.get(ns) ?? 0,
@@ -159,6 +168,8 @@ export class SchedulerState {
   /** Records a Job's current state; true when the change can alter a scheduling decision. */
   observeJob(job: V1Job): boolean {
     const key = objectKey(job);
+    // Anyone who may create Jobs can label one like golden's: only a build's own Job holds a slot.
+    if (controllingBuildUid(job) === undefined) return this.forgetJob(key);
     this.#jobsPresent.add(key);
     const facts = this.#builds.get(key);
     if (facts) facts.jobSeen = true;
@@ -183,6 +194,7 @@ export class SchedulerState {
   observePod(pod: V1Pod): boolean {
     const key = buildKeyOf(pod);
     if (!key) return false;
+    if (!this.#isBuildPod(pod)) return this.forgetPod(pod); // A look-alike (see workerServiceAccount).
     const name = pod.metadata?.name ?? "";
     const running = this.#runningPods.get(key) ?? new Set<string>();
     if (hasEnded(pod)) {
@@ -193,6 +205,11 @@ export class SchedulerState {
     else this.#runningPods.delete(key);
     const { before, after } = this.#reclassify(key);
     return before !== after;
+  }
+
+  #isBuildPod(pod: V1Pod): boolean {
+    const sa = this.#workerServiceAccount;
+    return sa === undefined || pod.spec?.serviceAccountName === sa;
   }
 
   /**
@@ -337,13 +354,14 @@ export class SchedulerState {
     this.#podEnded.clear();
 
     for (const job of jobs) {
+      if (controllingBuildUid(job) === undefined) continue; // Not a build's Job (see observeJob).
       const key = objectKey(job);
       this.#jobsPresent.add(key);
       if (!isJobFinished(job)) this.#activeJobs.add(key);
     }
     for (const pod of pods) {
       const key = buildKeyOf(pod);
-      if (!key) continue;
+      if (!key || !this.#isBuildPod(pod)) continue;
       if (hasEnded(pod)) this.#podEnded.add(key);
       else
         this.#runningPods.set(key, (this.#runningPods.get(key) ?? new Set()).add(pod.metadata?.name ?? ""));

@@ -32,7 +32,7 @@ export interface ListRequest {
   query: URLSearchParams;
 }
 
-const keyOf = (b: PendingBuild) => `${b.metadata.namespace}/${b.metadata.name}`;
+const keyOf = (e: PendingEntry) => `${e.namespace}/${e.name}`;
 
 function parseLimit(raw: string | null): number {
   if (raw === null || raw === "") return 0;
@@ -43,7 +43,8 @@ function parseLimit(raw: string | null): number {
 }
 
 export class PendingBuilds {
-  readonly #pages: Paginator<PendingBuild>;
+  /** Pages of entries: only the items of the page asked for become PendingBuild objects. */
+  readonly #pages: Paginator<PendingEntry>;
 
   constructor(
     private readonly source: PendingQueueSource,
@@ -66,7 +67,7 @@ export class PendingBuilds {
     const q = req.query;
     checkLabelSelector(q.get("labelSelector"));
     const fields = parseFieldSelector(q.get("fieldSelector"));
-    return this.#pages.page(
+    const page = this.#pages.page(
       {
         key: JSON.stringify([req.namespace ?? "", fields]),
         limit: parseLimit(q.get("limit")),
@@ -77,9 +78,10 @@ export class PendingBuilds {
         const selected = items.filter(
           (e) => (!req.namespace || e.namespace === req.namespace) && matchesFields(fields, e),
         );
-        return { resourceVersion, items: selected.map(toPendingBuild) };
+        return { resourceVersion, items: selected };
       },
     );
+    return { ...page, items: page.items.map(toPendingBuild) };
   }
 
   get(namespace: string, name: string): PendingBuild {

@@ -6,7 +6,7 @@ import { setCondition } from "../api/conditions.js";
 import type { ImageBase, ImageBuild, ImageBuildStatus, ImageSpec } from "../api/v1alpha1/index.js";
 import { arch, stepSeconds } from "../build/defaults.js";
 import { isTerminal, isTerminalPhase } from "../build/phase.js";
-import { isTransient } from "../runtime/api-errors.js";
+import { apiErrorCode, apiErrorMessage, isTransient } from "../runtime/api-errors.js";
 import { artifactFor, type BuildOrigin, planSteps } from "./plan.js";
 
 export interface BuildTarget {
@@ -63,7 +63,11 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   const failAt = spec.build?.simulate?.failAt;
   const origin = { rootBase: build.spec.rootBase, inputs: build.status?.inputs };
   const note = emulationNote(spec, opts.emulatedOn, origin.rootBase);
-  // Progress and heartbeats are best effort: a missed one must not fail the build.
+  // Progress and heartbeats are best effort: a missed one must not fail the build. A refused one
+  // (403: admission says the build is no longer running, or no longer this pod's) means this
+  // worker has outlived its build, cancelled, failed or orphaned: it stops.
+  const outlived = new AbortController();
+  const signal = AbortSignal.any([opts.signal, outlived.signal]);
   const patch = (status: ImageBuildStatus) =>
     client.imageBuilds
       .patchStatus(target.namespace, target.name, {
@@ -71,7 +75,10 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
       })
       .then(
         () => undefined,
-        (err: unknown) => log("progress update failed", { err: String(err) }),
+        (err: unknown) => {
+          log("progress update failed", { err: String(err) });
+          if (apiErrorCode(err) === 403) outlived.abort(new Error(apiErrorMessage(err)));
+        },
       );
 
   const heartbeat = setInterval(() => void patch({}), opts.heartbeatMs);
@@ -82,7 +89,13 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
       // its build (cancelled, or its pod lost) must not bring a finished build back to life.
       await patch({ progress: { step, stepIndex: index + 1, totalSteps: steps.length, percent } });
       log("step started", { step, index: index + 1, total: steps.length });
-      await sleep(stepMs, undefined, { signal: opts.signal });
+      if (outlived.signal.aborted) return stopped(outlived.signal.reason);
+      try {
+        await sleep(stepMs, undefined, { signal });
+      } catch (err) {
+        if (outlived.signal.aborted && !opts.signal.aborted) return stopped(outlived.signal.reason);
+        throw err;
+      }
       if (step === failAt) {
         const message = `step ${step} failed (simulated by spec.build.simulate.failAt)${note}`;
         await finish(opts, { phase: "Failed", failedStep: step, message });
@@ -96,6 +109,11 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+function stopped(reason: unknown): BuildOutcome {
+  const why = reason instanceof Error ? reason.message : String(reason);
+  return { ok: false, message: `stopped: this worker may no longer write its build (${why})` };
 }
 
 /** "; arm64 emulated on amd64" when the build ran emulated, else "". */

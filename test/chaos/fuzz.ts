@@ -335,9 +335,7 @@ const MUTATIONS: Mutation[] = [
       users: [
         {
           name: "a",
-          sshAuthorizedKeys: [
-            sshKey(L.sshKeyLength, L.sshCommentLength, rng.pick([..."é🚀\u202e<&\u0001Ω"])),
-          ],
+          sshAuthorizedKeys: [sshKey(L.sshKeyLength, L.sshCommentLength, rng.pick([..."é🚀\u202e<&Ω"]))],
         },
       ],
     }),
@@ -350,6 +348,11 @@ const MUTATIONS: Mutation[] = [
   m("users", "reject", "ssh-key-garbage", (o, rng) =>
     Object.assign(custom(o), {
       users: [{ name: "a", sshAuthorizedKeys: [rng.pick(["hello", "", "ssh-rsa", "rsa AAAA x"])] }],
+    }),
+  ),
+  m("users", "reject", "ssh-comment-control", (o, rng) =>
+    Object.assign(custom(o), {
+      users: [{ name: "a", sshAuthorizedKeys: [`${SSH_KEY} bob${rng.pick(CONTROL)}x`] }],
     }),
   ),
   m("users", "reject", "ssh-key-newline", (o) =>
@@ -431,9 +434,28 @@ const MUTATIONS: Mutation[] = [
   m("files", "accept", "file-path-unicode", (o, rng) =>
     Object.assign(custom(o), { files: [{ path: `/etc/${rng.pick(UNICODE)}.conf` }] }),
   ),
-  // The schema has no pattern on paths: control characters pass. Not judged here.
-  m("files", "either", "file-path-control", (o, rng) =>
+  m("files", "reject", "file-path-control", (o, rng) =>
     Object.assign(custom(o), { files: [{ path: `/etc/a${rng.pick(CONTROL)}b` }] }),
+  ),
+  m("files", "reject", "file-path-unnormalized", (o, rng) =>
+    Object.assign(custom(o), {
+      files: [{ path: rng.pick(["/etc//motd", "//etc/motd", "/etc/./motd", "/etc/."]) }],
+    }),
+  ),
+  m("files", "reject", "file-path-virtual", (o, rng) =>
+    Object.assign(custom(o), {
+      files: [{ path: rng.pick(["/proc/sys/kernel/core_pattern", "/sys/kernel/x", "/dev/sda", "/proc"]) }],
+    }),
+  ),
+  m("files", "accept", "file-path-virtual-lookalike", (o, rng) =>
+    Object.assign(custom(o), {
+      files: [{ path: rng.pick(["/procfs", "/etc/proc/x", "/system/x", "/devices"]) }],
+    }),
+  ),
+  m("files", "reject", "file-mode-setuid", (o, rng) =>
+    Object.assign(custom(o), {
+      files: [{ path: "/usr/bin/x", mode: rng.pick(["4755", "2755", "1777", "6755"]) }],
+    }),
   ),
   m("files", "accept", `file-path-${L.filePathLength}`, (o, rng) =>
     Object.assign(custom(o), { files: [{ path: `/${rng.string(L.filePathLength - 1)}` }] }),
@@ -465,10 +487,27 @@ const MUTATIONS: Mutation[] = [
   m("kernel", "accept", `kernel-arg-${L.kernelArgLength}`, (o, rng) =>
     Object.assign(custom(o), { kernelArgs: [rng.string(L.kernelArgLength)] }),
   ),
+  m("kernel", "reject", "kernel-shell", (o, rng) =>
+    Object.assign(custom(o), {
+      kernelArgs: [rng.pick(["a=$(reboot)", "a=`id`", 'a="b"', "a='b'", "a\\b", "a;b", "a|b", "a&b", "a>b"])],
+    }),
+  ),
+  m("kernel", "reject", "kernel-control", (o, rng) =>
+    Object.assign(custom(o), { kernelArgs: [`a${rng.pick([...CONTROL, "\u000b"])}b`] }),
+  ),
+  // 9 x 256 characters joined by spaces: more than the kernel's 2048-character command line.
+  m("kernel", "reject", "kernel-total-2049", (o, rng) =>
+    Object.assign(custom(o), { kernelArgs: Array.from({ length: 9 }, () => rng.string(L.kernelArgLength)) }),
+  ),
+  m("kernel", "accept", "kernel-total-2048", (o) =>
+    Object.assign(custom(o), {
+      kernelArgs: [...Array.from({ length: 7 }, () => "x".repeat(256)), "x".repeat(2048 - 7 * 257)],
+    }),
+  ),
   m("kernel", "reject", `kernel-arg-${L.kernelArgLength + 1}`, (o, rng) =>
     Object.assign(custom(o), { kernelArgs: [rng.string(L.kernelArgLength + 1)] }),
   ),
-  m("kernel", "accept", "kernel-unicode", (o, rng) =>
+  m("kernel", "reject", "kernel-unicode", (o, rng) =>
     Object.assign(custom(o), { kernelArgs: [`lang=${rng.pick(["é", "漢字", "🚀"])}`] }),
   ),
   // spec.build.simulate.failAt (after formats)
@@ -487,10 +526,20 @@ const MUTATIONS: Mutation[] = [
   ),
   // spec.rebuild
   m("rebuild", "accept", "schedule-valid", (o, rng) =>
-    Object.assign(spec(o), { rebuild: { schedule: rng.pick(["@daily", "0 3 * * 0", "*/15 * * * 1-5"]) } }),
+    Object.assign(spec(o), {
+      rebuild: { schedule: rng.pick(["@daily", "@hourly", "0 3 * * 0", "0,15,30,45 * * * 1-5"]) },
+    }),
   ),
-  // Passes the pattern, but is no time: the operator says InvalidSchedule.
-  m("rebuild", "accept", "schedule-61", (o) =>
+  // Passes the pattern and the frequency rule, but is no time: the operator says InvalidSchedule.
+  m("rebuild", "accept", "schedule-feb-30", (o) =>
+    Object.assign(spec(o), { rebuild: { schedule: "0 3 30 2 *" } }),
+  ),
+  m("rebuild", "reject", "schedule-every-minute", (o, rng) =>
+    Object.assign(spec(o), {
+      rebuild: { schedule: rng.pick(["* * * * *", "*/5 * * * *", "0-59 * * * *", "0,1,2,3,4 * * * *"]) },
+    }),
+  ),
+  m("rebuild", "reject", "schedule-61", (o) =>
     Object.assign(spec(o), { rebuild: { schedule: "61 * * * *" } }),
   ),
   m("rebuild", "reject", "schedule-garbage", (o, rng) =>

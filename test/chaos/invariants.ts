@@ -3,10 +3,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Job } from "@kubernetes/client-node";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
+import { ANNOTATIONS } from "../../src/build/names.js";
+import { rebuildKey } from "../../src/controllers/handled-triggers.js";
 import { batch, golden } from "../integration/cluster.js";
 import { sinceStart } from "./clock.js";
 import type { OperatorFleet } from "./operators.js";
-import type { BuildLog, BuildRecord, JobLog } from "./watch.js";
+import { type BuildLog, type BuildRecord, type JobLog, triggerIdOf } from "./watch.js";
+import { SCHEDULED_LABEL } from "./workload.js";
 
 const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled"]);
 const WORKER_SELECTOR = "app.kubernetes.io/managed-by=golden";
@@ -49,6 +52,11 @@ export function unsettled(image: Image): string | undefined {
   const s = image.status;
   const generation = image.metadata?.generation;
   if (!s) return "no status";
+  // Triggers not built yet: a rebuild token, a schedule slot due within the run (workload.ts).
+  const token = image.metadata?.annotations?.[ANNOTATIONS.rebuild];
+  if (token && s.handledRebuild !== rebuildKey(token)) return `rebuild ${token} not started yet`;
+  if (image.metadata?.labels?.[SCHEDULED_LABEL] === "true" && !s.handledScheduleTime)
+    return "its scheduled slot not built yet";
   if (s.phase !== "Succeeded" && s.phase !== "Failed")
     return `phase ${s.phase ?? "(none)"}: ${s.message ?? ""}`;
   if (s.observedGeneration !== generation)
@@ -144,9 +152,17 @@ export function checkImages(snap: Snapshot, workload?: Set<string>): string[] {
 }
 
 /**
- * At most one successful build per (Image, generation) over the whole run (from the watch log,
- * so builds pruned meanwhile count too); exactly one for the generation an Image settled
- * Succeeded at, none for one it settled Failed at; and a terminal phase is final.
+ * What one successful build answers: a rebuild token or a schedule slot (once per Image, whatever
+ * the generation), or else a generation.
+ */
+const triggerKey = (r: { imageUid: string; generation: number; triggerId?: string }) =>
+  r.triggerId ? `${r.imageUid}#${r.triggerId}` : `${r.imageUid}@${r.generation}`;
+
+/**
+ * At most one successful build per trigger (an Image's generation, rebuild token or schedule
+ * slot) over the whole run (from the watch log, so builds pruned meanwhile count too); at least
+ * one for the generation an Image settled Succeeded at, none for the trigger of the build it
+ * settled Failed with; and a terminal phase is final.
  */
 export function checkBuilds(
   snap: Snapshot,
@@ -172,6 +188,7 @@ export function checkBuilds(
         generation: b.spec.imageGeneration,
         attempt: b.spec.attempt ?? 1,
         trigger: b.spec.trigger,
+        ...triggerIdOf(b),
         phases: ["Succeeded"],
         phaseTimes: [Date.now()],
         everSucceeded: true,
@@ -187,7 +204,7 @@ export function checkBuilds(
           `(generation ${r.generation}, attempt ${r.attempt})`,
       );
     if (!r.everSucceeded) continue;
-    const k = `${r.imageUid}@${r.generation}`;
+    const k = triggerKey(r);
     successes.set(k, [...(successes.get(k) ?? []), r]);
   }
   const describe = (r: BuildRecord) =>
@@ -195,8 +212,9 @@ export function checkBuilds(
   for (const list of successes.values()) {
     if (list.length > 1) {
       const first = list[0] as BuildRecord;
+      const what = first.triggerId ? `trigger ${first.triggerId}` : `generation ${first.generation}`;
       problems.push(
-        `Image ${first.namespace}/${first.imageName} generation ${first.generation} succeeded ${list.length} times: ` +
+        `Image ${first.namespace}/${first.imageName} ${what} succeeded ${list.length} times: ` +
           list.map(describe).join(", "),
       );
     }
@@ -204,11 +222,21 @@ export function checkBuilds(
   for (const image of snap.images) {
     if (workload && !workload.has(key(image))) continue;
     if (unsettled(image)) continue;
-    const list = successes.get(`${image.metadata?.uid}@${image.metadata?.generation}`) ?? [];
-    if (image.status?.phase === "Succeeded" && list.length !== 1)
-      problems.push(
-        `Image ${key(image)} Succeeded at generation ${image.metadata?.generation} with ${list.length} successful builds`,
-      );
+    const uid = image.metadata?.uid ?? "";
+    const generation = image.metadata?.generation ?? 0;
+    const ofGeneration = [...successes.values()]
+      .flat()
+      .filter((r) => r.imageUid === uid && r.generation === generation);
+    if (image.status?.phase === "Succeeded" && ofGeneration.length === 0)
+      problems.push(`Image ${key(image)} Succeeded at generation ${generation} with no successful build`);
+    // Failed: the trigger of the build it failed with (its retries included) never succeeded.
+    const latest = snap.builds.find(
+      (b) =>
+        b.metadata?.namespace === image.metadata?.namespace && b.metadata?.name === image.status?.latestBuild,
+    );
+    const list = latest
+      ? (successes.get(triggerKey({ imageUid: uid, generation, ...triggerIdOf(latest) })) ?? [])
+      : [];
     if (image.status?.phase === "Failed" && list.length !== 0)
       problems.push(
         `Image ${key(image)} settled Failed (${ready(image)?.reason}) at generation ${image.metadata?.generation}, ` +

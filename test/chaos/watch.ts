@@ -280,6 +280,8 @@ export interface BuildRecord {
   generation: number;
   attempt: number;
   trigger: string;
+  /** The rebuild token or schedule slot it was built for (annotation golden.dev/trigger-id); retries inherit it. */
+  triggerId?: string;
   phases: string[];
   /** When each of phases was first seen (epoch ms). */
   phaseTimes: number[];
@@ -288,6 +290,11 @@ export interface BuildRecord {
   deletedAt?: number;
   everSucceeded: boolean;
   deleted: boolean;
+}
+
+export function triggerIdOf(b: ImageBuild): { triggerId?: string } {
+  const id = b.metadata?.annotations?.["golden.dev/trigger-id"];
+  return id ? { triggerId: id } : {};
 }
 
 /** What happened to every ImageBuild: the phases it went through, whether it ever succeeded. */
@@ -310,6 +317,7 @@ export class BuildLog {
         generation: b.spec?.imageGeneration ?? 0,
         attempt: b.spec?.attempt ?? 1,
         trigger: b.spec?.trigger ?? "",
+        ...triggerIdOf(b),
         phases: [],
         phaseTimes: [],
         everSucceeded: false,

@@ -1,8 +1,14 @@
 // The Images a chaos run builds while faults fly: valid, short builds (a few steps of 1–3 s),
 // a mix of formats, arches, priorities, some with a simulated failure and some with retries.
-// No rebuild annotations and no schedules: the only extra builds of a generation are retries,
-// and at most one build of a generation may ever succeed.
+// Some of those that always succeed ask for a rebuild (annotation) and a scheduled one (a minute
+// or two after creation, once in the run), and keep a history of one build: each trigger (a generation,
+// a rebuild token, a schedule slot) may succeed once, even once its builds are pruned.
 import type { Image, ImageSpec } from "../../src/api/v1alpha1/index.js";
+import { ANNOTATIONS } from "../../src/build/names.js";
+
+/** On a workload Image whose schedule fires once in the run. */
+export const SCHEDULED_LABEL = "chaos.golden.dev/scheduled";
+
 import type { Rng } from "./prng.js";
 
 const BASES: { os: ImageSpec["base"]["os"]; releases: string[] }[] = [
@@ -39,8 +45,31 @@ export function chaosSpec(rng: Rng): ImageSpec {
   return spec;
 }
 
-export function chaosImage(rng: Rng, namespace: string, index: number): Image {
-  return {
+/**
+ * Turns an Image that builds fine into one with more triggers than its generations: a rebuild
+ * token, perhaps a schedule firing in a minute or two (hourly, so once in a run), and a
+ * history of one successful and one failed build, so the builds of earlier triggers are pruned.
+ */
+function addTriggers(rng: Rng, image: Image, now: Date): void {
+  const spec = image.spec;
+  if (spec.build?.simulate?.failAt) return;
+  spec.historyLimits = { successful: 1, failed: 1 };
+  image.metadata = {
+    ...image.metadata,
+    annotations: { [ANNOTATIONS.rebuild]: `chaos-${rng.int(0, 1_000_000)}` },
+  };
+  if (rng.chance(0.5)) {
+    // The first minute boundary at least a minute away: after the Image exists, whatever the
+    // create took (an earlier slot would not fire for an hour), and well within the run.
+    const slot = new Date(now.getTime() + 60_000);
+    spec.rebuild = { schedule: `${(slot.getUTCMinutes() + 1) % 60} * * * *` };
+    // Convergence waits for the slot's build (invariants.ts, unsettled).
+    image.metadata.labels = { ...image.metadata.labels, [SCHEDULED_LABEL]: "true" };
+  }
+}
+
+export function chaosImage(rng: Rng, namespace: string, index: number, now = new Date()): Image {
+  const image: Image = {
     apiVersion: "golden.dev/v1alpha1",
     kind: "Image",
     metadata: {
@@ -50,6 +79,8 @@ export function chaosImage(rng: Rng, namespace: string, index: number): Image {
     },
     spec: chaosSpec(rng),
   };
+  if (rng.chance(0.3)) addTriggers(rng, image, now);
+  return image;
 }
 
 /** A valid change of spec for the conflict storm: always a new generation. */

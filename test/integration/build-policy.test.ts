@@ -105,7 +105,9 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
   });
 
   it("rebuilds on a cron schedule", async () => {
-    await golden.images.create(image(ns.name, "nightly", { rebuild: { schedule: "* * * * *" } }));
+    // The coming minute of every hour: the schema refuses schedules that fire every minute.
+    const minute = (new Date().getUTCMinutes() + 1) % 60;
+    await golden.images.create(image(ns.name, "nightly", { rebuild: { schedule: `${minute} * * * *` } }));
     const scheduled = await eventually(
       "a build triggered by the schedule",
       async () => (await buildsOf(ns.name, "nightly")).find((b) => b.spec.trigger === "Schedule"),
@@ -173,7 +175,8 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
     const [mine] = await buildsOf(ns.name, "mine");
     const [theirs] = await buildsOf(ns.name, "theirs");
     assert.ok(mine?.metadata?.name && theirs?.metadata?.name, "both builds exist");
-    // A pod named like one of mine's build pods, running as the worker ServiceAccount, on a KWOK node.
+    // A pod named like one of mine's build pods, running as the worker ServiceAccount, on a KWOK node
+    // (made by the cluster admin: anyone else is refused, see trust.test.ts).
     const podName = `${mine?.metadata?.name}-zzzzz`;
     const pod = await core.createNamespacedPod({
       namespace: ns.name,
@@ -206,9 +209,16 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
       { name: "worker", token: token.status?.token },
     );
     const asWorker = new GoldenClient(workerKc.makeApiClient(CustomObjectsApi));
-    await asWorker.imageBuilds.patchStatus(ns.name, mine?.metadata?.name ?? "", {
-      status: { message: "mine to write" },
-    });
+    // Its own build, finished: sealed (the worker writes only a running build).
+    await assert.rejects(
+      asWorker.imageBuilds.patchStatus(ns.name, mine?.metadata?.name ?? "", {
+        status: { message: "rewritten" },
+      }),
+      (err: unknown) => {
+        assert.match(apiErrorMessage(err), /writes only a running build; ImageBuild .* is Succeeded/);
+        return true;
+      },
+    );
     await assert.rejects(
       asWorker.imageBuilds.patchStatus(ns.name, theirs?.metadata?.name ?? "", {
         status: { message: "hijacked" },

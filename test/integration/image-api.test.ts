@@ -102,6 +102,46 @@ const BAD_INPUTS: Array<[string, Mutation, RegExp]> = [
     /spec\.rebuild\.schedule: Invalid value: "every day"/,
   ],
   [
+    "file path with //",
+    (s) => (s.customizations.files = [{ path: "/etc//motd" }]),
+    /spec\.customizations\.files\[0\]\.path: Invalid value: path must be normalized/,
+  ],
+  [
+    "file path with a control character",
+    (s) => (s.customizations.files = [{ path: "/etc/mo\u0007td" }]),
+    /spec\.customizations\.files\[0\]\.path: Invalid value: path must not contain control characters/,
+  ],
+  [
+    "file under /proc",
+    (s) => (s.customizations.files = [{ path: "/proc/sys/kernel/core_pattern" }]),
+    /spec\.customizations\.files\[0\]\.path: Invalid value: path must not be under \/proc, \/sys or \/dev/,
+  ],
+  [
+    "setuid file mode",
+    (s) => (s.customizations.files = [{ path: "/usr/bin/x", mode: "4755" }]),
+    /spec\.customizations\.files\[0\]\.mode: Invalid value: mode must not set the setuid, setgid or sticky bit/,
+  ],
+  [
+    "kernel arg with shell syntax",
+    (s) => (s.customizations.kernelArgs = ["init=$(reboot)"]),
+    /spec\.customizations\.kernelArgs\[0\]: Invalid value: "init=\$\(reboot\)"/,
+  ],
+  [
+    "kernel args longer than the kernel's 2048 characters",
+    (s) => (s.customizations.kernelArgs = Array.from({ length: 9 }, () => "x".repeat(256))),
+    /spec\.customizations\.kernelArgs: Invalid value: .*2048 characters/,
+  ],
+  [
+    "SSH key comment with a control character",
+    (s) => (s.customizations.users[0].sshAuthorizedKeys = ["ssh-ed25519 AAAA bob\u001b[2J"]),
+    /spec\.customizations\.users\[0\]\.sshAuthorizedKeys\[0\]: Invalid value/,
+  ],
+  [
+    "schedule firing every minute",
+    (s) => (s.rebuild = { schedule: "*/2 * * * *" }),
+    /spec\.rebuild\.schedule: Invalid value: .*schedule fires too often/,
+  ],
+  [
     "kernel arg with whitespace",
     (s) => (s.customizations.kernelArgs = ["quiet splash"]),
     /spec\.customizations\.kernelArgs\[0\]: Invalid value/,

@@ -117,9 +117,11 @@ export interface JobOptions {
   condition?: V1JobCondition;
   ready?: number;
   creationTimestamp?: Date | string;
+  /** The controlling ImageBuild's uid (build() fixtures use uid-<name>); null: no owner (not a build's Job). */
+  ownerUid?: string | null;
 }
 
-/** A build's Job, which carries the build's name. */
+/** A build's Job, which carries the build's name and is controlled by it. */
 export function job(name: string, o: JobOptions = {}): V1Job {
   return {
     apiVersion: "batch/v1",
@@ -128,6 +130,20 @@ export function job(name: string, o: JobOptions = {}): V1Job {
       name,
       namespace: o.namespace ?? "default",
       ...(o.creationTimestamp !== undefined ? { creationTimestamp: o.creationTimestamp as Date } : {}),
+      ...(o.ownerUid === null
+        ? {}
+        : {
+            ownerReferences: [
+              {
+                apiVersion: "golden.dev/v1alpha1",
+                kind: "ImageBuild",
+                name,
+                uid: o.ownerUid ?? `uid-${name}`,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          }),
     },
     status: {
       ...(o.condition ? { conditions: [o.condition] } : {}),

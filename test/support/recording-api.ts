@@ -22,7 +22,7 @@ interface Obj {
   status?: unknown;
 }
 
-function apiError(code: number, reason: string, message: string): ApiException<string> {
+export function apiError(code: number, reason: string, message: string): ApiException<string> {
   return new ApiException(code, message, JSON.stringify({ kind: "Status", code, reason, message }), {});
 }
 

@@ -137,7 +137,10 @@ export function maximalSpec(limits: SpecLimits = specLimits(), tag = "m"): Image
         content: "<".repeat(L.fileContentLength),
         mode: "0755",
       })),
-      kernelArgs: Array.from({ length: L.kernelArgs }, () => "<".repeat(L.kernelArgLength)),
+      // ASCII without shell syntax, and 2048 characters in all joined by spaces (the kernel's limit).
+      kernelArgs: Array.from({ length: L.kernelArgs }, () =>
+        "x".repeat(Math.min(L.kernelArgLength, Math.floor((2048 - (L.kernelArgs - 1)) / L.kernelArgs))),
+      ),
     },
     build: { timeoutSeconds: 86400, retries: 10, priority: -1000, simulate: { stepSeconds: 3600 } },
     historyLimits: { successful: 50, failed: 50 },

@@ -123,6 +123,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
       d.buildMetrics.queueWait.observe({ namespace: build.metadata?.namespace ?? "" }, waited),
     maxConcurrentBuilds: cfg.maxConcurrentBuilds,
     maxBuildsPerNamespace: cfg.maxBuildsPerNamespace,
+    workerServiceAccount: cfg.worker.serviceAccount,
     log,
   });
 

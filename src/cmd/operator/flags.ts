@@ -22,6 +22,11 @@ export const OPERATOR_FLAGS: FlagSpec[] = [
   num("kube-api-qps", DEFAULT_QPS, "Client-side API request rate limit (requests/s)"),
   num("kube-api-burst", DEFAULT_BURST, "Client-side API request burst"),
   num("health-port", 8081, "Port of /healthz, /readyz and /metrics"),
+  bool(
+    "metrics-auth",
+    false,
+    "Serve /metrics only to callers whose bearer token may get /metrics (TokenReview and SubjectAccessReview); config/manager turns it on",
+  ),
   bool("leader-elect", false, "Elect a leader on a Lease so only one replica reconciles"),
   str("leader-election-namespace", "golden-system", "Namespace of the leader Lease"),
   str("leader-election-id", OPERATOR_NAME, "Name of the leader Lease"),
@@ -55,6 +60,11 @@ export const OPERATOR_FLAGS: FlagSpec[] = [
   str("worker-cpu", "250m", "CPU request and limit of build pods"),
   str("worker-memory", "256Mi", "Memory request and limit of build pods"),
   num("worker-heartbeat-seconds", 10, "How often workers heartbeat into status"),
+  num(
+    "finished-job-ttl",
+    3600,
+    "Seconds a finished build Job (and its pod, whose token stays valid while it exists) is kept; the ImageBuild keeps the history",
+  ),
   num(
     "build-timeout-grace",
     30,
@@ -145,6 +155,7 @@ export function operatorConfig(f: FlagValues, identity: string, env: NodeJS.Proc
     qps: n("kube-api-qps"),
     burst: n("kube-api-burst"),
     healthPort: n("health-port"),
+    metricsAuth: f["metrics-auth"] === true,
     gracefulShutdownMs: seconds("graceful-shutdown-timeout"),
     maxConcurrentBuilds: n("max-concurrent-builds"),
     maxBuildsPerNamespace: n("max-builds-per-namespace"),
@@ -185,6 +196,7 @@ export function operatorConfig(f: FlagValues, identity: string, env: NodeJS.Proc
       },
       heartbeatSeconds: n("worker-heartbeat-seconds"),
       timeoutGraceSeconds: n("build-timeout-grace"),
+      finishedJobTtlSeconds: n("finished-job-ttl"),
       arm64Placement: arm64Placement(s("arm64-placement")),
     },
   };

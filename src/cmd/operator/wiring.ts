@@ -15,6 +15,7 @@ import { type VisibilityConfig, visibilityRunnable } from "../../visibility/setu
 import { type ControllersConfig, controllers } from "./controllers.js";
 import { eventRecorder } from "./events.js";
 import { informers } from "./informers.js";
+import { apiserverMetricsAuth } from "./metrics-auth.js";
 
 export interface OperatorConfig extends ControllersConfig {
   /** Watch only these namespaces; empty watches all. */
@@ -22,6 +23,8 @@ export interface OperatorConfig extends ControllersConfig {
   qps: number;
   burst: number;
   healthPort: number;
+  /** /metrics only for callers whose token may get /metrics (TokenReview + SubjectAccessReview). */
+  metricsAuth?: boolean;
   leaderElection?: Omit<LeaderElectionConfig, "client">;
   gracefulShutdownMs: number;
   identity: string;
@@ -59,7 +62,7 @@ export function buildOperator(
   const manager = new Manager({
     logger: log,
     metrics,
-    health: { port: cfg.healthPort },
+    health: { port: cfg.healthPort, ...(cfg.metricsAuth ? { metricsAuth: apiserverMetricsAuth(rest) } : {}) },
     gracefulShutdownMs: cfg.gracefulShutdownMs,
     ...(cfg.leaderElection
       ? { leaderElection: { ...cfg.leaderElection, client: kc, userAgent: OPERATOR_NAME } }

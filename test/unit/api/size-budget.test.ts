@@ -137,6 +137,12 @@ describe("the Image spec's size budget", () => {
     assert.deepEqual(conforms(max, imageSpec), []);
     const size = storedSize(max);
     assert.ok(size <= spec, `maximal spec ${size} bytes exceeds the computed worst case ${spec}`);
-    assert.ok(size >= 0.99 * spec, `maximal spec ${size} bytes is far below the worst case ${spec}`);
+    // The computed worst case counts 32 kernel arguments of 256 characters; the rule that they fit
+    // the kernel's 2048-character command line keeps ~6 KiB of that out of reach.
+    const unreachable = 32 * 256 - 2048;
+    assert.ok(
+      size >= 0.99 * (spec - unreachable),
+      `maximal spec ${size} bytes is far below the worst case ${spec}`,
+    );
   });
 });

@@ -281,6 +281,49 @@ describe("ImageReconciler", () => {
     });
   });
 
+  it("records handled rebuild tokens and schedule slots in status, so pruning cannot bring them back", async () => {
+    const h = harness();
+    const slot = new Date(Date.UTC(2026, 0, 1, 3, 0));
+    const img = h.add.image(
+      image({ spec: { historyLimits: { successful: 1 }, rebuild: { schedule: "0 3 * * *" } } }),
+    );
+    const meta = img.metadata ?? {};
+    // A rebuild "t1" and the schedule's 03:00 slot were built; only the newest build is kept.
+    const withMarks = (status: ImageStatus | undefined, token: string): Image => ({
+      ...img,
+      metadata: { ...meta, creationTimestamp: new Date(0), annotations: { [ANNOTATIONS.rebuild]: token } },
+      status,
+    });
+    const latest = h.add.build(buildOf(img, { minutesAgo: 1, status: succeeded, triggerId: `rebuild:t1` }));
+    h.images.put(withMarks({ handledScheduleTime: slot.toISOString() }, "t1"));
+    const clock = new Date(slot.getTime() + 30 * 60_000);
+    const r = new ImageReconciler({
+      images: h.images,
+      builds: h.builds,
+      client: h.api.golden,
+      events: { record: () => undefined },
+      log: nopLogger,
+      catalog: lookupOf(shippedCatalog()),
+      campaigns: h.campaigns,
+      now: () => clock,
+    });
+    await r.reconcile(objectKey(img), nopLogger);
+    assert.deepEqual(h.api.sent("create"), [], "the 03:00 slot was built: its pruned build is not redone");
+    const written = h.api.sent().find((w) => w.resource === "images");
+    const status = bodyOf<Image>(written).status;
+    assert.equal(status?.handledRebuild, "t1");
+    assert.equal(status?.handledScheduleTime, slot.toISOString());
+    // A newer build came later and the rebuild's own build was pruned: the mark in status keeps
+    // the rebuild from running again.
+    h.add.build(
+      buildOf(img, { minutesAgo: 0, status: succeeded, triggerId: `schedule:${slot.toISOString()}` }),
+    );
+    h.builds.remove(latest);
+    h.sync(); // The Image as written, marks included.
+    await r.reconcile(objectKey(img), nopLogger);
+    assert.deepEqual(h.api.sent("create"), [], "a handled rebuild token is not rebuilt");
+  });
+
   it("an Image golden cannot build fails in status with the reason, and no build starts", async () => {
     const h = harness();
     const img = h.add.image(image({ spec: { base: { os: "ubuntu", release: "14.04" } } }));

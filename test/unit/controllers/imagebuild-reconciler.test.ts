@@ -12,7 +12,7 @@ import { objectKey } from "../../../src/runtime/keys.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
 import { FakeInformer } from "../../support/fake-informer.js";
 import { BASE_TIME, build, job } from "../../support/fixtures.js";
-import { RecordingApi, type Write } from "../../support/recording-api.js";
+import { apiError, RecordingApi, type Write } from "../../support/recording-api.js";
 
 const NOW = new Date(BASE_TIME + 3_600_000);
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
@@ -98,6 +98,41 @@ describe("ImageBuildReconciler", () => {
     assert.equal(sent.spec?.activeDeadlineSeconds, 3600);
     assert.equal(sent.metadata?.ownerReferences?.[0]?.uid, b.metadata?.uid);
     assert.ok((result?.requeueAfterMs ?? 0) > 0, "comes back for the timeout");
+  });
+
+  it("never adopts a Job it does not control: a stranger's fails the build, an old build's is waited out", async () => {
+    const h = harness();
+    const b = h.add.build(building());
+    h.add.job(job(b.metadata?.name ?? "", { ownerUid: null }));
+    await h.reconcile(b);
+    const [patch, ...rest] = h.api.sent();
+    assert.deepEqual(rest, [], "no Job created, none deleted");
+    const status = bodyOf<StatusPatch>(patch).status;
+    assert.equal(status.phase, "Failed");
+    assert.match(
+      status.message ?? "",
+      /Job web-g1-abcdef exists and is not this build's .*does not adopt it/,
+    );
+    assert.equal(status.conditions?.find((c) => c.type === "Succeeded")?.reason, "JobConflict");
+
+    const h2 = harness();
+    const b2 = h2.add.build(building());
+    h2.add.job(job(b2.metadata?.name ?? "", { ownerUid: "uid-of-an-earlier-build" }));
+    const result = await h2.reconcile(b2);
+    assert.deepEqual(h2.api.sent(), [], "the garbage collector removes it; then the build gets its own");
+    assert.ok((result?.requeueAfterMs ?? 0) > 0);
+  });
+
+  it("fails a build whose Job admission refuses (403), naming why, instead of retrying forever", async () => {
+    const h = harness();
+    const b = h.add.build(building());
+    const refusal = "namespace default has opted out of golden builds (label golden.dev/builds=disabled)";
+    h.api.failNext("create", apiError(403, "Forbidden", refusal));
+    await h.reconcile(b);
+    const status = bodyOf<StatusPatch>(h.api.sent("patchStatus")[0]).status;
+    assert.equal(status.phase, "Failed");
+    assert.match(status.message ?? "", /the build's Job was refused: .*opted out of golden builds/);
+    assert.equal(h.events[0]?.reason, "JobRefused");
   });
 
   it("writes nothing for a build still waiting: those are the scheduler's", async () => {

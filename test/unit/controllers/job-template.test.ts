@@ -86,6 +86,27 @@ describe("buildJob", () => {
     assert.equal(custom.spec?.activeDeadlineSeconds, 120);
   });
 
+  it("expires once finished (TTL, default an hour), and an eviction does not fail it", () => {
+    assert.equal(job.spec?.ttlSecondsAfterFinished, 3600);
+    assert.equal(buildJob(build(), { ...cfg, finishedJobTtlSeconds: 60 }).spec?.ttlSecondsAfterFinished, 60);
+    assert.deepEqual(job.spec?.podFailurePolicy?.rules, [
+      { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+    ]);
+  });
+
+  it("is what the admission policy golden-operator-jobs admits: no volumes, host access or secrets", () => {
+    assert.equal(pod?.volumes, undefined);
+    assert.equal(pod?.initContainers, undefined);
+    assert.equal(pod?.hostNetwork ?? false, false);
+    const c = container(job);
+    assert.equal(c.securityContext?.allowPrivilegeEscalation, false);
+    assert.equal(c.securityContext?.privileged, undefined);
+    assert.equal(c.securityContext?.capabilities?.add, undefined);
+    assert.equal(c.volumeMounts, undefined);
+    assert.equal(c.ports, undefined);
+    assert.ok((c.env ?? []).every((e) => e.valueFrom === undefined || e.valueFrom.fieldRef !== undefined));
+  });
+
   it("labels Job and pod with the image, its uid, generation and build", () => {
     const expected = {
       [LABELS.managedBy]: MANAGED_BY,

@@ -59,6 +59,7 @@ export function pod(namespace: string, name: string, phase: string): V1Pod {
       resourceVersion: "1",
       labels: { "app.kubernetes.io/component": "worker", "golden.dev/build": name },
     },
+    spec: { serviceAccountName: "golden-worker", containers: [] },
     status: { phase },
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { V1Job } from "@kubernetes/client-node";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import {
   IMAGE_BUILD_PHASE_VALUES,
   type ImageBuild,
@@ -10,13 +10,15 @@ import { isJobFinished } from "../../../src/build/job.js";
 import { createdAtMs } from "../../../src/build/order.js";
 import { isTerminal } from "../../../src/build/phase.js";
 import { RECENT_DURATIONS, SchedulerState } from "../../../src/scheduler/state.js";
-import { build, T0 } from "./fixtures.js";
+import { build, pod, T0 } from "./fixtures.js";
 
+/** A build's Job: named after the ImageBuild that controls it. */
 function job(namespace: string, name: string, finished?: "Complete" | "Failed"): V1Job {
+  const owner = { apiVersion: "golden.dev/v1alpha1", kind: "ImageBuild", name, uid: `uid-${name}` };
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: { name, namespace },
+    metadata: { name, namespace, ownerReferences: [{ ...owner, controller: true }] },
     ...(finished ? { status: { conditions: [{ type: finished, status: "True" }] } } : {}),
   };
 }
@@ -118,6 +120,43 @@ describe("SchedulerState", () => {
       assert.equal(s.slotOf("a/b1"), "inFlight");
       assert.equal(s.observeBuild(build("a", "b1", { phase: "Failed", started: 10, completed: 20 })), true);
       assert.equal(s.slotOf("a/b1"), "none");
+    });
+
+    it("a Job no ImageBuild controls holds no slot, whatever its labels or name", () => {
+      const s = new SchedulerState();
+      const labels = { "app.kubernetes.io/managed-by": "golden" };
+      const unowned = (name: string): V1Job => ({
+        ...job("a", name),
+        metadata: { name, namespace: "a", labels },
+      });
+      const ownedByAnother = (name: string): V1Job => {
+        const j = job("a", name);
+        const ref = j.metadata?.ownerReferences?.[0];
+        if (ref) ref.name = "someone-else";
+        return j;
+      };
+      for (let i = 0; i < 10; i++) assert.equal(s.observeJob(unowned(`sleep-${i}`)), false);
+      assert.equal(s.observeJob(ownedByAnother("other")), false);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+      s.observeBuild(build("a", "b1", { phase: "Queued" }));
+      assert.equal(s.observeJob(unowned("b1")), false, "a look-alike of a build's Job is not its Job");
+      assert.equal(s.slotOf("a/b1"), "waiting");
+      assert.equal(s.rebuild([build("a", "b1", { phase: "Queued" })], [unowned("x"), unowned("b1")]), false);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+    });
+
+    it("a pod not running as the worker ServiceAccount holds no slot, whatever its labels", () => {
+      const s = new SchedulerState({ workerServiceAccount: "golden-worker" });
+      const lookalike = (name: string): V1Pod => {
+        const p = pod("a", name, "Running");
+        return { ...p, spec: { serviceAccountName: "default", containers: [] } };
+      };
+      for (let i = 0; i < 10; i++) assert.equal(s.observePod(lookalike(`sleep-${i}`)), false);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+      assert.equal(s.rebuild([], [], [lookalike("x")]), false);
+      assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
+      assert.equal(s.observePod(pod("a", "real", "Running")), true, "a build pod holds its slot");
+      assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
     });
 
     it("a deleted Job frees the slot of a finished build (a cancelled build's Job is deleted)", () => {
