@@ -63,11 +63,13 @@ cluster-down: ## Stop every process cluster-up started and remove .cluster/
 	hack/cluster/down.sh
 
 .PHONY: install
-install: plugin ## Install the CRDs and golden's admission policies (with their params) into the current cluster, and the kubectl plugin into $(CLUSTER_DIR)/bin
+install: plugin ## Install the CRDs, golden's admission policies (with their params) and catalog of bases (config/catalog), and the kubectl plugin into $(CLUSTER_DIR)/bin
 	kubectl apply --server-side -k config/crd
 	kubectl apply --server-side -f config/manager/namespace.yaml -f config/rbac/admission_params.yaml
 	kubectl apply --server-side -f config/rbac/admission_policies.yaml
-	kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev crd/imageversions.golden.dev
+	kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev crd/imageversions.golden.dev \
+		crd/baseimages.golden.dev crd/rebuildcampaigns.golden.dev
+	kubectl apply --server-side -k config/catalog
 
 # The kubectl plugin: a launcher named kubectl-golden that runs dist/ on the pinned Node (the
 # system Node may be too old for client-node), so `kubectl golden` works once the directory is on PATH.
@@ -82,7 +84,7 @@ plugin: ## Install the kubectl plugin launcher into $(CLUSTER_DIR)/bin (export P
 	@echo "kubectl golden: export PATH=$(PLUGIN_DIR):\$$PATH"
 
 .PHONY: uninstall
-uninstall: ## Remove the CRDs (and with them every Image and ImageBuild)
+uninstall: ## Remove the CRDs (and with them every Image, ImageBuild, BaseImage and RebuildCampaign)
 	kubectl delete --ignore-not-found -f config/rbac/admission_policies.yaml -f config/rbac/admission_params.yaml
 	kubectl delete --ignore-not-found -k config/crd
 

@@ -1,9 +1,11 @@
 // `make bench`'s configuration: every BENCH_* variable the harness reads, typed and documented in
 // one place (hack/bench.sh reads a few more for the cluster it starts: BENCH_KEEP_CLUSTER,
 // BENCH_ALLOW_DEFAULT_CLUSTER, BENCH_POD_COMPLETE_DELAY_MS). bench/README.md lists them all.
+
 import path from "node:path";
 import type { WorkerConfig } from "../src/controllers/job-template.js";
 import { DEFAULT_BURST, DEFAULT_QPS } from "../src/runtime/kube.js";
+import { type CampaignConfig, campaignConfig } from "./lib/campaign.js";
 import type { WorkerMode } from "./lib/golden.js";
 import { type QueuedConfig, queuedConfig } from "./lib/queued.js";
 
@@ -50,6 +52,12 @@ export interface BenchConfig {
    * BENCH_QUEUED_KCM_BUDGET (kube-controller-manager's qps/burst during those runs, 300/500).
    */
   queued: QueuedConfig;
+  /**
+   * The campaign scenario: BENCH_CAMPAIGN_N (Images rebuilt, default 1000; "none" skips),
+   * BENCH_CAMPAIGN_USERS (50), BENCH_CAMPAIGN_USER_INTERVAL_MS (500), BENCH_CAMPAIGN_MAX_IN_FLIGHT
+   * (100), BENCH_CAMPAIGN_CAP (--max-concurrent-builds, 50).
+   */
+  campaign: CampaignConfig;
   /** The operator's client budget, from --kube-api-qps/--kube-api-burst in BENCH_OPERATOR_ARGS. */
   qps: number;
   burst: number;
@@ -98,6 +106,7 @@ export function benchConfig(env: NodeJS.ProcessEnv, repo: string): BenchConfig {
     disposableCluster: env.BENCH_DISPOSABLE_CLUSTER === "1",
     replot: env.BENCH_REPLOT || undefined,
     queued: queuedConfig(env),
+    campaign: campaignConfig(env),
     qps: Number(flagValue(extraOperatorArgs, "kube-api-qps") ?? DEFAULT_QPS),
     burst: Number(flagValue(extraOperatorArgs, "kube-api-burst") ?? DEFAULT_BURST),
     operatorArgs: [

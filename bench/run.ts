@@ -14,6 +14,7 @@ import { GoldenClient } from "../src/api/client.js";
 import { DEFAULT_BURST, DEFAULT_QPS, type RestClient } from "../src/runtime/kube.js";
 import { stripGoldenFinalizers } from "../test/support/finalizers.js";
 import { type BenchConfig, benchConfig } from "./config.js";
+import { type CampaignRun, campaignReport, runCampaignScenario } from "./lib/campaign.js";
 import { benchImageSpec } from "./lib/golden.js";
 import {
   deleteBenchNodes,
@@ -176,7 +177,8 @@ async function main(): Promise<void> {
     throw new Error("set KUBECONFIG to the benchmark cluster's kubeconfig (hack/bench.sh does)");
   if (!fs.existsSync(cfg.operatorScript))
     throw new Error(`${cfg.operatorScript} not found: build first (tsc -p tsconfig.json)`);
-  if (cfg.sizes.length === 0) throw new Error("BENCH_N: no burst sizes");
+  if (cfg.sizes.length + cfg.queued.sizes.length + cfg.campaign.sizes.length === 0)
+    throw new Error("BENCH_N, BENCH_QUEUED_N, BENCH_CAMPAIGN_N: nothing to run");
   fs.mkdirSync(cfg.outDir, { recursive: true });
   const kc = loadKubeConfig(cfg.kubeconfig);
   const { rest } = harnessClient(kc);
@@ -203,6 +205,8 @@ async function main(): Promise<void> {
   ];
   let jobControllerBudget = "50/100";
   const all: RunForN[] = [];
+  const campaignRuns: CampaignRun[] = [];
+  fs.mkdirSync(path.join(cfg.outDir, "logs"), { recursive: true });
   try {
     for (const [i, { n, scenario }] of plan.entries()) {
       if (scenario.kind === "queued" && jobControllerBudget !== cfg.queued.jobControllerBudget) {
@@ -213,6 +217,30 @@ async function main(): Promise<void> {
         jobControllerBudget = cfg.queued.jobControllerBudget;
       }
       all.push(await bench.run(n, { last: i === plan.length - 1, scenario }));
+    }
+    for (const n of cfg.campaign.sizes) {
+      if (jobControllerBudget !== cfg.queued.jobControllerBudget) {
+        // As in the queued runs: a slot frees when the Job controller marks the Job finished.
+        restartJobController(cfg.queued.jobControllerBudget);
+        jobControllerBudget = cfg.queued.jobControllerBudget;
+      }
+      campaignRuns.push(
+        await runCampaignScenario({
+          kc,
+          rest: harnessClient(kc).rest,
+          workerRest: harnessClient(kc, 1000, 1000).rest,
+          kubeconfig: cfg.kubeconfig,
+          operatorScript: cfg.operatorScript,
+          operatorArgs: cfg.operatorArgs,
+          nodeArgs: cfg.nodeArgs,
+          logFile: path.join(cfg.outDir, "logs", `operator-${stamp}-campaign-n${n}.log`),
+          cfg: cfg.campaign,
+          n,
+          stepSeconds: cfg.queued.stepSeconds,
+          timeoutMs: cfg.timeoutMs(n) * 2,
+          log,
+        }),
+      );
     }
   } finally {
     if (!cfg.keepNodes) await deleteBenchNodes(core).catch(() => undefined);
@@ -252,6 +280,7 @@ async function main(): Promise<void> {
     },
     runs,
     queued: { config: cfg.queued, runs: queuedRuns },
+    campaign: { config: cfg.campaign, runs: campaignRuns },
   };
   const host = os.hostname().replace(/[^a-zA-Z0-9-]/g, "-");
   const file = path.join(cfg.outDir, `${stamp}-${host}${cfg.label ? `-${cfg.label}` : ""}.json`);
@@ -264,15 +293,18 @@ async function main(): Promise<void> {
     qps,
     burst,
   });
-  const plotted = await plot(runs, subtitle, cfg.outDir);
+  // A run without bursts (e.g. BENCH_N=none BENCH_CAMPAIGN_N=20) has nothing to plot.
+  const plotted = runs.length > 0 ? await plot(runs, subtitle, cfg.outDir) : undefined;
 
-  process.stdout.write(`\n${report(runs, { qps, burst })}\n\n`);
+  if (runs.length > 0) process.stdout.write(`\n${report(runs, { qps, burst })}\n\n`);
   if (queuedRuns.length > 0) process.stdout.write(`${queuedReport(queuedRuns)}\n\n`);
+  if (campaignRuns.length > 0) process.stdout.write(`${campaignReport(campaignRuns)}\n\n`);
   process.stdout.write(`Targets: ${JSON.stringify(targets, null, 1)}\n`);
   process.stdout.write(
     `Results: ${path.relative(repo, file)}, ${path.relative(repo, path.join(cfg.outDir, "latest.json"))}\n`,
   );
-  process.stdout.write(`Plot: ${path.relative(repo, plotted.png)} (${path.relative(repo, plotted.svg)})\n`);
+  if (plotted)
+    process.stdout.write(`Plot: ${path.relative(repo, plotted.png)} (${path.relative(repo, plotted.svg)})\n`);
   printProfiles(runs);
 }
 

@@ -60,7 +60,10 @@ export KUBECONFIG="$kubeconfig"
 kubectl apply --server-side -k config/crd >/dev/null
 kubectl apply --server-side -f config/manager/namespace.yaml -f config/rbac/admission_params.yaml >/dev/null
 kubectl apply --server-side -f config/rbac/admission_policies.yaml >/dev/null
-kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev >/dev/null
+kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev \
+  crd/baseimages.golden.dev crd/rebuildcampaigns.golden.dev >/dev/null
+# The catalog: the bench's Images build on ubuntu 24.04 (the campaign scenario adds its own base).
+kubectl apply --server-side -k config/catalog >/dev/null
 
 # KWOK with the same command line, but pod-complete delayed by $complete_ms.
 bench_stages="$state/kwok-bench-stages.yaml"

@@ -7,8 +7,11 @@ source "$(dirname "$0")/cluster/common.sh"
 export KUBECONFIG="$kubeconfig"
 cd "$repo"
 
+# The CRDs first: config/local also holds the catalog's BaseImages, which need their CRD served.
+kubectl apply --server-side --force-conflicts -k config/crd >/dev/null
+kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev \
+  crd/baseimages.golden.dev crd/rebuildcampaigns.golden.dev >/dev/null
 kubectl apply --server-side --force-conflicts -k config/local >/dev/null
-kubectl wait --for condition=Established --timeout=60s crd/images.golden.dev crd/imagebuilds.golden.dev >/dev/null
 # The tag stays golden:dev while the image behind it changes: the image's digest in the pod
 # template rolls the Deployment exactly when the node got a new image.
 digest="$(ctr_ images ls "name==docker.io/library/golden:dev" | awk 'NR == 2 { print $3 }')"

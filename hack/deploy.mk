@@ -64,7 +64,9 @@ kind-delete: ## Delete the kind cluster
 	$(KIND) delete cluster --name $(KIND_CLUSTER) --kubeconfig $(KIND_KUBECONFIG)
 
 .PHONY: deploy
-deploy: ## Apply config/default (CRDs, RBAC, operator) with image IMG; wait for rollout
+deploy: ## Apply config/default (CRDs, catalog, RBAC, operator) with image IMG; wait for rollout
+	kubectl apply --server-side -k config/crd
+	kubectl wait --for condition=Established --timeout=60s crd/baseimages.golden.dev crd/rebuildcampaigns.golden.dev
 	kubectl kustomize config/default \
 		| sed -E 's#^([[:space:]]*(image|value): )golden:dev$$#\1$(IMG)#' \
 		| kubectl apply --server-side -f -

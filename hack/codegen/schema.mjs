@@ -383,7 +383,7 @@ export function buildIndexTs(spec) {
       `export const ${p}_KIND = ${JSON.stringify(r.kind)};`,
       `/** Kind of ${r.kind} lists. */`,
       `export const ${p}_LIST_KIND = ${JSON.stringify(r.listKind)};`,
-      `/** REST resource name of ${r.kind}, as in /apis/${group}/${version}/namespaces/<ns>/${r.plural}. */`,
+      `/** REST resource name of ${r.kind}, as in /apis/${group}/${version}/${r.scope === "Namespaced" ? "namespaces/<ns>/" : ""}${r.plural}. */`,
       `export const ${p}_PLURAL = ${JSON.stringify(r.plural)};`,
       `/** Names of the ${r.kind} resource. */`,
       `export const ${p}_RESOURCE = {`,

@@ -9,12 +9,16 @@ import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { isConflict, isNotFound, unlessNotFound } from "../runtime/api-errors.js";
 import { applyPatchOptions, mergePatchOptions } from "../runtime/kube.js";
 import {
+  BASE_IMAGE_RESOURCE,
+  type BaseImage,
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
   IMAGE_VERSION_RESOURCE,
   type Image,
   type ImageBuild,
   type ImageVersion,
+  REBUILD_CAMPAIGN_RESOURCE,
+  type RebuildCampaign,
   type ResourceInfo,
 } from "./v1alpha1/index.js";
 
@@ -313,18 +317,130 @@ function requireName(obj: GoldenResource): string {
   return name;
 }
 
+/** Typed access to one cluster-scoped golden resource (BaseImage or RebuildCampaign). */
+export class ClusterResourceClient<T extends GoldenResource> {
+  readonly resource: ResourceInfo;
+  readonly #api: CustomObjectsApi;
+
+  constructor(api: CustomObjectsApi, resource: ResourceInfo) {
+    this.#api = api;
+    this.resource = resource;
+  }
+
+  get #coords() {
+    return { group: this.resource.group, version: this.resource.version, plural: this.resource.plural };
+  }
+
+  /** REST path of the collection, for watches and informers. */
+  path(): string {
+    const { group, version, plural } = this.resource;
+    return `/apis/${group}/${version}/${plural}`;
+  }
+
+  async get(name: string): Promise<T | undefined> {
+    const found = await unlessNotFound(this.#api.getClusterCustomObject({ ...this.#coords, name }));
+    return found === undefined ? undefined : this.#typed(found);
+  }
+
+  async list(opts: ListOptions = {}): Promise<ListResult<T>> {
+    const list = (await this.#api.listClusterCustomObject({
+      ...this.#coords,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      limit: opts.limit,
+      _continue: opts.continue,
+    })) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+    const result: ListResult<T> = {
+      items: (list.items ?? []).map((item) => this.#typed(item)),
+      resourceVersion: list.metadata?.resourceVersion ?? "",
+    };
+    if (list.metadata?.continue) result.continue = list.metadata.continue;
+    return result;
+  }
+
+  async create(obj: T, opts: WriteOptions = {}): Promise<T> {
+    const body = { ...obj, apiVersion: this.resource.apiVersion, kind: this.resource.kind };
+    return this.#typed(await this.#api.createClusterCustomObject({ ...this.#coords, body, ...opts }));
+  }
+
+  /** Deletes the object; false when it did not exist. */
+  async delete(name: string, opts: DeleteOptions = {}): Promise<boolean> {
+    const body: V1DeleteOptions = {};
+    if (opts.propagationPolicy) body.propagationPolicy = opts.propagationPolicy;
+    if (opts.preconditionsUid) body.preconditions = { uid: opts.preconditionsUid };
+    try {
+      await this.#api.deleteClusterCustomObject({ ...this.#coords, name, body });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** JSON merge patch of the object (spec, metadata). */
+  async patch(name: string, patch: MergePatch<T>, opts: WriteOptions = {}): Promise<T> {
+    return this.#typed(
+      await this.#api.patchClusterCustomObject(
+        { ...this.#coords, name, body: patch, ...opts },
+        mergePatchOptions(),
+      ),
+    );
+  }
+
+  /** JSON merge patch of the status subresource. */
+  async patchStatus(name: string, patch: MergePatch<T>, opts: WriteOptions = {}): Promise<T> {
+    return this.#typed(
+      await this.#api.patchClusterCustomObjectStatus(
+        { ...this.#coords, name, body: patch, ...opts },
+        mergePatchOptions(),
+      ),
+    );
+  }
+
+  /** As ResourceClient.patchStatusIfCurrent: undefined when the object is gone or has moved on. */
+  async patchStatusIfCurrent(
+    obj: T,
+    status: MergePatch<StatusOf<T>>,
+    opts: WriteOptions = {},
+  ): Promise<T | undefined> {
+    const patch = {
+      metadata: { resourceVersion: obj.metadata?.resourceVersion },
+      status,
+    } as unknown as MergePatch<T>;
+    try {
+      return await this.patchStatus(requireName(obj), patch, opts);
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) return undefined;
+      throw err;
+    }
+  }
+
+  #typed(obj: unknown): T {
+    const o = obj as T;
+    if (o && typeof o === "object") {
+      o.apiVersion ??= this.resource.apiVersion;
+      o.kind ??= this.resource.kind;
+    }
+    return o;
+  }
+}
+
 /** Typed clients for every golden resource. */
 export class GoldenClient {
   readonly api: CustomObjectsApi;
   readonly images: ResourceClient<Image>;
   readonly imageBuilds: ResourceClient<ImageBuild>;
   readonly imageVersions: ResourceClient<ImageVersion>;
+  readonly baseImages: ClusterResourceClient<BaseImage>;
+  readonly rebuildCampaigns: ClusterResourceClient<RebuildCampaign>;
 
   constructor(api: CustomObjectsApi) {
     this.api = api;
     this.images = new ResourceClient<Image>(api, IMAGE_RESOURCE);
     this.imageBuilds = new ResourceClient<ImageBuild>(api, IMAGE_BUILD_RESOURCE);
     this.imageVersions = new ResourceClient<ImageVersion>(api, IMAGE_VERSION_RESOURCE);
+    this.baseImages = new ClusterResourceClient<BaseImage>(api, BASE_IMAGE_RESOURCE);
+    this.rebuildCampaigns = new ClusterResourceClient<RebuildCampaign>(api, REBUILD_CAMPAIGN_RESOURCE);
   }
 
   /** A client over `kc.makeApiClient(CustomObjectsApi)`, without extra middleware. */

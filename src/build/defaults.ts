@@ -2,7 +2,7 @@
 // Image and ImageBuild (spec.build and spec.historyLimits default to {}, their fields to these),
 // so they matter for objects made in memory and for the optional parts without a default of
 // their own (spec.build.simulate). test/unit/build/defaults.test.ts checks them against the CRDs.
-import type { ImageBuild, ImageSpec } from "../api/v1alpha1/index.js";
+import type { ImageBase, ImageBuild, ImageSpec } from "../api/v1alpha1/index.js";
 
 /** spec.base.arch */
 export const DEFAULT_ARCH = "amd64";
@@ -19,8 +19,9 @@ export const DEFAULT_HISTORY_LIMIT = 3;
 /** ImageBuild spec.attempt */
 export const DEFAULT_ATTEMPT = 1;
 
-export function arch(spec: ImageSpec): string {
-  return spec.base.arch ?? DEFAULT_ARCH;
+/** The build's architecture: the Image's, or for a layered Image its root's (spec.rootBase). */
+export function arch(spec: ImageSpec, rootBase?: ImageBase): string {
+  return (rootBase ?? spec.base).arch ?? DEFAULT_ARCH;
 }
 
 /** Wall-clock limit of one attempt, in seconds. */
@@ -35,6 +36,17 @@ export function retries(spec: ImageSpec): number {
 
 export function priority(spec: ImageSpec): number {
   return spec.build?.priority ?? DEFAULT_PRIORITY;
+}
+
+/**
+ * Below the lowest spec.build.priority (-1000) by more than the whole range: a background build
+ * (a campaign's) orders after every other build, and among background builds priorities still count.
+ */
+export const BACKGROUND_OFFSET = 2001;
+
+/** The priority the scheduler orders a build by: its Image's, lowered for background builds. */
+export function schedulingPriority(build: ImageBuild): number {
+  return priority(build.spec.image) - (build.spec.background ? BACKGROUND_OFFSET : 0);
 }
 
 /** How long each mocked build step takes, in seconds. */

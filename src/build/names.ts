@@ -18,6 +18,10 @@ export const LABELS = {
   imageUid: `${GROUP}/image-uid`,
   build: `${GROUP}/build`,
   generation: `${GROUP}/generation`,
+  /** On an ImageBuild a RebuildCampaign started, and on a campaign: the campaign's name. */
+  campaign: `${GROUP}/campaign`,
+  /** On a RebuildCampaign: its BaseImage. */
+  baseImage: `${GROUP}/base-image`,
 } as const;
 
 export const ANNOTATIONS = {
@@ -30,6 +34,10 @@ export const ANNOTATIONS = {
   queuedAt: `${GROUP}/queued-at`,
   /** On an ImageBuild: the rebuild token or schedule slot that triggered it. */
   trigger: `${GROUP}/trigger-id`,
+  /** On an Image: the RebuildCampaign that asked for its rebuild (set by the campaign). */
+  campaign: `${GROUP}/campaign`,
+  /** On a RebuildCampaign: when it was opened, to the millisecond (orders campaigns of one base). */
+  openedAt: `${GROUP}/opened-at`,
 } as const;
 
 export const MANAGED_BY = "golden";
@@ -66,6 +74,12 @@ export function buildName(id: BuildIdentity): string {
   const suffix = `-g${id.generation}-${hash}`;
   const prefix = labelPrefix(id.imageName, MAX_BUILD_NAME - suffix.length);
   return `${prefix || "image"}${suffix}`;
+}
+
+/** `<base image>-<hash of the revision>`: one campaign per revision change, whoever creates it first. */
+export function campaignName(baseImage: string, revision: string): string {
+  const suffix = `-${shortHash(baseImage, revision)}`;
+  return `${labelPrefix(baseImage, 253 - suffix.length) || "base"}${suffix}`;
 }
 
 /** A label value naming the Image: the name itself when it fits, else a prefix plus a hash. */

@@ -1,29 +1,9 @@
-// Which OS releases golden can build today. The list changes as releases reach end of life,
-// so it is checked by the operator (Ready=False, reason UnsupportedRelease), not baked into the
-// CRD schema where a change would need a new API version.
-import type { ImageSpec } from "../api/v1alpha1/index.js";
-
-type Os = ImageSpec["base"]["os"];
-
-const SUPPORTED: Record<Os, RegExp> = {
-  ubuntu: /^(20\.04|22\.04|24\.04|25\.04|25\.10|26\.04|focal|jammy|noble|plucky|questing|resolute)$/,
-  debian: /^(11|12|13|bullseye|bookworm|trixie)$/,
-  rhel: /^(8|9|10)(\.\d+)?$/,
-  rocky: /^(8|9|10)(\.\d+)?$/,
-  almalinux: /^(8|9|10)(\.\d+)?$/,
-  fedora: /^(41|42|43|44)$/,
-  sles: /^(15-SP[5-7]|16\.0)$/,
-};
-
-const EXAMPLES: Record<Os, string> = {
-  ubuntu: "20.04, 22.04, 24.04, 25.04, 25.10, 26.04 (or focal, jammy, noble, plucky, questing, resolute)",
-  debian: "11, 12, 13 (or bullseye, bookworm, trixie)",
-  rhel: "8, 9, 10 (optionally with a minor, e.g. 9.4)",
-  rocky: "8, 9, 10 (optionally with a minor, e.g. 9.4)",
-  almalinux: "8, 9, 10 (optionally with a minor, e.g. 9.4)",
-  fedora: "41, 42, 43, 44",
-  sles: "15-SP5, 15-SP6, 15-SP7, 16.0",
-};
+// Resolves an Image's catalog base (spec.base os/release/arch) to a BaseImage. The catalog is a set
+// of cluster-scoped objects (config/catalog ships golden's), not a table in the code: releases come
+// and go without a new operator or API version. The apiserver cannot look objects up at admission,
+// so a missing, retired or deprecated base is reported in the Image's status (and Events).
+import type { BaseImage, ImageBase } from "../api/v1alpha1/index.js";
+import { DEFAULT_ARCH } from "../build/defaults.js";
 
 export interface SpecProblem {
   reason: string;
@@ -31,15 +11,92 @@ export interface SpecProblem {
   message: string;
 }
 
-/** What the apiserver could not judge about a spec; undefined when golden can build it. */
-export function checkSupported(spec: ImageSpec): SpecProblem | undefined {
-  const { os, release } = spec.base;
-  if (!SUPPORTED[os].test(release)) {
+/** BaseImages indexed by CATALOG_INDEX. */
+export type CatalogLookup = (key: string) => BaseImage[];
+
+export const CATALOG_INDEX = "os-arch-release";
+
+/** The index key of (os, arch, release): exact names, as the apiserver compares them. */
+export function catalogKey(os: string, arch: string, release: string): string {
+  return `${os}/${arch}/${release}`;
+}
+
+/** Every key a BaseImage answers to: its release and each alias. */
+export function catalogKeys(base: BaseImage): string[] {
+  const { os, arch, release, aliases = [] } = base.spec;
+  return [release, ...aliases].map((r) => catalogKey(os, arch, r));
+}
+
+export type CatalogResolution =
+  | { base: BaseImage; deprecated?: string; problem?: undefined }
+  | { problem: SpecProblem; base?: undefined };
+
+/** The BaseImage an Image's catalog base names, or why golden will not build on it. */
+export function resolveCatalogBase(base: ImageBase, lookup: CatalogLookup, now: Date): CatalogResolution {
+  const os = base.os ?? "";
+  const release = base.release ?? "";
+  const arch = base.arch ?? DEFAULT_ARCH;
+  const found = lookup(catalogKey(os, arch, release)).sort(byName)[0];
+  if (!found) {
     return {
-      reason: "UnsupportedRelease",
-      field: "spec.base.release",
-      message: `spec.base.release: ${os} ${release} is not a release golden can build; supported: ${EXAMPLES[os]}`,
+      problem: {
+        reason: "UnsupportedRelease",
+        field: "spec.base.release",
+        message: `spec.base.release: ${os} ${release} (${arch}) is not in golden's catalog; kubectl get baseimages lists the bases golden builds on`,
+      },
     };
   }
-  return undefined;
+  const name = found.metadata?.name ?? "";
+  const eol = found.spec.endOfLife;
+  if (eol && pastEndOfLife(eol, now)) {
+    return {
+      problem: {
+        reason: "BaseEndOfLife",
+        field: "spec.base.release",
+        message: `spec.base.release: ${os} ${release} (${arch}) reached its end of life on ${eol} (BaseImage ${name}); golden no longer builds on it`,
+      },
+    };
+  }
+  if (found.spec.deprecated) {
+    const until = eol ? `; end of life on ${eol}` : "";
+    return { base: found, deprecated: `BaseImage ${name} (${os} ${release}, ${arch}) is deprecated${until}` };
+  }
+  return { base: found };
+}
+
+/** The last day of support is still supported: past it means from the next day on (UTC). */
+export function pastEndOfLife(endOfLife: string, now: Date): boolean {
+  return now.toISOString().slice(0, 10) > endOfLife;
+}
+
+function byName(a: BaseImage, b: BaseImage): number {
+  const x = a.metadata?.name ?? "";
+  const y = b.metadata?.name ?? "";
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * --catalog-selector: which BaseImages (and their campaigns) this operator rolls out. Equality
+ * terms only (`key=value`, `key==value`, `key!=value`, or a bare `key` that must exist),
+ * comma-separated; empty selects all.
+ */
+export function catalogSelector(selector: string): (base: BaseImage) => boolean {
+  const terms = selector
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((term) => {
+      const m = /^([A-Za-z0-9._/-]+)\s*(?:(!=|==|=)\s*([A-Za-z0-9._-]*))?$/.exec(term);
+      if (!m)
+        throw new Error(
+          `--catalog-selector: cannot parse ${JSON.stringify(term)} (want key=value, key!=value or key)`,
+        );
+      return { key: m[1] as string, op: m[2], value: m[3] ?? "" };
+    });
+  return (base) => {
+    const labels = base.metadata?.labels ?? {};
+    return terms.every(({ key, op, value }) =>
+      op === undefined ? key in labels : op === "!=" ? labels[key] !== value : labels[key] === value,
+    );
+  };
 }

@@ -6,14 +6,19 @@
 import type { GoldenClient } from "../api/client.js";
 import {
   API_VERSION,
+  type BuildInputs,
   type BuildTrigger,
   IMAGE_BUILD_KIND,
   type Image,
+  type ImageBase,
   type ImageBuild,
   type ImageStatus,
+  type RebuildCampaign,
 } from "../api/v1alpha1/index.js";
+import { isFinished } from "../build/campaign.js";
 import { canonicalJson } from "../build/canonical.js";
-import { attempt, historyLimits } from "../build/defaults.js";
+import { attempt, DEFAULT_ARCH, historyLimits } from "../build/defaults.js";
+import { ancestry } from "../build/lineage.js";
 import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "../build/names.js";
 import { byCreation } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
@@ -22,16 +27,23 @@ import { TerminalError } from "../runtime/controller.js";
 import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
-import { checkSupported } from "./catalog.js";
+import { type CatalogLookup, resolveCatalogBase, type SpecProblem } from "./catalog.js";
 import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
 import { type HandledTriggers, handledTriggers, rebuildHandled, slotHandled } from "./handled-triggers.js";
-import { deriveImageStatus } from "./image-status.js";
+import { deriveImageStatus, type UpToDate } from "./image-status.js";
 import { ownerReference } from "./owner.js";
 import { retryAt } from "./retry.js";
 import { type ScheduleState, scheduleState, scheduleTriggerId } from "./schedule.js";
 
 export const BUILDS_BY_IMAGE_UID = "image-uid";
+/** Images indexed by `<namespace>/<spec.base.image>`: the children of a parent Image. */
+export const IMAGES_BY_PARENT = "parent";
+
+export function parentIndexKeys(image: Image): string[] {
+  const parent = image.spec?.base?.image;
+  return parent ? [`${image.metadata?.namespace ?? ""}/${parent}`] : [];
+}
 
 export interface ImageReconcilerDeps {
   images: Pick<Informer<Image>, "get">;
@@ -40,6 +52,10 @@ export interface ImageReconcilerDeps {
   client: GoldenClient;
   events: EventSink;
   log: Logger;
+  /** BaseImages by catalog key (catalog.ts). */
+  catalog: CatalogLookup;
+  /** RebuildCampaigns by name: an Image rebuilds for one only while it runs. */
+  campaigns: Pick<Informer<RebuildCampaign>, "get">;
   now?: () => Date;
   retryBaseMs?: number;
 }
@@ -48,6 +64,19 @@ interface BuildRequest {
   attempt: number;
   trigger: BuildTrigger;
   triggerId?: string;
+  campaign?: string;
+  background?: boolean;
+}
+
+/** What an Image builds on now, resolved from the catalog or its parent. */
+interface Origin {
+  problem?: SpecProblem;
+  /** A layered Image whose parent has never succeeded: nothing to build on yet. */
+  waiting?: string;
+  inputs?: BuildInputs;
+  rootBase?: ImageBase;
+  deprecated?: string;
+  upToDate?: UpToDate;
 }
 
 export class ImageReconciler {
@@ -96,16 +125,17 @@ export class ImageReconciler {
       }
     }
 
-    let problem = checkSupported(image.spec);
+    const now = this.now();
+    const origin = this.resolveOrigin(image, builds, now);
+    let problem = origin.problem;
     let retryTime: Date | undefined;
     const wakeups: number[] = [];
-    const now = this.now();
     const schedule = this.schedule(image, now);
-    if (schedule && !schedule.ok) {
+    if (!problem && schedule && !schedule.ok) {
       problem = { reason: "InvalidSchedule", field: "spec.rebuild.schedule", message: schedule.message };
     }
     if (schedule?.ok) wakeups.push(schedule.next.getTime() - now.getTime());
-    if (!problem) {
+    if (!problem && !origin.waiting) {
       const latest = builds.filter((b) => b.spec.imageGeneration === generation).at(-1);
       retryTime = latest ? retryAt(image, latest, this.deps.retryBaseMs) : undefined;
       const dueSlot = schedule?.ok ? schedule.due : undefined;
@@ -115,7 +145,7 @@ export class ImageReconciler {
         wakeups.push(retryTime.getTime() - now.getTime());
       } else if (request && request !== "wait") {
         try {
-          const created = await this.createBuild(image, request);
+          const created = await this.createBuild(image, request, origin);
           if (created) {
             builds.push(created);
             log.info("created build", {
@@ -138,7 +168,24 @@ export class ImageReconciler {
       }
     }
 
-    const status = deriveImageStatus({ image, builds, problem, retryAt: retryTime, now });
+    const status = deriveImageStatus({
+      image,
+      builds,
+      problem,
+      retryAt: retryTime,
+      now,
+      waiting: origin.waiting,
+      upToDate: origin.upToDate,
+      deprecated: origin.deprecated,
+    });
+    if (origin.deprecated && !image.status?.conditions?.some((c) => c.type === "BaseDeprecated")) {
+      this.deps.events.record(image, {
+        type: "Warning",
+        reason: "BaseDeprecated",
+        action: "ResolveBase",
+        note: origin.deprecated,
+      });
+    }
     if (schedule?.ok && schedule.due) status.lastScheduleTime = schedule.due.toISOString();
     Object.assign(status, handledTriggers(image.status, builds, rebuildToken(image)));
     if (await this.writeStatus(image, status, builds, problem?.reason)) {
@@ -213,6 +260,8 @@ export class ImageReconciler {
         attempt: attempt(latest) + 1,
         trigger: "Retry",
         triggerId: latest.metadata?.annotations?.[ANNOTATIONS.trigger],
+        campaign: latest.spec.campaign,
+        background: latest.spec.background,
       };
     }
     if (dueSlot && isTerminal(latest) && !slotHandled(handled, dueSlot)) {
@@ -221,10 +270,115 @@ export class ImageReconciler {
         return { attempt: 1, trigger: "Schedule", triggerId: slotId };
       }
     }
+    const campaign = this.runningCampaign(image);
+    if (campaign && isTerminal(latest)) {
+      const campaignId = `campaign:${campaign.metadata?.name}`;
+      if (!builds.some((b) => b.metadata?.annotations?.[ANNOTATIONS.trigger] === campaignId)) {
+        return {
+          attempt: 1,
+          trigger: "BaseUpdate",
+          triggerId: campaignId,
+          campaign: campaign.metadata?.name,
+          background: (campaign.spec.priority ?? "Background") === "Background",
+        };
+      }
+    }
     return undefined;
   }
 
-  private async createBuild(image: Image, request: BuildRequest): Promise<ImageBuild | undefined> {
+  /** The campaign that asked this Image to rebuild (its annotation), while it may still start builds. */
+  private runningCampaign(image: Image): RebuildCampaign | undefined {
+    const name = image.metadata?.annotations?.[ANNOTATIONS.campaign];
+    const campaign = name ? this.deps.campaigns.get(name) : undefined;
+    if (!campaign || campaign.metadata?.deletionTimestamp || isFinished(campaign)) return undefined;
+    return campaign;
+  }
+
+  /**
+   * The base of the Image's next build and whether its newest success is up to date: the catalog
+   * entry its os/release/arch name, or for a layered Image its parent's newest success (the parent
+   * must exist, not close a cycle, and have succeeded once).
+   */
+  private resolveOrigin(image: Image, builds: ImageBuild[], now: Date): Origin {
+    const lastSuccess = builds.filter((b) => b.status?.phase === "Succeeded").at(-1);
+    const built = lastSuccess?.status?.inputs;
+    const parentName = image.spec.base.image;
+    if (!parentName) {
+      const resolved = resolveCatalogBase(image.spec.base, this.deps.catalog, now);
+      if (resolved.problem) return { problem: resolved.problem };
+      const baseImage = resolved.base.metadata?.name ?? "";
+      const revision = resolved.base.spec.revision;
+      return {
+        inputs: { baseImage, baseRevision: revision },
+        deprecated: resolved.deprecated,
+        upToDate: !lastSuccess
+          ? undefined
+          : built?.baseImage === baseImage && built.baseRevision === revision
+            ? {
+                ok: true,
+                reason: "BaseCurrent",
+                message: `built on BaseImage ${baseImage} revision ${revision}`,
+              }
+            : {
+                ok: false,
+                reason: "BaseUpdated",
+                message: `built on ${built?.baseImage ?? "an unrecorded base"} revision ${built?.baseRevision ?? "unknown"}; the catalog's BaseImage ${baseImage} is at revision ${revision}`,
+              },
+      };
+    }
+    const namespace = image.metadata?.namespace ?? "";
+    const lineage = ancestry(image, (name) => this.deps.images.get(`${namespace}/${name}`));
+    if (lineage.problem === "Cycle") {
+      return {
+        problem: {
+          reason: "BaseCycle",
+          field: "spec.base.image",
+          message: `spec.base.image: the Images build on each other in a cycle: ${lineage.path.join(" -> ")}`,
+        },
+      };
+    }
+    if (lineage.problem !== undefined) {
+      return {
+        problem: {
+          reason: "ParentNotFound",
+          field: "spec.base.image",
+          message: `spec.base.image: Image ${lineage.missing} (an ancestor: ${lineage.path.join(" -> ")} -> ${lineage.missing}) does not exist in namespace ${namespace}`,
+        },
+      };
+    }
+    const root = lineage.root.spec.base;
+    const rootBase: ImageBase = { os: root.os, release: root.release, arch: root.arch ?? DEFAULT_ARCH };
+    const parent = lineage.parents[0] as Image;
+    const parentBuild = parent.status?.lastSuccessfulBuild;
+    if (!parentBuild)
+      return { waiting: `waiting for parent Image ${parentName}'s first successful build`, rootBase };
+    const inputs: BuildInputs = { parentImage: parentName, parentBuild };
+    if (parent.status?.baseImage) inputs.baseImage = parent.status.baseImage;
+    if (parent.status?.baseRevision) inputs.baseRevision = parent.status.baseRevision;
+    return {
+      inputs,
+      rootBase,
+      upToDate: !lastSuccess
+        ? undefined
+        : built?.parentBuild === parentBuild
+          ? {
+              ok: true,
+              reason: "ParentCurrent",
+              message: `built on parent ${parentName}'s build ${parentBuild}`,
+            }
+          : {
+              ok: false,
+              reason: "ParentRebuilt",
+              message: `built on parent ${parentName}'s build ${built?.parentBuild ?? "(unrecorded)"}; its newest success is ${parentBuild}`,
+            },
+    };
+  }
+
+  private async createBuild(
+    image: Image,
+    request: BuildRequest,
+    origin: Origin,
+  ): Promise<ImageBuild | undefined> {
     const meta = image.metadata ?? {};
     const name = buildName({
       imageName: meta.name ?? "",
@@ -244,6 +398,7 @@ export class ImageReconciler {
           [LABELS.image]: imageLabelValue(meta.name ?? ""),
           [LABELS.imageUid]: meta.uid ?? "",
           [LABELS.generation]: String(meta.generation ?? 0),
+          ...(request.campaign ? { [LABELS.campaign]: request.campaign } : {}),
         },
         annotations: {
           [ANNOTATIONS.imageName]: meta.name ?? "",
@@ -259,14 +414,30 @@ export class ImageReconciler {
         attempt: request.attempt,
         trigger: request.trigger,
         image: image.spec,
+        ...(image.spec.base.image && origin.rootBase ? { rootBase: origin.rootBase } : {}),
+        ...(request.campaign ? { campaign: request.campaign } : {}),
+        ...(request.background ? { background: true } : {}),
       },
     };
     // No Event here: the Image's next phase Event names the build, its trigger and attempt.
+    let created: ImageBuild;
     try {
-      return await this.deps.client.imageBuilds.create(build);
+      created = await this.deps.client.imageBuilds.create(build);
     } catch (err) {
       if (isAlreadyExists(err)) return undefined; // Created before a restart or by a previous pass.
       throw err;
+    }
+    // The inputs are resolved now, at creation: the catalog revision (or parent build) current
+    // when the build was asked for. A status cannot be set on create, hence the second write; a
+    // crash in between leaves a build without inputs, which reads as "not up to date" and is safe.
+    if (!origin.inputs) return created;
+    try {
+      return await this.deps.client.imageBuilds.patchStatus(meta.namespace ?? "", name, {
+        status: { inputs: origin.inputs },
+      });
+    } catch (err) {
+      this.deps.log.info("could not record the build's inputs", { build: name, err: apiErrorMessage(err) });
+      return created;
     }
   }
 

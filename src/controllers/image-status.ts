@@ -1,6 +1,6 @@
 // Derives an Image's status from its builds: a pure function, so the reconciler only diffs and writes.
 
-import { boundedMessage, setCondition } from "../api/conditions.js";
+import { boundedMessage, type ConditionInput, setCondition } from "../api/conditions.js";
 import type { Image, ImageBuild, ImagePhase, ImageStatus } from "../api/v1alpha1/index.js";
 import { attempt } from "../build/defaults.js";
 import { byCreation } from "../build/order.js";
@@ -14,9 +14,30 @@ export interface StatusInputs {
   /** Set when the newest build failed and another attempt is due at this time. */
   retryAt?: Date;
   now: Date;
+  /** Why no build can start yet (a layered Image whose parent never succeeded). */
+  waiting?: string;
+  /** Whether the newest success is built on the current base; undefined before the first one. */
+  upToDate?: UpToDate;
+  /** Set when the catalog marks the Image's base deprecated: the BaseDeprecated condition. */
+  deprecated?: string;
 }
 
-export function deriveImageStatus({ image, builds, problem, retryAt, now }: StatusInputs): ImageStatus {
+export interface UpToDate {
+  ok: boolean;
+  reason: string;
+  message: string;
+}
+
+export function deriveImageStatus({
+  image,
+  builds,
+  problem,
+  retryAt,
+  now,
+  waiting,
+  upToDate,
+  deprecated,
+}: StatusInputs): ImageStatus {
   const generation = image.metadata?.generation ?? 0;
   const sorted = [...builds].sort(byCreation);
   const current = sorted.filter((b) => b.spec.imageGeneration === generation);
@@ -27,12 +48,14 @@ export function deriveImageStatus({ image, builds, problem, retryAt, now }: Stat
     ? failed(problem.reason, problem.message)
     : latest
       ? fromBuild(latest, retryAt)
-      : {
-          phase: "Pending" as ImagePhase,
-          ready: false,
-          reason: "BuildPending",
-          message: "waiting for a build to be created",
-        };
+      : waiting
+        ? { phase: "Pending" as ImagePhase, ready: false, reason: "WaitingForParent", message: waiting }
+        : {
+            phase: "Pending" as ImagePhase,
+            ready: false,
+            reason: "BuildPending",
+            message: "waiting for a build to be created",
+          };
 
   const status: ImageStatus = {
     ...image.status,
@@ -54,6 +77,38 @@ export function deriveImageStatus({ image, builds, problem, retryAt, now }: Stat
   setOrDelete(status, "latestBuild", latest?.metadata?.name ?? sorted.at(-1)?.metadata?.name);
   setOrDelete(status, "lastSuccessfulBuild", lastSuccessful?.metadata?.name);
   setOrDelete(status, "artifacts", lastSuccessful?.status?.artifacts);
+  setOrDelete(status, "baseImage", lastSuccessful?.status?.inputs?.baseImage);
+  setOrDelete(status, "baseRevision", lastSuccessful?.status?.inputs?.baseRevision);
+  const baseProblem = problem?.field.startsWith("spec.base") === true;
+  const fresh: ConditionInput = upToDate
+    ? {
+        type: "UpToDate",
+        status: upToDate.ok ? "True" : "False",
+        reason: upToDate.reason,
+        message: upToDate.message,
+        observedGeneration: generation,
+      }
+    : {
+        type: "UpToDate",
+        status: "Unknown",
+        reason: baseProblem ? "BaseUnresolved" : "NotBuilt",
+        message: baseProblem ? "the Image's base cannot be resolved" : "no successful build yet",
+        observedGeneration: generation,
+      };
+  status.conditions = setCondition(status.conditions, fresh, now);
+  status.conditions = deprecated
+    ? setCondition(
+        status.conditions,
+        {
+          type: "BaseDeprecated",
+          status: "True",
+          reason: "BaseDeprecated",
+          message: deprecated,
+          observedGeneration: generation,
+        },
+        now,
+      )
+    : status.conditions?.filter((c) => c.type !== "BaseDeprecated");
   return status;
 }
 

@@ -59,7 +59,7 @@ export function buildJob(build: ImageBuild, cfg: WorkerConfig): V1Job {
     ...pick(meta.labels, [LABELS.image, LABELS.imageUid, LABELS.generation]),
   };
   const spec = build.spec.image;
-  const target = arch(spec);
+  const target = arch(spec, build.spec.rootBase);
   const node = nodeArch(target, cfg.arm64Placement);
   const annotations = node.emulated ? { [EMULATED_ANNOTATION]: `${target}-on-${node.arch}` } : undefined;
   const env = [{ name: "GOLDEN_HEARTBEAT_SECONDS", value: String(cfg.heartbeatSeconds) }];

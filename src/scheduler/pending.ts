@@ -3,7 +3,7 @@
 // leader or standby, since it reads only the caches (never the leader's scheduler).
 import type { V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import type { ImageBuild } from "../api/v1alpha1/index.js";
-import { priority } from "../build/defaults.js";
+import { schedulingPriority } from "../build/defaults.js";
 import { createdAtMs } from "../build/order.js";
 import type { Informer } from "../runtime/informer.js";
 import { objectKey } from "../runtime/keys.js";
@@ -107,7 +107,7 @@ export class PendingQueueView implements PendingQueueSource {
         name: build.metadata?.name ?? "",
         imageName: build.spec.imageName,
         uid: build.metadata?.uid ?? "",
-        priority: priority(build.spec.image),
+        priority: schedulingPriority(build),
         waitingSince: new Date(createdAtMs(build)).toISOString(),
         clusterPosition: placement.position,
         namespacePosition,

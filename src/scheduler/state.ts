@@ -13,7 +13,7 @@
 // Job controller has done its bookkeeping.
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildPhase } from "../api/v1alpha1/index.js";
-import { priority } from "../build/defaults.js";
+import { schedulingPriority } from "../build/defaults.js";
 import { controllingBuildUid, isJobFinished } from "../build/job.js";
 import { LABELS } from "../build/names.js";
 import { createdAtMs } from "../build/order.js";
@@ -127,7 +127,7 @@ export class SchedulerState {
       asWaiting: {
         key,
         namespace,
-        priority: priority(build.spec.image),
+        priority: schedulingPriority(build),
         createdAt: createdAtMs(build),
       },
     });

@@ -1,7 +1,7 @@
 // What a version is made of: the inputs a successful build resolved, and the one number-relevant
 // digest of the Image's own customizations.
 import { createHash } from "node:crypto";
-import type { ImageBuild, ImageSpec, VersionInputs } from "../api/v1alpha1/index.js";
+import type { ImageBuild, ImageSpec, OperatingSystem, VersionInputs } from "../api/v1alpha1/index.js";
 import { canonicalJson } from "../build/canonical.js";
 
 export function sha256(text: string): string {
@@ -17,7 +17,7 @@ export function sha256(text: string): string {
 export function baseRevisionOf(build: ImageBuild): string {
   const recorded = build.status?.inputs?.baseRevision;
   if (recorded) return recorded;
-  const { os, release } = build.spec.image.base;
+  const { os, release } = build.spec.rootBase ?? build.spec.image.base;
   return `${os}-${release}-unversioned`;
 }
 
@@ -32,10 +32,12 @@ export function customizationDigest(spec: ImageSpec): string {
 export function versionInputs(build: ImageBuild, parentVersion?: string): VersionInputs {
   const spec = build.spec.image;
   const recorded = build.status?.inputs;
+  // A layered Image's build records its root's catalog base (spec.rootBase) at creation.
+  const base = build.spec.rootBase ?? spec.base;
   const inputs: VersionInputs = {
-    os: spec.base.os,
-    release: spec.base.release,
-    arch: spec.base.arch ?? "amd64",
+    os: base.os as OperatingSystem,
+    release: base.release ?? "",
+    arch: base.arch ?? "amd64",
     baseRevision: baseRevisionOf(build),
     customizationDigest: customizationDigest(spec),
   };

@@ -3,11 +3,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GoldenClient } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
-import type { ImageBuild, ImageBuildStatus, ImageSpec } from "../api/v1alpha1/index.js";
+import type { ImageBase, ImageBuild, ImageBuildStatus, ImageSpec } from "../api/v1alpha1/index.js";
 import { arch, stepSeconds } from "../build/defaults.js";
 import { isTerminal, isTerminalPhase } from "../build/phase.js";
 import { apiErrorCode, apiErrorMessage, isTransient } from "../runtime/api-errors.js";
-import { artifactFor, planSteps } from "./plan.js";
+import { artifactFor, type BuildOrigin, planSteps } from "./plan.js";
 
 export interface BuildTarget {
   namespace: string;
@@ -61,7 +61,8 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   const steps = planSteps(spec);
   const stepMs = stepSeconds(spec) * 1000;
   const failAt = spec.build?.simulate?.failAt;
-  const note = emulationNote(spec, opts.emulatedOn);
+  const origin = { rootBase: build.spec.rootBase, inputs: build.status?.inputs };
+  const note = emulationNote(spec, opts.emulatedOn, origin.rootBase);
   // Progress and heartbeats are best effort: a missed one must not fail the build. A refused one
   // (403: admission says the build is no longer running, or no longer this pod's) means this
   // worker has outlived its build, cancelled, failed or orphaned: it stops.
@@ -101,7 +102,7 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
         return { ok: false, step, message };
       }
     }
-    const result = succeededStatus(spec, opts.repository);
+    const result = succeededStatus(spec, opts.repository, origin);
     result.message = `${result.message ?? ""}${note}`;
     await finish(opts, result);
     return { ok: true, message: result.message ?? "" };
@@ -116,14 +117,18 @@ function stopped(reason: unknown): BuildOutcome {
 }
 
 /** "; arm64 emulated on amd64" when the build ran emulated, else "". */
-export function emulationNote(spec: ImageSpec, emulatedOn: string | undefined): string {
-  return emulatedOn ? `; ${arch(spec)} emulated on ${emulatedOn}` : "";
+export function emulationNote(spec: ImageSpec, emulatedOn: string | undefined, rootBase?: ImageBase): string {
+  return emulatedOn ? `; ${arch(spec, rootBase)} emulated on ${emulatedOn}` : "";
 }
 
 /** A successful build's result: one artifact per format, progress at 100%. */
-export function succeededStatus(spec: ImageSpec, repository: string): ImageBuildStatus {
+export function succeededStatus(
+  spec: ImageSpec,
+  repository: string,
+  origin: BuildOrigin = {},
+): ImageBuildStatus {
   const steps = planSteps(spec);
-  const artifacts = spec.formats.map((format) => artifactFor(spec, format, repository));
+  const artifacts = spec.formats.map((format) => artifactFor(spec, format, repository, origin));
   return {
     phase: "Succeeded",
     artifacts,

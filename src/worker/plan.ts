@@ -1,6 +1,6 @@
 // The mocked build's steps and artifacts: pure functions of the ImageBuild's spec snapshot.
 import { createHash } from "node:crypto";
-import type { Artifact, ImageSpec } from "../api/v1alpha1/index.js";
+import type { Artifact, BuildInputs, ImageBase, ImageSpec } from "../api/v1alpha1/index.js";
 import { canonicalJson } from "../build/canonical.js";
 import { arch } from "../build/defaults.js";
 
@@ -24,15 +24,32 @@ export function planSteps(spec: ImageSpec): string[] {
  * customizations) plus the format, so the same spec always yields the same digest, whatever the
  * Image's name, namespace or build settings.
  */
-export function artifactFor(spec: ImageSpec, format: Format, repository: string): Artifact {
+/** Where a build starts from beyond its spec: a layered Image's root base, and the resolved inputs. */
+export interface BuildOrigin {
+  rootBase?: ImageBase;
+  inputs?: BuildInputs;
+}
+
+export function artifactFor(
+  spec: ImageSpec,
+  format: Format,
+  repository: string,
+  origin: BuildOrigin = {},
+): Artifact {
   // arch defaults to amd64: writing it out or leaving it to the default is the same image.
-  const base = { ...spec.base, arch: arch(spec) };
-  const content = canonicalJson({ base, customizations: spec.customizations ?? {}, format });
+  const root = origin.rootBase ?? spec.base;
+  const base = { ...spec.base, arch: arch(spec, origin.rootBase) };
+  // A new base revision or parent build is new content: it only enters the hash when known, so
+  // builds without resolved inputs keep the digests they always had.
+  const { baseRevision, parentBuild } = origin.inputs ?? {};
+  const from = baseRevision || parentBuild ? { from: { baseRevision, parentBuild } } : {};
+  const content = canonicalJson({ base, customizations: spec.customizations ?? {}, format, ...from });
   const hex = createHash("sha256").update(content).digest("hex");
+  const name = spec.base.image ?? `${root.os}-${root.release}`;
   return {
     format,
     digest: `sha256:${hex}`,
-    location: `${repository}/${spec.base.os}-${spec.base.release}-${arch(spec)}.${format}@sha256:${hex}`,
+    location: `${repository}/${name}-${arch(spec, origin.rootBase)}.${format}@sha256:${hex}`,
     sizeBytes: mockedSize(spec, format, hex),
   };
 }

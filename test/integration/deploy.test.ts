@@ -14,6 +14,7 @@ import type { V1ClusterRole, V1Deployment, V1Pod, V1PolicyRule } from "@kubernet
 import { parseAllDocuments } from "yaml";
 import type { Image, ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { buildJob } from "../../src/controllers/job-template.js";
+import { shippedCatalog } from "../support/catalog.js";
 import { foreignOperator } from "../support/foreign-operator.js";
 import {
   batch,
@@ -115,8 +116,18 @@ describe("deploying golden with config/", () => {
     }
   });
 
-  it("renders config/default to CRDs, RBAC, the restricted golden-system namespace and the operator", () => {
-    const kinds = manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
+  it("renders config/default to CRDs, the catalog, RBAC, the restricted golden-system namespace and the operator", () => {
+    const catalog = manifests.filter((m) => m.kind === "BaseImage").map((m) => m.metadata.name);
+    assert.deepEqual(
+      catalog.sort(),
+      shippedCatalog()
+        .map((b) => b.metadata?.name ?? "")
+        .sort(),
+    );
+    const kinds = manifests
+      .filter((m) => m.kind !== "BaseImage")
+      .map((m) => `${m.kind}/${m.metadata.name}`)
+      .sort();
     assert.deepEqual(kinds, [
       "APIService/v1alpha1.visibility.golden.dev",
       "ClusterRole/golden-metrics-reader",
@@ -127,9 +138,11 @@ describe("deploying golden with config/", () => {
       "ClusterRoleBinding/golden-visibility-apiservice",
       "ClusterRoleBinding/golden-visibility:system:auth-delegator",
       "ConfigMap/golden-admission",
+      "CustomResourceDefinition/baseimages.golden.dev",
       "CustomResourceDefinition/imagebuilds.golden.dev",
       "CustomResourceDefinition/images.golden.dev",
       "CustomResourceDefinition/imageversions.golden.dev",
+      "CustomResourceDefinition/rebuildcampaigns.golden.dev",
       "Deployment/golden-operator",
       "Namespace/golden-system",
       "NetworkPolicy/golden-operator",
@@ -142,6 +155,7 @@ describe("deploying golden with config/", () => {
       "Service/golden-operator-metrics",
       "Service/golden-visibility",
       "ServiceAccount/golden-operator",
+      "ValidatingAdmissionPolicy/golden-image-base-deprecated",
       "ValidatingAdmissionPolicy/golden-no-orphans",
       "ValidatingAdmissionPolicy/golden-operator-access",
       "ValidatingAdmissionPolicy/golden-operator-jobs",
@@ -150,6 +164,7 @@ describe("deploying golden with config/", () => {
       "ValidatingAdmissionPolicy/golden-worker-jobs",
       "ValidatingAdmissionPolicy/golden-worker-own-build",
       "ValidatingAdmissionPolicy/golden-worker-pods",
+      "ValidatingAdmissionPolicyBinding/golden-image-base-deprecated",
       "ValidatingAdmissionPolicyBinding/golden-no-orphans",
       "ValidatingAdmissionPolicyBinding/golden-operator-access",
       "ValidatingAdmissionPolicyBinding/golden-operator-jobs",

@@ -2,7 +2,12 @@
 
 import type {
   Architecture,
+  BaseUpdatePolicy,
   BuildTrigger,
+  CampaignApproval,
+  CampaignPhase,
+  CampaignPriority,
+  CampaignTargetState,
   ConditionStatus,
   ImageBuildPhase,
   ImageFormat,
@@ -77,6 +82,48 @@ export const IMAGE_BUILD_RESOURCE = {
   crdName: "imagebuilds.golden.dev",
 } as const satisfies ResourceInfo;
 
+/** Kind of BaseImage objects. */
+export const BASE_IMAGE_KIND = "BaseImage";
+/** Kind of BaseImage lists. */
+export const BASE_IMAGE_LIST_KIND = "BaseImageList";
+/** REST resource name of BaseImage, as in /apis/golden.dev/v1alpha1/baseimages. */
+export const BASE_IMAGE_PLURAL = "baseimages";
+/** Names of the BaseImage resource. */
+export const BASE_IMAGE_RESOURCE = {
+  group: GROUP,
+  version: VERSION,
+  apiVersion: API_VERSION,
+  kind: BASE_IMAGE_KIND,
+  listKind: BASE_IMAGE_LIST_KIND,
+  plural: BASE_IMAGE_PLURAL,
+  singular: "baseimage",
+  shortNames: ["bi"],
+  categories: ["golden"],
+  namespaced: false,
+  crdName: "baseimages.golden.dev",
+} as const satisfies ResourceInfo;
+
+/** Kind of RebuildCampaign objects. */
+export const REBUILD_CAMPAIGN_KIND = "RebuildCampaign";
+/** Kind of RebuildCampaign lists. */
+export const REBUILD_CAMPAIGN_LIST_KIND = "RebuildCampaignList";
+/** REST resource name of RebuildCampaign, as in /apis/golden.dev/v1alpha1/rebuildcampaigns. */
+export const REBUILD_CAMPAIGN_PLURAL = "rebuildcampaigns";
+/** Names of the RebuildCampaign resource. */
+export const REBUILD_CAMPAIGN_RESOURCE = {
+  group: GROUP,
+  version: VERSION,
+  apiVersion: API_VERSION,
+  kind: REBUILD_CAMPAIGN_KIND,
+  listKind: REBUILD_CAMPAIGN_LIST_KIND,
+  plural: REBUILD_CAMPAIGN_PLURAL,
+  singular: "rebuildcampaign",
+  shortNames: ["rbc"],
+  categories: ["golden"],
+  namespaced: false,
+  crdName: "rebuildcampaigns.golden.dev",
+} as const satisfies ResourceInfo;
+
 /** Kind of ImageVersion objects. */
 export const IMAGE_VERSION_KIND = "ImageVersion";
 /** Kind of ImageVersion lists. */
@@ -122,6 +169,9 @@ export const IMAGE_FORMAT_VALUES = [
   "iso",
 ] as const satisfies readonly ImageFormat[];
 
+/** Every value of BaseUpdatePolicy, in the order the API lists them. */
+export const BASE_UPDATE_POLICY_VALUES = ["Always", "Never"] as const satisfies readonly BaseUpdatePolicy[];
+
 /** Every value of ImagePhase, in the order the API lists them. */
 export const IMAGE_PHASE_VALUES = [
   "Pending",
@@ -145,6 +195,7 @@ export const BUILD_TRIGGER_VALUES = [
   "Rebuild",
   "Schedule",
   "Retry",
+  "BaseUpdate",
 ] as const satisfies readonly BuildTrigger[];
 
 /** Every value of ImageBuildPhase, in the order the API lists them. */
@@ -156,3 +207,34 @@ export const IMAGE_BUILD_PHASE_VALUES = [
   "Failed",
   "Cancelled",
 ] as const satisfies readonly ImageBuildPhase[];
+
+/** Every value of CampaignApproval, in the order the API lists them. */
+export const CAMPAIGN_APPROVAL_VALUES = [
+  "Manual",
+  "Automatic",
+] as const satisfies readonly CampaignApproval[];
+
+/** Every value of CampaignPriority, in the order the API lists them. */
+export const CAMPAIGN_PRIORITY_VALUES = [
+  "Background",
+  "Normal",
+] as const satisfies readonly CampaignPriority[];
+
+/** Every value of CampaignPhase, in the order the API lists them. */
+export const CAMPAIGN_PHASE_VALUES = [
+  "AwaitingApproval",
+  "Paused",
+  "Running",
+  "Completed",
+  "Halted",
+  "Superseded",
+] as const satisfies readonly CampaignPhase[];
+
+/** Every value of CampaignTargetState, in the order the API lists them. */
+export const CAMPAIGN_TARGET_STATE_VALUES = [
+  "Pending",
+  "InFlight",
+  "Succeeded",
+  "Failed",
+  "Skipped",
+] as const satisfies readonly CampaignTargetState[];

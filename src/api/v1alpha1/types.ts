@@ -5,7 +5,7 @@ import type { V1ObjectMeta } from "@kubernetes/client-node";
 /**
  * Any object of the golden.dev API.
  */
-export type GoldenObject = Image | ImageBuild | ImageVersion;
+export type GoldenObject = Image | ImageBuild | BaseImage | RebuildCampaign | ImageVersion;
 /**
  * Base operating system distribution.
  */
@@ -19,6 +19,10 @@ export type Architecture = "amd64" | "arm64";
  */
 export type ImageFormat = "qcow2" | "raw" | "vmdk" | "vhd" | "ami" | "iso";
 /**
+ * Whether a RebuildCampaign rebuilds the Image when its base moves (a new BaseImage revision, or a new success of its parent): Always (when omitted) or Never (the Image opts out; the campaign lists it as skipped, and its UpToDate condition stays False).
+ */
+export type BaseUpdatePolicy = "Always" | "Never";
+/**
  * Phase of an Image: Pending (no build yet), Building (a build of the current generation is in progress, waiting for a slot or running: its ImageBuild and the pendingbuilds view say which), Queued (a failed attempt waits for its retry), Succeeded (artifacts of the current generation are available) or Failed (the current generation failed and retries are exhausted).
  */
 export type ImagePhase = "Pending" | "Queued" | "Building" | "Succeeded" | "Failed";
@@ -27,13 +31,29 @@ export type ImagePhase = "Pending" | "Queued" | "Building" | "Succeeded" | "Fail
  */
 export type ConditionStatus = "True" | "False" | "Unknown";
 /**
- * Why a build was started: Created (first build of a new Image), SpecChanged (a new generation), Rebuild (requested manually), Schedule (spec.rebuild.schedule) or Retry (an earlier attempt failed).
+ * Why a build was started: Created (first build of a new Image), SpecChanged (a new generation), Rebuild (requested manually), Schedule (spec.rebuild.schedule), Retry (an earlier attempt failed) or BaseUpdate (a RebuildCampaign: the base moved on).
  */
-export type BuildTrigger = "Created" | "SpecChanged" | "Rebuild" | "Schedule" | "Retry";
+export type BuildTrigger = "Created" | "SpecChanged" | "Rebuild" | "Schedule" | "Retry" | "BaseUpdate";
 /**
  * Phase of an ImageBuild: Pending (created, not yet admitted), Queued (waiting for a build slot), Building, Succeeded, Failed or Cancelled (superseded or deleted before it finished).
  */
 export type ImageBuildPhase = "Pending" | "Queued" | "Building" | "Succeeded" | "Failed" | "Cancelled";
+/**
+ * Manual: the campaign is created paused (spec.paused true) and starts when a person unpauses it. Automatic: it starts at once.
+ */
+export type CampaignApproval = "Manual" | "Automatic";
+/**
+ * Background: the campaign's builds are scheduled after every user build, whatever its priority. Normal: they keep their Images' spec.build.priority and compete as users' do.
+ */
+export type CampaignPriority = "Background" | "Normal";
+/**
+ * Phase of a campaign: AwaitingApproval (paused before its first build), Paused (paused later), Running, Completed (every Image rebuilt, failed or skipped), Halted (maxFailures reached) or Superseded (a newer revision's campaign took over).
+ */
+export type CampaignPhase = "AwaitingApproval" | "Paused" | "Running" | "Completed" | "Halted" | "Superseded";
+/**
+ * State of one Image in a campaign.
+ */
+export type CampaignTargetState = "Pending" | "InFlight" | "Succeeded" | "Failed" | "Skipped";
 
 /**
  * Image declares a golden OS image: a base distribution, customizations applied on top of it, and the disk formats to produce. Every change to spec (a new metadata.generation) is built by one or more ImageBuilds. The latest artifacts are reported in status.
@@ -80,14 +100,18 @@ export interface ImageSpec {
   versioning?: VersioningPolicy;
 }
 /**
- * ImageBase selects the distribution, release and CPU architecture the image starts from.
+ * ImageBase is what the image starts from: a catalog base (os, release and arch, which name a cluster-scoped BaseImage) or another Image in the same namespace (image), never both.
  */
 export interface ImageBase {
-  os: OperatingSystem;
+  /**
+   * Name of another Image in the same namespace to build on (a layered image), instead of a catalog base. The parent's newest successful build is the starting point, and each new success of the parent makes this Image out of date. Exclusive with os, release and arch.
+   */
+  image?: string;
+  os?: OperatingSystem;
   /**
    * Release of the distribution, such as 24.04 or noble (ubuntu), 12 or bookworm (debian), 9.4 (rhel, rocky, almalinux), 41 (fedora) or 15-SP6 (sles).
    */
-  release: string;
+  release?: string;
   arch?: Architecture;
 }
 /**
@@ -247,6 +271,7 @@ export interface RebuildPolicy {
    * @default false
    */
   suspend?: boolean;
+  onBaseUpdate?: BaseUpdatePolicy;
 }
 /**
  * ImageChannel is a named pointer to a version that consumers follow, and the rule that moves it.
@@ -371,6 +396,14 @@ export interface ImageStatus {
    * When the last scheduled rebuild (spec.rebuild.schedule) was started.
    */
   lastScheduleTime?: string;
+  /**
+   * BaseImage (catalog entry) of the newest successful build; for a layered Image, its root's.
+   */
+  baseImage?: string;
+  /**
+   * The BaseImage's spec.revision the newest successful build used. The UpToDate condition compares it with the catalog (and, for a layered Image, the parent build with the parent's newest success).
+   */
+  baseRevision?: string;
   /**
    * The newest ImageVersion's version number (MAJOR.MINOR.PATCH), revoked or not.
    */
@@ -525,6 +558,15 @@ export interface ImageBuildSpec {
   attempt?: number;
   trigger: BuildTrigger;
   image: ImageSpec;
+  rootBase?: ImageBase;
+  /**
+   * Name of the RebuildCampaign that started this build, when one did.
+   */
+  campaign?: string;
+  /**
+   * Scheduled below every build without it, whatever their priorities (campaign builds, so a mass rebuild never delays users' own builds by more than one admission slot).
+   */
+  background?: boolean;
 }
 /**
  * ImageBuildStatus is the observed state of an ImageBuild, written by the operator and the build worker.
@@ -604,7 +646,7 @@ export interface BuildInputs {
    */
   baseImage?: string;
   /**
-   * The BaseImage's spec.revision the build used, for example a dated snapshot id.
+   * The BaseImage's spec.revision the build used, for example a dated snapshot id: resolved when the build is created (for a layered Image, the revision its parent's build used).
    */
   baseRevision?: string;
   /**
@@ -619,6 +661,271 @@ export interface BuildInputs {
    * For a layered Image, the parent's ImageVersion this build started from.
    */
   parentVersion?: string;
+}
+/**
+ * BaseImage is one entry of golden's catalog of bases: an OS release on one CPU architecture, at a revision (for example a dated snapshot). Images name it through spec.base (os, release, arch). When spec.revision changes, golden opens a RebuildCampaign for the Images built on the previous revision. Cluster-scoped; its name is <os>-<release>-<arch>, in lower case.
+ */
+export interface BaseImage {
+  /**
+   * APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
+   */
+  apiVersion?: string;
+  /**
+   * Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
+   */
+  kind?: string;
+  /**
+   * Standard object metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
+   */
+  metadata?: V1ObjectMeta;
+  spec: BaseImageSpec;
+  status?: BaseImageStatus;
+}
+/**
+ * BaseImageSpec describes one base of the catalog and its current revision.
+ */
+export interface BaseImageSpec {
+  os: OperatingSystem;
+  /**
+   * Release of the distribution, as Images name it in spec.base.release, for example 24.04.
+   */
+  release: string;
+  arch: Architecture;
+  /**
+   * Other names an Image may use for this release in spec.base.release, for example noble (ubuntu 24.04) or the point releases 9.0 to 9.6 (rhel 9). At most 32.
+   *
+   * @maxItems 32
+   */
+  aliases?: string[];
+  /**
+   * Current revision of the base, for example a dated snapshot id such as 20261201. Changing it opens a RebuildCampaign for the Images built on the previous one.
+   */
+  revision: string;
+  /**
+   * When the release came out (YYYY-MM-DD).
+   */
+  releaseDate?: string;
+  /**
+   * Last day of support (YYYY-MM-DD). Past it golden no longer builds Images on this base: their Ready condition is False with reason BaseEndOfLife.
+   */
+  endOfLife?: string;
+  /**
+   * New Images should avoid this base: Images on it still build, with a BaseDeprecated condition and a Warning Event.
+   *
+   * @default false
+   */
+  deprecated?: boolean;
+  rebuild?: CampaignPolicy;
+}
+/**
+ * CampaignPolicy sets how the RebuildCampaign of a revision change starts and runs.
+ */
+export interface CampaignPolicy {
+  approval?: CampaignApproval;
+  /**
+   * Builds of the campaign that may be queued or running at once.
+   *
+   * @default 10
+   */
+  maxInFlight?: number;
+  /**
+   * Failed builds after which the campaign halts (starts no more builds).
+   *
+   * @default 3
+   */
+  maxFailures?: number;
+  priority?: CampaignPriority;
+}
+/**
+ * BaseImageStatus is the observed state of a BaseImage, written by the golden operator.
+ */
+export interface BaseImageStatus {
+  /**
+   * The spec.revision golden has acted on (opened a campaign for, when it changed).
+   */
+  revision?: string;
+  /**
+   * Revisions seen, newest first, at most 10.
+   *
+   * @maxItems 10
+   */
+  history?: BaseRevision[];
+  /**
+   * Name of the RebuildCampaign opened for the newest revision change.
+   */
+  campaign?: string;
+  /**
+   * metadata.generation of the BaseImage that this status describes.
+   */
+  observedGeneration?: number;
+}
+/**
+ * BaseRevision is one revision of a BaseImage and when golden first saw it.
+ */
+export interface BaseRevision {
+  /**
+   * The revision.
+   */
+  revision: string;
+  /**
+   * When golden first saw it.
+   */
+  observedTime?: string;
+}
+/**
+ * RebuildCampaign rebuilds the Images built on a BaseImage's previous revision (and the Images layered on them), in waves of at most spec.maxInFlight builds, parents before children. Its status lists the Images before anything runs: the blast-radius preview. golden creates one per revision change; cluster-scoped.
+ */
+export interface RebuildCampaign {
+  /**
+   * APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
+   */
+  apiVersion?: string;
+  /**
+   * Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
+   */
+  kind?: string;
+  /**
+   * Standard object metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
+   */
+  metadata?: V1ObjectMeta;
+  spec: RebuildCampaignSpec;
+  status?: RebuildCampaignStatus;
+}
+/**
+ * RebuildCampaignSpec names the base change to roll out and how.
+ */
+export interface RebuildCampaignSpec {
+  /**
+   * Name of the BaseImage whose Images are rebuilt.
+   */
+  baseImage: string;
+  /**
+   * The BaseImage revision the Images are rebuilt on.
+   */
+  revision: string;
+  /**
+   * The revision the campaign moves away from, when known.
+   */
+  previousRevision?: string;
+  /**
+   * A paused campaign starts no builds (those started keep running). Created true when the BaseImage's spec.rebuild.approval is Manual: unpause it to approve.
+   *
+   * @default false
+   */
+  paused?: boolean;
+  /**
+   * Builds of the campaign that may be queued or running at once.
+   *
+   * @default 10
+   */
+  maxInFlight?: number;
+  /**
+   * Failed builds after which the campaign halts.
+   *
+   * @default 3
+   */
+  maxFailures?: number;
+  priority?: CampaignPriority;
+}
+/**
+ * RebuildCampaignStatus is the preview and the progress of a campaign.
+ */
+export interface RebuildCampaignStatus {
+  phase?: CampaignPhase;
+  /**
+   * metadata.generation of the campaign that this status describes.
+   */
+  observedGeneration?: number;
+  /**
+   * Images in the preview, skipped ones included.
+   */
+  total?: number;
+  /**
+   * Namespaces those Images are in.
+   */
+  namespaces?: number;
+  /**
+   * Images not started yet.
+   */
+  pending?: number;
+  /**
+   * Images whose campaign build has not finished.
+   */
+  inFlight?: number;
+  /**
+   * Images rebuilt on the revision.
+   */
+  succeeded?: number;
+  /**
+   * Images whose campaign build failed.
+   */
+  failed?: number;
+  /**
+   * Images the campaign leaves alone (see each target's reason).
+   */
+  skipped?: number;
+  /**
+   * The newer campaign of the same BaseImage that took over the remaining Images.
+   */
+  supersededBy?: string;
+  /**
+   * When the campaign started its first build.
+   */
+  startTime?: string;
+  /**
+   * When the campaign completed, halted or was superseded.
+   */
+  completionTime?: string;
+  /**
+   * Human-readable summary of the phase.
+   */
+  message?: string;
+  /**
+   * The preview: every Image the campaign touches, in the order it rebuilds them (parents before children), with each one's state. Written before any build starts.
+   *
+   * @maxItems 5000
+   */
+  targets?: CampaignTarget[];
+  /**
+   * Latest observations of the campaign's state.
+   *
+   * @maxItems 16
+   */
+  conditions?: Condition[];
+}
+/**
+ * CampaignTarget is one Image of a campaign.
+ */
+export interface CampaignTarget {
+  /**
+   * Namespace of the Image.
+   */
+  namespace: string;
+  /**
+   * Name of the Image.
+   */
+  name: string;
+  /**
+   * For a layered Image, its parent (rebuilt first when it is a target too).
+   */
+  parent?: string;
+  /**
+   * 0 for an Image on the BaseImage, 1 for its children, and so on.
+   */
+  depth?: number;
+  /**
+   * The base revision of the Image's newest success when the campaign was created.
+   */
+  currentRevision?: string;
+  state: CampaignTargetState;
+  /**
+   * The campaign's ImageBuild of the Image, once started.
+   */
+  build?: string;
+  /**
+   * Why the Image was skipped or failed.
+   */
+  reason?: string;
 }
 /**
  * ImageVersion is one successful build of an Image, numbered by golden and immutable once written: its artifacts, the inputs it resolved and its content manifest. The golden operator creates it, owned by its Image. Set `revocation` to revoke it.

@@ -1,5 +1,6 @@
-// golden's four controllers on the runtime: the Image, ImageBuild and version reconcilers and the
-// scheduler, and the informer events that wake each of them.
+// golden's controllers on the runtime: the Image, ImageBuild and version reconcilers, the
+// scheduler, and (--campaigns) the BaseImage and RebuildCampaign reconcilers, and the informer
+// events that wake each of them.
 import {
   BatchV1Api,
   CoreV1Api,
@@ -10,17 +11,27 @@ import {
 } from "@kubernetes/client-node";
 import type { GoldenClient } from "../../api/client.js";
 import {
+  type BaseImage,
   GROUP,
   IMAGE_BUILD_KIND,
   IMAGE_KIND,
   type Image,
   type ImageBuild,
   type ImageVersion,
+  type RebuildCampaign,
 } from "../../api/v1alpha1/index.js";
+import { ANNOTATIONS } from "../../build/names.js";
+import { BaseImageReconciler } from "../../controllers/baseimage-reconciler.js";
 import type { BuildMetrics } from "../../controllers/build-metrics.js";
+import { CampaignReconciler } from "../../controllers/campaign-reconciler.js";
+import { CATALOG_INDEX, catalogSelector } from "../../controllers/catalog.js";
 import { requeueOnConflict } from "../../controllers/conflicts.js";
 import type { EventSink } from "../../controllers/events.js";
-import { BUILDS_BY_IMAGE_UID, ImageReconciler } from "../../controllers/image-reconciler.js";
+import {
+  BUILDS_BY_IMAGE_UID,
+  IMAGES_BY_PARENT,
+  ImageReconciler,
+} from "../../controllers/image-reconciler.js";
 import { ImageBuildReconciler } from "../../controllers/imagebuild-reconciler.js";
 import type { WorkerConfig } from "../../controllers/job-template.js";
 import { VERSIONS_BY_PARENT, VersionReconciler } from "../../controllers/version-reconciler.js";
@@ -41,6 +52,10 @@ export interface ControllersConfig {
   retryBaseMs?: number;
   /** Fail a running build after this long without a worker heartbeat; 0 disables. */
   workerLostAfterMs: number;
+  /** Run the catalog's controllers: BaseImage revisions open RebuildCampaigns, which rebuild Images. */
+  campaigns: boolean;
+  /** Label selector of the BaseImages whose campaigns this operator runs; empty: all. */
+  catalogSelector: string;
 }
 
 export interface ControllersDeps {
@@ -54,15 +69,18 @@ export interface ControllersDeps {
 }
 
 export function controllers(cfg: ControllersConfig, d: ControllersDeps): Controller[] {
-  const { images, builds, versions, jobs, pods, namespaces } = d.caches;
+  const { images, builds, versions, jobs, pods, namespaces, baseImages, campaigns } = d.caches;
   const { metrics, log } = d;
   const batch = d.rest.api(BatchV1Api);
+  const catalog = (key: string) => baseImages.byIndex(CATALOG_INDEX, key);
   const imageReconciler = new ImageReconciler({
     images,
     builds,
     client: d.golden,
     events: d.events,
     log,
+    catalog,
+    campaigns,
     retryBaseMs: cfg.retryBaseMs,
   });
   const versionReconciler = new VersionReconciler({
@@ -126,6 +144,8 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     reconcile: (key) => requeueOnConflict(() => buildReconciler.reconcile(key)),
   });
   // One key, one worker: each pass sees the whole queue, and passes never overlap.
+  const campaignControllers = cfg.campaigns ? campaignControllersFor(cfg, d, catalog) : undefined;
+  const campaignController = campaignControllers?.[1];
   const schedulerController = new Controller({
     name: "scheduler",
     concurrency: 1,
@@ -134,13 +154,39 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     reconcile: () => scheduler.reconcile(),
   });
 
+  // An Image's children (spec.base.image) follow its status: a new success makes them out of date.
   const onImage = (i: Image) => {
     imageController.enqueueObject(i);
     versionController.enqueueObject(i);
+    const key = `${i.metadata?.namespace ?? ""}/${i.metadata?.name ?? ""}`;
+    for (const child of images.byIndex(IMAGES_BY_PARENT, key)) imageController.enqueueObject(child);
   };
   images.on("add", onImage);
   images.on("update", onImage);
   images.on("delete", onImage);
+  // A catalog change (revision, deprecation, end of life) may change any Image's status: rare, so
+  // every Image is looked at again rather than indexing Images by base. The initial list of either
+  // cache needs nothing: every Image is reconciled once the caches have synced anyway.
+  const onBaseImage = () => {
+    if (!images.hasSynced() || !baseImages.hasSynced()) return;
+    for (const i of images.list()) imageController.enqueueObject(i);
+  };
+  baseImages.on("add", onBaseImage);
+  baseImages.on("update", (b: BaseImage, old: BaseImage) => {
+    if (b.metadata?.generation !== old.metadata?.generation) onBaseImage();
+  });
+  baseImages.on("delete", onBaseImage);
+  // A campaign that stops (finished, deleted) must not start a build an Image has not created yet.
+  const onCampaignForImages = (c: RebuildCampaign) => {
+    for (const i of images.list())
+      if (i.metadata?.annotations?.[ANNOTATIONS.campaign] === c.metadata?.name)
+        imageController.enqueueObject(i);
+  };
+  campaigns.on("add", onCampaignForImages);
+  campaigns.on("update", (c: RebuildCampaign, old: RebuildCampaign) => {
+    if (c.status?.phase !== old.status?.phase) onCampaignForImages(c);
+  });
+  campaigns.on("delete", onCampaignForImages);
   // A version's Image decides its status and channels; Images built on it check their parent.
   const onVersion = (v: ImageVersion) => {
     versionController.enqueueOwner(v, IMAGE_KIND, GROUP);
@@ -157,6 +203,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     if (mayChangeDecision) schedulerController.enqueue(SCHEDULER_KEY);
   };
   const onBuild = (b: ImageBuild) => {
+    if (b.spec.campaign) campaignController?.enqueueAfter(b.spec.campaign, CAMPAIGN_COALESCE_MS);
     imageController.enqueueOwner(b, IMAGE_KIND, GROUP);
     if (b.status?.phase === "Succeeded") versionController.enqueueOwner(b, IMAGE_KIND, GROUP);
     buildController.enqueueObject(b);
@@ -192,5 +239,75 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   // The first pass rebuilds the scheduler's state from the caches and schedules the periodic
   // rebuilds, even in a cluster without a single build yet.
   schedulerController.enqueue(SCHEDULER_KEY);
-  return [imageController, versionController, buildController, schedulerController];
+  if (campaignController) {
+    images.on("update", (i: Image) => {
+      const name = i.metadata?.annotations?.[ANNOTATIONS.campaign];
+      if (name) campaignController.enqueueAfter(name, CAMPAIGN_COALESCE_MS);
+    });
+  }
+  return [
+    imageController,
+    versionController,
+    buildController,
+    schedulerController,
+    ...(campaignControllers ?? []),
+  ];
+}
+
+/**
+ * A campaign's builds and Images change many times a second in a large wave; each pass over the
+ * campaign reads every target and may rewrite its status (all targets). Their events coalesce
+ * into one pass per this interval; the campaign's own changes (approval) act at once.
+ */
+const CAMPAIGN_COALESCE_MS = 500;
+
+/** The BaseImage and RebuildCampaign controllers (--campaigns). */
+function campaignControllersFor(
+  cfg: ControllersConfig,
+  d: ControllersDeps,
+  catalog: (key: string) => BaseImage[],
+): [Controller, Controller] {
+  const { images, builds, baseImages, campaigns } = d.caches;
+  const selected = catalogSelector(cfg.catalogSelector);
+  const opts = { concurrency: cfg.maxConcurrentReconciles, metrics: d.metrics, logger: d.log };
+  const baseReconciler = new BaseImageReconciler({
+    bases: baseImages,
+    client: d.golden,
+    events: d.events,
+    log: d.log,
+    selected,
+  });
+  const campaignReconciler = new CampaignReconciler({
+    campaigns,
+    bases: baseImages,
+    images,
+    builds,
+    catalog,
+    client: d.golden,
+    events: d.events,
+    log: d.log,
+    selected,
+  });
+  const baseController = new Controller({
+    ...opts,
+    name: "baseimage",
+    reconcile: (key) => requeueOnConflict(() => baseReconciler.reconcile(key)),
+  });
+  // One campaign at a time per key is the controller's guarantee; a few campaigns run side by side.
+  const campaignController = new Controller({
+    ...opts,
+    name: "rebuildcampaign",
+    reconcile: (key) => requeueOnConflict(() => campaignReconciler.reconcile(key)),
+  });
+  baseImages.on("add", (b: BaseImage) => baseController.enqueueObject(b));
+  baseImages.on("update", (b: BaseImage) => baseController.enqueueObject(b));
+  // A new campaign may supersede another of its base: every campaign looks again (they are few).
+  campaigns.on("add", () => {
+    for (const c of campaigns.list()) campaignController.enqueueObject(c);
+  });
+  campaigns.on("update", (c: RebuildCampaign) => campaignController.enqueueObject(c));
+  campaigns.on("delete", () => {
+    for (const c of campaigns.list()) campaignController.enqueueObject(c);
+  });
+  return [baseController, campaignController];
 }

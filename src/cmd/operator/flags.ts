@@ -76,6 +76,16 @@ export const OPERATOR_FLAGS: FlagSpec[] = [
     120,
     "Seconds without a worker heartbeat before a running build fails as WorkerLost (0: never)",
   ),
+  str(
+    "campaigns",
+    "auto",
+    "Run the catalog's controllers (BaseImage revisions open RebuildCampaigns, which rebuild Images): true, false, or auto (true when watching every namespace)",
+  ),
+  str(
+    "catalog-selector",
+    "",
+    "Label selector (key=value, key!=value, key; comma-separated) of the BaseImages whose campaigns this operator runs; empty: all",
+  ),
   LOG_LEVEL_FLAG,
   num("visibility-port", 8443, "HTTPS port of the visibility.golden.dev aggregated API (0: not served)"),
   str("visibility-bind-address", "0.0.0.0", "Address the visibility API listens on"),
@@ -124,6 +134,16 @@ function arm64Placement(value: string): Arm64Placement {
   return placement;
 }
 
+/**
+ * --campaigns: auto runs them only in an operator that watches every namespace, since a campaign
+ * spans namespaces and one operator per namespace would each preview a part of it.
+ */
+function campaignsEnabled(value: string, namespace: string): boolean {
+  if (value === "auto") return namespace === "";
+  if (value === "true" || value === "false") return value === "true";
+  throw new Error(`--campaigns: want true, false or auto, got ${JSON.stringify(value)}`);
+}
+
 /** The OperatorConfig of parsed flags. `identity` names this replica (leader election, Events). */
 export function operatorConfig(f: FlagValues, identity: string, env: NodeJS.ProcessEnv): OperatorConfig {
   const n = (name: string) => f[name] as number;
@@ -142,6 +162,8 @@ export function operatorConfig(f: FlagValues, identity: string, env: NodeJS.Proc
     identity,
     retryBaseMs: seconds("retry-base-seconds"),
     workerLostAfterMs: seconds("worker-lost-after"),
+    campaigns: campaignsEnabled(s("campaigns"), s("namespace")),
+    catalogSelector: s("catalog-selector"),
     visibility: {
       port: n("visibility-port"),
       bindAddress: s("visibility-bind-address"),

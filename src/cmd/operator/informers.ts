@@ -1,19 +1,29 @@
 // The operator's caches: Images, ImageBuilds (slimmed, indexed by their Image's uid), ImageVersions
 // (by Image, parent version and build), golden's Jobs and their pods (slimmed, by label), in all
-// namespaces or the ones --namespace names, and Namespaces (for per-namespace build limits).
+// namespaces or the ones --namespace names, Namespaces (for per-namespace build limits), and the
+// cluster-scoped catalog (BaseImages, indexed by the names Images use) and RebuildCampaigns.
 import type { KubeConfig, KubernetesObject, V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import {
   API_VERSION,
+  BASE_IMAGE_RESOURCE,
+  type BaseImage,
   IMAGE_BUILD_RESOURCE,
   IMAGE_RESOURCE,
   IMAGE_VERSION_RESOURCE,
   type Image,
   type ImageBuild,
   type ImageVersion,
+  REBUILD_CAMPAIGN_RESOURCE,
+  type RebuildCampaign,
 } from "../../api/v1alpha1/index.js";
 import { LABELS, MANAGED_BY } from "../../build/names.js";
 import { slimImageBuild, slimJob, slimPod } from "../../controllers/cache-transforms.js";
-import { BUILDS_BY_IMAGE_UID } from "../../controllers/image-reconciler.js";
+import { CATALOG_INDEX, catalogKeys } from "../../controllers/catalog.js";
+import {
+  BUILDS_BY_IMAGE_UID,
+  IMAGES_BY_PARENT,
+  parentIndexKeys,
+} from "../../controllers/image-reconciler.js";
 import { versionIndexers } from "../../controllers/version-reconciler.js";
 import { Informer, type InformerOptions, stripManagedFields } from "../../runtime/informer.js";
 import type { RestClient } from "../../runtime/kube.js";
@@ -29,6 +39,9 @@ export interface Informers {
   /** Build pods: a slot is held while a build's pod runs, and freed as soon as it has ended. */
   pods: SharedInformer<V1Pod>;
   namespaces: SharedInformer<V1Namespace>;
+  /** The catalog (cluster-scoped): every operator resolves bases, whatever its namespaces. */
+  baseImages: Informer<BaseImage>;
+  campaigns: Informer<RebuildCampaign>;
 }
 
 /**
@@ -58,6 +71,7 @@ export function informers(
     images: scoped<Image>((scope) => `/apis/${API_VERSION}${scope}/${IMAGE_RESOURCE.plural}`, {
       ...common,
       name: "images",
+      indexers: { [IMAGES_BY_PARENT]: parentIndexKeys },
     }),
     builds: scoped<ImageBuild>((scope) => `/apis/${API_VERSION}${scope}/${IMAGE_BUILD_RESOURCE.plural}`, {
       ...common,
@@ -89,6 +103,17 @@ export function informers(
       ...common,
       name: "namespaces",
       path: "/api/v1/namespaces",
+    }),
+    baseImages: new Informer<BaseImage>(kc, {
+      ...common,
+      name: "baseimages",
+      path: `/apis/${API_VERSION}/${BASE_IMAGE_RESOURCE.plural}`,
+      indexers: { [CATALOG_INDEX]: catalogKeys },
+    }),
+    campaigns: new Informer<RebuildCampaign>(kc, {
+      ...common,
+      name: "rebuildcampaigns",
+      path: `/apis/${API_VERSION}/${REBUILD_CAMPAIGN_RESOURCE.plural}`,
     }),
   };
 }

@@ -261,7 +261,21 @@ describe("CRDs built from the spec", () => {
     const cols = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
     assert.deepEqual(
       cols.map((c) => c.name),
-      ["OS", "Release", "Arch", "Formats", "Phase", "Ready", "Latest Build", "Version", "Message", "Age"],
+      [
+        "OS",
+        "Release",
+        "Arch",
+        "Formats",
+        "Phase",
+        "Ready",
+        "Parent",
+        "Base Revision",
+        "Up To Date",
+        "Latest Build",
+        "Version",
+        "Message",
+        "Age",
+      ],
     );
     assert.equal(
       cols.find((c) => c.name === "Ready")?.jsonPath,
@@ -271,7 +285,11 @@ describe("CRDs built from the spec", () => {
     assert.deepEqual(imageSpec?.required, ["base", "formats"]);
     const fields = props(imageSpec);
     assert.deepEqual(fields.build?.default, {}, "build defaults materialize");
-    assert.equal(props(fields.base).arch?.default, "amd64");
+    assert.equal(
+      props(fields.base).arch?.default,
+      undefined,
+      "no default: a layered Image (base.image) sets no arch",
+    );
     assert.equal(fields.formats?.["x-kubernetes-list-type"], "set");
   });
 
@@ -312,7 +330,13 @@ describe("TypeScript generation", () => {
     assert.deepEqual(Object.keys(ts.definitions), Object.keys(spec.components.schemas));
     assert.deepEqual(
       ts.anyOf.map((r) => r.$ref),
-      ["#/definitions/Image", "#/definitions/ImageBuild", "#/definitions/ImageVersion"],
+      [
+        "#/definitions/Image",
+        "#/definitions/ImageBuild",
+        "#/definitions/BaseImage",
+        "#/definitions/RebuildCampaign",
+        "#/definitions/ImageVersion",
+      ],
     );
     const image = ts.definitions.Image as { properties: Record<string, Schema> };
     assert.equal(image.properties.metadata?.tsType, "V1ObjectMeta");

@@ -67,7 +67,7 @@ describe("config/samples", () => {
       assert.equal(image.kind, IMAGE_KIND);
       assert.match(image.metadata?.name ?? "", /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
       const spec: ImageSpec = image.spec;
-      assert.ok((OPERATING_SYSTEM_VALUES as readonly string[]).includes(spec.base.os));
+      assert.ok((OPERATING_SYSTEM_VALUES as readonly string[]).includes(spec.base.os ?? ""));
       assert.equal(typeof spec.base.release, "string", "quote releases such as 12 or 24.04");
       assert.ok(
         spec.base.arch === undefined || (ARCHITECTURE_VALUES as readonly string[]).includes(spec.base.arch),

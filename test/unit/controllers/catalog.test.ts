@@ -1,12 +1,25 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ImageSpec } from "../../../src/api/v1alpha1/index.js";
-import { checkSupported } from "../../../src/controllers/catalog.js";
+import type { ImageBase, OperatingSystem } from "../../../src/api/v1alpha1/index.js";
+import {
+  catalogSelector,
+  pastEndOfLife,
+  resolveCatalogBase,
+  type SpecProblem,
+} from "../../../src/controllers/catalog.js";
+import { baseImage, lookupOf, shippedCatalog } from "../../support/catalog.js";
 
-type Os = ImageSpec["base"]["os"];
+type Os = OperatingSystem;
+const NOW = new Date("2026-12-01T12:00:00Z");
+const shipped = lookupOf(shippedCatalog());
 
-function spec(os: Os, release: string): ImageSpec {
-  return { base: { os, release }, formats: ["qcow2"] };
+/** The problem golden reports for a base in the shipped catalog, or undefined when it builds. */
+function checkSupported(base: ImageBase): SpecProblem | undefined {
+  return resolveCatalogBase(base, shipped, NOW).problem;
+}
+
+function spec(os: Os, release: string): ImageBase {
+  return { os, release };
 }
 
 const SUPPORTED: Record<Os, string[]> = {
@@ -43,22 +56,24 @@ const UNSUPPORTED: [Os, string][] = [
   ["sles", "15"],
 ];
 
-describe("checkSupported", () => {
+describe("resolveCatalogBase over the shipped catalog (config/catalog)", () => {
   for (const [os, releases] of Object.entries(SUPPORTED) as [Os, string[]][]) {
-    it(`accepts supported ${os} releases`, () => {
+    it(`accepts supported ${os} releases, on every arch the OS is built for`, () => {
       for (const release of releases) {
         assert.equal(checkSupported(spec(os, release)), undefined, `${os} ${release}`);
+        if (os !== "sles")
+          assert.equal(checkSupported({ os, release, arch: "arm64" }), undefined, `${os} ${release} arm64`);
       }
     });
   }
 
-  it("accepts an arch and customizations alongside a supported release", () => {
-    const s: ImageSpec = {
-      base: { os: "rocky", release: "9.4", arch: "arm64" },
-      customizations: { packages: ["vim"] },
-      formats: ["raw", "iso"],
-    };
-    assert.equal(checkSupported(s), undefined);
+  it("resolves a release and its aliases to the same BaseImage, amd64 when arch is omitted", () => {
+    const a = resolveCatalogBase({ os: "ubuntu", release: "24.04" }, shipped, NOW);
+    const b = resolveCatalogBase({ os: "ubuntu", release: "noble", arch: "amd64" }, shipped, NOW);
+    assert.equal(a.base?.metadata?.name, "ubuntu-24.04-amd64");
+    assert.equal(b.base?.metadata?.name, "ubuntu-24.04-amd64");
+    const rocky = resolveCatalogBase({ os: "rocky", release: "9.4", arch: "arm64" }, shipped, NOW);
+    assert.equal(rocky.base?.metadata?.name, "rocky-9-arm64");
   });
 
   it("rejects old or unknown releases with reason UnsupportedRelease naming spec.base.release", () => {
@@ -69,46 +84,68 @@ describe("checkSupported", () => {
       assert.equal(problem.field, "spec.base.release");
       assert.ok(problem.message.startsWith("spec.base.release: "), problem.message);
       assert.ok(problem.message.includes(`${os} ${release} `), problem.message);
+      assert.match(problem.message, /kubectl get baseimages/);
     }
   });
 
-  it("lists the supported releases of the OS in the message", () => {
-    const ubuntu = checkSupported(spec("ubuntu", "14.04"));
-    assert.match(ubuntu?.message ?? "", /supported: .*24\.04/);
-    const fedora = checkSupported(spec("fedora", "30"));
-    assert.match(fedora?.message ?? "", /supported: .*41/);
-    const sles = checkSupported(spec("sles", "12"));
-    assert.match(sles?.message ?? "", /supported: .*15-SP6/);
+  it("ships sles for amd64 only", () => {
     assert.equal(
-      sles?.message,
-      "spec.base.release: sles 12 is not a release golden can build; supported: 15-SP5, 15-SP6, 15-SP7, 16.0",
+      checkSupported({ os: "sles", release: "15-SP6", arch: "arm64" })?.reason,
+      "UnsupportedRelease",
     );
   });
 
-  it("supports one OS's release format only for that OS", () => {
-    assert.ok(checkSupported(spec("ubuntu", "bookworm")));
-    assert.ok(checkSupported(spec("fedora", "24.04")));
-    assert.ok(checkSupported(spec("debian", "9.4")));
-    assert.ok(checkSupported(spec("sles", "42")));
+  it("every shipped entry is named <os>-<release>-<arch> and carries a revision", () => {
+    for (const base of shippedCatalog()) {
+      const { os, release, arch, revision } = base.spec;
+      assert.equal(base.metadata?.name, `${os}-${release}-${arch}`.toLowerCase());
+      assert.ok(revision.length > 0);
+      if (base.spec.endOfLife)
+        assert.ok(!pastEndOfLife(base.spec.endOfLife, NOW), `${base.metadata?.name} is past its end of life`);
+    }
+  });
+});
+
+describe("resolveCatalogBase: end of life and deprecation", () => {
+  const eol = baseImage("debian", "12", "r1", { endOfLife: "2026-11-30" });
+  const lastDay = baseImage("debian", "13", "r1", { endOfLife: "2026-12-01" });
+  const old = baseImage("ubuntu", "22.04", "r1", { deprecated: true, endOfLife: "2032-04-21" });
+  const lookup = lookupOf([eol, lastDay, old]);
+
+  it("refuses a base past its end of life with reason BaseEndOfLife", () => {
+    const r = resolveCatalogBase({ os: "debian", release: "12" }, lookup, NOW);
+    assert.equal(r.problem?.reason, "BaseEndOfLife");
+    assert.equal(r.problem?.field, "spec.base.release");
+    assert.match(r.problem?.message ?? "", /end of life on 2026-11-30/);
   });
 
-  it("accepts every release the API documentation gives as an example", () => {
-    // ImageSpec.base.release (api/spec/golden.dev_v1alpha1.yaml, the CRDs, types.ts) reads:
-    // "Release of the distribution, such as 24.04 or noble (ubuntu), 12 or bookworm (debian),
-    //  9.4 (rhel, rocky, almalinux), 41 (fedora) or 15-SP6 (sles)."
-    const documented: [Os, string][] = [
-      ["ubuntu", "24.04"],
-      ["ubuntu", "noble"],
-      ["debian", "12"],
-      ["debian", "bookworm"],
-      ["rhel", "9.4"],
-      ["rocky", "9.4"],
-      ["almalinux", "9.4"],
-      ["fedora", "41"],
-      ["sles", "15-SP6"],
-    ];
-    for (const [os, release] of documented) {
-      assert.equal(checkSupported(spec(os, release))?.message, undefined, `${os} ${release}`);
-    }
+  it("still builds on the last day of support", () => {
+    assert.equal(resolveCatalogBase({ os: "debian", release: "13" }, lookup, NOW).problem, undefined);
+  });
+
+  it("builds on a deprecated base, saying so", () => {
+    const r = resolveCatalogBase({ os: "ubuntu", release: "22.04" }, lookup, NOW);
+    assert.equal(r.problem, undefined);
+    assert.match(r.deprecated ?? "", /ubuntu-22\.04-amd64.*deprecated; end of life on 2032-04-21/);
+  });
+});
+
+describe("catalogSelector", () => {
+  const labelled = (labels: Record<string, string>) => ({
+    ...baseImage("ubuntu", "24.04", "r"),
+    metadata: { labels },
+  });
+  it("selects everything when empty", () => {
+    assert.ok(catalogSelector("")(labelled({})));
+  });
+  it("matches equality, inequality and existence terms, all of them", () => {
+    const s = catalogSelector("team=os, tier!=test,owner");
+    assert.ok(s(labelled({ team: "os", owner: "x" })));
+    assert.ok(!s(labelled({ team: "os", tier: "test", owner: "x" })));
+    assert.ok(!s(labelled({ team: "os" })));
+    assert.ok(!s(labelled({ team: "apps", owner: "x" })));
+  });
+  it("refuses set-based terms it does not implement", () => {
+    assert.throws(() => catalogSelector("team in (a,b)"), /--catalog-selector: cannot parse/);
   });
 });

@@ -2,12 +2,20 @@
 // the writes, and each case checks the writes the reconciler sends (and the Events it records).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Image, ImageBuild, ImageBuildStatus, ImageStatus } from "../../../src/api/v1alpha1/index.js";
+import type {
+  Image,
+  ImageBuild,
+  ImageBuildStatus,
+  ImageStatus,
+  RebuildCampaign,
+  RebuildCampaignStatus,
+} from "../../../src/api/v1alpha1/index.js";
 import { ANNOTATIONS, buildName, FINALIZER, LABELS } from "../../../src/build/names.js";
 import type { EventInput } from "../../../src/controllers/events.js";
 import { BUILDS_BY_IMAGE_UID, ImageReconciler } from "../../../src/controllers/image-reconciler.js";
 import { objectKey } from "../../../src/runtime/keys.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
+import { lookupOf, shippedCatalog } from "../../support/catalog.js";
 import { FakeInformer } from "../../support/fake-informer.js";
 import { BASE_TIME, build, image } from "../../support/fixtures.js";
 import { RecordingApi, type Write } from "../../support/recording-api.js";
@@ -28,12 +36,15 @@ function harness(opts: { now?: () => Date } = {}) {
     [BUILDS_BY_IMAGE_UID]: (b) => [b.metadata?.labels?.[LABELS.imageUid] ?? ""],
   });
   const events: EventInput[] = [];
+  const campaigns = new FakeInformer<RebuildCampaign>();
   const reconciler = new ImageReconciler({
     images,
     builds,
     client: api.golden,
     events: { record: (_obj, event) => events.push(event) },
     log: nopLogger,
+    catalog: lookupOf(shippedCatalog()),
+    campaigns,
     now: opts.now ?? (() => NOW),
   });
   const add = {
@@ -62,7 +73,7 @@ function harness(opts: { now?: () => Date } = {}) {
     }
   };
   const reconcile = (img: Image) => reconciler.reconcile(objectKey(img), nopLogger);
-  return { api, images, builds, events, add, sync, reconcile };
+  return { api, images, builds, events, add, sync, reconcile, campaigns };
 }
 
 /** A build of `img` as the reconciler names and labels it. */
@@ -108,8 +119,13 @@ describe("ImageReconciler", () => {
     const img = h.add.image(image({ name: "web", uid: "uid-web" }));
     const result = await h.reconcile(img);
 
-    const [create, status, ...rest] = h.api.sent();
-    assert.deepEqual(rest, [], "two writes: the build, then the Image's status naming it");
+    const [create, inputs, status, ...rest] = h.api.sent();
+    assert.deepEqual(rest, [], "three writes: the build, its inputs, then the Image's status naming it");
+    assert.equal(inputs?.verb, "patchStatus");
+    assert.deepEqual(bodyOf<ImageBuild>(inputs).status?.inputs, {
+      baseImage: "ubuntu-24.04-amd64",
+      baseRevision: "20261201",
+    });
     assert.equal(create?.verb, "create");
     assert.equal(create?.resource, "imagebuilds");
     const created = create?.body as ImageBuild;
@@ -214,7 +230,10 @@ describe("ImageReconciler", () => {
     const img = h.add.image(image({ generation: 2 }));
     h.api.failNext("patchStatus", RecordingApi.error(409, "Conflict", "the object has been modified"));
     await h.reconcile(img);
-    assert.equal(h.api.sent("patchStatus").length, 1);
+    const cancels = h.api
+      .sent("patchStatus")
+      .filter((w) => bodyOf<ImageBuild>(w).status?.phase === "Cancelled");
+    assert.equal(cancels.length, 1);
     assert.deepEqual(h.events, [], "no Superseded Event for a build that moved on");
   });
 
@@ -284,6 +303,8 @@ describe("ImageReconciler", () => {
       client: h.api.golden,
       events: { record: () => undefined },
       log: nopLogger,
+      catalog: lookupOf(shippedCatalog()),
+      campaigns: h.campaigns,
       now: () => clock,
     });
     await r.reconcile(objectKey(img), nopLogger);
@@ -320,5 +341,108 @@ describe("ImageReconciler", () => {
     assert.deepEqual(h.api.sent(), []);
     assert.equal(await h.reconcile(image({ name: "never-there" })), undefined);
     assert.deepEqual(h.api.sent(), []);
+  });
+});
+
+describe("ImageReconciler: catalog, layered Images and campaigns", () => {
+  const CATALOG_REVISION = "20261201";
+  const parentStatus = (lastSuccessfulBuild: string): ImageStatus => ({
+    phase: "Succeeded",
+    lastSuccessfulBuild,
+    baseImage: "rocky-9-arm64",
+    baseRevision: "r7",
+  });
+
+  it("a layered Image waits for its parent's first success, without a build", async () => {
+    const h = harness();
+    h.add.image(image({ name: "hardened", spec: { base: { os: "rocky", release: "9", arch: "arm64" } } }));
+    const app = h.add.image(image({ name: "app", spec: { base: { image: "hardened" } } }));
+    await h.reconcile(app);
+    assert.equal(h.api.sent("create").length, 0);
+    const status = bodyOf<Image>(h.api.sent("replaceStatus")[0]).status;
+    assert.equal(status?.phase, "Pending");
+    assert.equal(status?.conditions?.find((c) => c.type === "Ready")?.reason, "WaitingForParent");
+  });
+
+  it("a layered Image builds on its parent's newest success, on its root's OS and arch", async () => {
+    const h = harness();
+    h.add.image(
+      image({
+        name: "hardened",
+        spec: { base: { os: "rocky", release: "9", arch: "arm64" } },
+        status: parentStatus("hardened-g1-x"),
+      }),
+    );
+    const app = h.add.image(image({ name: "app", spec: { base: { image: "hardened" } } }));
+    await h.reconcile(app);
+    const [create, inputs] = h.api.sent();
+    const created = bodyOf<ImageBuild>(create);
+    assert.deepEqual(created.spec.rootBase, { os: "rocky", release: "9", arch: "arm64" });
+    assert.deepEqual(bodyOf<ImageBuild>(inputs).status?.inputs, {
+      parentImage: "hardened",
+      parentBuild: "hardened-g1-x",
+      baseImage: "rocky-9-arm64",
+      baseRevision: "r7",
+    });
+  });
+
+  it("refuses a cycle the apiserver could not see, and a missing parent", async () => {
+    const h = harness();
+    const a = h.add.image(image({ name: "a", spec: { base: { image: "b" } } }));
+    h.add.image(image({ name: "b", spec: { base: { image: "a" } } }));
+    const orphan = h.add.image(image({ name: "orphan", spec: { base: { image: "gone" } } }));
+    await h.reconcile(a);
+    await h.reconcile(orphan);
+    assert.equal(h.api.sent("create").length, 0);
+    const [cycle, missing] = h.api.sent("replaceStatus").map((w) => bodyOf<Image>(w).status);
+    assert.equal(cycle?.conditions?.find((c) => c.type === "Ready")?.reason, "BaseCycle");
+    assert.match(cycle?.message ?? "", /spec\.base\.image: .*a -> b -> a/);
+    assert.equal(missing?.conditions?.find((c) => c.type === "Ready")?.reason, "ParentNotFound");
+  });
+
+  it("UpToDate follows the catalog: False with BaseUpdated once the revision moved on", async () => {
+    const h = harness();
+    const img = h.add.image(image());
+    h.add.build(
+      buildOf(img, {
+        minutesAgo: 5,
+        status: { ...succeeded, inputs: { baseImage: "ubuntu-24.04-amd64", baseRevision: "old" } },
+      }),
+    );
+    await h.reconcile(img);
+    const status = bodyOf<Image>(h.api.sent("replaceStatus")[0]).status;
+    const upToDate = status?.conditions?.find((c) => c.type === "UpToDate");
+    assert.equal(upToDate?.status, "False");
+    assert.equal(upToDate?.reason, "BaseUpdated");
+    assert.match(upToDate?.message ?? "", new RegExp(`revision old.*at revision ${CATALOG_REVISION}`));
+    assert.equal(status?.baseRevision, "old");
+  });
+
+  it("rebuilds for a running campaign that annotated it, as a background build; not for a finished one", async () => {
+    const h = harness();
+    const campaign = (phase: RebuildCampaignStatus["phase"]): RebuildCampaign => ({
+      apiVersion: "golden.dev/v1alpha1",
+      kind: "RebuildCampaign",
+      metadata: { name: "ubuntu-c1" },
+      spec: { baseImage: "ubuntu-24.04-amd64", revision: CATALOG_REVISION },
+      status: { phase },
+    });
+    h.campaigns.put(campaign("Halted"));
+    const img = h.add.image(image({ annotations: { [ANNOTATIONS.campaign]: "ubuntu-c1" } }));
+    h.add.build(buildOf(img, { minutesAgo: 5, status: succeeded }));
+    await h.reconcile(img);
+    assert.equal(h.api.sent("create").length, 0, "a halted campaign starts nothing");
+
+    h.campaigns.put(campaign("Running"));
+    h.sync();
+    await h.reconcile(h.images.list()[0] as Image);
+    const created = bodyOf<ImageBuild>(h.api.sent("create")[0]);
+    assert.equal(created.spec.trigger, "BaseUpdate");
+    assert.equal(created.spec.campaign, "ubuntu-c1");
+    assert.equal(created.spec.background, true);
+    assert.equal(created.metadata?.labels?.[LABELS.campaign], "ubuntu-c1");
+    h.sync();
+    await h.reconcile(h.images.list()[0] as Image);
+    assert.equal(h.api.sent("create").length, 1, "one build per campaign");
   });
 });

@@ -366,7 +366,7 @@ describe("deriveImageStatus", () => {
     assert.equal(s.lastScheduleTime, EARLIER);
     assert.deepEqual(
       s.conditions?.map((c) => c.type),
-      ["Other", "Ready"],
+      ["Other", "Ready", "UpToDate"],
     );
     assert.deepEqual(s.conditions?.[0], other);
   });
@@ -404,5 +404,75 @@ describe("deriveImageStatus", () => {
       deriveImageStatus({ image: image({ generation: 1 }), builds, now: NOW }),
       deriveImageStatus({ image: image({ generation: 1 }), builds: structuredClone(builds), now: NOW }),
     );
+  });
+});
+
+describe("deriveImageStatus: base inputs and UpToDate", () => {
+  const upToDate = (s: ImageStatus) => s.conditions?.find((c) => c.type === "UpToDate");
+  const success = build({
+    name: "b1",
+    generation: 1,
+    created: minute(0),
+    status: { phase: "Succeeded", inputs: { baseImage: "ubuntu-24.04-amd64", baseRevision: "r1" } },
+    attempt: 1,
+  });
+
+  it("reports the newest success's base and the verdict it is given", () => {
+    const s = deriveImageStatus({
+      image: image({ generation: 1 }),
+      builds: [success],
+      now: NOW,
+      upToDate: { ok: false, reason: "BaseUpdated", message: "catalog at r2" },
+    });
+    assert.equal(s.baseImage, "ubuntu-24.04-amd64");
+    assert.equal(s.baseRevision, "r1");
+    assert.equal(upToDate(s)?.status, "False");
+    assert.equal(upToDate(s)?.reason, "BaseUpdated");
+  });
+
+  it("is Unknown before the first success, and names an unresolvable base", () => {
+    const none = deriveImageStatus({ image: image({ generation: 1 }), builds: [], now: NOW });
+    assert.equal(upToDate(none)?.status, "Unknown");
+    assert.equal(upToDate(none)?.reason, "NotBuilt");
+    const problem = { reason: "UnsupportedRelease", field: "spec.base.release", message: "no" };
+    const unresolved = deriveImageStatus({ image: image({ generation: 1 }), builds: [], now: NOW, problem });
+    assert.equal(upToDate(unresolved)?.reason, "BaseUnresolved");
+    const schedule = { reason: "InvalidSchedule", field: "spec.rebuild.schedule", message: "no" };
+    assert.equal(
+      upToDate(
+        deriveImageStatus({ image: image({ generation: 1 }), builds: [], now: NOW, problem: schedule }),
+      )?.reason,
+      "NotBuilt",
+    );
+  });
+
+  it("sets BaseDeprecated while the base is deprecated and drops it after", () => {
+    const deprecated = deriveImageStatus({
+      image: image({ generation: 1 }),
+      builds: [success],
+      now: NOW,
+      deprecated: "BaseImage x is deprecated",
+    });
+    assert.equal(deprecated.conditions?.find((c) => c.type === "BaseDeprecated")?.status, "True");
+    const after = deriveImageStatus({
+      image: image({ generation: 1, status: deprecated }),
+      builds: [success],
+      now: NOW,
+    });
+    assert.equal(
+      after.conditions?.find((c) => c.type === "BaseDeprecated"),
+      undefined,
+    );
+  });
+
+  it("a layered Image waiting for its parent is Pending with WaitingForParent", () => {
+    const s = deriveImageStatus({
+      image: image({ generation: 1 }),
+      builds: [],
+      now: NOW,
+      waiting: "waiting for parent",
+    });
+    assert.equal(s.phase, "Pending");
+    assert.equal(ready(s).reason, "WaitingForParent");
   });
 });

@@ -526,3 +526,28 @@ describe("estimateStart", () => {
     assert.deepEqual(d, [3, 1, 2]);
   });
 });
+
+describe("background builds (a RebuildCampaign's)", async () => {
+  const { schedulingPriority, BACKGROUND_OFFSET } = await import("../../../src/build/defaults.js");
+  const { build } = await import("../../support/fixtures.js");
+  const at = (priority: number, background: boolean) => {
+    const b = build();
+    b.spec.image = { ...b.spec.image, build: { priority } };
+    if (background) b.spec.background = true;
+    return schedulingPriority(b);
+  };
+
+  it("order below every user build, whatever the priorities, and keep their order among themselves", () => {
+    assert.ok(at(1000, true) < at(-1000, false));
+    assert.ok(at(5, true) > at(0, true));
+    assert.equal(at(0, false) - at(0, true), BACKGROUND_OFFSET);
+  });
+
+  it("a user's build created after 1 000 queued campaign builds takes the next slot", () => {
+    const campaign = Array.from({ length: 1000 }, (_, i) => w(`ns${i % 7}`, `c${i}`, i, at(0, true)));
+    const user = w("users", "mine", 5000, at(-1000, false));
+    const decision = schedule([...campaign, user], inFlight("ns0"), limits(2));
+    assert.deepEqual(decision.admit, ["users/mine"]);
+    assert.equal(decision.queued[0]?.key.startsWith("ns"), true);
+  });
+});

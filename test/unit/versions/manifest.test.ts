@@ -9,8 +9,8 @@ import { imageSpec } from "../../support/fixtures.js";
 
 function content(spec: ImageSpec, baseRevision = "r1", parentVersion?: string) {
   const inputs: VersionInputs = {
-    os: spec.base.os,
-    release: spec.base.release,
+    os: spec.base.os ?? "ubuntu",
+    release: spec.base.release ?? "",
     arch: spec.base.arch ?? "amd64",
     baseRevision,
     customizationDigest: customizationDigest(spec),
