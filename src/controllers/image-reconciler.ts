@@ -18,6 +18,7 @@ import {
 import { isFinished } from "../build/campaign.js";
 import { canonicalJson } from "../build/canonical.js";
 import { attempt, DEFAULT_ARCH, historyLimits } from "../build/defaults.js";
+import { inputsOf } from "../build/inputs.js";
 import { ancestry } from "../build/lineage.js";
 import { ANNOTATIONS, buildName, FINALIZER, imageLabelValue, LABELS, MANAGED_BY } from "../build/names.js";
 import { byCreation } from "../build/order.js";
@@ -301,7 +302,7 @@ export class ImageReconciler {
    */
   private resolveOrigin(image: Image, builds: ImageBuild[], now: Date): Origin {
     const lastSuccess = builds.filter((b) => b.status?.phase === "Succeeded").at(-1);
-    const built = lastSuccess?.status?.inputs;
+    const built = lastSuccess ? inputsOf(lastSuccess) : undefined;
     const parentName = image.spec.base.image;
     if (!parentName) {
       const resolved = resolveCatalogBase(image.spec.base, this.deps.catalog, now);
@@ -415,29 +416,17 @@ export class ImageReconciler {
         trigger: request.trigger,
         image: image.spec,
         ...(image.spec.base.image && origin.rootBase ? { rootBase: origin.rootBase } : {}),
+        ...(origin.inputs ? { inputs: origin.inputs } : {}),
         ...(request.campaign ? { campaign: request.campaign } : {}),
         ...(request.background ? { background: true } : {}),
       },
     };
-    // No Event here: the Image's next phase Event names the build, its trigger and attempt.
-    let created: ImageBuild;
+    // No Event here: the Image's outcome Event names the build, its trigger and attempt.
     try {
-      created = await this.deps.client.imageBuilds.create(build);
+      return await this.deps.client.imageBuilds.create(build);
     } catch (err) {
       if (isAlreadyExists(err)) return undefined; // Created before a restart or by a previous pass.
       throw err;
-    }
-    // The inputs are resolved now, at creation: the catalog revision (or parent build) current
-    // when the build was asked for. A status cannot be set on create, hence the second write; a
-    // crash in between leaves a build without inputs, which reads as "not up to date" and is safe.
-    if (!origin.inputs) return created;
-    try {
-      return await this.deps.client.imageBuilds.patchStatus(meta.namespace ?? "", name, {
-        status: { inputs: origin.inputs },
-      });
-    } catch (err) {
-      this.deps.log.info("could not record the build's inputs", { build: name, err: apiErrorMessage(err) });
-      return created;
     }
   }
 

@@ -3,6 +3,7 @@
 import { boundedMessage, type ConditionInput, setCondition } from "../api/conditions.js";
 import type { Image, ImageBuild, ImagePhase, ImageStatus } from "../api/v1alpha1/index.js";
 import { attempt } from "../build/defaults.js";
+import { inputsOf } from "../build/inputs.js";
 import { byCreation } from "../build/order.js";
 import type { SpecProblem } from "./catalog.js";
 
@@ -77,8 +78,9 @@ export function deriveImageStatus({
   setOrDelete(status, "latestBuild", latest?.metadata?.name ?? sorted.at(-1)?.metadata?.name);
   setOrDelete(status, "lastSuccessfulBuild", lastSuccessful?.metadata?.name);
   setOrDelete(status, "artifacts", lastSuccessful?.status?.artifacts);
-  setOrDelete(status, "baseImage", lastSuccessful?.status?.inputs?.baseImage);
-  setOrDelete(status, "baseRevision", lastSuccessful?.status?.inputs?.baseRevision);
+  const inputs = lastSuccessful ? inputsOf(lastSuccessful) : undefined;
+  setOrDelete(status, "baseImage", inputs?.baseImage);
+  setOrDelete(status, "baseRevision", inputs?.baseRevision);
   const baseProblem = problem?.field.startsWith("spec.base") === true;
   const fresh: ConditionInput = upToDate
     ? {

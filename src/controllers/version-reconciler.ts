@@ -16,6 +16,7 @@ import {
   type ImageVersionStatus,
 } from "../api/v1alpha1/index.js";
 import { canonicalJson } from "../build/canonical.js";
+import { inputsOf } from "../build/inputs.js";
 import { ANNOTATIONS, imageLabelValue, LABELS, MANAGED_BY } from "../build/names.js";
 import { isAlreadyExists } from "../runtime/api-errors.js";
 import type { Informer } from "../runtime/informer.js";
@@ -156,8 +157,8 @@ export class VersionReconciler {
     const build = await this.deps.client.imageBuilds.get(namespace, cached.metadata?.name ?? "");
     if (!build) return "wait";
     let parent: ImageVersion | undefined;
-    const recorded = build.status?.inputs;
-    if (recorded?.parentImage && (recorded.parentBuild || recorded.parentVersion)) {
+    const recorded = inputsOf(build);
+    if (recorded.parentImage && (recorded.parentBuild || recorded.parentVersion)) {
       parent = recorded.parentVersion
         ? this.deps.versions.get(`${namespace}/${versionName(recorded.parentImage, recorded.parentVersion)}`)
         : this.deps.versions.byIndex(VERSIONS_BY_BUILD, `${namespace}/${recorded.parentBuild}`)[0];

@@ -3,19 +3,19 @@
 import { createHash } from "node:crypto";
 import type { ImageBuild, ImageSpec, OperatingSystem, VersionInputs } from "../api/v1alpha1/index.js";
 import { canonicalJson } from "../build/canonical.js";
+import { inputsOf } from "../build/inputs.js";
 
 export function sha256(text: string): string {
   return `sha256:${createHash("sha256").update(text).digest("hex")}`;
 }
 
 /**
- * The base revision a build used. Builds record it in status.inputs.baseRevision once the
- * BaseImage catalog resolves bases; until then (and for builds made before), a stand-in that is
- * the same for every build of one release: "<os>-<release>-unversioned". Swap this function when
- * the catalog lands; nothing else reads the stand-in.
+ * The base revision a build used, as it recorded it when created (the BaseImage's spec.revision,
+ * or its parent build's). A build made before the catalog recorded none: a stand-in, the same for
+ * every build of one release, "<os>-<release>-unversioned".
  */
 export function baseRevisionOf(build: ImageBuild): string {
-  const recorded = build.status?.inputs?.baseRevision;
+  const recorded = inputsOf(build).baseRevision;
   if (recorded) return recorded;
   const { os, release } = build.spec.rootBase ?? build.spec.image.base;
   return `${os}-${release}-unversioned`;
@@ -31,7 +31,7 @@ export function customizationDigest(spec: ImageSpec): string {
 /** The inputs of the version a build becomes. parentVersion: the parent's version number, if layered. */
 export function versionInputs(build: ImageBuild, parentVersion?: string): VersionInputs {
   const spec = build.spec.image;
-  const recorded = build.status?.inputs;
+  const recorded = inputsOf(build);
   // A layered Image's build records its root's catalog base (spec.rootBase) at creation.
   const base = build.spec.rootBase ?? spec.base;
   const inputs: VersionInputs = {
@@ -41,8 +41,8 @@ export function versionInputs(build: ImageBuild, parentVersion?: string): Versio
     baseRevision: baseRevisionOf(build),
     customizationDigest: customizationDigest(spec),
   };
-  if (recorded?.baseImage) inputs.baseImage = recorded.baseImage;
-  if (recorded?.parentImage) inputs.parentImage = recorded.parentImage;
+  if (recorded.baseImage) inputs.baseImage = recorded.baseImage;
+  if (recorded.parentImage) inputs.parentImage = recorded.parentImage;
   if (parentVersion) inputs.parentVersion = parentVersion;
   return inputs;
 }

@@ -5,6 +5,7 @@ import type { GoldenClient } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
 import type { ImageBase, ImageBuild, ImageBuildStatus, ImageSpec } from "../api/v1alpha1/index.js";
 import { arch, stepSeconds } from "../build/defaults.js";
+import { inputsOf } from "../build/inputs.js";
 import { isTerminal, isTerminalPhase } from "../build/phase.js";
 import { apiErrorCode, apiErrorMessage, isTransient } from "../runtime/api-errors.js";
 import { artifactFor, type BuildOrigin, planSteps } from "./plan.js";
@@ -61,7 +62,7 @@ export async function runBuild(opts: WorkerOptions): Promise<BuildOutcome> {
   const steps = planSteps(spec);
   const stepMs = stepSeconds(spec) * 1000;
   const failAt = spec.build?.simulate?.failAt;
-  const origin = { rootBase: build.spec.rootBase, inputs: build.status?.inputs };
+  const origin = { rootBase: build.spec.rootBase, inputs: inputsOf(build) };
   const note = emulationNote(spec, opts.emulatedOn, origin.rootBase);
   // Progress and heartbeats are best effort: a missed one must not fail the build. A refused one
   // (403: admission says the build is no longer running, or no longer this pod's) means this

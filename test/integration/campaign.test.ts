@@ -12,6 +12,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import type { BaseImage, Image, ImageBuild, RebuildCampaign } from "../../src/api/v1alpha1/index.js";
+import { inputsOf } from "../../src/build/inputs.js";
 import { isTerminal } from "../../src/build/phase.js";
 import { succeededStatus } from "../../src/worker/build.js";
 import { buildsOf, image, type Ns, waitPhase } from "./build-helpers.js";
@@ -49,7 +50,7 @@ async function finish(build: ImageBuild, ok = true): Promise<void> {
   const status = ok
     ? succeededStatus(build.spec.image, "oci://golden.test", {
         rootBase: build.spec.rootBase,
-        inputs: build.status?.inputs,
+        inputs: inputsOf(build),
       })
     : { phase: "Failed" as const, failedStep: "fetch-base", message: "step fetch-base failed (test)" };
   await golden.imageBuilds.patchStatusIfCurrent(build, { ...status, completionTime: now });
@@ -164,9 +165,9 @@ describe("base image catalog and rebuild campaigns", () => {
     assert.equal(c1?.status?.baseRevision, "r1", "a layered Image inherits its root's base revision");
     assert.equal(c1?.status?.conditions?.find((c) => c.type === "UpToDate")?.status, "True");
     const [c1Build] = await buildsOf(n, "c1");
-    assert.equal(c1Build?.status?.inputs?.parentImage, "a1");
+    assert.equal(c1Build?.spec.inputs?.parentImage, "a1");
     assert.equal(
-      c1Build?.status?.inputs?.parentBuild,
+      c1Build?.spec.inputs?.parentBuild,
       (await golden.images.get(n, "a1"))?.status?.lastSuccessfulBuild,
     );
     assert.equal(c1Build?.spec.rootBase?.release, releaseA);
@@ -264,8 +265,8 @@ describe("base image catalog and rebuild campaigns", () => {
       at(byImage.get("g1"), "created") >= at(byImage.get("c1"), "completed"),
       "g1 after c1 succeeded",
     );
-    assert.equal(byImage.get("c1")?.status?.inputs?.parentBuild, byImage.get("a1")?.metadata?.name);
-    assert.equal(byImage.get("a1")?.status?.inputs?.baseRevision, "r2");
+    assert.equal(byImage.get("c1")?.spec.inputs?.parentBuild, byImage.get("a1")?.metadata?.name);
+    assert.equal(byImage.get("a1")?.spec.inputs?.baseRevision, "r2");
 
     // The user's build started ahead of every campaign build that was queued when it arrived.
     const [urgent] = await buildsOf(n, "urgent");

@@ -559,6 +559,7 @@ export interface ImageBuildSpec {
   trigger: BuildTrigger;
   image: ImageSpec;
   rootBase?: ImageBase;
+  inputs?: BuildInputs;
   /**
    * Name of the RebuildCampaign that started this build, when one did.
    */
@@ -567,6 +568,31 @@ export interface ImageBuildSpec {
    * Scheduled below every build without it, whatever their priorities (campaign builds, so a mass rebuild never delays users' own builds by more than one admission slot).
    */
   background?: boolean;
+}
+/**
+ * BuildInputs records what a build resolved its base to, so that a build can be compared with the catalog and with its parent later (up to date or not, what changed).
+ */
+export interface BuildInputs {
+  /**
+   * Name of the cluster-scoped BaseImage (catalog entry) the build started from.
+   */
+  baseImage?: string;
+  /**
+   * The BaseImage's spec.revision the build used, for example a dated snapshot id: resolved when the build is created (for a layered Image, the revision its parent's build used).
+   */
+  baseRevision?: string;
+  /**
+   * For a layered Image (spec.base.image), the parent Image in the same namespace.
+   */
+  parentImage?: string;
+  /**
+   * For a layered Image, the parent's ImageBuild whose artifacts this build started from.
+   */
+  parentBuild?: string;
+  /**
+   * For a layered Image, the parent's ImageVersion this build started from.
+   */
+  parentVersion?: string;
 }
 /**
  * ImageBuildStatus is the observed state of an ImageBuild, written by the operator and the build worker.
@@ -636,31 +662,6 @@ export interface BuildProgress {
    * Percentage of the build completed, 0 to 100.
    */
   percent?: number;
-}
-/**
- * BuildInputs records what a build resolved its base to when it was admitted, so that a build can be compared with the catalog and with its parent later (up to date or not, what changed).
- */
-export interface BuildInputs {
-  /**
-   * Name of the cluster-scoped BaseImage (catalog entry) the build started from.
-   */
-  baseImage?: string;
-  /**
-   * The BaseImage's spec.revision the build used, for example a dated snapshot id: resolved when the build is created (for a layered Image, the revision its parent's build used).
-   */
-  baseRevision?: string;
-  /**
-   * For a layered Image (spec.base.image), the parent Image in the same namespace.
-   */
-  parentImage?: string;
-  /**
-   * For a layered Image, the parent's ImageBuild whose artifacts this build started from.
-   */
-  parentBuild?: string;
-  /**
-   * For a layered Image, the parent's ImageVersion this build started from.
-   */
-  parentVersion?: string;
 }
 /**
  * BaseImage is one entry of golden's catalog of bases: an OS release on one CPU architecture, at a revision (for example a dated snapshot). Images name it through spec.base (os, release, arch). When spec.revision changes, golden opens a RebuildCampaign for the Images built on the previous revision. Cluster-scoped; its name is <os>-<release>-<arch>, in lower case.
