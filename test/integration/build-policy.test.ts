@@ -220,9 +220,11 @@ describe("retries, timeouts, history, schedules, placement and cancellation", ()
         return true;
       },
     );
+    // Another build: a write the schema lets through on a finished build (completing its inputs),
+    // so that it is the admission policy that answers.
     await assert.rejects(
       asWorker.imageBuilds.patchStatus(ns.name, theirs?.metadata?.name ?? "", {
-        status: { message: "hijacked" },
+        status: { inputs: { parentVersion: "9.9.9" } },
       }),
       (err: unknown) => {
         assert.match(apiErrorMessage(err), /may only update the status of its own ImageBuild/);
