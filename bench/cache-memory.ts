@@ -155,7 +155,7 @@ async function child(n: number, snapshot: string | undefined): Promise<void> {
   });
   const metrics = new Metrics();
   const rest = new RestClient(kc, { qps: 0, metrics });
-  const caches = informers(kc, { rest, metrics, log: nopLogger, namespace: "" });
+  const caches = informers(kc, { rest, metrics, log: nopLogger, namespaces: [] });
   await caches.namespaces.start();
   const after = {} as CacheFootprint["after"];
   const heapBytesPerObject = {} as CacheFootprint["heapBytesPerObject"];

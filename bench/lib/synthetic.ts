@@ -89,13 +89,19 @@ export function syntheticBuild(namespace: string, i: number, worker: WorkerConfi
         ["golden-worker", "status"],
       ]),
     },
-    spec: { imageName: name, imageGeneration: 1, attempt: 1, trigger: "Created", image: spec },
+    spec: {
+      imageName: name,
+      imageGeneration: 1,
+      attempt: 1,
+      trigger: "Created",
+      image: spec,
+      inputs: { baseImage: "ubuntu-24.04-amd64", baseRevision: "20261201" },
+    },
     status: {
       ...succeededStatus(spec, ARTIFACT_REPOSITORY),
       startTime: iso(1),
       completionTime: iso(6),
       heartbeatTime: iso(6),
-      inputs: { base: "ubuntu-24.04-amd64" } as never,
       conditions: [
         {
           type: "Admitted",
