@@ -6,7 +6,7 @@ import path from "node:path";
 import type { WorkerConfig } from "../src/controllers/job-template.js";
 import { DEFAULT_BURST, DEFAULT_QPS } from "../src/runtime/kube.js";
 import { type CampaignConfig, campaignConfig } from "./lib/campaign.js";
-import type { WorkerMode } from "./lib/golden.js";
+import type { SteadyOptions, WorkerMode } from "./lib/golden.js";
 import { type QueuedConfig, queuedConfig } from "./lib/queued.js";
 
 export interface BenchConfig {
@@ -58,6 +58,14 @@ export interface BenchConfig {
    * (100), BENCH_CAMPAIGN_CAP (--max-concurrent-builds, 50).
    */
   campaign: CampaignConfig;
+  /**
+   * The steady scenario: BENCH_STEADY_RATES (Images/s, a ladder run one rate after the other and
+   * stopped at the first the operator does not keep up with; default 20,30,40,50; none skips it),
+   * BENCH_STEADY_SECONDS (per rate, default 30).
+   */
+  steady?: SteadyOptions;
+  /** BENCH_CACHE_MEMORY: Image counts of the cache-footprint measurement (default 1000,10000; none skips). */
+  cacheMemorySizes: number[];
   /** The operator's client budget, from --kube-api-qps/--kube-api-burst in BENCH_OPERATOR_ARGS. */
   qps: number;
   burst: number;
@@ -73,6 +81,23 @@ const yes = (s: string | undefined) => ["1", "true", "yes"].includes(s ?? "");
 function flagValue(args: string[], name: string): string | undefined {
   const i = args.lastIndexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+const numbers = (s: string) =>
+  s
+    .split(",")
+    .map((v) => Number(v.trim()))
+    .filter((v) => Number.isFinite(v) && v > 0);
+
+/**
+ * A rate is kept up with when, at the end of its phase, fewer than 2 s of arrivals still wait for
+ * their Job and the phase's Image → Job p99 is at most 5 s (latency is bounded, not growing).
+ */
+function steadyConfig(env: NodeJS.ProcessEnv): SteadyOptions | undefined {
+  const rates = numbers(env.BENCH_STEADY_RATES ?? "20,30,40,50");
+  const seconds = Number(env.BENCH_STEADY_SECONDS ?? 30);
+  if (rates.length === 0 || !(seconds > 0)) return undefined;
+  return { phases: rates.map((rate) => ({ rate, seconds })), maxBacklogSeconds: 2, maxP99Ms: 5000 };
 }
 
 export function benchConfig(env: NodeJS.ProcessEnv, repo: string): BenchConfig {
@@ -107,6 +132,8 @@ export function benchConfig(env: NodeJS.ProcessEnv, repo: string): BenchConfig {
     replot: env.BENCH_REPLOT || undefined,
     queued: queuedConfig(env),
     campaign: campaignConfig(env),
+    steady: steadyConfig(env),
+    cacheMemorySizes: numbers(env.BENCH_CACHE_MEMORY ?? "1000,10000"),
     qps: Number(flagValue(extraOperatorArgs, "kube-api-qps") ?? DEFAULT_QPS),
     burst: Number(flagValue(extraOperatorArgs, "kube-api-burst") ?? DEFAULT_BURST),
     operatorArgs: [

@@ -27,7 +27,7 @@ import {
   sumRows,
   WRITE_VERBS,
 } from "./lib/deltas.js";
-import { type GoldenScenarioResult, runGoldenScenario } from "./lib/golden.js";
+import { type GoldenScenarioResult, runGoldenScenario, type SteadyOptions } from "./lib/golden.js";
 import {
   createNamespace,
   deleteImages,
@@ -53,11 +53,23 @@ export interface Scenario {
   /** Measure the Job controller and bare-client references after golden's run. */
   references: boolean;
   cap?: number;
+  steady?: SteadyOptions;
 }
 
 /** Bursts: nothing waits for a slot; the references are measured too. */
 export function burstScenario(cfg: BenchConfig): Scenario {
   return { kind: "burst", operatorArgs: cfg.operatorArgs, stepSeconds: cfg.stepSeconds, references: true };
+}
+
+/** Images at fixed rates (a ladder) with free capacity: the latency users feel day to day. */
+export function steadyScenario(cfg: BenchConfig, steady: SteadyOptions): Scenario {
+  return {
+    kind: "steady",
+    operatorArgs: cfg.operatorArgs,
+    stepSeconds: cfg.stepSeconds,
+    references: false,
+    steady,
+  };
 }
 
 /** A burst most of which waits for `cap` slots. */
@@ -169,7 +181,8 @@ export class Bench {
   async run(n: number, opts: { last: boolean; scenario: Scenario }): Promise<RunForN> {
     const load0 = loadavg();
     const measured = await this.#measureGolden(n, opts);
-    const result = this.#attribute(n, opts.scenario, measured, load0);
+    // A steady ladder can stop early: per-build figures are over the Images it created.
+    const result = this.#attribute(measured.golden.n, opts.scenario, measured, load0);
     if (opts.scenario.references) await this.#measureReferences(n, opts.scenario, result);
     return result;
   }
@@ -182,8 +195,8 @@ export class Bench {
     const logsDir = path.join(cfg.outDir, "logs");
     fs.mkdirSync(logsDir, { recursive: true });
 
-    const ns = scenario.kind === "burst" ? `bench-golden-${n}` : `bench-queued-${n}`;
-    const tag = scenario.kind === "burst" ? `N=${n}` : `queued N=${n}`;
+    const ns = scenario.kind === "burst" ? `bench-golden-${n}` : `bench-${scenario.kind}-${n}`;
+    const tag = scenario.kind === "burst" ? `N=${n}` : `${scenario.kind} N=${n}`;
     const runArgs = [...scenario.operatorArgs, ...this.visibilityArgs()];
     log(
       `${tag}: starting golden-operator (${path.relative(this.repo, cfg.operatorScript)} ${runArgs.join(" ")})`,
@@ -225,7 +238,9 @@ export class Bench {
       const opBefore = await op.scrape();
       const apiBefore = await scrapeApiserver(rest);
       sampler.start();
-      log(`${tag}: golden — ${n} Images, ${cfg.workerMode} workers, ${scenario.stepSeconds}s/step`);
+      log(
+        `${tag}: golden — ${scenario.steady ? `Images at ${scenario.steady.phases.map((p) => `${p.rate}/s`).join(", then ")} for ${scenario.steady.phases[0]?.seconds}s each` : `${n} Images`}, ${cfg.workerMode} workers, ${scenario.stepSeconds}s/step`,
+      );
       golden = await runGoldenScenario({
         kc,
         rest: harness.rest,
@@ -237,6 +252,7 @@ export class Bench {
         submitConcurrency: cfg.submitConcurrency,
         timeoutMs: cfg.timeoutMs(n),
         completePodOnResult: scenario.kind === "queued",
+        steady: scenario.steady,
         onTick: (c) => pendingSampler?.tick(c.created - c.admitted),
         log,
       });
@@ -313,6 +329,10 @@ export class Bench {
     const eventWrites = events.objects;
     const other = opDelta.writes - imagesWrites - buildWrites - jobWrites - eventWrites;
     const per = (v: number) => round(v / n, 2);
+    const onClientBudget =
+      opDelta.reads + opDelta.writes - (opDelta.requestsByMethod.WATCH ?? 0) - eventWrites;
+    // What the budget allows if every request were spent on builds: qps ÷ requests per build.
+    const budgetLimit = onClientBudget > 0 ? cfg.qps / (onClientBudget / n) : Number.NaN;
     const phaseSeconds = Math.max((golden.end - golden.start) / 1000, 1e-3);
     const nonWatchRequests = opDelta.reads + opDelta.writes - (opDelta.requestsByMethod.WATCH ?? 0);
     const requestRate = round(nonWatchRequests / phaseSeconds, 1);
@@ -349,6 +369,7 @@ export class Bench {
           writes: per(opDelta.writes),
           writesExceptJob: per(opDelta.writes - jobWrites),
           writesExceptJobAndEvents: per(opDelta.writes - jobWrites - eventWrites),
+          onClientBudget: per(onClientBudget),
         },
         byResource: {
           "images (finalizer, status)": per(imagesWrites),
@@ -374,7 +395,10 @@ export class Bench {
       },
       bottleneck: judgeBottleneck(opDelta, api, requestRate, cpuUtil, busy, cfg.qps),
       controllerBusy: busy,
-      ratios: {},
+      ratios: {
+        budgetLimitJobsPerSecond: round(budgetLimit, 1),
+        jobsVsBudgetLimit: round(golden.throughput.jobs.sustained / budgetLimit, 2),
+      },
       loadavg: { before: load0, after: loadavg() },
     };
   }

@@ -25,7 +25,7 @@ import type { RestClient } from "../../src/runtime/kube.js";
 import { finish, runBuild, succeededStatus } from "../../src/worker/build.js";
 import { planSteps } from "../../src/worker/plan.js";
 import { pool } from "./kube.js";
-import { type Percentiles, type Rate, rate, summarize } from "./stats.js";
+import { type Percentiles, type Rate, rate, round, summarize } from "./stats.js";
 
 export type WorkerMode = "steps" | "result";
 
@@ -81,13 +81,42 @@ export interface GoldenScenarioOptions {
    * pod-complete stage ends it.
    */
   completePodOnResult?: boolean;
+  /**
+   * Steady arrivals instead of a burst: Images are created at each phase's rate, one phase after
+   * the other (n is ignored). The ladder stops after a phase the operator did not keep up with.
+   */
+  steady?: SteadyOptions;
   /** Called every second with the current counts (e.g. to sample the queue while builds wait). */
   onTick?: (counts: { created: number; admitted: number; done: number }) => void;
   log: (msg: string) => void;
 }
 
+export interface SteadyOptions {
+  phases: { rate: number; seconds: number }[];
+  /** A phase is kept up with when, at its end, fewer than rate × this many seconds of its Images wait for their Job. */
+  maxBacklogSeconds: number;
+  /** ... and its Image → Job p99 is at most this (ms). */
+  maxP99Ms: number;
+}
+
+/** One rate of the steady ladder: the Images created during it and how fast their Jobs followed. */
+export interface SteadyPhaseResult {
+  rate: number;
+  seconds: number;
+  images: number;
+  /** The arrival rate the harness achieved (Images created / phase time). */
+  arrivalRate: number;
+  imageToJob: Percentiles;
+  jobToPod: Percentiles;
+  /** Images of this phase with no Job yet when the phase ended. */
+  backlogAtEnd: number;
+  sustained: boolean;
+}
+
 export interface GoldenScenarioResult {
   n: number;
+  /** The steady ladder's phases (steady scenario only). */
+  steady?: SteadyPhaseResult[];
   succeeded: number;
   failed: number;
   incomplete: number;
@@ -121,7 +150,11 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
   const buildMs = mockedBuildMs(spec);
   const tracks = new Map<string, Track>();
   const imageOfBuild = new Map<string, string>();
-  const names = Array.from({ length: o.n }, (_, i) => `img-${String(i).padStart(5, "0")}`);
+  const phaseSizes = o.steady?.phases.map((p) => Math.max(1, Math.round(p.rate * p.seconds)));
+  const total = phaseSizes ? phaseSizes.reduce((a, b) => a + b, 0) : o.n;
+  const names = Array.from({ length: total }, (_, i) => `img-${String(i).padStart(5, "0")}`);
+  /** Images still expected to finish (the steady ladder can stop early). */
+  let expected = total;
   for (const name of names) tracks.set(name, {});
   const workerClient = new GoldenClient(o.workerRest.api(CustomObjectsApi));
   const submitClient = new GoldenClient(o.rest.api(CustomObjectsApi));
@@ -241,7 +274,7 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     t.done = Date.now();
     t.phase = phase;
     t.message = img.status?.message;
-    if (++doneCount === o.n) resolveDone();
+    if (++doneCount >= expected) resolveDone();
   };
   const onBuild = (b: ImageBuild) => {
     const buildName = b.metadata?.name ?? "";
@@ -303,13 +336,14 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     timeline.push({ t: Math.round((Date.now() - start) / 1000), ...c });
     if (timeline.length % 15 === 0)
       o.log(
-        `  t=${Math.round((Date.now() - start) / 1000)}s created ${c.created} admitted ${c.admitted} jobs ${c.jobs} pods ${c.pods} done ${c.done}/${o.n}`,
+        `  t=${Math.round((Date.now() - start) / 1000)}s created ${c.created} admitted ${c.admitted} jobs ${c.jobs} pods ${c.pods} done ${c.done}/${expected}`,
       );
   }, 1000);
 
   let submitEnd = start;
+  let phaseEnds: PhaseEnd[] = [];
   try {
-    await pool(names, o.submitConcurrency, async (name) => {
+    const submit = async (name: string) => {
       const t = tracks.get(name) as Track;
       await submitClient.images.create({
         apiVersion: API_VERSION,
@@ -318,13 +352,26 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
         spec,
       });
       t.created = Date.now();
-    });
+    };
+    if (o.steady && phaseSizes) {
+      phaseEnds = await submitSteady(o.steady, phaseSizes, names, submit, (from, to) => {
+        let waiting = 0;
+        for (const name of names.slice(from, to)) if (tracks.get(name)?.job === undefined) waiting++;
+        return waiting;
+      });
+      const submitted = phaseEnds.at(-1)?.to ?? 0;
+      for (const name of names.slice(submitted)) tracks.delete(name);
+      expected = submitted;
+      if (doneCount >= expected) resolveDone();
+    } else {
+      await pool(names, o.submitConcurrency, submit);
+    }
     submitEnd = Date.now();
     const timedOut = await Promise.race([
       allDone.then(() => false),
       sleep(o.timeoutMs, true, { ref: false }),
     ]);
-    if (timedOut) o.log(`  timed out after ${o.timeoutMs / 1000}s with ${doneCount}/${o.n} Images done`);
+    if (timedOut) o.log(`  timed out after ${o.timeoutMs / 1000}s with ${doneCount}/${expected} Images done`);
   } finally {
     clearInterval(ticker);
     timeline.push({ t: Math.round((Date.now() - start) / 1000), ...counts() });
@@ -355,8 +402,39 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
       const at = t[m];
       return at === undefined ? [] : [at];
     });
+  const steady = o.steady
+    ? phaseEnds.map((p, k): SteadyPhaseResult => {
+        const phase = o.steady?.phases[k] as { rate: number; seconds: number };
+        const of = names.slice(p.from, p.to).flatMap((name) => {
+          const t = tracks.get(name);
+          return t ? [t] : [];
+        });
+        const lat = (to: Moment, from: Moment) =>
+          summarize(
+            of.flatMap((t) => {
+              const x = t[to];
+              const y = t[from];
+              return x !== undefined && y !== undefined ? [x - y] : [];
+            }),
+          );
+        const imageToJob = lat("job", "created");
+        return {
+          rate: phase.rate,
+          seconds: phase.seconds,
+          images: of.length,
+          arrivalRate: round(of.length / Math.max((p.endedAt - p.startedAt) / 1000, 1e-3), 1),
+          imageToJob,
+          jobToPod: lat("pod", "job"),
+          backlogAtEnd: p.backlogAtEnd,
+          sustained:
+            p.backlogAtEnd <= phase.rate * (o.steady?.maxBacklogSeconds ?? 0) &&
+            imageToJob.p99 <= (o.steady?.maxP99Ms ?? 0),
+        };
+      })
+    : undefined;
   return {
-    n: o.n,
+    n: expected,
+    steady,
     succeeded: succeeded.length,
     failed: all.filter((t) => t.phase === "Failed").length,
     incomplete: all.filter((t) => t.done === undefined).length,
@@ -383,4 +461,55 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     start,
     end,
   };
+}
+
+interface PhaseEnd {
+  from: number;
+  to: number;
+  startedAt: number;
+  endedAt: number;
+  /** Images of the phase still without a Job when it ended. */
+  backlogAtEnd: number;
+}
+
+/**
+ * Creates names[i] at its phase's rate, phase after phase, each create on its own (a slow create
+ * does not delay the next arrival). After each phase, stops if the operator fell behind: more than
+ * rate × maxBacklogSeconds of the phase's Images still without a Job.
+ */
+async function submitSteady(
+  steady: SteadyOptions,
+  sizes: number[],
+  names: string[],
+  submit: (name: string) => Promise<void>,
+  waitingForJob: (from: number, to: number) => number,
+): Promise<PhaseEnd[]> {
+  const ends: PhaseEnd[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let from = 0;
+  for (const [k, size] of sizes.entries()) {
+    const { rate: perSecond } = steady.phases[k] as { rate: number };
+    const startedAt = Date.now();
+    for (let j = 0; j < size; j++) {
+      const due = startedAt + (j * 1000) / perSecond;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      const p: Promise<void> = submit(names[from + j] as string)
+        .catch((err: unknown) => {
+          failure ??= err;
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    const endedAt = startedAt + (size * 1000) / perSecond;
+    if (endedAt > Date.now()) await sleep(endedAt - Date.now());
+    await Promise.all([...inFlight]);
+    if (failure !== undefined) throw failure;
+    const backlogAtEnd = waitingForJob(from, from + size);
+    ends.push({ from, to: from + size, startedAt, endedAt: Math.max(endedAt, Date.now()), backlogAtEnd });
+    from += size;
+    if (backlogAtEnd > perSecond * steady.maxBacklogSeconds) break;
+  }
+  return ends;
 }

@@ -2,6 +2,7 @@
 // for a fresh run and for BENCH_REPLOT of an earlier one.
 import path from "node:path";
 import { DEFAULT_BURST, DEFAULT_QPS } from "../../src/runtime/kube.js";
+import type { CacheMemoryResult } from "../cache-memory.js";
 import { type Panel, writeChart } from "./chart.js";
 import type { RunForN } from "./results.js";
 
@@ -71,6 +72,8 @@ export function report(runs: RunForN[], meta: { qps: number; burst: number }): s
         "ref N",
         "golden ÷ Job ctrl",
         "golden ÷ bare",
+        "budget limit Jobs/s",
+        "golden ÷ budget limit",
         "wall s",
       ],
       runs.map((r) => [
@@ -83,6 +86,8 @@ export function report(runs: RunForN[], meta: { qps: number; burst: number }): s
         r.jobController?.n ?? r.bareClient?.n,
         r.ratios.jobsVsJobController,
         r.ratios.jobsVsBareClient,
+        r.ratios.budgetLimitJobsPerSecond,
+        r.ratios.jobsVsBudgetLimit,
         r.golden.wallSeconds,
       ]),
     ),
@@ -165,6 +170,38 @@ function slotSeconds(r: RunForN): string {
 }
 
 /** The queued scenario against its targets: met or not, figure beside target. */
+/** The steady ladder: one row per rate, golden's Image → Job beside the Job controller's Job → Pod. */
+export function steadyReport(runs: RunForN[]): string {
+  const rows = runs.flatMap((r) =>
+    (r.golden.steady ?? []).map((p) => [
+      p.rate,
+      p.seconds,
+      p.images,
+      p.arrivalRate,
+      `${Math.round(p.imageToJob.p50)} / ${Math.round(p.imageToJob.p99)}`,
+      `${Math.round(p.jobToPod.p50)} / ${Math.round(p.jobToPod.p99)}`,
+      p.backlogAtEnd,
+      p.sustained ? "yes" : "no",
+    ]),
+  );
+  return [
+    "Steady arrivals (a ladder of rates, free capacity; kept up = at the phase's end < 2 s of arrivals wait for a Job and Image→Job p99 ≤ 5 s)",
+    table(
+      [
+        "Images/s",
+        "s",
+        "Images",
+        "arrived/s",
+        "Image→Job p50 / p99 ms",
+        "Job→Pod (KCM) p50 / p99 ms",
+        "waiting at end",
+        "kept up",
+      ],
+      rows,
+    ),
+  ].join("\n");
+}
+
 export function queuedReport(runs: RunForN[]): string {
   const mark = (met: boolean | undefined) => (met === undefined ? "" : met ? " ✓" : " ✗");
   const rows = runs.map((r) => {
@@ -305,4 +342,41 @@ export function subtitleOf(o: {
 }): string {
   const m = o.machine;
   return `${m.nproc} CPUs, ${m.memoryGiB} GiB, Node ${m.node}, Kubernetes ${o.kubernetes}, golden ${o.golden.commit}${o.golden.dirty ? "+dirty" : ""}, ${o.workerMode} workers, build ${o.buildSeconds}s, client ${o.qps}/${o.burst}`;
+}
+
+/** bench/cache-memory.ts: the caches' footprint at each N, its slope, and where the heap goes. */
+export function cacheMemoryReport(r: CacheMemoryResult): string {
+  const lines = [
+    "Cache footprint (no cluster: the operator's informers holding N finished Images with their builds, Jobs and pods; RSS after a memory-reducing GC, [after a plain GC])",
+    table(
+      [
+        "N",
+        "RSS import → cached MB",
+        "JS heap import → cached MB",
+        "heap B per Image / build / Job / pod",
+        "per Image (+ build, Job, pod): RSS / heap KiB",
+      ],
+      r.runs.map((f) => {
+        const b = f.heapBytesPerObject;
+        return [
+          f.n,
+          `${f.baseline.rssMB} → ${f.after.pods.rssMB} [${f.baseline.rssPlainMB} → ${f.after.pods.rssPlainMB}]`,
+          `${f.baseline.heapMB} → ${f.after.pods.heapMB}`,
+          `${b.images} / ${b.builds} / ${b.jobs} / ${b.pods}`,
+          `${f.perImageKiB.rss} [${f.perImageKiB.rssPlain}] / ${f.perImageKiB.heap}`,
+        ];
+      }),
+    ),
+  ];
+  if (r.rssPerThousandMB !== undefined)
+    lines.push(
+      `RSS slope ${r.rssPerThousandMB} MB per 1 000 Images; at 10 000: ${r.rssAt10000MB} MB (target ≤ 150 MB: ${(r.rssAt10000MB ?? Number.POSITIVE_INFINITY) <= 150 ? "met" : "not met"}; ≤ 15 KiB per Image: ${(r.rssPerThousandMB ?? Number.POSITIVE_INFINITY) * 1024 <= 15 * 1000 ? "met" : "not met"})`,
+    );
+  if (r.heapByType)
+    lines.push(`Heap by node type: ${r.heapByType.map((t) => `${t.type} ${t.MB} MB`).join(", ")}`);
+  if (r.heapByConstructor)
+    lines.push(
+      `Heap by constructor: ${r.heapByConstructor.map((c) => `${c.name} ${c.MB} MB (${c.count})`).join(", ")}`,
+    );
+  return lines.join("\n");
 }

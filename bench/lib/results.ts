@@ -7,7 +7,7 @@ import type { PendingListSample, QueuedTargets } from "./queued.js";
 import type { BareClientResult, JobControllerResult } from "./references.js";
 
 /** burst: nothing waits (--max-concurrent-builds 100000); queued: most of the burst waits for a cap. */
-export type ScenarioKind = "burst" | "queued";
+export type ScenarioKind = "burst" | "queued" | "steady";
 
 export interface RunForN {
   n: number;
@@ -33,7 +33,14 @@ export interface RunForN {
     profile?: ProfileSummary;
   };
   requestsPerBuild: {
-    operator: { reads: number; writes: number; writesExceptJob: number; writesExceptJobAndEvents: number };
+    operator: {
+      reads: number;
+      writes: number;
+      writesExceptJob: number;
+      writesExceptJobAndEvents: number;
+      /** Reads and writes on the client budget (--kube-api-qps): Events have a budget of their own. */
+      onClientBudget?: number;
+    };
     byResource: Record<string, number>;
     events: { objects: number; occurrences: number };
     apiserverAllComponents: { reads: number; writes: number };
@@ -48,7 +55,15 @@ export interface RunForN {
   controllerBusy: Record<string, number>;
   jobController?: JobControllerResult & MeasuredExtras;
   bareClient?: BareClientResult & MeasuredExtras;
-  ratios: { jobsVsJobController?: number; admittedVsJobController?: number; jobsVsBareClient?: number };
+  ratios: {
+    jobsVsJobController?: number;
+    admittedVsJobController?: number;
+    jobsVsBareClient?: number;
+    /** Jobs/s the client budget allows: qps ÷ requests per build on that budget. */
+    budgetLimitJobsPerSecond?: number;
+    /** Sustained Jobs/s ÷ budgetLimitJobsPerSecond (target ≥ 0.9 at N ≥ 1000). */
+    jobsVsBudgetLimit?: number;
+  };
   loadavg: { before: number[]; after: number[] };
 }
 

@@ -1,4 +1,4 @@
-// The operator's caches: Images, ImageBuilds (slimmed, indexed by their Image's uid), ImageVersions
+// The operator's caches: Images (without client bookkeeping), ImageBuilds (slimmed, indexed by their Image's uid), ImageVersions
 // (by Image, parent version and build), golden's Jobs and their pods (slimmed, by label), in all
 // namespaces or the ones --namespace names, Namespaces (for per-namespace build limits), and the
 // cluster-scoped catalog (BaseImages, indexed by the names Images use) and RebuildCampaigns.
@@ -17,7 +17,7 @@ import {
   type RebuildCampaign,
 } from "../../api/v1alpha1/index.js";
 import { LABELS, MANAGED_BY } from "../../build/names.js";
-import { slimImageBuild, slimJob, slimPod } from "../../controllers/cache-transforms.js";
+import { slimImage, slimImageBuild, slimJob, slimPod } from "../../controllers/cache-transforms.js";
 import { CATALOG_INDEX, catalogKeys } from "../../controllers/catalog.js";
 import {
   BUILDS_BY_IMAGE_UID,
@@ -71,6 +71,7 @@ export function informers(
     images: scoped<Image>((scope) => `/apis/${API_VERSION}${scope}/${IMAGE_RESOURCE.plural}`, {
       ...common,
       name: "images",
+      transform: slimImage,
       indexers: { [IMAGES_BY_PARENT]: parentIndexKeys },
     }),
     builds: scoped<ImageBuild>((scope) => `/apis/${API_VERSION}${scope}/${IMAGE_BUILD_RESOURCE.plural}`, {

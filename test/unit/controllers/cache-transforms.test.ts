@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Job } from "@kubernetes/client-node";
-import type { ImageBuild } from "../../../src/api/v1alpha1/index.js";
-import { slimImageBuild, slimJob } from "../../../src/controllers/cache-transforms.js";
+import type { Image, ImageBuild } from "../../../src/api/v1alpha1/index.js";
+import {
+  LAST_APPLIED_ANNOTATION,
+  slimImage,
+  slimImageBuild,
+  slimJob,
+} from "../../../src/controllers/cache-transforms.js";
 
 describe("informer cache transforms", () => {
   it("keeps a Job's metadata and status, not its pod template", () => {
@@ -44,5 +49,44 @@ describe("informer cache transforms", () => {
     assert.deepEqual(slim.spec.image.build, { priority: 5, timeoutSeconds: 60 });
     assert.equal(slim.spec.imageGeneration, 2);
     assert.equal(slim.status?.phase, "Building");
+  });
+
+  it("keeps an Image whole but for managedFields and kubectl's last-applied copy", () => {
+    const spec: Image["spec"] = {
+      base: { os: "ubuntu", release: "24.04", arch: "amd64" },
+      formats: ["qcow2"],
+      customizations: { packages: ["nginx"] },
+    };
+    const image: Image = {
+      apiVersion: "golden.dev/v1alpha1",
+      kind: "Image",
+      metadata: {
+        name: "web",
+        namespace: "ns",
+        uid: "u1",
+        generation: 3,
+        labels: { team: "a" },
+        annotations: {
+          [LAST_APPLIED_ANNOTATION]: JSON.stringify({ spec }),
+          "golden.dev/rebuild": "t1",
+        },
+        managedFields: [{ manager: "kubectl" }],
+      },
+      spec,
+      status: { phase: "Succeeded", observedGeneration: 3 },
+    };
+    const slim = slimImage(structuredClone(image));
+    assert.equal(slim.metadata?.managedFields, undefined);
+    assert.deepEqual(slim.metadata?.annotations, { "golden.dev/rebuild": "t1" });
+    assert.deepEqual(slim.spec, image.spec);
+    assert.deepEqual(slim.status, image.status);
+    assert.deepEqual(slim.metadata?.labels, { team: "a" });
+    assert.equal(slim.metadata?.generation, 3);
+
+    const onlyApplied = slimImage({
+      ...structuredClone(image),
+      metadata: { name: "web", annotations: { [LAST_APPLIED_ANNOTATION]: "{}" } },
+    });
+    assert.equal(onlyApplied.metadata?.annotations, undefined);
   });
 });
