@@ -60,8 +60,12 @@ describe("config/default on the real node (make up)", () => {
   let ns: { name: string; remove: () => Promise<void> };
   /** What this file created, to remove after (make install's admission policy, say, stays). */
   let created: string[] = [];
+  /** make install creates the namespace for its admission params: then it stays, with them. */
+  let systemNamespaceExisted = false;
 
   before(async () => {
+    systemNamespaceExisted =
+      (await kubectl("get", "namespace", SYSTEM_NS, "--ignore-not-found", "-o", "name")).trim() !== "";
     const foreign = foreignOperator(kubeconfigPath);
     assert.equal(foreign, undefined, foreign);
     created = [];
@@ -75,7 +79,7 @@ describe("config/default on the real node (make up)", () => {
   after(async () => {
     await ns?.remove();
     for (const obj of created.reverse()) await kubectl("delete", "--ignore-not-found", ...ref(obj));
-    await kubectl("delete", "namespace", SYSTEM_NS, "--ignore-not-found");
+    if (!systemNamespaceExisted) await kubectl("delete", "namespace", SYSTEM_NS, "--ignore-not-found");
   });
 
   it("runs two ready replicas on the real node under Pod Security restricted, one holding the Lease", async () => {
