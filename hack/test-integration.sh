@@ -16,7 +16,7 @@ for f in dist/test/integration/*.test.js; do
   [[ " ${exclusive[*]} " == *" $name "* ]] || shared+=("$f")
 done
 run() { node --test --test-timeout=600000 --test-reporter=spec "$@"; }
-run --test-concurrency="${GOLDEN_TEST_CONCURRENCY:-3}" "${shared[@]}"
+run --test-concurrency="${GOLDEN_TEST_CONCURRENCY:-4}" "${shared[@]}"
 rc=$?
 files=(); for n in "${exclusive[@]}"; do files+=("dist/test/integration/$n.test.js"); done
 run --test-concurrency=1 "${files[@]}"
