@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import { GROUP } from "../src/api/v1alpha1/index.js";
 import type { RestClient } from "../src/runtime/kube.js";
 import { freePort } from "../test/support/free-port.js";
@@ -116,6 +116,7 @@ export class Bench {
   #visibility: HostVisibility | undefined;
   /** Set once the bench cluster routes visibility.golden.dev to the operators the bench starts. */
   visibilityReady = false;
+  #apiService: KubernetesObject[] = [];
 
   constructor(
     private readonly cfg: BenchConfig,
@@ -131,7 +132,11 @@ export class Bench {
     return this.#visibility ? hostVisibilityFlags(this.#visibility) : ["--visibility-port", "0"];
   }
 
-  /** Registers the visibility API (Service, EndpointSlice, APIService) for the bench's operators. */
+  /**
+   * Registers the visibility API's Service and EndpointSlice for the bench's operators; its
+   * APIService is registered only while one runs (#visibilityUp): an APIService nobody serves
+   * stalls every namespace deletion (the namespace controller cannot list pendingbuilds in it).
+   */
   async registerVisibility(core: CoreV1Api): Promise<boolean> {
     const routed: HostVisibility = {
       namespace: "bench-visibility",
@@ -140,7 +145,10 @@ export class Bench {
     };
     try {
       await createNamespace(core, routed.namespace).catch(() => undefined);
-      const manifests = hostVisibilityManifests(routed)
+      const all = hostVisibilityManifests(routed) as KubernetesObject[];
+      this.#apiService = all.filter((m) => m.kind === "APIService");
+      const manifests = all
+        .filter((m) => m.kind !== "APIService")
         .map((m) => JSON.stringify(m))
         .join("\n");
       execFileSync("kubectl", ["apply", "--server-side", "-f", "-"], {
@@ -156,6 +164,24 @@ export class Bench {
       );
       return false;
     }
+  }
+
+  /** Registers the APIService for the operator about to start (see registerVisibility). */
+  #visibilityUp(): void {
+    if (!this.visibilityReady || this.#apiService.length === 0) return;
+    execFileSync("kubectl", ["apply", "--server-side", "-f", "-"], {
+      input: this.#apiService.map((m) => JSON.stringify(m)).join("\n"),
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+  }
+
+  /** The operator stopped: nothing serves the APIService any more. */
+  #visibilityDown(): void {
+    if (!this.visibilityReady) return;
+    for (const m of this.#apiService)
+      execFileSync("kubectl", ["delete", "apiservice", m.metadata?.name ?? "", "--ignore-not-found"], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
   }
 
   /** References run at min(N, BENCH_REF_MAX_N): their rates are flat in N past the burst. */
@@ -201,6 +227,7 @@ export class Bench {
     log(
       `${tag}: starting golden-operator (${path.relative(this.repo, cfg.operatorScript)} ${runArgs.join(" ")})`,
     );
+    this.#visibilityUp();
     const op = await OperatorProcess.start({
       script: cfg.operatorScript,
       kubeconfig: cfg.kubeconfig,
@@ -287,6 +314,7 @@ export class Bench {
     } finally {
       sampler.stop();
       await op.stop();
+      this.#visibilityDown();
     }
     const harnessReq = await requestsByMethod(harness.metrics);
     const workerReq = await requestsByMethod(workerHarness.metrics);
