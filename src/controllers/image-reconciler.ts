@@ -38,6 +38,29 @@ import { retryAt } from "./retry.js";
 import { type ScheduleState, scheduleState, scheduleTriggerId } from "./schedule.js";
 
 export const BUILDS_BY_IMAGE_UID = "image-uid";
+
+/** The campaign that asked this Image to rebuild (its annotation), while it may still start builds. */
+export function runningCampaignOf(
+  image: Image,
+  campaigns: Pick<Informer<RebuildCampaign>, "get">,
+): RebuildCampaign | undefined {
+  const name = image.metadata?.annotations?.[ANNOTATIONS.campaign];
+  const campaign = name ? campaigns.get(name) : undefined;
+  if (!campaign || campaign.metadata?.deletionTimestamp || isFinished(campaign)) return undefined;
+  return campaign;
+}
+
+/**
+ * Where an Image's reconcile waits in the queue: an Image a running campaign is rebuilding goes
+ * after every other, so that a mass rebuild's thousand reconciles never delay a user's Image (the
+ * scheduler then admits the user's build ahead of the campaign's too).
+ */
+export function imageQueuePriority(
+  image: Image | undefined,
+  campaigns: Pick<Informer<RebuildCampaign>, "get">,
+): number {
+  return image && runningCampaignOf(image, campaigns) ? -1 : 0;
+}
 /** Images indexed by `<namespace>/<spec.base.image>`: the children of a parent Image. */
 export const IMAGES_BY_PARENT = "parent";
 
@@ -289,10 +312,7 @@ export class ImageReconciler {
 
   /** The campaign that asked this Image to rebuild (its annotation), while it may still start builds. */
   private runningCampaign(image: Image): RebuildCampaign | undefined {
-    const name = image.metadata?.annotations?.[ANNOTATIONS.campaign];
-    const campaign = name ? this.deps.campaigns.get(name) : undefined;
-    if (!campaign || campaign.metadata?.deletionTimestamp || isFinished(campaign)) return undefined;
-    return campaign;
+    return runningCampaignOf(image, this.deps.campaigns);
   }
 
   /**

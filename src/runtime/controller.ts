@@ -24,6 +24,8 @@ export interface ControllerOptions {
   /** Parallel reconciles (different keys); default 1 like controller-runtime. */
   concurrency?: number;
   rateLimiter?: RateLimiter;
+  /** See WorkQueueOptions.priorityOf. */
+  priorityOf?: (key: string) => number;
   metrics?: Metrics;
   logger?: Logger;
   clock?: Clock;
@@ -59,6 +61,7 @@ export class Controller {
       name: opts.name,
       concurrency: opts.concurrency ?? 1,
       rateLimiter: opts.rateLimiter,
+      priorityOf: opts.priorityOf,
       clock: this.#clock,
       metrics: opts.metrics,
       logger: this.#log,

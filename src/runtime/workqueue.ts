@@ -19,6 +19,12 @@ export interface WorkQueueOptions {
   /** Max keys processed at once (default 1, like controller-runtime's MaxConcurrentReconciles). */
   concurrency?: number;
   rateLimiter?: RateLimiter;
+  /**
+   * A key's priority when it is queued (default 0): waiting keys of a higher priority are
+   * processed first, keys of one priority in the order they came. For background work that must
+   * not delay the rest, e.g. a mass rebuild's keys below a user's.
+   */
+  priorityOf?: (key: string) => number;
   clock?: Clock;
   metrics?: Metrics;
   logger?: Logger;
@@ -36,6 +42,7 @@ export class WorkQueue {
   readonly concurrency: number;
   readonly #pq: PQueue;
   readonly #limiter: RateLimiter;
+  readonly #priorityOf: ((key: string) => number) | undefined;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #metrics: QueueMetrics | undefined;
@@ -59,6 +66,7 @@ export class WorkQueue {
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
     this.#clock = opts.clock ?? realClock;
     this.#limiter = opts.rateLimiter ?? defaultControllerRateLimiter(this.#clock);
+    this.#priorityOf = opts.priorityOf;
     this.#log = (opts.logger ?? nopLogger).child({ workqueue: opts.name });
     this.#metrics = opts.metrics?.queue(opts.name);
     this.#metrics?.trackInFlight(() => ({ now: this.#clock.now(), starts: this.#processing.values() }));
@@ -190,7 +198,8 @@ export class WorkQueue {
     this.#queuedAt.set(key, this.#clock.now());
     this.#metrics?.depth(this.#queuedAt.size);
     // #process never rejects; the catch covers p-queue's AbortError for tasks dropped by clear().
-    this.#pq.add(() => this.#process(key)).catch(() => {});
+    const priority = this.#priorityOf?.(key) ?? 0;
+    this.#pq.add(() => this.#process(key), { priority }).catch(() => {});
   }
 
   async #process(key: string): Promise<void> {

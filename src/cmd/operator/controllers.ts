@@ -31,6 +31,7 @@ import {
   BUILDS_BY_IMAGE_UID,
   IMAGES_BY_PARENT,
   ImageReconciler,
+  imageQueuePriority,
 } from "../../controllers/image-reconciler.js";
 import { ImageBuildReconciler } from "../../controllers/imagebuild-reconciler.js";
 import type { WorkerConfig } from "../../controllers/job-template.js";
@@ -131,6 +132,8 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   const imageController = new Controller({
     ...opts,
     name: "image",
+    // A campaign's Images wait behind users' (see imageQueuePriority).
+    priorityOf: (key) => imageQueuePriority(images.get(key), campaigns),
     reconcile: (key, ctx) => requeueOnConflict(() => imageReconciler.reconcile(key, ctx.logger)),
   });
   const versionController = new Controller({

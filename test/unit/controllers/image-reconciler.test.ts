@@ -12,7 +12,11 @@ import type {
 } from "../../../src/api/v1alpha1/index.js";
 import { ANNOTATIONS, buildName, FINALIZER, LABELS } from "../../../src/build/names.js";
 import type { EventInput } from "../../../src/controllers/events.js";
-import { BUILDS_BY_IMAGE_UID, ImageReconciler } from "../../../src/controllers/image-reconciler.js";
+import {
+  BUILDS_BY_IMAGE_UID,
+  ImageReconciler,
+  imageQueuePriority,
+} from "../../../src/controllers/image-reconciler.js";
 import { objectKey } from "../../../src/runtime/keys.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
 import { lookupOf, shippedCatalog } from "../../support/catalog.js";
@@ -444,5 +448,21 @@ describe("ImageReconciler: catalog, layered Images and campaigns", () => {
     h.sync();
     await h.reconcile(h.images.list()[0] as Image);
     assert.equal(h.api.sent("create").length, 1, "one build per campaign");
+  });
+});
+
+describe("imageQueuePriority", () => {
+  const campaign = (name: string, phase?: string): RebuildCampaign =>
+    ({ metadata: { name }, spec: {}, status: phase ? { phase } : {} }) as unknown as RebuildCampaign;
+  const campaigns = new FakeInformer<RebuildCampaign>();
+  campaigns.put(campaign("running", "Running"), campaign("done", "Completed"));
+  const annotated = (name?: string) => image(name ? { annotations: { [ANNOTATIONS.campaign]: name } } : {});
+
+  it("puts an Image a running campaign rebuilds behind every other", () => {
+    assert.equal(imageQueuePriority(annotated("running"), campaigns), -1);
+    assert.equal(imageQueuePriority(annotated(), campaigns), 0, "a user's Image");
+    assert.equal(imageQueuePriority(annotated("done"), campaigns), 0, "the campaign has finished");
+    assert.equal(imageQueuePriority(annotated("gone"), campaigns), 0, "the campaign is gone");
+    assert.equal(imageQueuePriority(undefined, campaigns), 0, "the Image is gone");
   });
 });

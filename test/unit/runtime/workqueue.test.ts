@@ -44,6 +44,22 @@ describe("WorkQueue", () => {
     assert.deepEqual(seen, keys);
   });
 
+  it("processes higher-priority keys first (priorityOf), FIFO within a priority", async () => {
+    const q = new WorkQueue({
+      name: "test",
+      concurrency: 1,
+      clock: new FakeClock(),
+      priorityOf: (k) => (k.startsWith("campaign/") ? -1 : 0),
+    });
+    for (const k of ["campaign/1", "campaign/2", "user/a", "campaign/3", "user/b"]) q.add(k);
+    const seen: string[] = [];
+    q.start(async (k) => {
+      seen.push(k);
+    });
+    await settle();
+    assert.deepEqual(seen, ["user/a", "user/b", "campaign/1", "campaign/2", "campaign/3"]);
+  });
+
   it("never runs one key on two workers; an add during processing re-queues it at the back", async () => {
     const { q } = newQueue({ concurrency: 4 });
     const gates = new Map<string, Deferred[]>();
