@@ -14,11 +14,10 @@ import {
 import type { ImageBuild } from "../../src/api/v1alpha1/index.js";
 import { batch, core, kc as defaultKc, golden } from "../integration/cluster.js";
 import {
-  BUILD_LABEL,
   BUILD_POD_SELECTOR,
   type MaxRunning,
   maxRunning,
-  podEnded,
+  podRunEvent,
   type RunEvent,
   revision,
 } from "../support/running-builds.js";
@@ -194,17 +193,7 @@ export class JobLog {
       const list = await core.listPodForAllNamespaces({ labelSelector: BUILD_POD_SELECTOR });
       return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
     },
-    onEvent: (type, pod) =>
-      this.runEvents.push({
-        kind: "pod",
-        type,
-        namespace: pod.metadata?.namespace ?? "",
-        build: pod.metadata?.labels?.[BUILD_LABEL] ?? "",
-        pod: pod.metadata?.name ?? "",
-        ended: podEnded(pod.status?.phase),
-        at: Date.now(),
-        rv: revision(pod),
-      }),
+    onEvent: (type, pod) => this.runEvents.push(podRunEvent(type, pod)),
   });
   readonly watch = new ResilientWatch<V1Job>({
     path: "/apis/batch/v1/jobs",

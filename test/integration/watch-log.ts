@@ -4,10 +4,9 @@
 import { type V1Job, type V1Pod, Watch } from "@kubernetes/client-node";
 import { isJobFinished } from "../../src/build/job.js";
 import {
-  BUILD_LABEL,
   BUILD_POD_SELECTOR,
   maxRunning,
-  podEnded,
+  podRunEvent,
   type RunEvent,
   revision,
   runningAtEnd,
@@ -39,17 +38,7 @@ export class JobWatchLog {
       await watch.watch(
         "/api/v1/pods",
         { labelSelector: BUILD_POD_SELECTOR },
-        (type, pod: V1Pod) =>
-          this.events.push({
-            kind: "pod",
-            type,
-            namespace: pod.metadata?.namespace ?? "",
-            build: pod.metadata?.labels?.[BUILD_LABEL] ?? "",
-            pod: pod.metadata?.name ?? "",
-            ended: podEnded(pod.status?.phase),
-            at: Date.now(),
-            rv: revision(pod),
-          }),
+        (type, pod: V1Pod) => this.events.push(podRunEvent(type, pod)),
         () => undefined,
       ),
     );

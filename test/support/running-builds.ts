@@ -88,6 +88,31 @@ export function runningAtEnd(events: Iterable<RunEvent>, namespaces?: Set<string
   return now;
 }
 
+/** A build pod's watch event, as replay() reads it. */
+export function podRunEvent(
+  type: string,
+  pod: {
+    metadata?: {
+      namespace?: string;
+      name?: string;
+      resourceVersion?: string;
+      labels?: Record<string, string>;
+    };
+    status?: { phase?: string };
+  },
+): RunEvent {
+  return {
+    kind: "pod",
+    type,
+    namespace: pod.metadata?.namespace ?? "",
+    build: pod.metadata?.labels?.[BUILD_LABEL] ?? "",
+    pod: pod.metadata?.name ?? "",
+    ended: podEnded(pod.status?.phase),
+    at: Date.now(),
+    rv: revision(pod),
+  };
+}
+
 export function revision(obj: { metadata?: { resourceVersion?: string } }): number | undefined {
   const rv = Number(obj.metadata?.resourceVersion);
   return Number.isFinite(rv) ? rv : undefined;
