@@ -10,6 +10,7 @@ import PQueue from "p-queue";
 import type { GoldenClient } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
+import { isJobFinished } from "../build/job.js";
 import { createdAtMs } from "../build/order.js";
 import { apiErrorCode } from "../runtime/api-errors.js";
 import type { Informer } from "../runtime/informer.js";
@@ -43,6 +44,8 @@ export interface SchedulerOptions {
   pods: Pick<Informer<V1Pod>, "list">;
   /** A live read of a Job (undefined when it does not exist), for when the Job cache may lag. */
   readJob: (namespace: string, name: string) => Promise<V1Job | undefined>;
+  /** A live read of a build's pods, for when the pod cache may lag (a Job gone, its pod still ending). */
+  readPods?: (namespace: string, buildName: string) => Promise<V1Pod[]>;
   namespaces?: Pick<Informer<V1Namespace>, "get">;
   client: Pick<GoldenClient, "imageBuilds">;
   /** Observes how long each admitted build waited, in seconds. */
@@ -152,7 +155,12 @@ export class BuildScheduler {
   private async settleUnconfirmed(): Promise<number> {
     const read = async (key: string) => {
       const { namespace, name } = splitKey(key);
-      this.state.settleUnconfirmed(key, await this.opts.readJob(namespace ?? "", name));
+      const job = await this.opts.readJob(namespace ?? "", name);
+      // A Job gone or finished can leave its pod still running (terminating) where the pod cache
+      // does not show it yet: count what a live read finds before the slot is given away.
+      if ((!job || isJobFinished(job)) && this.opts.readPods)
+        for (const pod of await this.opts.readPods(namespace ?? "", name)) this.state.observePod(pod);
+      this.state.settleUnconfirmed(key, job);
     };
     await new PQueue({ concurrency: ADMIT_CONCURRENCY }).addAll(
       this.state.unconfirmed().map((key) => () => read(key)),

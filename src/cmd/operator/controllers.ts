@@ -20,7 +20,7 @@ import {
   type ImageVersion,
   type RebuildCampaign,
 } from "../../api/v1alpha1/index.js";
-import { ANNOTATIONS } from "../../build/names.js";
+import { ANNOTATIONS, LABELS } from "../../build/names.js";
 import { BaseImageReconciler } from "../../controllers/baseimage-reconciler.js";
 import type { BuildMetrics } from "../../controllers/build-metrics.js";
 import { CampaignReconciler } from "../../controllers/campaign-reconciler.js";
@@ -73,6 +73,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   const { images, builds, versions, jobs, pods, namespaces, baseImages, campaigns } = d.caches;
   const { metrics, log } = d;
   const batch = d.rest.api(BatchV1Api);
+  const core = d.rest.api(CoreV1Api);
   const catalog = (key: string) => baseImages.byIndex(CATALOG_INDEX, key);
   const imageReconciler = new ImageReconciler({
     images,
@@ -118,6 +119,8 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     jobs,
     pods,
     readJob: (namespace, name) => unlessNotFound(batch.readNamespacedJob({ namespace, name })),
+    readPods: async (namespace, name) =>
+      (await core.listNamespacedPod({ namespace, labelSelector: `${LABELS.build}=${name}` })).items,
     namespaces,
     client: d.golden,
     onAdmitted: (build, waited) =>

@@ -37,6 +37,7 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
   const warnings: string[] = [];
   /** What a live read of a Job returns (the apiserver), apart from the cache. */
   const liveJobs = new Map<string, V1Job>();
+  const livePods = new Map<string, V1Pod[]>();
   const jobReads: string[] = [];
   /** Thrown by the next admission's write, after recording it. */
   let failNextAdmission: Error | undefined;
@@ -75,6 +76,7 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
       jobReads.push(`${namespace}/${name}`);
       return liveJobs.get(`${namespace}/${name}`);
     },
+    readPods: async (namespace, name) => livePods.get(`${namespace}/${name}`) ?? [],
     client,
     namespaces: {
       get: (name: string): V1Namespace | undefined => {
@@ -94,6 +96,7 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
     patches,
     warnings,
     liveJobs,
+    livePods,
     jobReads,
     failNextAdmission: (err: Error) => {
       failNextAdmission = err;
@@ -308,6 +311,23 @@ describe("BuildScheduler", () => {
     assert.deepEqual(h.jobReads, ["a/b1", "a/b1"], "settled: no more reads");
     await h.scheduler.reconcile();
     assert.deepEqual(h.jobReads, ["a/b1", "a/b1"]);
+  });
+
+  it("a Job gone before the cache saw it, its pod still ending: the live read of pods keeps the slot", async () => {
+    const h = harness(1);
+    h.putBuild(build("a", "b1", { created: 0 }));
+    h.putBuild(build("a", "b2", { created: 1 }));
+    await h.scheduler.reconcile();
+    h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
+    // Cancelled, its Job deleted: neither ever reached the caches, but the pod still terminates.
+    h.putBuild(build("a", "b1", { created: 0, phase: "Cancelled", started: 0, completed: 1 }));
+    h.livePods.set("a/b1", [pod("a", "b1", "Running")]);
+    h.patches.length = 0;
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), [], "its pod still runs");
+    assert.equal(h.putPod(pod("a", "b1", "Failed")), true, "the pod ended");
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted(), ["a/b2"]);
   });
 
   it("rebuilds from the caches every REBUILD_MS, which recovers an event it never got", async () => {
