@@ -23,12 +23,11 @@ import {
   type RebuildCampaign,
 } from "../../src/api/v1alpha1/index.js";
 import { LABELS } from "../../src/build/names.js";
-import { WORKER_CONTAINER } from "../../src/controllers/job-template.js";
 import { Informer, stripManagedFields } from "../../src/runtime/informer.js";
 import type { RestClient } from "../../src/runtime/kube.js";
 import { finish, succeededStatus } from "../../src/worker/build.js";
 import { ARTIFACT_REPOSITORY, benchImageSpec, mockedBuildMs } from "./golden.js";
-import { createNamespace, deleteNamespace, pool } from "./kube.js";
+import { completeWorkerPod, createNamespace, deleteNamespace, pool } from "./kube.js";
 import { OperatorProcess } from "./operator.js";
 import { type Percentiles, round, summarize } from "./stats.js";
 
@@ -203,7 +202,7 @@ export async function runCampaignScenario(o: CampaignScenarioOptions): Promise<C
           }),
         ),
       )
-      .then(() => completePod(o.workerRest, namespace, pod.metadata?.name ?? ""))
+      .then(() => completeWorkerPod(o.workerRest, namespace, pod.metadata?.name ?? ""))
       .catch((err: unknown) => {
         if (!abort.signal.aborted) log(`  worker for ${buildName}: ${String(err).slice(0, 200)}`);
       });
@@ -370,34 +369,6 @@ export async function runCampaignScenario(o: CampaignScenarioOptions): Promise<C
     await op.stop();
     await golden.baseImages.delete(BASE_NAME).catch(() => undefined);
   }
-}
-
-/** What the kubelet reports when the worker's container exits 0 after its result. */
-async function completePod(rest: RestClient, namespace: string, podName: string): Promise<void> {
-  const finishedAt = new Date().toISOString();
-  await rest.requestJson({
-    method: "PATCH",
-    path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}/status`,
-    headers: { "Content-Type": "application/merge-patch+json" },
-    body: {
-      status: {
-        phase: "Succeeded",
-        conditions: [
-          { type: "Ready", status: "False", reason: "PodCompleted", lastTransitionTime: finishedAt },
-        ],
-        containerStatuses: [
-          {
-            name: WORKER_CONTAINER,
-            image: "golden:dev",
-            imageID: "",
-            ready: false,
-            restartCount: 0,
-            state: { terminated: { exitCode: 0, reason: "Completed", finishedAt } },
-          },
-        ],
-      },
-    },
-  });
 }
 
 /** The report's campaign table: one row per N. */

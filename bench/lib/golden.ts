@@ -19,12 +19,11 @@ import {
   type ImageSpec,
 } from "../../src/api/v1alpha1/index.js";
 import { LABELS } from "../../src/build/names.js";
-import { WORKER_CONTAINER } from "../../src/controllers/job-template.js";
 import { Informer, stripManagedFields } from "../../src/runtime/informer.js";
 import type { RestClient } from "../../src/runtime/kube.js";
 import { finish, runBuild, succeededStatus } from "../../src/worker/build.js";
 import { planSteps } from "../../src/worker/plan.js";
-import { pool } from "./kube.js";
+import { completeWorkerPod, pool } from "./kube.js";
 import { type Percentiles, type Rate, rate, round, summarize } from "./stats.js";
 
 export type WorkerMode = "steps" | "result";
@@ -238,33 +237,7 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     );
   };
 
-  /** What the kubelet reports when the worker's container exits 0 after its result. */
-  const completePod = async (podName: string): Promise<void> => {
-    const finishedAt = new Date().toISOString();
-    await o.workerRest.requestJson({
-      method: "PATCH",
-      path: `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(podName)}/status`,
-      headers: { "Content-Type": "application/merge-patch+json" },
-      body: {
-        status: {
-          phase: "Succeeded",
-          conditions: [
-            { type: "Ready", status: "False", reason: "PodCompleted", lastTransitionTime: finishedAt },
-          ],
-          containerStatuses: [
-            {
-              name: WORKER_CONTAINER,
-              image: "golden:dev",
-              imageID: "",
-              ready: false,
-              restartCount: 0,
-              state: { terminated: { exitCode: 0, reason: "Completed", finishedAt } },
-            },
-          ],
-        },
-      },
-    });
-  };
+  const completePod = (podName: string) => completeWorkerPod(o.workerRest, ns, podName);
 
   const onImage = (img: Image) => {
     const t = tracks.get(img.metadata?.name ?? "");

@@ -1,6 +1,7 @@
 // Cluster plumbing for the benchmark: clients, namespaces, fake nodes and the apiserver's /metrics.
 import { setTimeout as sleep } from "node:timers/promises";
 import { BatchV1Api, CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
+import { WORKER_CONTAINER } from "../../src/controllers/job-template.js";
 import { isAlreadyExists, isNotFound } from "../../src/runtime/api-errors.js";
 import { mergePatchOptions, RestClient } from "../../src/runtime/kube.js";
 import { Metrics } from "../../src/runtime/metrics.js";
@@ -226,4 +227,32 @@ export async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: 
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/** What the kubelet reports when the worker's container exits 0 after its result. */
+export async function completeWorkerPod(rest: RestClient, namespace: string, podName: string): Promise<void> {
+  const finishedAt = new Date().toISOString();
+  await rest.requestJson({
+    method: "PATCH",
+    path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}/status`,
+    headers: { "Content-Type": "application/merge-patch+json" },
+    body: {
+      status: {
+        phase: "Succeeded",
+        conditions: [
+          { type: "Ready", status: "False", reason: "PodCompleted", lastTransitionTime: finishedAt },
+        ],
+        containerStatuses: [
+          {
+            name: WORKER_CONTAINER,
+            image: "golden:dev",
+            imageID: "",
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode: 0, reason: "Completed", finishedAt } },
+          },
+        ],
+      },
+    },
+  });
 }
