@@ -173,7 +173,7 @@ function judgeQueuedRuns(runs: RunForN[], queuedRuns: RunForN[]): void {
     q.queuedTargets = judgeQueued({
       cap: q.cap ?? 0,
       buildSeconds: q.golden.mockedBuildSeconds,
-      doneRate: q.golden.throughput.finished.sustained,
+      doneRate: q.golden.throughput.finished.steady,
       writesPerBuild: q.requestsPerBuild.operator.writesExceptJob,
       uncontendedWritesPerBuild: uncontended?.requestsPerBuild.operator.writesExceptJob,
       pending: q.pendingList,

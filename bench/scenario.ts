@@ -41,7 +41,7 @@ import { type ProfileSummary, summarizeProfile } from "./lib/profile.js";
 import { PendingListSampler } from "./lib/queued.js";
 import { runBareClientReference, runJobControllerReference } from "./lib/references.js";
 import type { MeasuredExtras, RunForN, ScenarioKind } from "./lib/results.js";
-import { round } from "./lib/stats.js";
+import { round, summarize } from "./lib/stats.js";
 
 export const loadavg = () => os.loadavg().map((v) => round(v, 2));
 
@@ -252,7 +252,8 @@ export class Bench {
       scenario.kind === "queued" && this.visibilityReady && (await waitVisibilityAvailable(90_000));
     if (scenario.kind === "queued" && !measureQueue) log(`${tag}: the visibility API is not available`);
     const pendingSampler = measureQueue
-      ? new PendingListSampler(harness.rest, {
+      ? new PendingListSampler({
+          kubeconfig: cfg.kubeconfig,
           chunk: 500,
           everyMs: 3000,
           minWaiting: Math.min(n * 0.5, 5000),
@@ -383,6 +384,8 @@ export class Bench {
         idleRssMB: round(m.idleRss / 2 ** 20),
         peakRssMB: round(m.sampler.peakRssBytes / 2 ** 20),
         peakHeapUsedMB: round(m.sampler.peakHeapUsedBytes / 2 ** 20),
+        // Per 2 s scrape, the longest the event loop was blocked: what every request then waited.
+        eventLoopLagMaxMs: summarize(m.sampler.eventLoopLagMaxMs),
         endRssMB: opDelta.rssMB,
         heapUsedMB: opDelta.heapUsedMB,
         cpuSeconds: opDelta.cpuSeconds,

@@ -97,6 +97,8 @@ export class OperatorProcess {
 export class ResourceSampler {
   peakRssBytes = 0;
   peakHeapUsedBytes = 0;
+  /** The longest event-loop delay of each scrape interval (ms): prom-client resets it per scrape. */
+  eventLoopLagMaxMs: number[] = [];
   samples: { t: number; rssBytes: number }[] = [];
   #timer: NodeJS.Timeout | undefined;
   #heapTimer: NodeJS.Timeout | undefined;
@@ -117,6 +119,8 @@ export class ResourceSampler {
         scrape().then(
           (s) => {
             this.peakHeapUsedBytes = Math.max(this.peakHeapUsedBytes, s.sum("nodejs_heap_size_used_bytes"));
+            const lag = s.sum("nodejs_eventloop_lag_max_seconds");
+            if (Number.isFinite(lag) && lag > 0) this.eventLoopLagMaxMs.push(lag * 1000);
           },
           () => {},
         );

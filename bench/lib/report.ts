@@ -163,7 +163,7 @@ export function report(runs: RunForN[], meta: { qps: number; burst: number }): s
  * not the build itself: admission, Job and pod creation, the pod's end reaching the scheduler.
  */
 function slotSeconds(r: RunForN): string {
-  const done = r.golden.throughput.finished.sustained;
+  const done = r.golden.throughput.finished.steady;
   if (!r.cap || !Number.isFinite(done) || done <= 0) return "–";
   const held = r.cap / done;
   return `${held.toFixed(2)} s (${r.golden.mockedBuildSeconds} + ${(held - r.golden.mockedBuildSeconds).toFixed(2)})`;
@@ -217,6 +217,9 @@ export function queuedReport(runs: RunForN[]): string {
       t?.pendingListP99Ms
         ? `${t.pendingListP99Ms.value} ms, ${t.pendingListP99Ms.waiting} waiting${mark(t.pendingListP99Ms.met)}`
         : (r.pendingList?.errors[0] ?? "not measured"),
+      r.operator.eventLoopLagMaxMs
+        ? `${r.operator.eventLoopLagMaxMs.p50} / ${r.operator.eventLoopLagMaxMs.max} ms`
+        : "–",
       fmtP(r.golden.latencyMs.imageToAdmitted, "s"),
       `${Math.round(r.operator.cpuUtilization * 100)} %`,
       `${r.operator.idleRssMB} / ${r.operator.peakRssMB}`,
@@ -229,10 +232,11 @@ export function queuedReport(runs: RunForN[]): string {
       [
         "N",
         "cap / build",
-        "builds finished/s",
+        "builds finished/s (slope)",
         "slot held (build + overhead)",
         "writes/build − Job",
         "pendingbuilds p99 (500/page)",
+        "operator loop blocked p50 / max",
         "Image→admitted p50/p95/p99",
         "CPU",
         "RSS idle / peak MB",

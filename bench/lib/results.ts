@@ -5,6 +5,7 @@ import type { GoldenScenarioResult } from "./golden.js";
 import type { ProfileSummary } from "./profile.js";
 import type { PendingListSample, QueuedTargets } from "./queued.js";
 import type { BareClientResult, JobControllerResult } from "./references.js";
+import type { Percentiles } from "./stats.js";
 
 /** burst: nothing waits (--max-concurrent-builds 100000); queued: most of the burst waits for a cap. */
 export type ScenarioKind = "burst" | "queued" | "steady";
@@ -24,6 +25,7 @@ export interface RunForN {
     idleRssMB: number;
     peakRssMB: number;
     peakHeapUsedMB: number;
+    eventLoopLagMaxMs?: Percentiles;
     endRssMB?: number;
     heapUsedMB?: number;
     cpuSeconds: number;

@@ -34,6 +34,14 @@ export interface Rate {
   overall: number;
   /** Events per second between the 10th and the 90th percentile event: the sustained rate, no ramps. */
   sustained: number;
+  /**
+   * Least-squares slope of the event count over time, fitted to the 10th–90th percentile events.
+   * Unlike `sustained` it is not fooled by events that come in waves (a capped queue's builds
+   * finish a cap at a time): two percentile events picked at the ends of two waves count the
+   * waves between them but a span that covers one more gap, which reads 801 builds in 9 waves'
+   * time at N=1000 (−6 % at 10 waves), whereas a line through the staircase finds its true slope.
+   */
+  steady: number;
   /** Seconds from `since` (e.g. the first submission) to the last event. */
   spanSeconds: number;
 }
@@ -41,7 +49,8 @@ export interface Rate {
 /** Throughput of a set of event times (ms since epoch). */
 export function rate(times: number[], since?: number): Rate {
   const t = times.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (t.length < 2) return { overall: Number.NaN, sustained: Number.NaN, spanSeconds: Number.NaN };
+  if (t.length < 2)
+    return { overall: Number.NaN, sustained: Number.NaN, steady: Number.NaN, spanSeconds: Number.NaN };
   const first = t[0] as number;
   const last = t.at(-1) as number;
   const i10 = Math.floor(0.1 * (t.length - 1));
@@ -50,6 +59,7 @@ export function rate(times: number[], since?: number): Rate {
   return {
     overall: round((t.length - 1) / Math.max((last - first) / 1000, 1e-3), 2),
     sustained: round((i90 - i10) / Math.max(sustainedSpan, 1e-3), 2),
+    steady: round(linearFit(t.slice(i10, i90 + 1).map((ms, i) => [ms / 1000, i]))?.slope ?? Number.NaN, 2),
     spanSeconds: round((last - (since ?? first)) / 1000, 2),
   };
 }
