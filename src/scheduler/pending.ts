@@ -7,7 +7,7 @@ import { schedulingPriority } from "../build/defaults.js";
 import { createdAtMs } from "../build/order.js";
 import type { Informer } from "../runtime/informer.js";
 import { objectKey } from "../runtime/keys.js";
-import { schedule, startEstimator } from "./policy.js";
+import { type QueuedPlacement, schedule, startEstimator } from "./policy.js";
 import { SchedulerState } from "./state.js";
 
 /** One waiting build, as the visibility API reports it. */
@@ -35,10 +35,20 @@ export interface PendingEntry {
   estimatedStartTime?: string;
 }
 
-/** What the visibility API reads. Entries are in admission order (clusterPosition 1..n). */
+/**
+ * A waiting build in a snapshot: what a list filters and pages on, and its entry, made on demand
+ * so that a page of 500 out of 10 000 waiting builds makes 500 entries, not 10 000.
+ */
+export interface PendingRef {
+  readonly namespace: string;
+  readonly name: string;
+  entry(): PendingEntry;
+}
+
+/** What the visibility API reads. Items are in admission order (clusterPosition 1..n). */
 export interface PendingQueueSource {
   /** Computes the queue now; resourceVersion is the ImageBuild cache's last seen resourceVersion. */
-  snapshot(): { resourceVersion: string; items: PendingEntry[] };
+  snapshot(): { resourceVersion: string; items: PendingRef[] };
   /** True once the caches it reads have synced. */
   ready(): boolean;
 }
@@ -77,7 +87,7 @@ export class PendingQueueView implements PendingQueueSource {
     );
   }
 
-  snapshot(): { resourceVersion: string; items: PendingEntry[] } {
+  snapshot(): { resourceVersion: string; items: PendingRef[] } {
     // Read the resourceVersion first: the items are then at least as new as it says.
     const resourceVersion = this.opts.builds.resourceVersion;
     const builds = this.opts.builds.list();
@@ -94,29 +104,49 @@ export class PendingQueueView implements PendingQueueSource {
     const byKey = new Map(builds.map((b) => [objectKey(b), b]));
     const estimate = startEstimator(cluster, state.recentDurations(), this.now().getTime());
     const namespacePositions = new Map<string, number>();
-    const items: PendingEntry[] = [];
+    const items: PendingRef[] = [];
     for (const placement of decision.queued) {
       const build = byKey.get(placement.key);
       if (!build) continue;
       const namespace = build.metadata?.namespace ?? "";
       const namespacePosition = (namespacePositions.get(namespace) ?? 0) + 1;
       namespacePositions.set(namespace, namespacePosition);
-      const eta = estimate(placement.ahead);
-      items.push({
-        namespace,
-        name: build.metadata?.name ?? "",
-        imageName: build.spec.imageName,
-        uid: build.metadata?.uid ?? "",
-        priority: schedulingPriority(build),
-        waitingSince: new Date(createdAtMs(build)).toISOString(),
-        clusterPosition: placement.position,
-        namespacePosition,
-        blockedBy: placement.blockedBy,
-        reason: placement.reason,
-        ...(eta !== undefined ? { estimatedStartTime: new Date(eta).toISOString() } : {}),
-      });
+      items.push(new QueuedBuild(namespace, build, placement, namespacePosition, estimate));
     }
     return { resourceVersion, items };
+  }
+}
+
+/** One waiting build of a snapshot; its entry is computed when a page shows it. */
+class QueuedBuild implements PendingRef {
+  readonly name: string;
+
+  constructor(
+    readonly namespace: string,
+    private readonly build: ImageBuild,
+    private readonly placement: QueuedPlacement,
+    private readonly namespacePosition: number,
+    private readonly estimate: (ahead: number) => number | undefined,
+  ) {
+    this.name = build.metadata?.name ?? "";
+  }
+
+  entry(): PendingEntry {
+    const { build, placement } = this;
+    const eta = this.estimate(placement.ahead);
+    return {
+      namespace: this.namespace,
+      name: this.name,
+      imageName: build.spec.imageName,
+      uid: build.metadata?.uid ?? "",
+      priority: schedulingPriority(build),
+      waitingSince: new Date(createdAtMs(build)).toISOString(),
+      clusterPosition: placement.position,
+      namespacePosition: this.namespacePosition,
+      blockedBy: placement.blockedBy,
+      reason: placement.reason,
+      ...(eta !== undefined ? { estimatedStartTime: new Date(eta).toISOString() } : {}),
+    };
   }
 }
 

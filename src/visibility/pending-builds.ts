@@ -6,7 +6,7 @@ import {
   type PendingBuild,
   type PendingBuildList,
 } from "../api/visibility/v1alpha1/index.js";
-import type { PendingEntry, PendingQueueSource } from "../scheduler/pending.js";
+import type { PendingEntry, PendingQueueSource, PendingRef } from "../scheduler/pending.js";
 import { type Page, type PaginationOptions, Paginator } from "./pagination.js";
 import { checkLabelSelector, matchesFields, parseFieldSelector } from "./selectors.js";
 import { badRequest, notFound, StatusError } from "./status.js";
@@ -32,7 +32,7 @@ export interface ListRequest {
   query: URLSearchParams;
 }
 
-const keyOf = (e: PendingEntry) => `${e.namespace}/${e.name}`;
+const keyOf = (e: PendingRef) => `${e.namespace}/${e.name}`;
 
 function parseLimit(raw: string | null): number {
   if (raw === null || raw === "") return 0;
@@ -44,7 +44,7 @@ function parseLimit(raw: string | null): number {
 
 export class PendingBuilds {
   /** Pages of entries: only the items of the page asked for become PendingBuild objects. */
-  readonly #pages: Paginator<PendingEntry>;
+  readonly #pages: Paginator<PendingRef>;
 
   constructor(
     private readonly source: PendingQueueSource,
@@ -81,12 +81,12 @@ export class PendingBuilds {
         return { resourceVersion, items: selected };
       },
     );
-    return { ...page, items: page.items.map(toPendingBuild) };
+    return { ...page, items: page.items.map((ref) => toPendingBuild(ref.entry())) };
   }
 
   get(namespace: string, name: string): PendingBuild {
-    const entry = this.#snapshot().items.find((e) => e.namespace === namespace && e.name === name);
-    if (!entry)
+    const ref = this.#snapshot().items.find((e) => e.namespace === namespace && e.name === name);
+    if (!ref)
       throw notFound(
         `${PENDING_BUILD_RESOURCE.plural}.${PENDING_BUILD_RESOURCE.group} ${JSON.stringify(name)} not found`,
         {
@@ -95,7 +95,7 @@ export class PendingBuilds {
           kind: PENDING_BUILD_RESOURCE.plural,
         },
       );
-    return toPendingBuild(entry);
+    return toPendingBuild(ref.entry());
   }
 }
 

@@ -36,9 +36,12 @@ function scene(): FakeCaches {
   return new FakeCaches(builds, [job("a", "run"), job("c", "run"), job("a", "old", true)]);
 }
 
+/** Every waiting build's entry, in the view's order. */
+const entries = (v: PendingQueueView) => v.snapshot().items.map((ref) => ref.entry());
+
 describe("PendingQueueView", () => {
   it("lists the waiting builds in the policy's order, with cluster and namespace positions", () => {
-    const { items } = view(scene(), 2, { c: 1 }).snapshot();
+    const items = entries(view(scene(), 2, { c: 1 }));
     assert.deepEqual(
       items.map((e) => [`${e.namespace}/${e.name}`, e.clusterPosition, e.namespacePosition, e.blockedBy]),
       [
@@ -52,7 +55,7 @@ describe("PendingQueueView", () => {
   });
 
   it("says why each waits, with an estimated start learnt from finished builds", () => {
-    const { items } = view(scene(), 2, { c: 1 }).snapshot();
+    const items = entries(view(scene(), 2, { c: 1 }));
     const [first, , third] = items;
     assert.deepEqual(first, {
       namespace: "b",
@@ -72,11 +75,11 @@ describe("PendingQueueView", () => {
 
     const unlearnt = scene();
     unlearnt.builds.items = unlearnt.builds.items.filter((b) => b.metadata?.name !== "old");
-    for (const entry of view(unlearnt, 2).snapshot().items) assert.ok(!("estimatedStartTime" in entry));
+    for (const entry of entries(view(unlearnt, 2))) assert.ok(!("estimatedStartTime" in entry));
   });
 
   it("leaves out the builds the policy would admit now: they do not wait", () => {
-    const { items } = view(scene(), 3, { c: 1 }).snapshot();
+    const items = entries(view(scene(), 3, { c: 1 }));
     assert.deepEqual(
       items.map((e) => [`${e.namespace}/${e.name}`, e.clusterPosition]),
       [
@@ -110,8 +113,17 @@ describe("PendingQueueView", () => {
     assert.equal(v.ready(), false);
   });
 
+  it("makes an entry only when asked: refs carry the namespace and name a list filters on", () => {
+    const items = view(scene(), 2, { c: 1 }).snapshot().items;
+    assert.deepEqual(
+      items.map((r) => `${r.namespace}/${r.name}`),
+      entries(view(scene(), 2, { c: 1 })).map((e) => `${e.namespace}/${e.name}`),
+    );
+    assert.ok(items.every((r) => !("clusterPosition" in r)));
+  });
+
   it("numbers 10 000 waiting builds 1..n, and 1..k within each namespace", () => {
-    const { items } = view(waitingLoad(10_000, 20), 20).snapshot();
+    const items = entries(view(waitingLoad(10_000, 20), 20));
     assert.equal(items.length, 10_000);
     assert.ok(items.every((e, i) => e.clusterPosition === i + 1));
     const seen = new Map<string, number>();

@@ -22,7 +22,10 @@ export class FakeQueue implements PendingQueueSource {
   synced = true;
 
   snapshot() {
-    return { resourceVersion: this.resourceVersion, items: [...this.items] };
+    return {
+      resourceVersion: this.resourceVersion,
+      items: this.items.map((e) => ({ namespace: e.namespace, name: e.name, entry: () => e })),
+    };
   }
 
   ready(): boolean {
