@@ -1,7 +1,11 @@
 // Delegated authorization: a SubjectAccessReview per distinct request, its answer cached for a
 // short while as k8s.io/apiserver's delegating authorizer does (10 s either way by default), so a
-// burst of kubectl pages costs one review. Non-resource requests (discovery, OpenAPI) are allowed
-// for any authenticated user, as the apiserver's system:discovery role does.
+// burst of kubectl pages costs one review. An answer still in use near the end of its life is
+// renewed in the background, and requests arriving while a review is out share it, so a user
+// paging through a long queue waits on a review once, not every 10 s: under load a review takes as
+// long as any apiserver write (hundreds of ms). No answer is ever used past its 10 s.
+// Non-resource requests (discovery, OpenAPI) are allowed for any authenticated user, as the
+// apiserver's system:discovery role does.
 import type { V1SubjectAccessReviewSpec } from "@kubernetes/client-node";
 import type { UserInfo } from "./authn.js";
 import { StatusError } from "./status.js";
@@ -27,6 +31,8 @@ export interface AuthorizerOptions {
   review: SubjectAccessReviewer;
   allowedTtlMs?: number;
   deniedTtlMs?: number;
+  /** A cached answer used when it has less than this share of its life left is renewed. */
+  renewShare?: number;
   /** Entries kept at most; the oldest go first. */
   maxEntries?: number;
   now?: () => number;
@@ -66,14 +72,23 @@ export function reviewSpec(user: UserInfo, attrs: ResourceAttributes): V1Subject
   };
 }
 
+interface CachedReview {
+  review: Review;
+  reviewedAtMs: number;
+  expiresAtMs: number;
+}
+
 export class DelegatingAuthorizer {
-  readonly #cache = new Map<string, { review: Review; expiresAtMs: number }>();
+  readonly #cache = new Map<string, CachedReview>();
+  /** Reviews out now, by key: requests for the same key wait on the same one. */
+  readonly #inFlight = new Map<string, Promise<CachedReview>>();
   readonly #opts: Required<AuthorizerOptions>;
 
   constructor(opts: AuthorizerOptions) {
     this.#opts = {
       allowedTtlMs: DEFAULT_AUTHZ_TTL_MS,
       deniedTtlMs: DEFAULT_AUTHZ_TTL_MS,
+      renewShare: 0.2,
       maxEntries: 10_000,
       now: Date.now,
       ...opts,
@@ -86,19 +101,32 @@ export class DelegatingAuthorizer {
     const key = JSON.stringify(spec);
     const now = this.#opts.now();
     let entry = this.#cache.get(key);
-    if (!entry || entry.expiresAtMs <= now) {
+    if (entry && entry.expiresAtMs > now) {
+      const life = entry.expiresAtMs - entry.reviewedAtMs;
+      // Renewed in the background; a failed renewal leaves the entry to expire as it would have.
+      if (entry.expiresAtMs - now < life * this.#opts.renewShare) this.#review(key, spec).catch(() => {});
+    } else entry = await this.#review(key, spec);
+    if (!entry.review.allowed) throw forbidden(user, attrs, entry.review.reason);
+  }
+
+  /** One review per key at a time; its answer goes into the cache. */
+  #review(key: string, spec: V1SubjectAccessReviewSpec): Promise<CachedReview> {
+    let pending = this.#inFlight.get(key);
+    if (pending) return pending;
+    pending = (async () => {
+      const reviewedAtMs = this.#opts.now();
       const review = await this.#opts.review(spec);
-      entry = {
-        review,
-        expiresAtMs: now + (review.allowed ? this.#opts.allowedTtlMs : this.#opts.deniedTtlMs),
-      };
+      const ttl = review.allowed ? this.#opts.allowedTtlMs : this.#opts.deniedTtlMs;
+      const entry = { review, reviewedAtMs, expiresAtMs: reviewedAtMs + ttl };
       this.#cache.delete(key);
       this.#cache.set(key, entry);
       for (const k of this.#cache.keys()) {
         if (this.#cache.size <= this.#opts.maxEntries) break;
         this.#cache.delete(k);
       }
-    }
-    if (!entry.review.allowed) throw forbidden(user, attrs, entry.review.reason);
+      return entry;
+    })().finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, pending);
+    return pending;
   }
 }

@@ -44,6 +44,8 @@ const GROUP_VERSION = { group: GROUP, version: VERSION, resources: RESOURCES };
 const OPENAPI = openApiDocument(GROUP, VERSION, OPENAPI_V3_DOCUMENT);
 const OPENAPI_V2 = openApiDocument(GROUP, VERSION, OPENAPI_V2_DOCUMENT);
 const TABLE_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io";
+/** Longer than the aggregator's idle connection timeout (90 s), so the client is the one to close. */
+const KEEP_ALIVE_MS = 120_000;
 
 interface Reply {
   code: number;
@@ -94,6 +96,11 @@ export class VisibilityServer {
       { ...context, requestCert: true, rejectUnauthorized: false },
       (req, res) => void this.#handle(req, res),
     );
+    // The aggregator keeps its connections to us idle for up to 90 s (Go's http.Transport): Node's
+    // default of closing them after 5 s would cost a page a new TLS handshake with a client
+    // certificate to verify, and risk a request sent on a connection being closed.
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.headersTimeout = KEEP_ALIVE_MS + 5_000;
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -109,6 +109,57 @@ describe("delegating authorizer", () => {
     assert.equal(reviews.length, 3, "expired after 10 s");
   });
 
+  it("renews an answer in use near the end of its life in the background, never using one past it", async () => {
+    let allow = true;
+    const { a, reviews, advance } = authorizer(() => allow);
+    await a.authorize(alice, list);
+    advance(7_000);
+    await a.authorize(alice, list);
+    assert.equal(reviews.length, 1, "3 s of 10 left: no renewal yet");
+    advance(1_500);
+    allow = false;
+    // 1.5 s left: this request is answered from the cache, and a renewal goes out meanwhile.
+    await a.authorize(alice, list);
+    assert.equal(reviews.length, 2);
+    await new Promise((r) => setImmediate(r));
+    // The renewal said no: from now on, denied, though the old answer had 1.5 s left.
+    await assert.rejects(
+      a.authorize(alice, list),
+      (err: unknown) => err instanceof StatusError && err.code === 403,
+    );
+    assert.equal(reviews.length, 2);
+  });
+
+  it("sends one review for requests that arrive while it is out", async () => {
+    const reviews: V1SubjectAccessReviewSpec[] = [];
+    let answer: (r: { allowed: boolean }) => void = () => {};
+    const a = new DelegatingAuthorizer({
+      review: (spec) => {
+        reviews.push(spec);
+        return new Promise((resolve) => {
+          answer = resolve;
+        });
+      },
+    });
+    const pages = [a.authorize(alice, list), a.authorize(alice, list), a.authorize(alice, list)];
+    answer({ allowed: true });
+    await Promise.all(pages);
+    assert.equal(reviews.length, 1);
+  });
+
+  it("uses no answer past its life: an expired one waits for a new review", async () => {
+    let allow = true;
+    const { a, reviews, advance } = authorizer(() => allow);
+    await a.authorize(alice, list);
+    advance(10_000);
+    allow = false;
+    await assert.rejects(
+      a.authorize(alice, list),
+      (err: unknown) => err instanceof StatusError && err.code === 403,
+    );
+    assert.equal(reviews.length, 2);
+  });
+
   it("denies with the apiserver's Forbidden message, and caches denials too", async () => {
     const { a, reviews } = authorizer(() => false);
     for (let i = 0; i < 2; i++)
