@@ -61,7 +61,8 @@ export interface BenchConfig {
   /**
    * The steady scenario: BENCH_STEADY_RATES (Images/s, a ladder run one rate after the other and
    * stopped at the first the operator does not keep up with; default 20,30,40,50; none skips it),
-   * BENCH_STEADY_SECONDS (per rate, default 30).
+   * BENCH_STEADY_SECONDS (per rate, default 120: the issue's "a few minutes", long enough that the
+   * operator's first seconds and one garbage collection do not make the row).
    */
   steady?: SteadyOptions;
   /** BENCH_CACHE_MEMORY: Image counts of the cache-footprint measurement (default 1000,10000; none skips). */
@@ -95,7 +96,7 @@ const numbers = (s: string) =>
  */
 function steadyConfig(env: NodeJS.ProcessEnv): SteadyOptions | undefined {
   const rates = numbers(env.BENCH_STEADY_RATES ?? "20,30,40,50");
-  const seconds = Number(env.BENCH_STEADY_SECONDS ?? 30);
+  const seconds = Number(env.BENCH_STEADY_SECONDS ?? 120);
   if (rates.length === 0 || !(seconds > 0)) return undefined;
   return { phases: rates.map((rate) => ({ rate, seconds })), maxBacklogSeconds: 2, maxP99Ms: 5000 };
 }
