@@ -69,6 +69,8 @@ export interface OperatorDelta {
   requestsByMethod: Record<string, number>;
   conflicts: number;
   errors: number;
+  /** pendingbuilds list requests as golden's server timed them (its histogram's buckets: coarse). */
+  visibilityListMs?: { count: number; p50?: number; p99?: number };
   reads: number;
   writes: number;
   throttle: {
@@ -136,6 +138,15 @@ export function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
   const workers = Object.fromEntries(
     after.groupSum("controller_runtime_max_concurrent_reconciles", ["controller"]),
   );
+  // golden's own share of each pendingbuilds list page: arrival to the last byte written.
+  const isList = (l: Record<string, string>) => l.verb === "list";
+  const vb = diffBuckets(
+    after.buckets(`${METRICS_PREFIX}visibility_request_duration_seconds`, isList),
+    before.buckets(`${METRICS_PREFIX}visibility_request_duration_seconds`, isList),
+  );
+  const vCount =
+    after.sum(`${METRICS_PREFIX}visibility_request_duration_seconds_count`, isList) -
+    before.sum(`${METRICS_PREFIX}visibility_request_duration_seconds_count`, isList);
   const reads = (requests.GET ?? 0) + (requests.LIST ?? 0) + (requests.WATCH ?? 0);
   const writes = (requests.POST ?? 0) + (requests.PUT ?? 0) + (requests.PATCH ?? 0) + (requests.DELETE ?? 0);
   return {
@@ -158,6 +169,15 @@ export function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
       p50: ms(histogramQuantile(0.5, lb)),
       p99: ms(histogramQuantile(0.99, lb)),
     },
+    ...(vCount > 0
+      ? {
+          visibilityListMs: {
+            count: vCount,
+            p50: ms(histogramQuantile(0.5, vb)),
+            p99: ms(histogramQuantile(0.99, vb)),
+          },
+        }
+      : {}),
     reconciles,
     reconcileSeconds,
     workers,

@@ -217,6 +217,7 @@ export function queuedReport(runs: RunForN[]): string {
       t?.pendingListP99Ms
         ? `${t.pendingListP99Ms.value} ms, ${t.pendingListP99Ms.waiting} waiting${mark(t.pendingListP99Ms.met)}`
         : (r.pendingList?.errors[0] ?? "not measured"),
+      r.operator.delta.visibilityListMs ? `${r.operator.delta.visibilityListMs.p99} ms` : "–",
       r.operator.eventLoopLagMaxMs
         ? `${r.operator.eventLoopLagMaxMs.p50} / ${r.operator.eventLoopLagMaxMs.max} ms`
         : "–",
@@ -236,6 +237,7 @@ export function queuedReport(runs: RunForN[]): string {
         "slot held (build + overhead)",
         "writes/build − Job",
         "pendingbuilds p99 (500/page)",
+        "of which golden p99",
         "operator loop blocked p50 / max",
         "Image→admitted p50/p95/p99",
         "CPU",

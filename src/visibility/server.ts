@@ -31,6 +31,11 @@ export interface VisibilityServerOptions {
   /** Reads kube-system/extension-apiserver-authentication; undefined: no front proxy configured. */
   requestHeaderConfig: () => Promise<RequestHeaderConfig | undefined>;
   authorizer: Pick<DelegatingAuthorizer, "authorize">;
+  /**
+   * Called with each answered request: what it asked (verb: list, get, discovery…), its HTTP code
+   * and how long golden took, from its arrival to the last byte handed to the socket.
+   */
+  onRequest?: (verb: string, code: number, seconds: number) => void;
   /** Called with each certificate the server (re)loads, e.g. to keep the APIService's caBundle. */
   onCertificate?: (cert: ServingCertificate) => Promise<void>;
   log: Logger;
@@ -168,9 +173,13 @@ export class VisibilityServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    let verb = "unknown";
     let reply: Reply;
     try {
-      reply = await this.#reply(req);
+      reply = await this.#reply(req, (v) => {
+        verb = v;
+      });
     } catch (err) {
       const status =
         err instanceof StatusError
@@ -193,11 +202,13 @@ export class VisibilityServer {
       ...reply.headers,
     });
     res.end(text);
+    this.#opts.onRequest?.(verb, reply.code, (performance.now() - started) / 1000);
   }
 
-  async #reply(req: IncomingMessage): Promise<Reply> {
+  async #reply(req: IncomingMessage, routed: (verb: string) => void): Promise<Reply> {
     const url = new URL(req.url ?? "/", "https://visibility");
     const r = route(url.pathname, GROUP, VERSION);
+    routed(r.kind);
     if (r.kind === "health") {
       const ok = r.check !== "readyz" || this.#opts.source.ready();
       return { code: ok ? 200 : 503, body: ok ? "ok" : "the build queue's caches are not synced" };

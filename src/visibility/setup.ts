@@ -31,6 +31,8 @@ export function visibilityRunnable(
   rest: RestClient,
   source: PendingQueueSource,
   log: Logger,
+  /** Observes each request's duration, by verb and HTTP code. */
+  onRequest?: (verb: string, code: number, seconds: number) => void,
 ): Runnable {
   const core = rest.api(CoreV1Api);
   const authorization = rest.api(AuthorizationV1Api);
@@ -40,6 +42,7 @@ export function visibilityRunnable(
     bindAddress: cfg.bindAddress,
     source,
     log,
+    ...(onRequest ? { onRequest } : {}),
     certificates: cfg.certDir
       ? new CertDirSource(cfg.certDir)
       : new ManagedSecretSource({

@@ -2,6 +2,7 @@
 // Manager: the only place that knows every part. The entry point (src/cmd/operator.ts) parses
 // flags into an OperatorConfig and runs what buildOperator returns.
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { Histogram } from "prom-client";
 import { GoldenClient } from "../../api/client.js";
 import { METRICS_PREFIX, OPERATOR_NAME } from "../../build/names.js";
 import { BuildMetrics } from "../../controllers/build-metrics.js";
@@ -92,7 +93,19 @@ export function buildOperator(
       namespaces,
       maxConcurrentBuilds: cfg.maxConcurrentBuilds,
     });
-  if (cfg.visibility && cfg.visibility.port > 0)
-    manager.addRunnable(visibilityRunnable(cfg.visibility, rest, pending, log));
+  if (cfg.visibility && cfg.visibility.port > 0) {
+    const requestSeconds = new Histogram({
+      name: `${METRICS_PREFIX}visibility_request_duration_seconds`,
+      help: "Time golden's aggregated API took to answer a request, by verb and HTTP code (as apiserver_request_duration_seconds)",
+      labelNames: ["verb", "code"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 5],
+      registers: [metrics.registry],
+    });
+    manager.addRunnable(
+      visibilityRunnable(cfg.visibility, rest, pending, log, (verb, code, seconds) =>
+        requestSeconds.observe({ verb, code: String(code) }, seconds),
+      ),
+    );
+  }
   return { manager, metrics, pending };
 }

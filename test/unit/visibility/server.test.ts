@@ -60,6 +60,7 @@ describe("visibility server", () => {
   const stop = new AbortController();
   let running: Promise<void> | undefined;
   let port = 0;
+  const answered: { verb: string; code: number; seconds: number }[] = [];
 
   before(async () => {
     fake.route((req, res) => {
@@ -127,6 +128,7 @@ describe("visibility server", () => {
       new RestClient(fake.kubeConfig()),
       queue,
       log,
+      (verb, code, seconds) => answered.push({ verb, code, seconds }),
     );
   }
 
@@ -217,6 +219,20 @@ describe("visibility server", () => {
         namespace: "team-b",
       },
     });
+  });
+
+  it("reports each request's verb, code and duration (golden_visibility_request_duration_seconds)", async () => {
+    answered.length = 0;
+    await get(`${BASE}/pendingbuilds`);
+    await get(`${BASE}/namespaces/team-a/pendingbuilds/nope`);
+    assert.deepEqual(
+      answered.map(({ verb, code }) => [verb, code]),
+      [
+        ["list", 200],
+        ["get", 404],
+      ],
+    );
+    assert.ok(answered.every(({ seconds }) => seconds > 0 && seconds < 60));
   });
 
   it("gets one, and answers a missing one 404 naming it", async () => {
