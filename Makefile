@@ -24,9 +24,10 @@ node_modules/.installed: package.json package-lock.json
 deps: node_modules/.installed ## Install npm dependencies (npm ci)
 
 .PHONY: build
-build: deps ## Compile TypeScript into dist/ (afresh: no output of a deleted source stays behind)
+build: deps ## Compile TypeScript into dist/ (afresh: no output of a deleted source stays behind), bundle the operator and worker
 	rm -rf dist
 	tsc -p tsconfig.json
+	node hack/bundle.mjs
 
 .PHONY: generate
 generate: deps ## Generate CRDs and TypeScript types from api/spec/

@@ -1,48 +1,34 @@
 #!/usr/bin/env node
 // Where the operator's memory goes with N finished Images cached (no cluster needed):
-//   node dist/bench/cache-memory.js [sizes, default 1000,10000] [--snapshot]
-// For each N a fresh child process imports what the operator imports, then fills the operator's
-// own informers (src/cmd/operator/informers.ts: the same transforms, indexes and list code) from a
-// fake apiserver serving N synthetic Images with their ImageBuilds, Jobs and pods
-// (lib/synthetic.ts), one kind at a time, and reports the RSS and the live JS heap (after a full
-// GC) after the import and after each kind. --snapshot also writes a heap snapshot of the largest
-// N and prints its bytes by node type and by constructor. make bench runs it (the cache rows).
-import { execFileSync } from "node:child_process";
+//   node dist/bench/cache-memory.js [sizes, default 1000,10000] [--snapshot] [--unbundled]
+//     [--node-flags="--max-semi-space-size=1 ..."] [--json]
+// For each N this process serves N synthetic Images with their ImageBuilds, Jobs and pods
+// (lib/synthetic.ts) from a fake apiserver, and a fresh child process (cache-memory-child.ts, as
+// `make build` bundles it: dist/bundle/cache-memory-child.mjs, the operator's modules bundled
+// as the image runs them; --unbundled runs tsc's output instead) loads what the operator loads and
+// fills the operator's own informers (src/cmd/operator/informers.ts: the same transforms,
+// indexes and list code) from it, one kind at a time. The child runs with the operator's Node
+// flags (OPERATOR_NODE_FLAGS) and reports the RSS and the live JS heap (after a full GC) after
+// the import and after each kind; the apiserver's own memory stays out of it. --snapshot also
+// writes heap snapshots of the largest N and prints the bytes the cached objects added, by node
+// type and by constructor. make bench runs it (the cache rows).
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import v8 from "node:v8";
-import { KubeConfig } from "@kubernetes/client-node";
-import { informers } from "../src/cmd/operator/informers.js";
-import { RestClient } from "../src/runtime/kube.js";
-import { nopLogger } from "../src/runtime/logger.js";
-import { Metrics } from "../src/runtime/metrics.js";
+import type { CacheFootprint, Kind } from "./lib/cache-footprint.js";
 import { linearFit, round } from "./lib/stats.js";
-import { type BuildObjects, syntheticBuild } from "./lib/synthetic.js";
+import { syntheticBuild } from "./lib/synthetic.js";
 
-const KINDS = ["images", "builds", "jobs", "pods"] as const;
-type Kind = (typeof KINDS)[number];
+export type { CacheFootprint, Sample } from "./lib/cache-footprint.js";
 
-/** MB: RSS after a memory-reducing GC, RSS after a plain full GC, live JS heap. */
-export interface Sample {
-  rssMB: number;
-  rssPlainMB: number;
-  heapMB: number;
-}
-
-export interface CacheFootprint {
-  n: number;
-  /** After importing the operator's modules, before any object: RSS and live heap, MB. */
-  baseline: Sample;
-  /** After each kind is cached (cumulative), MB. */
-  after: Record<Kind, Sample>;
-  /** Live heap per cached object of each kind, bytes. */
-  heapBytesPerObject: Record<Kind, number>;
-  /** RSS (after a memory-reducing GC, and after a plain one) and heap per Image with its build, Job and pod, KiB. */
-  perImageKiB: { rss: number; rssPlain: number; heap: number };
-}
+/**
+ * The Node flags the operator runs with: the image's NODE_OPTIONS (Dockerfile) and
+ * hack/operator-bg.sh set the same. --expose-gc is the bench's own, to sample after a full GC.
+ */
+export const OPERATOR_NODE_FLAGS = ["--enable-source-maps"];
 
 export interface CacheMemoryResult {
   runs: CacheFootprint[];
@@ -52,27 +38,11 @@ export interface CacheMemoryResult {
   /** Heap added by the cached objects (largest N; MB): by V8 node type, and by constructor. */
   heapByType?: { type: string; MB: number }[];
   heapByConstructor?: { name: string; count: number; MB: number }[];
+  /** What the child ran: the bundle (as the image runs the operator) or tsc's output; its Node flags. */
+  child?: { bundled: boolean; nodeFlags: string[] };
 }
 
 const MB = 2 ** 20;
-const gc = (globalThis as { gc?: (o?: object) => void }).gc;
-
-/**
- * RSS and live heap after a full GC. A plain full GC keeps freed heap pages resident (V8 pools
- * them for reuse): rssPlainMB. A "last-resort" GC is a memory-reducing one that returns them to
- * the OS, as V8's memory reducer does in a process that has gone idle: rssMB.
- */
-function sample() {
-  gc?.();
-  const plain = process.memoryUsage().rss;
-  gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
-  const m = process.memoryUsage();
-  if (process.env.CACHE_MEMORY_DEBUG)
-    process.stderr.write(
-      `${JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v / MB, 1)])))}\n`,
-    );
-  return { rssMB: round(m.rss / MB, 1), rssPlainMB: round(plain / MB, 1), heapMB: round(m.heapUsed / MB, 1) };
-}
 
 const WORKER = {
   image: "golden:dev",
@@ -85,10 +55,8 @@ const WORKER = {
 };
 
 /** A LIST-and-idle-WATCH apiserver for the four collections, generating pages on the fly. */
-function fakeApiserver(n: number, enabled: Set<Kind>): http.Server {
+function fakeApiserver(n: number): http.Server {
   const namespace = "bench-cache";
-  // Regenerated per request (deterministic), so the server keeps nothing alive.
-  const objectsOf = (i: number): BuildObjects => syntheticBuild(namespace, i, WORKER);
   const kindOf = (p: string): Kind | "namespaces" | undefined =>
     p.endsWith("/imagebuilds")
       ? "builds"
@@ -112,7 +80,7 @@ function fakeApiserver(n: number, enabled: Set<Kind>): http.Server {
       res.writeHead(404).end();
       return;
     }
-    const count = kind === "namespaces" ? 1 : enabled.has(kind) ? n : 0;
+    const count = kind === "namespaces" ? 1 : n;
     const limit = Number(url.searchParams.get("limit") || count) || count;
     const from = Number(url.searchParams.get("continue") || 0);
     const to = Math.min(count, from + limit);
@@ -121,7 +89,8 @@ function fakeApiserver(n: number, enabled: Set<Kind>): http.Server {
       if (kind === "namespaces")
         items.push({ metadata: { name: namespace, uid: "ns", resourceVersion: "1" } });
       else {
-        const o = objectsOf(i);
+        // Regenerated per request (deterministic), so the server keeps nothing alive.
+        const o = syntheticBuild(namespace, i, WORKER);
         items.push(
           kind === "images" ? o.image : kind === "builds" ? o.build : kind === "jobs" ? o.job : o.pod,
         );
@@ -139,67 +108,39 @@ function fakeApiserver(n: number, enabled: Set<Kind>): http.Server {
   });
 }
 
-async function child(n: number, snapshot: string | undefined): Promise<void> {
-  const baseline = sample();
-  if (snapshot) v8.writeHeapSnapshot(`${snapshot}.base`);
-  const enabled = new Set<Kind>();
-  const server = fakeApiserver(n, enabled);
+/** Runs one child against a fake apiserver of n Images; resolves with its footprint. */
+async function runChild(
+  n: number,
+  child: { script: string; nodeFlags: string[] },
+  snapshot?: string,
+): Promise<CacheFootprint> {
+  const server = fakeApiserver(n);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as { port: number }).port;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "fake", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: "fake" }],
-    contexts: [{ name: "fake", cluster: "fake", user: "fake" }],
-    currentContext: "fake",
-  });
-  const metrics = new Metrics();
-  const rest = new RestClient(kc, { qps: 0, metrics });
-  const caches = informers(kc, { rest, metrics, log: nopLogger, namespaces: [] });
-  await caches.namespaces.start();
-  const after = {} as CacheFootprint["after"];
-  const heapBytesPerObject = {} as CacheFootprint["heapBytesPerObject"];
-  let prev = sample();
-  for (const kind of KINDS) {
-    enabled.add(kind);
-    await caches[kind].start();
-    if (caches[kind].list().length !== n)
-      throw new Error(`${kind}: ${caches[kind].list().length} cached, not ${n}`);
-    const s = sample();
-    after[kind] = s;
-    heapBytesPerObject[kind] = Math.round(((s.heapMB - prev.heapMB) * MB) / n);
-    prev = s;
+  try {
+    const proc = spawn(
+      process.execPath,
+      [
+        ...child.nodeFlags,
+        "--expose-gc",
+        child.script,
+        String(port),
+        String(n),
+        ...(snapshot ? [snapshot] : []),
+      ],
+      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_OPTIONS: "" } },
+    );
+    let out = "";
+    proc.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+    });
+    const code = await new Promise<number | null>((r) => proc.on("close", r));
+    if (code !== 0) throw new Error(`cache-memory child for N=${n} exited ${code}`);
+    return JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as CacheFootprint;
+  } finally {
+    server.closeAllConnections();
+    server.close();
   }
-  // Let V8's memory reducer run (it returns pooled pages to the OS once the process is idle), as it
-  // does in an operator between bursts; the heap is measured after a full GC either way.
-  const idleMs = Number(process.env.CACHE_MEMORY_IDLE_MS ?? 0);
-  if (idleMs > 0) {
-    await new Promise((r) => setTimeout(r, idleMs));
-    after.pods = sample();
-  }
-  const last = after.pods;
-  const result: CacheFootprint = {
-    n,
-    baseline,
-    after,
-    heapBytesPerObject,
-    perImageKiB: {
-      rss: round(((last.rssMB - baseline.rssMB) * 1024) / n, 1),
-      rssPlain: round(((last.rssPlainMB - baseline.rssPlainMB) * 1024) / n, 1),
-      heap: round(((last.heapMB - baseline.heapMB) * 1024) / n, 1),
-    },
-  };
-  if (process.env.CACHE_MEMORY_DEBUG)
-    for (const s of v8.getHeapSpaceStatistics())
-      process.stderr.write(
-        `${s.space_name} size ${round(s.space_size / MB, 1)} used ${round(s.space_used_size / MB, 1)}\n`,
-      );
-  if (snapshot) v8.writeHeapSnapshot(snapshot);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  await Promise.all(Object.values(caches).map((c) => c.stop()));
-  server.closeAllConnections();
-  server.close();
-  process.exit(0);
 }
 
 interface HeapSnapshotJson {
@@ -240,31 +181,34 @@ export function summarizeSnapshot(file: string) {
   };
 }
 
-/** Runs one child per size; `snapshot` heap-snapshots the largest. */
-export function measureCacheMemory(sizes: number[], snapshot = false): CacheMemoryResult {
-  const script = fileURLToPath(import.meta.url);
+/**
+ * Runs one child per size; `snapshot` heap-snapshots the largest. `bundled` (the default) runs
+ * the child as hack/bundle.mjs bundles it, as the image runs the operator.
+ */
+export async function measureCacheMemory(
+  sizes: number[],
+  snapshot = false,
+  opts: { bundled?: boolean; nodeFlags?: string[] } = {},
+): Promise<CacheMemoryResult> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const bundled = opts.bundled ?? true;
+  const script = bundled
+    ? path.join(here, "..", "bundle", "cache-memory-child.mjs")
+    : path.join(here, "cache-memory-child.js");
+  if (!fs.existsSync(script)) throw new Error(`${script} is missing: run make build`);
+  const child = { script, nodeFlags: opts.nodeFlags ?? OPERATOR_NODE_FLAGS };
   const largest = Math.max(...sizes);
   const snapFile = path.join(os.tmpdir(), `golden-cache-${process.pid}.heapsnapshot`);
-  const runChild = (n: number, snap?: string) => {
-    const out = execFileSync(
-      process.execPath,
-      ["--expose-gc", script, "--child", String(n), ...(snap ? [snap] : [])],
-      {
-        encoding: "utf8",
-        maxBuffer: 1 << 20,
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    return JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as CacheFootprint;
-  };
-  const runs = sizes.map((n) => runChild(n));
+  const runs: CacheFootprint[] = [];
+  for (const n of sizes) runs.push(await runChild(n, child));
   // Writing a snapshot leaves its buffers resident: the snapshots come from a run of their own.
-  if (snapshot) runChild(largest, snapFile);
+  if (snapshot) await runChild(largest, child, snapFile);
   const fit = linearFit(runs.map((r) => [r.n, r.after.pods.rssMB]));
   const result: CacheMemoryResult = {
     runs,
     rssPerThousandMB: fit ? round(fit.slope * 1000, 1) : undefined,
     rssAt10000MB: fit ? round(fit.intercept + fit.slope * 10_000) : undefined,
+    child: { bundled, nodeFlags: child.nodeFlags },
   };
   if (snapshot && fs.existsSync(snapFile)) {
     // What the cached objects added: the full snapshot minus the one taken before any was cached.
@@ -290,14 +234,13 @@ export function measureCacheMemory(sizes: number[], snapshot = false): CacheMemo
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]);
 if (isMain) {
   const args = process.argv.slice(2);
-  if (args[0] === "--child") {
-    await child(Number(args[1]), args[2]);
-  } else {
-    const sizes = (args.find((a) => !a.startsWith("--")) ?? "1000,10000").split(",").map(Number);
-    const r = measureCacheMemory(sizes, args.includes("--snapshot"));
-    // Not imported at the top: the report module loads the plot's libraries, which the child must not.
-    const { cacheMemoryReport } = await import("./lib/report.js");
-    process.stdout.write(`${cacheMemoryReport(r)}\n`);
-    if (args.includes("--json")) process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
-  }
+  const sizes = (args.find((a) => !a.startsWith("--")) ?? "1000,10000").split(",").map(Number);
+  const flags = args.find((a) => a.startsWith("--node-flags="));
+  const r = await measureCacheMemory(sizes, args.includes("--snapshot"), {
+    bundled: !args.includes("--unbundled"),
+    nodeFlags: flags ? flags.slice("--node-flags=".length).split(" ").filter(Boolean) : undefined,
+  });
+  const { cacheMemoryReport } = await import("./lib/report.js");
+  process.stdout.write(`${cacheMemoryReport(r)}\n`);
+  if (args.includes("--json")) process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
 }

@@ -316,7 +316,7 @@ async function main(): Promise<void> {
     log(
       `cache footprint: the operator's informers holding ${cfg.cacheMemorySizes.join(", ")} finished Images`,
     );
-    cacheMemory = measureCacheMemory(cfg.cacheMemorySizes, true);
+    cacheMemory = await measureCacheMemory(cfg.cacheMemorySizes, true);
   }
   const targets = { ...judgeTargets(runs, cacheMemory), ...judgeSteady(steadyRuns) };
   const finished = new Date();

@@ -22,12 +22,20 @@ export interface BuildObjects {
 const uid = (kind: number, i: number) => `0000000${kind}-0000-4000-8000-${String(i).padStart(12, "0")}`;
 
 const T0 = Date.parse("2026-12-01T00:00:00Z");
-const iso = (s: number) => new Date(T0 + s * 1000).toISOString().replace(/\.\d+Z$/, "Z");
-/** A built-in's timestamp as the wire (and golden's caches) carry it: a string, though client-node's types say Date. */
-const at = (s: number) => iso(s) as unknown as Date;
+/**
+ * Timestamps s seconds after the i-th Image was created. Each Image is created a second after the
+ * one before, so no two Images' timestamps are equal (as in a cluster: the caches' string
+ * interning must not gain from a coincidence of the data).
+ */
+function clock(i: number) {
+  const iso = (s: number) => new Date(T0 + (i + s) * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+  /** A built-in's timestamp as the wire (and golden's caches) carry it: a string, though client-node's types say Date. */
+  const at = (s: number) => iso(s) as unknown as Date;
+  return { iso, at };
+}
 
 /** What the apiserver records for each writer (one entry per manager and subresource). */
-function managedFields(managers: [string, string?][]): V1ManagedFieldsEntry[] {
+function managedFields(at: (s: number) => Date, managers: [string, string?][]): V1ManagedFieldsEntry[] {
   return managers.map(([manager, subresource]) => ({
     manager,
     operation: "Update",
@@ -46,6 +54,7 @@ function managedFields(managers: [string, string?][]): V1ManagedFieldsEntry[] {
 
 /** The i-th Image of `namespace` after a successful build, with its build, Job and pod. */
 export function syntheticBuild(namespace: string, i: number, worker: WorkerConfig): BuildObjects {
+  const { iso, at } = clock(i);
   const spec = benchImageSpec(1);
   const name = `img-${String(i).padStart(5, "0")}`;
   const imageMeta = {
@@ -60,7 +69,7 @@ export function syntheticBuild(namespace: string, i: number, worker: WorkerConfi
     annotations: {
       [LAST_APPLIED_ANNOTATION]: `${JSON.stringify({ apiVersion: API_VERSION, kind: "Image", metadata: { name, namespace }, spec })}\n`,
     },
-    managedFields: managedFields([["kubectl-client-side-apply"], ["golden-operator", "status"]]),
+    managedFields: managedFields(at, [["kubectl-client-side-apply"], ["golden-operator", "status"]]),
   };
   const image: Image = { apiVersion: API_VERSION, kind: "Image", metadata: imageMeta, spec };
   const bName = buildName({ imageName: name, imageUid: imageMeta.uid, generation: 1, attempt: 1 });
@@ -83,7 +92,7 @@ export function syntheticBuild(namespace: string, i: number, worker: WorkerConfi
       annotations: { "golden.dev/image-name": name, "golden.dev/queued-at": iso(0) },
       ownerReferences: [ownerReference(image)],
       finalizers: [FINALIZER],
-      managedFields: managedFields([
+      managedFields: managedFields(at, [
         ["golden-operator"],
         ["golden-operator", "status"],
         ["golden-worker", "status"],
@@ -120,7 +129,7 @@ export function syntheticBuild(namespace: string, i: number, worker: WorkerConfi
       ],
     },
   };
-  image.status = deriveImageStatus({ image, builds: [build], now: new Date(T0 + 6000) });
+  image.status = deriveImageStatus({ image, builds: [build], now: new Date(T0 + (i + 6) * 1000) });
   const job = buildJob(build, worker);
   const jobMeta = {
     ...job.metadata,
@@ -128,7 +137,7 @@ export function syntheticBuild(namespace: string, i: number, worker: WorkerConfi
     resourceVersion: String(100_002 + 4 * i),
     generation: 1,
     creationTimestamp: at(1),
-    managedFields: managedFields([["golden-operator"], ["kube-controller-manager", "status"]]),
+    managedFields: managedFields(at, [["golden-operator"], ["kube-controller-manager", "status"]]),
   };
   job.metadata = jobMeta;
   job.status = {
@@ -165,7 +174,7 @@ export function syntheticBuild(namespace: string, i: number, worker: WorkerConfi
         },
       ],
       finalizers: ["batch.kubernetes.io/job-tracking"],
-      managedFields: managedFields([["kube-controller-manager"], ["kwok", "status"]]),
+      managedFields: managedFields(at, [["kube-controller-manager"], ["kwok", "status"]]),
     },
     spec: { ...template?.spec, nodeName: "golden-bench-kwok-0" } as V1Pod["spec"],
     status: {

@@ -1,4 +1,5 @@
-// The operator's caches: Images (without client bookkeeping), ImageBuilds (slimmed, indexed by their Image's uid), ImageVersions
+// The operator's caches, every string in them interned (runtime/intern.ts): Images (without client
+// bookkeeping), ImageBuilds (slimmed, indexed by their Image's uid), ImageVersions
 // (by Image, parent version and build), golden's Jobs and their pods (slimmed, by label), in all
 // namespaces or the ones --namespace names, Namespaces (for per-namespace build limits), and the
 // cluster-scoped catalog (BaseImages, indexed by the names Images use) and RebuildCampaigns.
@@ -26,6 +27,7 @@ import {
 } from "../../controllers/image-reconciler.js";
 import { versionIndexers } from "../../controllers/version-reconciler.js";
 import { Informer, type InformerOptions, stripManagedFields } from "../../runtime/informer.js";
+import { internStrings } from "../../runtime/intern.js";
 import type { RestClient } from "../../runtime/kube.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { Metrics } from "../../runtime/metrics.js";
@@ -44,6 +46,11 @@ export interface Informers {
   campaigns: Informer<RebuildCampaign>;
 }
 
+/** A cache transform followed by interning: each distinct string value is kept once. */
+function interned<T>(slim: (obj: T) => T): (obj: T) => T {
+  return (obj) => internStrings(slim(obj));
+}
+
 /**
  * `namespaces` scopes Images, builds, Jobs and pods to those namespaces (a list and watch in each);
  * empty watches all.
@@ -56,7 +63,7 @@ export function informers(
     client: o.rest,
     metrics: o.metrics,
     logger: o.log,
-    transform: stripManagedFields,
+    transform: interned(stripManagedFields),
   } as const;
   const scoped = <T extends KubernetesObject>(
     collection: (prefix: string) => string,
@@ -71,13 +78,13 @@ export function informers(
     images: scoped<Image>((scope) => `/apis/${API_VERSION}${scope}/${IMAGE_RESOURCE.plural}`, {
       ...common,
       name: "images",
-      transform: slimImage,
+      transform: interned(slimImage),
       indexers: { [IMAGES_BY_PARENT]: parentIndexKeys },
     }),
     builds: scoped<ImageBuild>((scope) => `/apis/${API_VERSION}${scope}/${IMAGE_BUILD_RESOURCE.plural}`, {
       ...common,
       name: "imagebuilds",
-      transform: slimImageBuild,
+      transform: interned(slimImageBuild),
       indexers: { [BUILDS_BY_IMAGE_UID]: (b) => [b.metadata?.labels?.[LABELS.imageUid] ?? ""] },
     }),
     versions: scoped<ImageVersion>(
@@ -91,13 +98,13 @@ export function informers(
     jobs: scoped<V1Job>((scope) => `/apis/batch/v1${scope}/jobs`, {
       ...common,
       name: "jobs",
-      transform: slimJob,
+      transform: interned(slimJob),
       labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
     }),
     pods: scoped<V1Pod>((scope) => `/api/v1${scope}/pods`, {
       ...common,
       name: "pods",
-      transform: slimPod,
+      transform: interned(slimPod),
       labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.component}=worker`,
     }),
     namespaces: new Informer<V1Namespace>(kc, {

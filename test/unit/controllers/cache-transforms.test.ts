@@ -1,26 +1,140 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { V1Job } from "@kubernetes/client-node";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { Image, ImageBuild } from "../../../src/api/v1alpha1/index.js";
+import { controllingBuildUid, jobOutcome } from "../../../src/build/job.js";
+import { LABELS } from "../../../src/build/names.js";
 import {
   LAST_APPLIED_ANNOTATION,
   slimImage,
   slimImageBuild,
   slimJob,
+  slimPod,
 } from "../../../src/controllers/cache-transforms.js";
 
 describe("informer cache transforms", () => {
-  it("keeps a Job's metadata and status, not its pod template", () => {
-    const job: V1Job = {
-      metadata: { name: "b", namespace: "ns", managedFields: [{ manager: "kcm" }], ownerReferences: [] },
-      spec: { template: { spec: { containers: [{ name: "worker", image: "golden" }] } } },
-      status: { active: 1, conditions: [{ type: "Complete", status: "True" }] },
+  it("keeps of a Job what jobOutcome and controllingBuildUid read, not its pod template", () => {
+    const owner = {
+      apiVersion: "golden.dev/v1alpha1",
+      kind: "ImageBuild",
+      name: "b",
+      uid: "u-build",
+      controller: true,
+      blockOwnerDeletion: true,
     };
-    const slim = slimJob(job);
-    assert.equal(slim.spec, undefined);
-    assert.equal(slim.metadata?.managedFields, undefined);
-    assert.deepEqual(slim.metadata?.ownerReferences, []);
-    assert.deepEqual(slim.status, { active: 1, conditions: [{ type: "Complete", status: "True" }] });
+    const job: V1Job = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: {
+        name: "b",
+        namespace: "ns",
+        uid: "u-job",
+        resourceVersion: "7",
+        creationTimestamp: "2026-12-01T00:00:01Z" as unknown as Date,
+        labels: { [LABELS.build]: "b" },
+        managedFields: [{ manager: "kcm" }],
+        ownerReferences: [{ apiVersion: "v1", kind: "Other", name: "x", uid: "u-x" }, owner],
+      },
+      spec: { template: { spec: { containers: [{ name: "worker", image: "golden" }] } } },
+      status: {
+        active: 0,
+        ready: 0,
+        succeeded: 0,
+        conditions: [
+          {
+            type: "Failed",
+            status: "True",
+            reason: "DeadlineExceeded",
+            message: "too long",
+            lastProbeTime: "2026-12-01T00:00:31Z" as unknown as Date,
+          },
+        ],
+      },
+    };
+    const slim = slimJob(structuredClone(job));
+    assert.deepEqual(slim, {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: {
+        name: "b",
+        namespace: "ns",
+        uid: "u-job",
+        resourceVersion: "7",
+        creationTimestamp: "2026-12-01T00:00:01Z",
+        ownerReferences: [
+          {
+            apiVersion: "golden.dev/v1alpha1",
+            kind: "ImageBuild",
+            name: "b",
+            uid: "u-build",
+            controller: true,
+          },
+        ],
+      },
+      status: {
+        ready: 0,
+        conditions: [{ type: "Failed", status: "True", reason: "DeadlineExceeded", message: "too long" }],
+      },
+    });
+    // What the readers conclude is what they concluded from the whole Job.
+    assert.deepEqual(jobOutcome(slim), jobOutcome(job));
+    assert.equal(controllingBuildUid(slim), controllingBuildUid(job));
+    assert.equal(controllingBuildUid(slim), "u-build");
+
+    const deleting = slimJob({
+      metadata: { name: "b", namespace: "ns", deletionTimestamp: "t" as unknown as Date },
+    });
+    assert.deepEqual(deleting.metadata, {
+      name: "b",
+      namespace: "ns",
+      uid: undefined,
+      resourceVersion: undefined,
+      creationTimestamp: undefined,
+      deletionTimestamp: "t",
+    });
+    assert.equal(deleting.status, undefined);
+    assert.equal(controllingBuildUid(deleting), undefined);
+    assert.deepEqual(jobOutcome(deleting), { state: "active" });
+  });
+
+  it("keeps of a build pod its key, build label, ServiceAccount and phase, sharing spec and status", () => {
+    const pod = (name: string, phase: string): V1Pod => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name,
+        namespace: "ns",
+        uid: `u-${name}`,
+        resourceVersion: "9",
+        labels: { [LABELS.build]: "b", [LABELS.managedBy]: "golden", "job-name": "b" },
+        ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: "b", uid: "u-job" }],
+      },
+      spec: { serviceAccountName: "golden-worker", containers: [{ name: "worker", image: "golden" }] },
+      status: { phase, podIP: "10.0.0.1" },
+    });
+    const a = slimPod(pod("p1", "Running"));
+    assert.deepEqual(a, {
+      metadata: {
+        name: "p1",
+        namespace: "ns",
+        uid: "u-p1",
+        resourceVersion: "9",
+        labels: { [LABELS.build]: "b" },
+      },
+      spec: { serviceAccountName: "golden-worker", containers: [] },
+      status: { phase: "Running" },
+    });
+    const b = slimPod(pod("p2", "Running"));
+    assert.equal(b.spec, a.spec, "one spec object for every pod of a ServiceAccount");
+    assert.equal(b.status, a.status, "one status object per phase");
+    assert.ok(Object.isFrozen(a.spec) && Object.isFrozen(a.status) && Object.isFrozen(a.spec?.containers));
+    assert.notEqual(slimPod(pod("p3", "Succeeded")).status, a.status);
+    const gone = slimPod({
+      ...pod("p4", "Running"),
+      metadata: { name: "p4", deletionTimestamp: "t" as unknown as Date },
+    });
+    assert.equal(gone.metadata?.labels, undefined);
+    assert.equal(gone.metadata?.deletionTimestamp, "t");
   });
 
   it("keeps what placement, priority and timeouts need of a build's spec snapshot", () => {
@@ -40,7 +154,11 @@ describe("informer cache transforms", () => {
           customizations: { packages: ["nginx"] },
         },
       },
-      status: { phase: "Building" },
+      status: {
+        phase: "Building",
+        progress: { step: "install", stepIndex: 2, totalSteps: 5, percent: 40 },
+        heartbeatTime: "2026-12-01T00:00:05Z",
+      },
     };
     const slim = slimImageBuild(build);
     assert.equal(slim.spec.image.customizations, undefined);
@@ -49,6 +167,8 @@ describe("informer cache transforms", () => {
     assert.deepEqual(slim.spec.image.build, { priority: 5, timeoutSeconds: 60 });
     assert.equal(slim.spec.imageGeneration, 2);
     assert.equal(slim.status?.phase, "Building");
+    assert.equal(slim.status?.heartbeatTime, "2026-12-01T00:00:05Z");
+    assert.equal(slim.status?.progress, undefined, "the worker's progress report is for users");
   });
 
   it("keeps an Image whole but for managedFields and kubectl's last-applied copy", () => {
