@@ -29,11 +29,14 @@ COPY tsconfig.json ./
 COPY src/ src/
 # tsconfig.json also includes test/ and hack/, which .dockerignore keeps out: only dist/src/ is built.
 RUN node_modules/.bin/tsc -p tsconfig.json
+# The entry points run bundled (esbuild; hack/bundle.mjs says why): dist/bundle/{operator,worker}.mjs.
+COPY hack/bundle.mjs hack/
+RUN node hack/bundle.mjs operator worker
 # Entry points for PATH: distroless has neither a shell nor the /usr/bin/env that the
-# `#!/usr/bin/env node` of dist/src/cmd/*.js needs, so each is a two-line script run by the
+# `#!/usr/bin/env node` of the bundles needs, so each is a two-line script run by the
 # runtime image's own node binary (/nodejs/bin/node).
 RUN mkdir bin && for cmd in operator worker; do \
-      printf '#!/nodejs/bin/node\nimport("/app/dist/src/cmd/%s.js");\n' "$cmd" >"bin/golden-$cmd"; \
+      printf '#!/nodejs/bin/node\nimport("/app/dist/bundle/%s.mjs");\n' "$cmd" >"bin/golden-$cmd"; \
     done && chmod 0555 bin/golden-*
 
 FROM ${NODE_IMAGE} AS deps
@@ -55,6 +58,7 @@ ENV NODE_ENV=production \
 COPY --from=deps /app/package.json /app/package.json
 COPY --from=deps /app/node_modules/ /app/node_modules/
 COPY --from=build /app/dist/src/ /app/dist/src/
+COPY --from=build /app/dist/bundle/ /app/dist/bundle/
 COPY --from=build /app/bin/ /usr/local/bin/
 WORKDIR /app
 # Numeric, so the kubelet can verify runAsNonRoot without an /etc/passwd lookup.

@@ -30,8 +30,12 @@ async function main(port: number, n: number, snapshot: string | undefined): Prom
   const after = {} as CacheFootprint["after"];
   const heapBytesPerObject = {} as CacheFootprint["heapBytesPerObject"];
   let prev = sample();
+  let cpuMicros = 0;
   for (const kind of KINDS) {
+    const cpu = process.cpuUsage();
     await caches[kind].start();
+    const used = process.cpuUsage(cpu);
+    cpuMicros += used.user + used.system;
     if (caches[kind].list().length !== n)
       throw new Error(`${kind}: ${caches[kind].list().length} cached, not ${n}`);
     const s = sample();
@@ -57,6 +61,7 @@ async function main(port: number, n: number, snapshot: string | undefined): Prom
       rssPlain: round(((last.rssPlainMB - baseline.rssPlainMB) * 1024) / n, 1),
       heap: round(((last.heapMB - baseline.heapMB) * 1024) / n, 1),
     },
+    cacheCpuSeconds: round(cpuMicros / 1e6, 2),
   };
   if (process.env.CACHE_MEMORY_DEBUG)
     for (const s of v8.getHeapSpaceStatistics())

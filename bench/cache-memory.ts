@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Where the operator's memory goes with N finished Images cached (no cluster needed):
 //   node dist/bench/cache-memory.js [sizes, default 1000,10000] [--snapshot] [--unbundled]
-//     [--node-flags="--max-semi-space-size=1 ..."] [--json]
+//     [--node-flags="--max-semi-space-size=1 ..."] [--no-env] [--json]
 // For each N this process serves N synthetic Images with their ImageBuilds, Jobs and pods
 // (lib/synthetic.ts) from a fake apiserver, and a fresh child process (cache-memory-child.ts, as
 // `make build` bundles it: dist/bundle/cache-memory-child.mjs, the operator's modules bundled
 // as the image runs them; --unbundled runs tsc's output instead) loads what the operator loads and
 // fills the operator's own informers (src/cmd/operator/informers.ts: the same transforms,
 // indexes and list code) from it, one kind at a time. The child runs with the operator's Node
-// flags (OPERATOR_NODE_FLAGS) and reports the RSS and the live JS heap (after a full GC) after
+// flags and environment (OPERATOR_NODE_FLAGS, OPERATOR_ENV; --node-flags and --no-env override
+// them) and reports the RSS and the live JS heap (after a full GC) after
 // the import and after each kind; the apiserver's own memory stays out of it. --snapshot also
 // writes heap snapshots of the largest N and prints the bytes the cached objects added, by node
 // type and by constructor. make bench runs it (the cache rows).
@@ -25,10 +26,15 @@ import { syntheticBuild } from "./lib/synthetic.js";
 export type { CacheFootprint, Sample } from "./lib/cache-footprint.js";
 
 /**
- * The Node flags the operator runs with: the image's NODE_OPTIONS (Dockerfile) and
- * hack/operator-bg.sh set the same. --expose-gc is the bench's own, to sample after a full GC.
+ * The Node flags and environment the operator runs with: its Deployment's (config/manager/
+ * manager.yaml; hack/operator-bg.sh sets the same, and a unit test keeps them equal).
+ * --expose-gc is the bench's own, to sample after a full GC.
  */
-export const OPERATOR_NODE_FLAGS = ["--enable-source-maps"];
+export const OPERATOR_NODE_FLAGS = ["--max-old-space-size=384", "--max-semi-space-size=2"];
+export const OPERATOR_ENV: Record<string, string> = {
+  MALLOC_MMAP_THRESHOLD_: "131072",
+  MALLOC_TRIM_THRESHOLD_: "131072",
+};
 
 export interface CacheMemoryResult {
   runs: CacheFootprint[];
@@ -38,8 +44,8 @@ export interface CacheMemoryResult {
   /** Heap added by the cached objects (largest N; MB): by V8 node type, and by constructor. */
   heapByType?: { type: string; MB: number }[];
   heapByConstructor?: { name: string; count: number; MB: number }[];
-  /** What the child ran: the bundle (as the image runs the operator) or tsc's output; its Node flags. */
-  child?: { bundled: boolean; nodeFlags: string[] };
+  /** What the child ran: the bundle (as the image runs the operator) or tsc's output; its Node flags and environment. */
+  child?: { bundled: boolean; nodeFlags: string[]; env?: Record<string, string> };
 }
 
 const MB = 2 ** 20;
@@ -111,7 +117,7 @@ function fakeApiserver(n: number): http.Server {
 /** Runs one child against a fake apiserver of n Images; resolves with its footprint. */
 async function runChild(
   n: number,
-  child: { script: string; nodeFlags: string[] },
+  child: { script: string; nodeFlags: string[]; env: Record<string, string> },
   snapshot?: string,
 ): Promise<CacheFootprint> {
   const server = fakeApiserver(n);
@@ -128,7 +134,7 @@ async function runChild(
         String(n),
         ...(snapshot ? [snapshot] : []),
       ],
-      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_OPTIONS: "" } },
+      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_OPTIONS: "", ...child.env } },
     );
     let out = "";
     proc.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -188,7 +194,7 @@ export function summarizeSnapshot(file: string) {
 export async function measureCacheMemory(
   sizes: number[],
   snapshot = false,
-  opts: { bundled?: boolean; nodeFlags?: string[] } = {},
+  opts: { bundled?: boolean; nodeFlags?: string[]; env?: Record<string, string> } = {},
 ): Promise<CacheMemoryResult> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const bundled = opts.bundled ?? true;
@@ -196,7 +202,7 @@ export async function measureCacheMemory(
     ? path.join(here, "..", "bundle", "cache-memory-child.mjs")
     : path.join(here, "cache-memory-child.js");
   if (!fs.existsSync(script)) throw new Error(`${script} is missing: run make build`);
-  const child = { script, nodeFlags: opts.nodeFlags ?? OPERATOR_NODE_FLAGS };
+  const child = { script, nodeFlags: opts.nodeFlags ?? OPERATOR_NODE_FLAGS, env: opts.env ?? OPERATOR_ENV };
   const largest = Math.max(...sizes);
   const snapFile = path.join(os.tmpdir(), `golden-cache-${process.pid}.heapsnapshot`);
   const runs: CacheFootprint[] = [];
@@ -208,7 +214,7 @@ export async function measureCacheMemory(
     runs,
     rssPerThousandMB: fit ? round(fit.slope * 1000, 1) : undefined,
     rssAt10000MB: fit ? round(fit.intercept + fit.slope * 10_000) : undefined,
-    child: { bundled, nodeFlags: child.nodeFlags },
+    child: { bundled, nodeFlags: child.nodeFlags, env: child.env },
   };
   if (snapshot && fs.existsSync(snapFile)) {
     // What the cached objects added: the full snapshot minus the one taken before any was cached.
@@ -239,6 +245,7 @@ if (isMain) {
   const r = await measureCacheMemory(sizes, args.includes("--snapshot"), {
     bundled: !args.includes("--unbundled"),
     nodeFlags: flags ? flags.slice("--node-flags=".length).split(" ").filter(Boolean) : undefined,
+    env: args.includes("--no-env") ? {} : undefined,
   });
   const { cacheMemoryReport } = await import("./lib/report.js");
   process.stdout.write(`${cacheMemoryReport(r)}\n`);

@@ -12,7 +12,10 @@ export GOLDEN_ARM64_PLACEMENT="${GOLDEN_ARM64_PLACEMENT:-emulated}"
 # The visibility API needs an APIService and Service pointing at this host: off unless asked for.
 export GOLDEN_VISIBILITY_PORT="${GOLDEN_VISIBILITY_PORT:-0}"
 node="$("$repo/hack/ensure-node.sh")/node"
-cmd=("$node" "$repo/dist/src/cmd/operator.js")
+# The bundle and the memory settings the Deployment runs with (config/manager/manager.yaml).
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-131072}"
+cmd=("$node" --max-old-space-size=384 --max-semi-space-size=2 "$repo/dist/bundle/operator.mjs")
 
 case "${1:-start}" in
   foreground)

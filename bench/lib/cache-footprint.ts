@@ -22,6 +22,8 @@ export interface CacheFootprint {
   heapBytesPerObject: Record<Kind, number>;
   /** RSS (after a memory-reducing GC, and after a plain one) and heap per Image with its build, Job and pod, KiB. */
   perImageKiB: { rss: number; rssPlain: number; heap: number };
+  /** CPU seconds (user + system) the child spent listing and caching the four kinds, samples' GCs excluded. */
+  cacheCpuSeconds?: number;
 }
 
 export const MB = 2 ** 20;

@@ -353,7 +353,7 @@ export function subtitleOf(o: {
 /** bench/cache-memory.ts: the caches' footprint at each N, its slope, and where the heap goes. */
 export function cacheMemoryReport(r: CacheMemoryResult): string {
   const lines = [
-    "Cache footprint (no cluster: the operator's informers holding N finished Images with their builds, Jobs and pods; RSS after a memory-reducing GC, [after a plain GC])",
+    `Cache footprint (no cluster: the operator's informers holding N finished Images with their builds, Jobs and pods; RSS after a memory-reducing GC, [after a plain GC]${r.child ? `; ${r.child.bundled ? "bundled" : "unbundled"}, ${[...Object.entries(r.child.env ?? {}).map(([k, v]) => `${k}=${v}`), "node", ...r.child.nodeFlags].join(" ")}` : ""})`,
     table(
       [
         "N",
@@ -361,6 +361,7 @@ export function cacheMemoryReport(r: CacheMemoryResult): string {
         "JS heap import → cached MB",
         "heap B per Image / build / Job / pod",
         "per Image (+ build, Job, pod): RSS / heap KiB",
+        "caching CPU s",
       ],
       r.runs.map((f) => {
         const b = f.heapBytesPerObject;
@@ -370,6 +371,7 @@ export function cacheMemoryReport(r: CacheMemoryResult): string {
           `${f.baseline.heapMB} → ${f.after.pods.heapMB}`,
           `${b.images} / ${b.builds} / ${b.jobs} / ${b.pods}`,
           `${f.perImageKiB.rss} [${f.perImageKiB.rssPlain}] / ${f.perImageKiB.heap}`,
+          f.cacheCpuSeconds ?? "",
         ];
       }),
     ),

@@ -31,7 +31,8 @@ export async function startOperator(
   const child = spawn(
     process.execPath,
     [
-      path.join(repo, "dist/src/cmd/operator.js"),
+      // The bundle, as the image runs it (make build makes it; hack/bundle.mjs).
+      path.join(repo, "dist/bundle/operator.mjs"),
       "--kubeconfig",
       opts.kubeconfig ?? kubeconfigPath,
       "--namespace",

@@ -46,6 +46,14 @@ export interface Informers {
   campaigns: Informer<RebuildCampaign>;
 }
 
+/**
+ * Objects per LIST page. A page's text and its objects as parsed (managedFields and all) are
+ * garbage once cached; pages of 500 (the runtime's default, client-go's) peaked ~35 MB higher in
+ * RSS while caching 10 000 Images' objects than pages of 100 did, for a few more requests at
+ * start (README, "Performance").
+ */
+const LIST_PAGE_SIZE = 100;
+
 /** A cache transform followed by interning: each distinct string value is kept once. */
 function interned<T>(slim: (obj: T) => T): (obj: T) => T {
   return (obj) => internStrings(slim(obj));
@@ -63,6 +71,7 @@ export function informers(
     client: o.rest,
     metrics: o.metrics,
     logger: o.log,
+    pageSize: LIST_PAGE_SIZE,
     transform: interned(stripManagedFields),
   } as const;
   const scoped = <T extends KubernetesObject>(
