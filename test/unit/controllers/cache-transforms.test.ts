@@ -11,6 +11,8 @@ import {
   slimJob,
   slimPod,
 } from "../../../src/controllers/cache-transforms.js";
+import { SchedulerState } from "../../../src/scheduler/state.js";
+import { build, job, lcg, pick, pod } from "../scheduler/fixtures.js";
 
 describe("informer cache transforms", () => {
   it("keeps of a Job what jobOutcome and controllingBuildUid read, not its pod template", () => {
@@ -208,5 +210,47 @@ describe("informer cache transforms", () => {
       metadata: { name: "web", annotations: { [LAST_APPLIED_ANNOTATION]: "{}" } },
     });
     assert.equal(onlyApplied.metadata?.annotations, undefined);
+  });
+
+  it("leaves the scheduler's decisions as the whole objects make them", () => {
+    // The same random history of builds, Jobs and pods, fed whole to one state and slimmed (as
+    // cached) to another: every slot, count and waiting list agrees after every event.
+    const rand = lcg(18);
+    const full = new SchedulerState({ workerServiceAccount: "golden-worker" });
+    const slim = new SchedulerState({ workerServiceAccount: "golden-worker" });
+    const names = ["b1", "b2", "b3", "b4", "b5"];
+    const namespaces = ["a", "b"];
+    const phases = ["Queued", "Building", "Succeeded", "Failed"] as const;
+    for (let step = 0; step < 400; step++) {
+      const ns = pick(namespaces, rand);
+      const name = pick(names, rand);
+      const r = rand();
+      if (r < 0.3) {
+        const b = build(ns, name, { phase: pick(phases, rand), started: 1, created: step });
+        full.observeBuild(structuredClone(b));
+        slim.observeBuild(slimImageBuild(structuredClone(b)));
+      } else if (r < 0.5) {
+        const j = job(ns, name, rand() < 0.5);
+        full.observeJob(structuredClone(j));
+        slim.observeJob(slimJob(structuredClone(j)));
+      } else if (r < 0.55) {
+        full.forgetJob(`${ns}/${name}`);
+        slim.forgetJob(`${ns}/${name}`);
+      } else if (r < 0.85) {
+        const p = pod(ns, name, pick(["Pending", "Running", "Succeeded", "Failed"], rand));
+        if (rand() < 0.2) p.spec = { serviceAccountName: "default", containers: [] };
+        full.observePod(structuredClone(p));
+        slim.observePod(slimPod(structuredClone(p)));
+      } else {
+        const p = pod(ns, name, "Running");
+        full.forgetPod(structuredClone(p));
+        slim.forgetPod(slimPod(structuredClone(p)));
+      }
+      for (const n of namespaces)
+        for (const b of names)
+          assert.equal(slim.slotOf(`${n}/${b}`), full.slotOf(`${n}/${b}`), `step ${step}`);
+      assert.deepEqual(slim.inFlight(), full.inFlight());
+      assert.deepEqual(slim.waiting(), full.waiting());
+    }
   });
 });
