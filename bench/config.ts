@@ -22,7 +22,7 @@ export interface BenchConfig {
   references: Set<string>;
   /** BENCH_REF_MAX_N: cap on the references' N (their rates are flat in N), default 1000; 0 = none. */
   refMaxN: number;
-  /** BENCH_OPERATOR_JS: the operator's entry point, default dist/src/cmd/operator.js. */
+  /** BENCH_OPERATOR_JS: the operator's entry point, default dist/bundle/operator.mjs (what the image runs). */
   operatorScript: string;
   /** BENCH_OPERATOR_ARGS: extra operator flags, e.g. "--kube-api-qps 100 --kube-api-burst 200". */
   extraOperatorArgs: string[];
@@ -119,7 +119,7 @@ export function benchConfig(env: NodeJS.ProcessEnv, repo: string): BenchConfig {
         .filter((s) => s && s !== "none"),
     ),
     refMaxN: Number(env.BENCH_REF_MAX_N ?? 1000),
-    operatorScript: path.resolve(repo, env.BENCH_OPERATOR_JS ?? "dist/src/cmd/operator.js"),
+    operatorScript: path.resolve(repo, env.BENCH_OPERATOR_JS ?? "dist/bundle/operator.mjs"),
     extraOperatorArgs,
     nodeArgs: words(env.BENCH_OPERATOR_NODE_ARGS),
     cpuProf: yes(env.BENCH_CPU_PROF),

@@ -226,7 +226,7 @@ async function main(): Promise<void> {
   if (!cfg.kubeconfig)
     throw new Error("set KUBECONFIG to the benchmark cluster's kubeconfig (hack/bench.sh does)");
   if (!fs.existsSync(cfg.operatorScript))
-    throw new Error(`${cfg.operatorScript} not found: build first (tsc -p tsconfig.json)`);
+    throw new Error(`${cfg.operatorScript} not found: build first (make build)`);
   if (cfg.sizes.length + cfg.queued.sizes.length + cfg.campaign.sizes.length === 0)
     throw new Error("BENCH_N, BENCH_QUEUED_N, BENCH_CAMPAIGN_N: nothing to run");
   fs.mkdirSync(cfg.outDir, { recursive: true });

@@ -6,7 +6,7 @@ import { freePort } from "../../test/support/free-port.js";
 import { Scrape } from "./prom.js";
 
 export interface OperatorOptions {
-  /** dist/src/cmd/operator.js (or a patched copy's). */
+  /** dist/bundle/operator.mjs (or a patched copy's). */
   script: string;
   kubeconfig: string;
   args: string[];
