@@ -75,4 +75,8 @@ async function main(port: number, n: number, snapshot: string | undefined): Prom
 }
 
 const [port, n, snapshot] = process.argv.slice(2);
+if (!(Number(port) > 0 && Number(n) > 0)) {
+  process.stderr.write("usage: cache-memory-child PORT N [SNAPSHOT] (bench/cache-memory.ts runs it)\n");
+  process.exit(2);
+}
 await main(Number(port), Number(n), snapshot);

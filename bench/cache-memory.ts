@@ -61,7 +61,7 @@ const WORKER = {
 };
 
 /** A LIST-and-idle-WATCH apiserver for the four collections, generating pages on the fly. */
-function fakeApiserver(n: number): http.Server {
+export function fakeApiserver(n: number): http.Server {
   const namespace = "bench-cache";
   const kindOf = (p: string): Kind | "namespaces" | undefined =>
     p.endsWith("/imagebuilds")

@@ -44,12 +44,18 @@ export function diffRelist<T extends KubernetesObject>(
   return { added, updated, deleted, next };
 }
 
+/** The keys filed under one index value: one key alone, or a Set of two or more. */
+type IndexEntry = string | Set<string>;
+
 /** Object cache keyed by objectKey() with secondary indexes (client-go Indexer). */
 export class Store<T extends KubernetesObject> {
   #items = new Map<string, T>();
   readonly #indexers: Record<string, IndexFunc<T>>;
-  /** index name → index value → keys */
-  readonly #indices = new Map<string, Map<string, Set<string>>>();
+  /**
+   * index name → index value → the one key filed under it, or a Set of keys. Most values file one
+   * object (a build under its Image's uid): a Set of one would cost ~150 bytes each.
+   */
+  readonly #indices = new Map<string, Map<string, IndexEntry>>();
 
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
     this.#indexers = indexers;
@@ -85,7 +91,8 @@ export class Store<T extends KubernetesObject> {
     const index = this.#indices.get(indexName);
     if (!index) throw new Error(`no index named ${indexName}`);
     const out: T[] = [];
-    for (const key of index.get(value) ?? []) {
+    const entry = index.get(value);
+    for (const key of entry === undefined ? [] : typeof entry === "string" ? [entry] : entry) {
       const obj = this.#items.get(key);
       if (obj) out.push(obj);
     }
@@ -122,25 +129,30 @@ export class Store<T extends KubernetesObject> {
 
   #index(key: string, obj: T): void {
     this.#eachIndexValue(obj, (index, value) => {
-      let keys = index.get(value);
-      if (!keys) {
-        keys = new Set();
-        index.set(value, keys);
-      }
-      keys.add(key);
+      const entry = index.get(value);
+      if (entry === undefined) index.set(value, key);
+      else if (typeof entry !== "string") entry.add(key);
+      else if (entry !== key) index.set(value, new Set([entry, key]));
     });
   }
 
   #unindex(key: string, obj: T): void {
     this.#eachIndexValue(obj, (index, value) => {
-      const keys = index.get(value);
-      keys?.delete(key);
-      if (keys?.size === 0) index.delete(value);
+      const entry = index.get(value);
+      if (entry === undefined) return;
+      if (typeof entry === "string") {
+        if (entry === key) index.delete(value);
+        return;
+      }
+      entry.delete(key);
+      const [first, second] = entry;
+      if (first === undefined) index.delete(value);
+      else if (second === undefined) index.set(value, first);
     });
   }
 
   /** Calls `fn` with each index and each value the object has in it. */
-  #eachIndexValue(obj: T, fn: (index: Map<string, Set<string>>, value: string) => void): void {
+  #eachIndexValue(obj: T, fn: (index: Map<string, IndexEntry>, value: string) => void): void {
     for (const [name, indexer] of Object.entries(this.#indexers)) {
       const index = this.#indices.get(name);
       if (!index) continue;

@@ -91,6 +91,40 @@ describe("Store", () => {
     assert.throws(() => s.byIndex("nope", "x"));
   });
 
+  it("answers byIndex as a scan of every object would, through any history of changes", () => {
+    // Values filed under one key and under many, objects filed twice under one value, moves,
+    // removals and relists, checked against a plain filter after every step.
+    const tags = (o: KubernetesObject) => (o.metadata?.labels?.tags ?? "").split(",").filter(Boolean);
+    const s = new Store({ tags });
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed % n;
+    };
+    const values = ["p", "q", "r", "s"];
+    for (let step = 0; step < 500; step++) {
+      const name = `o${rand(8)}`;
+      const r = rand(10);
+      if (r < 6) {
+        const picked = Array.from({ length: rand(3) }, () => values[rand(values.length)]);
+        s.upsert(obj(name, String(step), { tags: picked.join(",") }));
+      } else if (r < 9) s.remove(`ns/${name}`);
+      else s.replace(s.list().filter(() => rand(2) === 0));
+      for (const v of values) {
+        const want = s
+          .list()
+          .filter((o) => tags(o).includes(v))
+          .map((o) => o.metadata?.name)
+          .sort();
+        const got = s
+          .byIndex("tags", v)
+          .map((o) => o.metadata?.name)
+          .sort();
+        assert.deepEqual(got, want, `step ${step}, value ${v}`);
+      }
+    }
+  });
+
   it("keys are ns/name, or name for cluster-scoped objects", () => {
     assert.equal(objectKey(obj("a", "1")), "ns/a");
     assert.equal(objectKey({ metadata: { name: "node1" } }), "node1");
