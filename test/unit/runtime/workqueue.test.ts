@@ -60,6 +60,74 @@ describe("WorkQueue", () => {
     assert.deepEqual(seen, ["user/a", "user/b", "campaign/1", "campaign/2", "campaign/3"]);
   });
 
+  it("takes an add's own priority over priorityOf", async () => {
+    const q = new WorkQueue({ name: "test", concurrency: 1, clock: new FakeClock(), priorityOf: () => 0 });
+    for (const k of ["refresh/1", "refresh/2"]) q.add(k, { priority: -2 });
+    q.add("user/a");
+    const seen: string[] = [];
+    q.start(async (k) => {
+      seen.push(k);
+    });
+    await settle();
+    assert.deepEqual(seen, ["user/a", "refresh/1", "refresh/2"]);
+  });
+
+  it("moves a waiting key up when it is added again at a higher priority, never down", async () => {
+    const q = new WorkQueue({ name: "test", concurrency: 1, clock: new FakeClock() });
+    q.add("a", { priority: -1 });
+    q.add("b", { priority: -1 });
+    q.add("c");
+    q.add("b", { priority: 1 }); // raised: ahead of c
+    q.add("c", { priority: -5 }); // a lower add leaves c where it is
+    assert.equal(q.len(), 3, "an add of a waiting key never queues it twice");
+    const seen: string[] = [];
+    q.start(async (k) => {
+      seen.push(k);
+    });
+    await settle();
+    assert.deepEqual(seen, ["b", "c", "a"]);
+  });
+
+  it("re-queues a key added during its run at the highest priority it was added with", async () => {
+    const q = new WorkQueue({ name: "test", concurrency: 1, clock: new FakeClock() });
+    const gate = deferred();
+    const seen: string[] = [];
+    q.start(async (k) => {
+      seen.push(k);
+      if (seen.length === 1) await gate.promise;
+    });
+    q.add("a");
+    await settle();
+    q.add("x", { priority: -1 });
+    q.add("a", { priority: -1 }); // dirty while running...
+    q.add("a", { priority: 2 }); // ...and then wanted urgently
+    gate.resolve();
+    await settle();
+    assert.deepEqual(seen, ["a", "a", "x"]);
+  });
+
+  it("keeps the priority of a delayed add, the higher one when two are pending", async () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue({ name: "test", concurrency: 1, clock, priorityOf: () => 0 });
+    q.addAfter("late", 100, { priority: -1 });
+    q.addAfter("late", 50, { priority: -3 }); // earlier deadline wins, the higher priority stays
+    q.addAfter("other", 50);
+    q.addAfter("mid", 50, { priority: -2 });
+    const seen: string[] = [];
+    const gate = deferred();
+    q.start(async (k) => {
+      seen.push(k);
+      if (k === "blocker") await gate.promise;
+    });
+    q.add("blocker");
+    await settle();
+    clock.advance(50);
+    await settle();
+    gate.resolve();
+    await settle();
+    assert.deepEqual(seen, ["blocker", "other", "late", "mid"]);
+  });
+
   it("never runs one key on two workers; an add during processing re-queues it at the back", async () => {
     const { q } = newQueue({ concurrency: 4 });
     const gates = new Map<string, Deferred[]>();
