@@ -26,6 +26,12 @@ export interface WorkQueueOptions {
    * priority (AddOptions), which takes the place of this one for that add.
    */
   priorityOf?: (key: string) => number;
+  /**
+   * Workers kept free for keys of priority `forPriority` or above: keys below it (background
+   * work) run on at most concurrency − workers at once (at least one), so a burst of background
+   * keys never makes a more urgent key wait for one of them to finish. Default none.
+   */
+  reserve?: { workers: number; forPriority: number };
   clock?: Clock;
   metrics?: Metrics;
   logger?: Logger;
@@ -54,6 +60,14 @@ export class WorkQueue {
   readonly #pq: PQueue;
   readonly #limiter: RateLimiter;
   readonly #priorityOf: ((key: string) => number) | undefined;
+  /** Keys below this priority are background work (−∞ without a reserve: none is). */
+  readonly #backgroundBelow: number;
+  /** How many background keys may be in #pq (waiting or running) at once. */
+  readonly #backgroundSlots: number;
+  /** Background keys in #pq, waiting or running. */
+  readonly #backgroundInPq = new Set<string>();
+  /** Background keys waiting for a slot in #pq: by priority (highest first), then in order. */
+  #parked: { key: string; priority: number }[] = [];
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #metrics: QueueMetrics | undefined;
@@ -81,6 +95,9 @@ export class WorkQueue {
     this.#clock = opts.clock ?? realClock;
     this.#limiter = opts.rateLimiter ?? defaultControllerRateLimiter(this.#clock);
     this.#priorityOf = opts.priorityOf;
+    const reserved = Math.max(0, Math.floor(opts.reserve?.workers ?? 0));
+    this.#backgroundBelow = reserved > 0 ? (opts.reserve?.forPriority ?? 0) : Number.NEGATIVE_INFINITY;
+    this.#backgroundSlots = Math.max(1, this.concurrency - reserved);
     this.#log = (opts.logger ?? nopLogger).child({ workqueue: opts.name });
     this.#metrics = opts.metrics?.queue(opts.name);
     this.#metrics?.trackInFlight(() => ({ now: this.#clock.now(), starts: this.#processing.values() }));
@@ -200,6 +217,8 @@ export class WorkQueue {
       this.#shuttingDown = true;
       this.#pq.pause();
       this.#pq.clear();
+      this.#parked = [];
+      this.#backgroundInPq.clear();
       this.#dirty.clear();
       this.#queuedAt.clear();
       for (const { timer } of this.#waiting.values()) this.#clock.clearTimeout(timer);
@@ -230,15 +249,48 @@ export class WorkQueue {
   #enqueue(key: string): void {
     this.#queuedAt.set(key, this.#clock.now());
     this.#metrics?.depth(this.#queuedAt.size);
-    // #process never rejects; the catch covers p-queue's AbortError for tasks dropped by clear().
     const priority = this.#dirty.get(key) ?? 0;
+    if (priority >= this.#backgroundBelow) {
+      this.#submit(key, priority);
+      return;
+    }
+    this.#park(key, priority);
+    this.#admitParked();
+  }
+
+  #submit(key: string, priority: number): void {
+    // #process never rejects; the catch covers p-queue's AbortError for tasks dropped by clear().
     this.#pq.add(() => this.#process(key), { priority, id: taskId(key) }).catch(() => {});
+  }
+
+  /** Inserts a background key after every parked key of its priority or a higher one. */
+  #park(key: string, priority: number): void {
+    let i = this.#parked.length;
+    while (i > 0 && (this.#parked[i - 1]?.priority ?? 0) < priority) i--;
+    this.#parked.splice(i, 0, { key, priority });
+  }
+
+  /** Moves parked background keys into #pq while background slots are free. */
+  #admitParked(): void {
+    while (this.#backgroundInPq.size < this.#backgroundSlots && this.#parked.length > 0) {
+      const next = this.#parked.shift();
+      if (!next) break;
+      this.#backgroundInPq.add(next.key);
+      this.#submit(next.key, next.priority);
+    }
   }
 
   /** A dirty key is wanted sooner: re-queued at `priority` now if it waits, or when its run ends. */
   #raise(key: string, priority: number): void {
     this.#dirty.set(key, priority);
     if (!this.#queuedAt.has(key)) return;
+    const parked = this.#parked.findIndex((p) => p.key === key);
+    if (parked >= 0) {
+      this.#parked.splice(parked, 1);
+      if (priority >= this.#backgroundBelow) this.#submit(key, priority);
+      else this.#park(key, priority);
+      return;
+    }
     try {
       this.#pq.setPriority(taskId(key), priority);
     } catch {
@@ -285,6 +337,7 @@ export class WorkQueue {
     const started = this.#processing.get(key);
     this.#processing.delete(key);
     if (started !== undefined) this.#metrics?.worked((this.#clock.now() - started) / 1000);
+    if (this.#backgroundInPq.delete(key) && !this.#shuttingDown) this.#admitParked();
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#enqueue(key);
     if (this.#processing.size === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;

@@ -134,12 +134,16 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   });
 
   const opts = { concurrency: cfg.maxConcurrentReconciles, metrics, logger: log };
-  // A campaign's Images (and their versions and builds) wait behind users' (IMAGE_QUEUE_PRIORITY).
+  // A campaign's Images (and their versions and builds) wait behind users' (IMAGE_QUEUE_PRIORITY),
+  // and one worker of the Image and ImageBuild controllers is kept for users' work: a user's Image
+  // or build never waits for a campaign's reconcile to end.
   const imagePriority = (key: string) => imageQueuePriority(images.get(key), campaigns);
+  const reserve = { workers: 1, forPriority: IMAGE_QUEUE_PRIORITY.user };
   const imageController = new Controller({
     ...opts,
     name: "image",
     priorityOf: imagePriority,
+    reserve,
     reconcile: (key, ctx) => requeueOnConflict(() => imageReconciler.reconcile(key, ctx.logger)),
   });
   const versionController = new Controller({
@@ -154,6 +158,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     // A user's admitted build gets its Job before the campaign's builds get theirs.
     priorityOf: (key) =>
       builds.get(key)?.spec.background ? IMAGE_QUEUE_PRIORITY.campaign : IMAGE_QUEUE_PRIORITY.user,
+    reserve,
     reconcile: (key) => requeueOnConflict(() => buildReconciler.reconcile(key)),
   });
   // One key, one worker: each pass sees the whole queue, and passes never overlap.

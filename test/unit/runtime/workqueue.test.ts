@@ -128,6 +128,92 @@ describe("WorkQueue", () => {
     assert.deepEqual(seen, ["blocker", "other", "late", "mid"]);
   });
 
+  describe("reserve: workers kept for keys of a priority", () => {
+    /** A queue of 3 workers, one kept for priority ≥ 0, whose handler holds each key until released. */
+    function reservedQueue() {
+      const q = new WorkQueue({
+        name: "test",
+        concurrency: 3,
+        clock: new FakeClock(),
+        reserve: { workers: 1, forPriority: 0 },
+      });
+      const gates = new Map<string, Deferred>();
+      const started: string[] = [];
+      q.start(async (k) => {
+        started.push(k);
+        const d = deferred();
+        gates.set(k, d);
+        await d.promise;
+      });
+      const release = async (k: string) => {
+        gates.get(k)?.resolve();
+        await settle();
+      };
+      return { q, started, release };
+    }
+
+    it("runs background keys on the other workers only, so an urgent key starts at once", async () => {
+      const { q, started, release } = reservedQueue();
+      for (const k of ["bg/1", "bg/2", "bg/3", "bg/4"]) q.add(k, { priority: -1 });
+      await settle();
+      assert.deepEqual(started, ["bg/1", "bg/2"], "two of three workers for background keys");
+      assert.equal(q.len(), 2);
+      q.add("user/a");
+      await settle();
+      assert.deepEqual(started, ["bg/1", "bg/2", "user/a"], "the kept worker takes the user's key");
+      await release("bg/1");
+      assert.deepEqual(started.slice(3), ["bg/3"], "a background key's end lets the next one in");
+      await release("user/a");
+      assert.deepEqual(started.slice(4), [], "the kept worker stays free of background keys");
+      await release("bg/2");
+      assert.deepEqual(started.slice(4), ["bg/4"]);
+    });
+
+    it("takes waiting background keys by priority, then in order; a raised one goes at once", async () => {
+      const { q, started, release } = reservedQueue();
+      q.add("bg/1", { priority: -1 });
+      q.add("bg/2", { priority: -1 });
+      q.add("low/1", { priority: -2 });
+      q.add("bg/3", { priority: -1 });
+      q.add("low/2", { priority: -2 });
+      await settle();
+      assert.deepEqual(started, ["bg/1", "bg/2"]);
+      q.add("low/2", { priority: 5 }); // the user now wants it: no longer background
+      await settle();
+      assert.deepEqual(started, ["bg/1", "bg/2", "low/2"]);
+      await release("bg/1");
+      await release("bg/2");
+      assert.deepEqual(started.slice(3), ["bg/3", "low/1"]);
+    });
+
+    it("a background key added again while it runs waits behind the other background keys", async () => {
+      const { q, started, release } = reservedQueue();
+      for (const k of ["bg/1", "bg/2", "bg/3"]) q.add(k, { priority: -1 });
+      await settle();
+      q.add("bg/1", { priority: -1 }); // dirty while running
+      await release("bg/1");
+      assert.deepEqual(started, ["bg/1", "bg/2", "bg/3"]);
+      await release("bg/2");
+      assert.deepEqual(started, ["bg/1", "bg/2", "bg/3", "bg/1"]);
+    });
+
+    it("leaves a background worker even when the reserve is as large as the queue", async () => {
+      const q = new WorkQueue({
+        name: "test",
+        concurrency: 1,
+        clock: new FakeClock(),
+        reserve: { workers: 1, forPriority: 0 },
+      });
+      const seen: string[] = [];
+      q.start(async (k) => {
+        seen.push(k);
+      });
+      q.add("bg/1", { priority: -1 });
+      await settle();
+      assert.deepEqual(seen, ["bg/1"]);
+    });
+  });
+
   it("never runs one key on two workers; an add during processing re-queues it at the back", async () => {
     const { q } = newQueue({ concurrency: 4 });
     const gates = new Map<string, Deferred[]>();
