@@ -26,9 +26,11 @@ import { LABELS } from "../../src/build/names.js";
 import { Informer, stripManagedFields } from "../../src/runtime/informer.js";
 import type { RestClient } from "../../src/runtime/kube.js";
 import { finish, succeededStatus } from "../../src/worker/build.js";
+import { type ApiDelta, apiDelta, type OperatorDelta, operatorDelta } from "./deltas.js";
 import { ARTIFACT_REPOSITORY, benchImageSpec, mockedBuildMs } from "./golden.js";
-import { completeWorkerPod, createNamespace, deleteNamespace, pool } from "./kube.js";
+import { completeWorkerPod, createNamespace, deleteNamespace, pool, scrapeApiserver } from "./kube.js";
 import { OperatorProcess } from "./operator.js";
+import { diffBuckets, histogramQuantile, type Scrape } from "./prom.js";
 import { type Percentiles, round, summarize } from "./stats.js";
 
 export interface CampaignConfig {
@@ -78,8 +80,53 @@ export interface CampaignRun {
   completed: boolean;
   /** Users' Image created → its Job created, with no campaign and during the campaign. */
   userImageToJobMs: { baseline: Percentiles; duringCampaign: Percentiles };
+  /** Users' Image created → its ImageBuild seen (the part before the scheduler). */
+  userImageToBuildMs: { baseline: Percentiles; duringCampaign: Percentiles };
+  /** The operator over the campaign phase (revision change → users' builds done): where time went. */
+  operator?: CampaignOperatorFigures;
+  /** The apiserver over the same phase (its busiest resources and verbs, and its latency). */
+  apiserver?: ApiDelta;
   /** Largest number of the campaign's builds not finished at once (sampled every second). */
   maxCampaignBuildsInFlight: number;
+}
+
+export interface CampaignOperatorFigures extends OperatorDelta {
+  /** Per work queue: how long keys waited before a worker took them (mean and p99, ms). */
+  queueWaitMs: Record<string, { keys: number; mean: number; p99?: number }>;
+  /** Per work queue: the most keys waiting at once (sampled every second). */
+  maxQueueDepth: Record<string, number>;
+}
+
+/** The operator's figures between two scrapes, with the queues' waits and the sampled depths. */
+function campaignOperatorFigures(
+  before: Scrape,
+  after: Scrape,
+  maxDepth: Map<string, number>,
+): CampaignOperatorFigures {
+  const queueWaitMs: CampaignOperatorFigures["queueWaitMs"] = {};
+  for (const name of new Set(after.select("workqueue_depth").map((s) => s.labels.name ?? ""))) {
+    const m = { name };
+    const keys =
+      after.sum("workqueue_queue_duration_seconds_count", m) -
+      before.sum("workqueue_queue_duration_seconds_count", m);
+    if (keys <= 0) continue;
+    const sum =
+      after.sum("workqueue_queue_duration_seconds_sum", m) -
+      before.sum("workqueue_queue_duration_seconds_sum", m);
+    const p99 = histogramQuantile(
+      0.99,
+      diffBuckets(
+        after.buckets("workqueue_queue_duration_seconds", m),
+        before.buckets("workqueue_queue_duration_seconds", m),
+      ),
+    );
+    queueWaitMs[name] = {
+      keys,
+      mean: round((1000 * sum) / keys),
+      p99: p99 === undefined ? undefined : round(p99 * 1000),
+    };
+  }
+  return { ...operatorDelta(before, after), queueWaitMs, maxQueueDepth: Object.fromEntries(maxDepth) };
 }
 
 export interface CampaignScenarioOptions {
@@ -176,6 +223,7 @@ export async function runCampaignScenario(o: CampaignScenarioOptions): Promise<C
   const started = new Set<string>();
   const workers = new Set<Promise<void>>();
   const jobSeen = new Map<string, number>(); // build name → when its Job appeared
+  const buildSeen = new Map<string, number>(); // build name → when the harness saw it
   const maybeWork = (buildName: string, namespace: string) => {
     const b = builds.get(`${namespace}/${buildName}`);
     const pod = pods
@@ -209,7 +257,10 @@ export async function runCampaignScenario(o: CampaignScenarioOptions): Promise<C
     workers.add(p);
     void p.finally(() => workers.delete(p));
   };
-  builds.on("add", (b: ImageBuild) => maybeWork(b.metadata?.name ?? "", b.metadata?.namespace ?? ""));
+  builds.on("add", (b: ImageBuild) => {
+    if (!buildSeen.has(b.metadata?.name ?? "")) buildSeen.set(b.metadata?.name ?? "", Date.now());
+    maybeWork(b.metadata?.name ?? "", b.metadata?.namespace ?? "");
+  });
   builds.on("update", (b: ImageBuild) => maybeWork(b.metadata?.name ?? "", b.metadata?.namespace ?? ""));
   const onPod = (p: V1Pod) =>
     maybeWork(p.metadata?.labels?.[LABELS.build] ?? "", p.metadata?.namespace ?? "");
@@ -251,16 +302,28 @@ export async function runCampaignScenario(o: CampaignScenarioOptions): Promise<C
     }
     return out;
   };
-  const latencies = (users: { name: string; created: number }[]) =>
+  const latencies = (users: { name: string; created: number }[], seenAt = jobSeen) =>
     summarize(
       users.flatMap(({ name, created }) => {
         const build = builds
           .list()
           .find((b) => b.metadata?.namespace === usersNs && b.spec.imageName === name);
-        const seen = build ? jobSeen.get(build.metadata?.name ?? "") : undefined;
+        const seen = build ? seenAt.get(build.metadata?.name ?? "") : undefined;
         return seen === undefined ? [] : [seen - created];
       }),
     );
+  // The operator's queues, sampled every second while the campaign runs (depth is a gauge).
+  const maxDepth = new Map<string, number>();
+  const sampleDepths = async () => {
+    while (!abort.signal.aborted) {
+      const scrape = await op.scrape().catch(() => undefined);
+      for (const s of scrape?.select("workqueue_depth") ?? []) {
+        const name = s.labels.name ?? "";
+        maxDepth.set(name, Math.max(maxDepth.get(name) ?? 0, s.value));
+      }
+      await sleep(1000, undefined, { signal: abort.signal }).catch(() => undefined);
+    }
+  };
 
   try {
     // 1. The fleet on the bench base, built once.
@@ -291,6 +354,9 @@ export async function runCampaignScenario(o: CampaignScenarioOptions): Promise<C
 
     // 3. The revision changes; users keep coming while the campaign runs.
     log(`campaign N=${n}: revision r1 -> r2; ${cfg.users} user Images during the campaign`);
+    const opBefore = await op.scrape();
+    const apiBefore = await scrapeApiserver(o.rest);
+    const sampling = sampleDepths();
     const bumped = Date.now();
     await golden.baseImages.patch(BASE_NAME, { spec: { revision: "r2" } });
     let campaign: RebuildCampaign | undefined;
@@ -335,6 +401,9 @@ export async function runCampaignScenario(o: CampaignScenarioOptions): Promise<C
         ) === cfg.users,
       120_000,
     );
+    const operator = campaignOperatorFigures(opBefore, await op.scrape(), maxDepth);
+    const api = apiDelta(apiBefore, await scrapeApiserver(o.rest));
+    api.rows = api.rows.slice(0, 12);
     const result: CampaignRun = {
       scenario: "campaign",
       n,
@@ -349,11 +418,32 @@ export async function runCampaignScenario(o: CampaignScenarioOptions): Promise<C
       failed: campaign?.status?.failed ?? 0,
       completed: completed && campaign?.status?.phase === "Completed",
       userImageToJobMs: { baseline: latencies(baselineUsers), duringCampaign: latencies(campaignUsers) },
+      userImageToBuildMs: {
+        baseline: latencies(baselineUsers, buildSeen),
+        duringCampaign: latencies(campaignUsers, buildSeen),
+      },
+      operator,
+      apiserver: api,
       maxCampaignBuildsInFlight: maxInFlight,
     };
     log(
-      `campaign N=${n}: ${result.completed ? "completed" : "NOT completed"} in ${result.campaignSeconds}s (${result.rebuilt} rebuilt, ${result.failed} failed); users' Image→Job p50/p99 ${result.userImageToJobMs.duringCampaign.p50}/${result.userImageToJobMs.duringCampaign.p99} ms vs ${result.userImageToJobMs.baseline.p50}/${result.userImageToJobMs.baseline.p99} ms alone`,
+      `campaign N=${n}: ${result.completed ? "completed" : "NOT completed"} in ${result.campaignSeconds}s (${result.rebuilt} rebuilt, ${result.failed} failed); users' Image→Job p50/p99 ${result.userImageToJobMs.duringCampaign.p50}/${result.userImageToJobMs.duringCampaign.p99} ms vs ${result.userImageToJobMs.baseline.p50}/${result.userImageToJobMs.baseline.p99} ms alone (Image→ImageBuild ${result.userImageToBuildMs.duringCampaign.p50}/${result.userImageToBuildMs.duringCampaign.p99} ms)`,
     );
+    log(
+      `campaign N=${n}: operator queues, mean/p99 wait ms (max depth): ${Object.entries(operator.queueWaitMs)
+        .map(([q, w]) => `${q} ${w.mean}/${w.p99 ?? "-"} (${operator.maxQueueDepth[q] ?? 0})`)
+        .join(
+          ", ",
+        )}; client throttle mean/p99 ${operator.throttle.meanWaitMs}/${operator.throttle.p99Ms ?? "-"} ms; requests ${JSON.stringify(operator.requestsByMethod)}, latency mean/p99 ${operator.requestLatencyMs.mean}/${operator.requestLatencyMs.p99 ?? "-"} ms`,
+    );
+    log(
+      `campaign N=${n}: apiserver write latency p50/p99 ${api.writeLatencyMs.p50}/${api.writeLatencyMs.p99} ms; busiest ${api.rows
+        .slice(0, 6)
+        .map((r) => `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ""} ${r.count}`)
+        .join(", ")}`,
+    );
+    abort.abort();
+    await sampling;
     return result;
   } finally {
     abort.abort();

@@ -51,15 +51,26 @@ export function runningCampaignOf(
 }
 
 /**
- * Where an Image's reconcile waits in the queue: an Image a running campaign is rebuilding goes
- * after every other, so that a mass rebuild's thousand reconciles never delay a user's Image (the
+ * Where an Image's reconcile waits in the Image (and ImageVersion) controllers' queues, highest
+ * first: users' own work; then a running campaign's Images; last the refresh of every Image a
+ * catalog change (a BaseImage's revision, deprecation, end of life) asks for, a thousand at once
+ * that only rewrite a condition. So neither kind of mass work delays a user's Image (and the
  * scheduler then admits the user's build ahead of the campaign's too).
+ */
+export const IMAGE_QUEUE_PRIORITY = { user: 0, campaign: -1, catalogRefresh: -2 } as const;
+
+/**
+ * An Image's priority in the queue (IMAGE_QUEUE_PRIORITY) from what it is now: a running
+ * campaign's, unless that campaign's spec.priority is Normal (then it competes as users' do).
  */
 export function imageQueuePriority(
   image: Image | undefined,
   campaigns: Pick<Informer<RebuildCampaign>, "get">,
 ): number {
-  return image && runningCampaignOf(image, campaigns) ? -1 : 0;
+  const campaign = image && runningCampaignOf(image, campaigns);
+  return campaign && (campaign.spec.priority ?? "Background") === "Background"
+    ? IMAGE_QUEUE_PRIORITY.campaign
+    : IMAGE_QUEUE_PRIORITY.user;
 }
 /** Images indexed by `<namespace>/<spec.base.image>`: the children of a parent Image. */
 export const IMAGES_BY_PARENT = "parent";

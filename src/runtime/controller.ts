@@ -5,7 +5,7 @@ import { controllerOwner, makeKey, objectKey } from "./keys.js";
 import { type Logger, nopLogger } from "./logger.js";
 import type { ControllerMetrics, Metrics, ReconcileResultLabel } from "./metrics.js";
 import type { RateLimiter } from "./ratelimit.js";
-import { type Result, WorkQueue } from "./workqueue.js";
+import { type AddOptions, type Result, WorkQueue, type WorkQueueOptions } from "./workqueue.js";
 
 export interface ReconcileContext {
   /** Carries {controller, key, reconcileID}; add your own fields with child(). */
@@ -26,6 +26,8 @@ export interface ControllerOptions {
   rateLimiter?: RateLimiter;
   /** See WorkQueueOptions.priorityOf. */
   priorityOf?: (key: string) => number;
+  /** See WorkQueueOptions.reserve. */
+  reserve?: WorkQueueOptions["reserve"];
   metrics?: Metrics;
   logger?: Logger;
   clock?: Clock;
@@ -62,6 +64,7 @@ export class Controller {
       concurrency: opts.concurrency ?? 1,
       rateLimiter: opts.rateLimiter,
       priorityOf: opts.priorityOf,
+      reserve: opts.reserve,
       clock: this.#clock,
       metrics: opts.metrics,
       logger: this.#log,
@@ -72,12 +75,13 @@ export class Controller {
     return this.queue.started && !this.queue.shuttingDown;
   }
 
-  enqueue(key: string): void {
-    this.queue.add(key);
+  /** Queues `key`; opts.priority overrides priorityOf for this add (see AddOptions). */
+  enqueue(key: string, opts?: AddOptions): void {
+    this.queue.add(key, opts);
   }
 
-  enqueueAfter(key: string, ms: number): void {
-    this.queue.addAfter(key, ms);
+  enqueueAfter(key: string, ms: number, opts?: AddOptions): void {
+    this.queue.addAfter(key, ms, opts);
   }
 
   /** Enqueues the object's own key ('namespace/name'). Usable directly as an informer handler. */

@@ -102,4 +102,4 @@ export {
   TokenBucket,
 } from "./ratelimit.js";
 export { diffRelist, type IndexFunc, type RelistDiff, Store } from "./store.js";
-export { type Handler, type Result, WorkQueue, type WorkQueueOptions } from "./workqueue.js";
+export { type AddOptions, type Handler, type Result, WorkQueue, type WorkQueueOptions } from "./workqueue.js";

@@ -22,19 +22,36 @@ export interface WorkQueueOptions {
   /**
    * A key's priority when it is queued (default 0): waiting keys of a higher priority are
    * processed first, keys of one priority in the order they came. For background work that must
-   * not delay the rest, e.g. a mass rebuild's keys below a user's.
+   * not delay the rest, e.g. a mass rebuild's keys below a user's. An add may also name its own
+   * priority (AddOptions), which takes the place of this one for that add.
    */
   priorityOf?: (key: string) => number;
+  /**
+   * Workers kept free for keys of priority `forPriority` or above: keys below it (background
+   * work) run on at most concurrency − workers at once (at least one), so a burst of background
+   * keys never makes a more urgent key wait for one of them to finish. Default none.
+   */
+  reserve?: { workers: number; forPriority: number };
   clock?: Clock;
   metrics?: Metrics;
   logger?: Logger;
+}
+
+/** Per-add options. */
+export interface AddOptions {
+  /**
+   * This add's priority (default: priorityOf(key), else 0), e.g. a low one for a fan-out that
+   * refreshes many keys at once. A key waits once, at the highest priority it was added with:
+   * an add of higher priority moves a waiting key up; one of lower priority leaves it where it is.
+   */
+  priority?: number;
 }
 
 /**
  * A keyed work queue with client-go semantics on top of p-queue (which only bounds concurrency):
  * - a key waits in the queue at most once (adds while waiting are deduplicated);
  * - a key is never processed by two workers at once: an add while it is processing marks it
- *   dirty, and it is queued again (at the back) when the current run finishes;
+ *   dirty, and it is queued again (at the back of its priority) when the current run finishes;
  * - delayed adds keep the earliest deadline; failures back off per key via the RateLimiter.
  */
 export class WorkQueue {
@@ -43,18 +60,29 @@ export class WorkQueue {
   readonly #pq: PQueue;
   readonly #limiter: RateLimiter;
   readonly #priorityOf: ((key: string) => number) | undefined;
+  /** Keys below this priority are background work (−∞ without a reserve: none is). */
+  readonly #backgroundBelow: number;
+  /** How many background keys may be in #pq (waiting or running) at once. */
+  readonly #backgroundSlots: number;
+  /** Background keys in #pq, waiting or running. */
+  readonly #backgroundInPq = new Set<string>();
+  /** Background keys waiting for a slot in #pq: by priority (highest first), then in order. */
+  #parked: { key: string; priority: number }[] = [];
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #metrics: QueueMetrics | undefined;
 
-  /** Keys that need processing: queued in #pq, or to be re-queued when their current run ends. */
-  readonly #dirty = new Set<string>();
+  /**
+   * Keys that need processing (queued in #pq, or to be re-queued when their current run ends)
+   * → the highest priority they were added with since.
+   */
+  readonly #dirty = new Map<string, number>();
   /** Keys with a task waiting in #pq → time they were queued. */
   readonly #queuedAt = new Map<string, number>();
   /** Keys being processed → start time. */
   readonly #processing = new Map<string, number>();
-  /** Delayed adds → deadline and timer. */
-  readonly #waiting = new Map<string, { at: number; timer: TimerHandle }>();
+  /** Delayed adds → deadline, timer and priority. */
+  readonly #waiting = new Map<string, { at: number; timer: TimerHandle; priority: number | undefined }>();
 
   #handler: Handler | undefined;
   #shuttingDown = false;
@@ -67,6 +95,9 @@ export class WorkQueue {
     this.#clock = opts.clock ?? realClock;
     this.#limiter = opts.rateLimiter ?? defaultControllerRateLimiter(this.#clock);
     this.#priorityOf = opts.priorityOf;
+    const reserved = Math.max(0, Math.floor(opts.reserve?.workers ?? 0));
+    this.#backgroundBelow = reserved > 0 ? (opts.reserve?.forPriority ?? 0) : Number.NEGATIVE_INFINITY;
+    this.#backgroundSlots = Math.max(1, this.concurrency - reserved);
     this.#log = (opts.logger ?? nopLogger).child({ workqueue: opts.name });
     this.#metrics = opts.metrics?.queue(opts.name);
     this.#metrics?.trackInFlight(() => ({ now: this.#clock.now(), starts: this.#processing.values() }));
@@ -74,40 +105,59 @@ export class WorkQueue {
     this.#pq = new PQueue({ concurrency: this.concurrency, autoStart: false });
   }
 
-  /** Queues `key` now (no-op if it is already waiting, or after shutdown). */
-  add(key: string): void {
-    if (this.#shuttingDown || this.#dirty.has(key)) return;
+  /**
+   * Queues `key` now. If it is already waiting, only its priority may rise (to opts.priority);
+   * no-op after shutdown.
+   */
+  add(key: string, opts: AddOptions = {}): void {
+    if (this.#shuttingDown) return;
+    const priority = opts.priority ?? this.#priorityOf?.(key) ?? 0;
+    const dirty = this.#dirty.get(key);
+    if (dirty !== undefined) {
+      if (priority > dirty) this.#raise(key, priority);
+      return;
+    }
     this.#metrics?.added();
-    this.#dirty.add(key);
+    this.#dirty.set(key, priority);
     if (this.#processing.has(key)) return; // re-queued by #finish
     this.#enqueue(key);
   }
 
-  /** Queues `key` after `ms`; if it is already scheduled, the earlier deadline wins. */
-  addAfter(key: string, ms: number): void {
+  /**
+   * Queues `key` after `ms`; if it is already scheduled, the earlier deadline wins (and the
+   * higher of the two priorities).
+   */
+  addAfter(key: string, ms: number, opts: AddOptions = {}): void {
     if (this.#shuttingDown) return;
     if (!(ms > 0)) {
-      this.add(key);
+      this.add(key, opts);
       return;
     }
     const at = this.#clock.now() + ms;
     const existing = this.#waiting.get(key);
+    let priority = opts.priority;
     if (existing) {
-      if (existing.at <= at) return;
+      if (existing.priority !== undefined && (priority === undefined || existing.priority > priority))
+        priority = existing.priority;
+      if (existing.at <= at) {
+        existing.priority = priority;
+        return;
+      }
       this.#clock.clearTimeout(existing.timer);
     }
     const timer = this.#clock.setTimeout(() => {
+      const entry = this.#waiting.get(key);
       this.#waiting.delete(key);
-      this.add(key);
+      this.add(key, { priority: entry?.priority });
     }, ms);
-    this.#waiting.set(key, { at, timer });
+    this.#waiting.set(key, { at, timer, priority });
   }
 
   /** Queues `key` after its rate limiter's delay (per-key backoff on failures). */
-  addRateLimited(key: string): void {
+  addRateLimited(key: string, opts: AddOptions = {}): void {
     if (this.#shuttingDown) return;
     this.#metrics?.retried();
-    this.addAfter(key, this.#limiter.when(key));
+    this.addAfter(key, this.#limiter.when(key), opts);
   }
 
   /** Clears `key`'s failure history (its backoff starts over). */
@@ -167,6 +217,8 @@ export class WorkQueue {
       this.#shuttingDown = true;
       this.#pq.pause();
       this.#pq.clear();
+      this.#parked = [];
+      this.#backgroundInPq.clear();
       this.#dirty.clear();
       this.#queuedAt.clear();
       for (const { timer } of this.#waiting.values()) this.#clock.clearTimeout(timer);
@@ -197,9 +249,53 @@ export class WorkQueue {
   #enqueue(key: string): void {
     this.#queuedAt.set(key, this.#clock.now());
     this.#metrics?.depth(this.#queuedAt.size);
+    const priority = this.#dirty.get(key) ?? 0;
+    if (priority >= this.#backgroundBelow) {
+      this.#submit(key, priority);
+      return;
+    }
+    this.#park(key, priority);
+    this.#admitParked();
+  }
+
+  #submit(key: string, priority: number): void {
     // #process never rejects; the catch covers p-queue's AbortError for tasks dropped by clear().
-    const priority = this.#priorityOf?.(key) ?? 0;
-    this.#pq.add(() => this.#process(key), { priority }).catch(() => {});
+    this.#pq.add(() => this.#process(key), { priority, id: taskId(key) }).catch(() => {});
+  }
+
+  /** Inserts a background key after every parked key of its priority or a higher one. */
+  #park(key: string, priority: number): void {
+    let i = this.#parked.length;
+    while (i > 0 && (this.#parked[i - 1]?.priority ?? 0) < priority) i--;
+    this.#parked.splice(i, 0, { key, priority });
+  }
+
+  /** Moves parked background keys into #pq while background slots are free. */
+  #admitParked(): void {
+    while (this.#backgroundInPq.size < this.#backgroundSlots && this.#parked.length > 0) {
+      const next = this.#parked.shift();
+      if (!next) break;
+      this.#backgroundInPq.add(next.key);
+      this.#submit(next.key, next.priority);
+    }
+  }
+
+  /** A dirty key is wanted sooner: re-queued at `priority` now if it waits, or when its run ends. */
+  #raise(key: string, priority: number): void {
+    this.#dirty.set(key, priority);
+    if (!this.#queuedAt.has(key)) return;
+    const parked = this.#parked.findIndex((p) => p.key === key);
+    if (parked >= 0) {
+      this.#parked.splice(parked, 1);
+      if (priority >= this.#backgroundBelow) this.#submit(key, priority);
+      else this.#park(key, priority);
+      return;
+    }
+    try {
+      this.#pq.setPriority(taskId(key), priority);
+    } catch {
+      // Already dequeued (its run is starting): nothing left to move.
+    }
   }
 
   async #process(key: string): Promise<void> {
@@ -241,6 +337,7 @@ export class WorkQueue {
     const started = this.#processing.get(key);
     this.#processing.delete(key);
     if (started !== undefined) this.#metrics?.worked((this.#clock.now() - started) / 1000);
+    if (this.#backgroundInPq.delete(key) && !this.#shuttingDown) this.#admitParked();
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#enqueue(key);
     if (this.#processing.size === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
@@ -248,4 +345,9 @@ export class WorkQueue {
       for (const w of waiters) w();
     }
   }
+}
+
+/** p-queue's task id of a key; never a bare number, which p-queue uses for its own ids. */
+function taskId(key: string): string {
+  return `key:${key}`;
 }

@@ -29,6 +29,7 @@ import { requeueOnConflict } from "../../controllers/conflicts.js";
 import type { EventSink } from "../../controllers/events.js";
 import {
   BUILDS_BY_IMAGE_UID,
+  IMAGE_QUEUE_PRIORITY,
   IMAGES_BY_PARENT,
   ImageReconciler,
   imageQueuePriority,
@@ -39,6 +40,7 @@ import { VERSIONS_BY_PARENT, VersionReconciler } from "../../controllers/version
 import { WorkerAccess } from "../../controllers/worker-access.js";
 import { unlessNotFound } from "../../runtime/api-errors.js";
 import { Controller } from "../../runtime/controller.js";
+import { objectKey } from "../../runtime/keys.js";
 import type { RestClient } from "../../runtime/kube.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { Metrics } from "../../runtime/metrics.js";
@@ -132,21 +134,31 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   });
 
   const opts = { concurrency: cfg.maxConcurrentReconciles, metrics, logger: log };
+  // A campaign's Images (and their versions and builds) wait behind users' (IMAGE_QUEUE_PRIORITY),
+  // and one worker of the Image and ImageBuild controllers is kept for users' work: a user's Image
+  // or build never waits for a campaign's reconcile to end.
+  const imagePriority = (key: string) => imageQueuePriority(images.get(key), campaigns);
+  const reserve = { workers: 1, forPriority: IMAGE_QUEUE_PRIORITY.user };
   const imageController = new Controller({
     ...opts,
     name: "image",
-    // A campaign's Images wait behind users' (see imageQueuePriority).
-    priorityOf: (key) => imageQueuePriority(images.get(key), campaigns),
+    priorityOf: imagePriority,
+    reserve,
     reconcile: (key, ctx) => requeueOnConflict(() => imageReconciler.reconcile(key, ctx.logger)),
   });
   const versionController = new Controller({
     ...opts,
     name: "imageversion",
+    priorityOf: imagePriority,
     reconcile: (key, ctx) => requeueOnConflict(() => versionReconciler.reconcile(key, ctx.logger)),
   });
   const buildController = new Controller({
     ...opts,
     name: "imagebuild",
+    // A user's admitted build gets its Job before the campaign's builds get theirs.
+    priorityOf: (key) =>
+      builds.get(key)?.spec.background ? IMAGE_QUEUE_PRIORITY.campaign : IMAGE_QUEUE_PRIORITY.user,
+    reserve,
     reconcile: (key) => requeueOnConflict(() => buildReconciler.reconcile(key)),
   });
   // One key, one worker: each pass sees the whole queue, and passes never overlap.
@@ -171,11 +183,13 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   images.on("update", onImage);
   images.on("delete", onImage);
   // A catalog change (revision, deprecation, end of life) may change any Image's status: rare, so
-  // every Image is looked at again rather than indexing Images by base. The initial list of either
-  // cache needs nothing: every Image is reconciled once the caches have synced anyway.
+  // every Image is looked at again rather than indexing Images by base, behind all other work (a
+  // thousand status refreshes must not delay a user's new Image). The initial list of either cache
+  // needs nothing: every Image is reconciled once the caches have synced anyway.
   const onBaseImage = () => {
     if (!images.hasSynced() || !baseImages.hasSynced()) return;
-    for (const i of images.list()) imageController.enqueueObject(i);
+    for (const i of images.list())
+      imageController.enqueue(objectKey(i), { priority: IMAGE_QUEUE_PRIORITY.catalogRefresh });
   };
   baseImages.on("add", onBaseImage);
   baseImages.on("update", (b: BaseImage, old: BaseImage) => {
@@ -183,10 +197,11 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   });
   baseImages.on("delete", onBaseImage);
   // A campaign that stops (finished, deleted) must not start a build an Image has not created yet.
+  // Its Images stay behind users' work even once it has stopped: there may be a thousand.
   const onCampaignForImages = (c: RebuildCampaign) => {
     for (const i of images.list())
       if (i.metadata?.annotations?.[ANNOTATIONS.campaign] === c.metadata?.name)
-        imageController.enqueueObject(i);
+        imageController.enqueue(objectKey(i), { priority: IMAGE_QUEUE_PRIORITY.campaign });
   };
   campaigns.on("add", onCampaignForImages);
   campaigns.on("update", (c: RebuildCampaign, old: RebuildCampaign) => {

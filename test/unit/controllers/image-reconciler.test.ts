@@ -14,6 +14,7 @@ import { ANNOTATIONS, buildName, FINALIZER, LABELS } from "../../../src/build/na
 import type { EventInput } from "../../../src/controllers/events.js";
 import {
   BUILDS_BY_IMAGE_UID,
+  IMAGE_QUEUE_PRIORITY,
   ImageReconciler,
   imageQueuePriority,
 } from "../../../src/controllers/image-reconciler.js";
@@ -452,10 +453,18 @@ describe("ImageReconciler: catalog, layered Images and campaigns", () => {
 });
 
 describe("imageQueuePriority", () => {
-  const campaign = (name: string, phase?: string): RebuildCampaign =>
-    ({ metadata: { name }, spec: {}, status: phase ? { phase } : {} }) as unknown as RebuildCampaign;
+  const campaign = (name: string, phase?: string, priority?: string): RebuildCampaign =>
+    ({
+      metadata: { name },
+      spec: { priority },
+      status: phase ? { phase } : {},
+    }) as unknown as RebuildCampaign;
   const campaigns = new FakeInformer<RebuildCampaign>();
-  campaigns.put(campaign("running", "Running"), campaign("done", "Completed"));
+  campaigns.put(
+    campaign("running", "Running"),
+    campaign("done", "Completed"),
+    campaign("normal", "Running", "Normal"),
+  );
   const annotated = (name?: string) => image(name ? { annotations: { [ANNOTATIONS.campaign]: name } } : {});
 
   it("puts an Image a running campaign rebuilds behind every other", () => {
@@ -464,5 +473,11 @@ describe("imageQueuePriority", () => {
     assert.equal(imageQueuePriority(annotated("done"), campaigns), 0, "the campaign has finished");
     assert.equal(imageQueuePriority(annotated("gone"), campaigns), 0, "the campaign is gone");
     assert.equal(imageQueuePriority(undefined, campaigns), 0, "the Image is gone");
+    assert.equal(imageQueuePriority(annotated("normal"), campaigns), 0, "a campaign of Normal priority");
+  });
+
+  it("ranks users' work, then campaigns, then catalog refreshes", () => {
+    assert.ok(IMAGE_QUEUE_PRIORITY.user > IMAGE_QUEUE_PRIORITY.campaign);
+    assert.ok(IMAGE_QUEUE_PRIORITY.campaign > IMAGE_QUEUE_PRIORITY.catalogRefresh);
   });
 });

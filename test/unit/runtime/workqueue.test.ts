@@ -60,6 +60,160 @@ describe("WorkQueue", () => {
     assert.deepEqual(seen, ["user/a", "user/b", "campaign/1", "campaign/2", "campaign/3"]);
   });
 
+  it("takes an add's own priority over priorityOf", async () => {
+    const q = new WorkQueue({ name: "test", concurrency: 1, clock: new FakeClock(), priorityOf: () => 0 });
+    for (const k of ["refresh/1", "refresh/2"]) q.add(k, { priority: -2 });
+    q.add("user/a");
+    const seen: string[] = [];
+    q.start(async (k) => {
+      seen.push(k);
+    });
+    await settle();
+    assert.deepEqual(seen, ["user/a", "refresh/1", "refresh/2"]);
+  });
+
+  it("moves a waiting key up when it is added again at a higher priority, never down", async () => {
+    const q = new WorkQueue({ name: "test", concurrency: 1, clock: new FakeClock() });
+    q.add("a", { priority: -1 });
+    q.add("b", { priority: -1 });
+    q.add("c");
+    q.add("b", { priority: 1 }); // raised: ahead of c
+    q.add("c", { priority: -5 }); // a lower add leaves c where it is
+    assert.equal(q.len(), 3, "an add of a waiting key never queues it twice");
+    const seen: string[] = [];
+    q.start(async (k) => {
+      seen.push(k);
+    });
+    await settle();
+    assert.deepEqual(seen, ["b", "c", "a"]);
+  });
+
+  it("re-queues a key added during its run at the highest priority it was added with", async () => {
+    const q = new WorkQueue({ name: "test", concurrency: 1, clock: new FakeClock() });
+    const gate = deferred();
+    const seen: string[] = [];
+    q.start(async (k) => {
+      seen.push(k);
+      if (seen.length === 1) await gate.promise;
+    });
+    q.add("a");
+    await settle();
+    q.add("x", { priority: -1 });
+    q.add("a", { priority: -1 }); // dirty while running...
+    q.add("a", { priority: 2 }); // ...and then wanted urgently
+    gate.resolve();
+    await settle();
+    assert.deepEqual(seen, ["a", "a", "x"]);
+  });
+
+  it("keeps the priority of a delayed add, the higher one when two are pending", async () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue({ name: "test", concurrency: 1, clock, priorityOf: () => 0 });
+    q.addAfter("late", 100, { priority: -1 });
+    q.addAfter("late", 50, { priority: -3 }); // earlier deadline wins, the higher priority stays
+    q.addAfter("other", 50);
+    q.addAfter("mid", 50, { priority: -2 });
+    const seen: string[] = [];
+    const gate = deferred();
+    q.start(async (k) => {
+      seen.push(k);
+      if (k === "blocker") await gate.promise;
+    });
+    q.add("blocker");
+    await settle();
+    clock.advance(50);
+    await settle();
+    gate.resolve();
+    await settle();
+    assert.deepEqual(seen, ["blocker", "other", "late", "mid"]);
+  });
+
+  describe("reserve: workers kept for keys of a priority", () => {
+    /** A queue of 3 workers, one kept for priority ≥ 0, whose handler holds each key until released. */
+    function reservedQueue() {
+      const q = new WorkQueue({
+        name: "test",
+        concurrency: 3,
+        clock: new FakeClock(),
+        reserve: { workers: 1, forPriority: 0 },
+      });
+      const gates = new Map<string, Deferred>();
+      const started: string[] = [];
+      q.start(async (k) => {
+        started.push(k);
+        const d = deferred();
+        gates.set(k, d);
+        await d.promise;
+      });
+      const release = async (k: string) => {
+        gates.get(k)?.resolve();
+        await settle();
+      };
+      return { q, started, release };
+    }
+
+    it("runs background keys on the other workers only, so an urgent key starts at once", async () => {
+      const { q, started, release } = reservedQueue();
+      for (const k of ["bg/1", "bg/2", "bg/3", "bg/4"]) q.add(k, { priority: -1 });
+      await settle();
+      assert.deepEqual(started, ["bg/1", "bg/2"], "two of three workers for background keys");
+      assert.equal(q.len(), 2);
+      q.add("user/a");
+      await settle();
+      assert.deepEqual(started, ["bg/1", "bg/2", "user/a"], "the kept worker takes the user's key");
+      await release("bg/1");
+      assert.deepEqual(started.slice(3), ["bg/3"], "a background key's end lets the next one in");
+      await release("user/a");
+      assert.deepEqual(started.slice(4), [], "the kept worker stays free of background keys");
+      await release("bg/2");
+      assert.deepEqual(started.slice(4), ["bg/4"]);
+    });
+
+    it("takes waiting background keys by priority, then in order; a raised one goes at once", async () => {
+      const { q, started, release } = reservedQueue();
+      q.add("bg/1", { priority: -1 });
+      q.add("bg/2", { priority: -1 });
+      q.add("low/1", { priority: -2 });
+      q.add("bg/3", { priority: -1 });
+      q.add("low/2", { priority: -2 });
+      await settle();
+      assert.deepEqual(started, ["bg/1", "bg/2"]);
+      q.add("low/2", { priority: 5 }); // the user now wants it: no longer background
+      await settle();
+      assert.deepEqual(started, ["bg/1", "bg/2", "low/2"]);
+      await release("bg/1");
+      await release("bg/2");
+      assert.deepEqual(started.slice(3), ["bg/3", "low/1"]);
+    });
+
+    it("a background key added again while it runs waits behind the other background keys", async () => {
+      const { q, started, release } = reservedQueue();
+      for (const k of ["bg/1", "bg/2", "bg/3"]) q.add(k, { priority: -1 });
+      await settle();
+      q.add("bg/1", { priority: -1 }); // dirty while running
+      await release("bg/1");
+      assert.deepEqual(started, ["bg/1", "bg/2", "bg/3"]);
+      await release("bg/2");
+      assert.deepEqual(started, ["bg/1", "bg/2", "bg/3", "bg/1"]);
+    });
+
+    it("leaves a background worker even when the reserve is as large as the queue", async () => {
+      const q = new WorkQueue({
+        name: "test",
+        concurrency: 1,
+        clock: new FakeClock(),
+        reserve: { workers: 1, forPriority: 0 },
+      });
+      const seen: string[] = [];
+      q.start(async (k) => {
+        seen.push(k);
+      });
+      q.add("bg/1", { priority: -1 });
+      await settle();
+      assert.deepEqual(seen, ["bg/1"]);
+    });
+  });
+
   it("never runs one key on two workers; an add during processing re-queues it at the back", async () => {
     const { q } = newQueue({ concurrency: 4 });
     const gates = new Map<string, Deferred[]>();
