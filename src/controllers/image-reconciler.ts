@@ -29,6 +29,7 @@ import { isTerminal } from "../build/phase.js";
 import { apiErrorMessage, isAlreadyExists, isInvalid } from "../runtime/api-errors.js";
 import { TerminalError } from "../runtime/controller.js";
 import type { Informer } from "../runtime/informer.js";
+import { objectKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
 import { type CatalogLookup, resolveCatalogBase, type SpecProblem } from "./catalog.js";
@@ -119,6 +120,13 @@ interface Origin {
 
 export class ImageReconciler {
   private readonly now: () => Date;
+  /**
+   * Per Image key, the resourceVersion this reconciler last wrote its status over. While the cache
+   * still shows that version, our own write has not reached it yet: a pass now would decide on a
+   * stale Image and its replace could only fail with a 409. The write's update event brings the
+   * key back once the cache has it.
+   */
+  private readonly wroteOver = new Map<string, string>();
 
   constructor(private readonly deps: ImageReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -126,7 +134,13 @@ export class ImageReconciler {
 
   async reconcile(key: string, logger: Logger = this.deps.log): Promise<Result> {
     const image = this.deps.images.get(key);
-    if (!image) return; // Deleted: owner references garbage-collect its builds and Jobs.
+    if (!image) {
+      this.wroteOver.delete(key);
+      return; // Deleted: owner references garbage-collect its builds and Jobs.
+    }
+    const stale = this.wroteOver.get(key);
+    if (stale !== undefined && stale === image.metadata?.resourceVersion) return;
+    this.wroteOver.delete(key);
     const log = logger.child({ image: image.metadata?.name, generation: image.metadata?.generation });
     try {
       return await this.reconcileImage(image, log);
@@ -507,6 +521,7 @@ export class ImageReconciler {
   ): Promise<boolean> {
     if (canonicalJson(image.status ?? {}) === canonicalJson(status)) return false;
     await this.deps.client.images.replaceStatus({ ...image, status });
+    if (image.metadata?.resourceVersion) this.wroteOver.set(objectKey(image), image.metadata.resourceVersion);
     const before = image.status;
     const newVersion =
       status.latestVersion !== before?.latestVersion

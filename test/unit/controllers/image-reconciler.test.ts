@@ -258,6 +258,22 @@ describe("ImageReconciler", () => {
     assert.equal(h.api.sent().length, 1, "converged: no second write");
   });
 
+  it("does not decide again on a cached Image its own status write has not reached yet (no 409 to retry)", async () => {
+    const h = harness();
+    const img = h.add.image(image({ name: "web", status: { phase: "Building" } }));
+    h.add.build(buildOf(img, { minutesAgo: 1, status: succeeded }));
+    await h.reconcile(img);
+    assert.equal(h.api.sent().length, 1);
+    // A build event comes back before the Image's update: the cache still has the old Image.
+    h.builds.put({ ...(h.builds.list()[0] as ImageBuild), status: { ...succeeded, message: "changed" } });
+    await h.reconcile(img);
+    assert.equal(h.api.sent().length, 1, "no replace over the resourceVersion it already wrote over");
+    h.sync(); // The update event: the cache has the written Image, and the pass runs again.
+    await h.reconcile(h.images.get("default/web") as Image);
+    assert.equal(h.api.sent().length, 2);
+    assert.match(bodyOf<Image>(h.api.sent()[1]).status?.message ?? "", /changed/);
+  });
+
   it("records a success without its version once the version is late, and the version in a later write", async () => {
     const h = harness();
     const img = h.add.image(image({ name: "web", status: { phase: "Building" } }));
