@@ -40,7 +40,7 @@ import { OperatorProcess, ResourceSampler, rssBytes } from "./lib/operator.js";
 import { type ProfileSummary, summarizeProfile } from "./lib/profile.js";
 import { PendingListSampler } from "./lib/queued.js";
 import { runBareClientReference, runJobControllerReference } from "./lib/references.js";
-import type { MeasuredExtras, RunForN, ScenarioKind } from "./lib/results.js";
+import { BY_RESOURCE, type MeasuredExtras, type RunForN, type ScenarioKind } from "./lib/results.js";
 import { round, summarize } from "./lib/stats.js";
 
 export const loadavg = () => os.loadavg().map((v) => round(v, 2));
@@ -100,6 +100,8 @@ interface GoldenPhase {
   imagesDeleteSeconds: number;
   pendingSampler?: PendingListSampler;
   harnessReq: Record<string, number>;
+  /** Requests of the client that ends build pods (the queued scenario). */
+  podReq: Record<string, number>;
   workerReq: Record<string, number>;
   op: OperatorProcess;
   sampler: ResourceSampler;
@@ -247,6 +249,7 @@ export class Bench {
     const sampler = new ResourceSampler(op.pid, () => op.scrape());
     const harness = harnessClient(kc);
     const workerHarness = harnessClient(kc, 1000, 1000);
+    const podHarness = harnessClient(kc, 1000, 1000);
     // While most of a queued burst waits, list the queue as `kubectl get pendingbuilds -A --chunk-size=500` does.
     const measureQueue =
       scenario.kind === "queued" && this.visibilityReady && (await waitVisibilityAvailable(90_000));
@@ -273,6 +276,7 @@ export class Bench {
         kc,
         rest: harness.rest,
         workerRest: workerHarness.rest,
+        podRest: podHarness.rest,
         namespace: ns,
         n,
         stepSeconds: scenario.stepSeconds,
@@ -319,8 +323,10 @@ export class Bench {
     }
     const harnessReq = await requestsByMethod(harness.metrics);
     const workerReq = await requestsByMethod(workerHarness.metrics);
+    const podReq = await requestsByMethod(podHarness.metrics);
     await harness.rest.auth.close();
     await workerHarness.rest.auth.close();
+    await podHarness.rest.auth.close();
     return {
       golden,
       opDelta,
@@ -331,6 +337,7 @@ export class Bench {
       imagesDeleteSeconds,
       pendingSampler,
       harnessReq,
+      podReq,
       workerReq,
       op,
       sampler,
@@ -356,7 +363,12 @@ export class Bench {
       (r) => w(r) && r.group === "batch" && r.resource === "jobs" && r.subresource === "",
     );
     const eventWrites = events.objects;
-    const other = opDelta.writes - imagesWrites - buildWrites - jobWrites - eventWrites;
+    // Only the operator writes ImageVersions (no harness or worker does).
+    const versionWrites = sumRows(
+      api.rows,
+      (r) => w(r) && r.group === GROUP && r.resource === "imageversions",
+    );
+    const other = opDelta.writes - imagesWrites - buildWrites - jobWrites - eventWrites - versionWrites;
     const per = (v: number) => round(v / n, 2);
     const onClientBudget =
       opDelta.reads + opDelta.writes - (opDelta.requestsByMethod.WATCH ?? 0) - eventWrites;
@@ -403,11 +415,12 @@ export class Bench {
           onClientBudget: per(onClientBudget),
         },
         byResource: {
-          "images (finalizer, status)": per(imagesWrites),
-          "imagebuilds (create, status)": per(buildWrites),
-          "jobs (create)": per(jobWrites),
-          "events (create)": per(eventWrites),
-          "other (ServiceAccount, Role, RoleBinding, event series)": per(other),
+          [BY_RESOURCE.images]: per(imagesWrites),
+          [BY_RESOURCE.imageBuilds]: per(buildWrites),
+          [BY_RESOURCE.imageVersions]: per(versionWrites),
+          [BY_RESOURCE.jobs]: per(jobWrites),
+          [BY_RESOURCE.events]: per(eventWrites),
+          [BY_RESOURCE.other]: per(other),
         },
         events,
         apiserverAllComponents: { reads: per(api.reads), writes: per(api.writes) },
@@ -415,6 +428,7 @@ export class Bench {
           Object.entries({
             ...m.harnessReq,
             ...Object.fromEntries(Object.entries(workerReq).map(([k, v]) => [`worker ${k}`, v])),
+            ...Object.fromEntries(Object.entries(m.podReq).map(([k, v]) => [`pod completion ${k}`, v])),
           }).map(([k, v]) => [k, per(v)]),
         ),
       },

@@ -68,6 +68,11 @@ export interface GoldenScenarioOptions {
   rest: RestClient;
   /** Harness client the simulated workers write through. */
   workerRest: RestClient;
+  /**
+   * Harness client that ends build pods (completePodOnResult), apart from workerRest so that the
+   * workers' requests count only their ImageBuild writes; defaults to workerRest.
+   */
+  podRest?: RestClient;
   namespace: string;
   n: number;
   stepSeconds: number;
@@ -237,7 +242,7 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
     );
   };
 
-  const completePod = (podName: string) => completeWorkerPod(o.workerRest, ns, podName);
+  const completePod = (podName: string) => completeWorkerPod(o.podRest ?? o.workerRest, ns, podName);
 
   const onImage = (img: Image) => {
     const t = tracks.get(img.metadata?.name ?? "");

@@ -4,7 +4,7 @@ import path from "node:path";
 import { DEFAULT_BURST, DEFAULT_QPS } from "../../src/runtime/kube.js";
 import type { CacheMemoryResult } from "../cache-memory.js";
 import { type Panel, writeChart } from "./chart.js";
-import type { RunForN } from "./results.js";
+import { BY_RESOURCE, imageWritesPerBuild, type RunForN } from "./results.js";
 
 export function fmtP(p: { p50: number; p95: number; p99: number }, unit: "ms" | "s" = "ms"): string {
   const f = (v: number) => (unit === "s" ? (v / 1000).toFixed(2) : String(Math.round(v)));
@@ -104,6 +104,7 @@ export function report(runs: RunForN[], meta: { qps: number; burst: number }): s
         "writes − Job − Events",
         "images",
         "imagebuilds",
+        "imageversions",
         "events",
         "409s",
         "all components r / w",
@@ -114,9 +115,11 @@ export function report(runs: RunForN[], meta: { qps: number; burst: number }): s
         r.requestsPerBuild.operator.writes,
         r.requestsPerBuild.operator.writesExceptJob,
         r.requestsPerBuild.operator.writesExceptJobAndEvents,
-        r.requestsPerBuild.byResource["images (finalizer, status)"],
-        r.requestsPerBuild.byResource["imagebuilds (create, status)"],
-        r.requestsPerBuild.byResource["events (create)"],
+        imageWritesPerBuild(r.requestsPerBuild.byResource),
+        r.requestsPerBuild.byResource[BY_RESOURCE.imageBuilds],
+        // Older results counted these in "other".
+        r.requestsPerBuild.byResource[BY_RESOURCE.imageVersions] ?? "–",
+        r.requestsPerBuild.byResource[BY_RESOURCE.events],
         r.operator.delta.conflicts,
         `${r.requestsPerBuild.apiserverAllComponents.reads} / ${r.requestsPerBuild.apiserverAllComponents.writes}`,
       ]),

@@ -74,3 +74,25 @@ export interface MeasuredExtras {
   apiserver: ApiDelta;
   teardownSeconds: number;
 }
+
+/**
+ * The keys of requestsPerBuild.byResource: the operator's writes per build by resource. Results
+ * before 2026-12-01 said "images (finalizer, status)" (an Image has no finalizer of golden's) and
+ * counted the ImageVersion create and status writes in "other (ServiceAccount, Role, RoleBinding,
+ * event series)"; LEGACY_BY_RESOURCE names those keys for replots of old results.
+ */
+export const BY_RESOURCE = {
+  images: "images (status)",
+  imageBuilds: "imagebuilds (create, status)",
+  imageVersions: "imageversions (create, status)",
+  jobs: "jobs (create)",
+  events: "events (create)",
+  other: "other (ServiceAccount, Role, RoleBinding)",
+} as const;
+
+export const LEGACY_BY_RESOURCE = { images: "images (finalizer, status)" } as const;
+
+/** A run's writes per build on Images, whichever key its results file used. */
+export function imageWritesPerBuild(byResource: Record<string, number>): number | undefined {
+  return byResource[BY_RESOURCE.images] ?? byResource[LEGACY_BY_RESOURCE.images];
+}

@@ -1,5 +1,7 @@
 // The Image reconciler: makes sure each Image generation has a build, supersedes builds of older
-// generations, retries failures per policy, and mirrors the newest build into the Image's status.
+// generations, retries failures per policy, and mirrors the newest build, the newest version and
+// the channels into the Image's status. It is the one writer of that status (the version
+// reconciler creates the versions and never writes the Image), so the two never conflict.
 // Level-triggered and idempotent: builds have deterministic names, so a restart at any point
 // re-derives the same decisions and never builds a generation twice. An Image carries no finalizer
 // of golden's: its builds hold the artifacts, so they carry it (set at creation, at no extra write).
@@ -13,6 +15,7 @@ import {
   type ImageBase,
   type ImageBuild,
   type ImageStatus,
+  type ImageVersion,
   type RebuildCampaign,
 } from "../api/v1alpha1/index.js";
 import { isFinished } from "../build/campaign.js";
@@ -26,6 +29,7 @@ import { isTerminal } from "../build/phase.js";
 import { apiErrorMessage, isAlreadyExists, isInvalid } from "../runtime/api-errors.js";
 import { TerminalError } from "../runtime/controller.js";
 import type { Informer } from "../runtime/informer.js";
+import { objectKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
 import { type CatalogLookup, resolveCatalogBase, type SpecProblem } from "./catalog.js";
@@ -33,11 +37,19 @@ import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
 import { type HandledTriggers, handledTriggers, rebuildHandled, slotHandled } from "./handled-triggers.js";
 import { deriveImageStatus, type UpToDate } from "./image-status.js";
+import { versionsView } from "./image-versions.js";
 import { ownerReference } from "./owner.js";
 import { retryAt } from "./retry.js";
 import { type ScheduleState, scheduleState, scheduleTriggerId } from "./schedule.js";
 
 export const BUILDS_BY_IMAGE_UID = "image-uid";
+
+/**
+ * How long a new success waits for its ImageVersion before the Image records it without one (the
+ * version follows in a later write). The version reconciler makes it within a round trip or two;
+ * waiting for it lets the success and its version be one status write and one Event.
+ */
+export const VERSION_WAIT_MS = 30_000;
 
 /** The campaign that asked this Image to rebuild (its annotation), while it may still start builds. */
 export function runningCampaignOf(
@@ -84,6 +96,9 @@ export interface ImageReconcilerDeps {
   images: Pick<Informer<Image>, "get">;
   /** Indexed by BUILDS_BY_IMAGE_UID. */
   builds: Pick<Informer<ImageBuild>, "byIndex">;
+  /** The Image's versions by its uid (VERSIONS_BY_IMAGE_UID of version-reconciler.ts). */
+  versions: Pick<Informer<ImageVersion>, "byIndex">;
+  versionsByImageIndex: string;
   client: GoldenClient;
   events: EventSink;
   log: Logger;
@@ -116,6 +131,13 @@ interface Origin {
 
 export class ImageReconciler {
   private readonly now: () => Date;
+  /**
+   * Per Image key, the resourceVersion this reconciler last wrote its status over. While the cache
+   * still shows that version, our own write has not reached it yet: a pass now would decide on a
+   * stale Image and its replace could only fail with a 409. The write's update event brings the
+   * key back once the cache has it.
+   */
+  private readonly wroteOver = new Map<string, string>();
 
   constructor(private readonly deps: ImageReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -123,7 +145,13 @@ export class ImageReconciler {
 
   async reconcile(key: string, logger: Logger = this.deps.log): Promise<Result> {
     const image = this.deps.images.get(key);
-    if (!image) return; // Deleted: owner references garbage-collect its builds and Jobs.
+    if (!image) {
+      this.wroteOver.delete(key);
+      return; // Deleted: owner references garbage-collect its builds and Jobs.
+    }
+    const stale = this.wroteOver.get(key);
+    if (stale !== undefined && stale === image.metadata?.resourceVersion) return;
+    this.wroteOver.delete(key);
     const log = logger.child({ image: image.metadata?.name, generation: image.metadata?.generation });
     try {
       return await this.reconcileImage(image, log);
@@ -223,12 +251,31 @@ export class ImageReconciler {
     }
     if (schedule?.ok && schedule.due) status.lastScheduleTime = schedule.due.toISOString();
     Object.assign(status, handledTriggers(image.status, builds, rebuildToken(image)));
-    if (await this.writeStatus(image, status, builds, problem?.reason)) {
+    const versions = this.deps.versions.byIndex(this.deps.versionsByImageIndex, uid);
+    const view = versionsView(image, versions, now);
+    if (view.latestVersion) status.latestVersion = view.latestVersion;
+    else delete status.latestVersion;
+    if (view.channels.length > 0) status.channels = view.channels;
+    else delete status.channels;
+    if (view.wakeAfterMs !== undefined) wakeups.push(view.wakeAfterMs);
+    // A new success waits (briefly) for its version rather than being written twice: the version
+    // reconciler creates the ImageVersion, its informer event brings the Image back here, and that
+    // pass writes both. Waiting, not creating the version here, keeps one reconciler per kind
+    // (numbering needs every version of the Image and a layered build waits for its parent's) and
+    // keeps this pass a function of the caches: a restart mid-wait decides the same.
+    const versionDue = awaitingVersion(image, status, builds, versions, now);
+    if (versionDue !== undefined) {
+      wakeups.push(versionDue);
+    } else if (await this.writeStatus(image, status, builds, versions, problem?.reason)) {
       log.debug("status updated", {
         phase: status.phase,
         build: status.latestBuild,
         reason: problem?.reason,
       });
+      for (const e of view.events) {
+        log.info("channel", { note: e.note });
+        this.deps.events.record(image, { type: e.type, reason: e.reason, action: "Channel", note: e.note });
+      }
     }
     await this.pruneHistory(image, builds, status, log);
     return wakeups.length > 0 ? { requeueAfterMs: Math.max(0, Math.min(...wakeups)) } : undefined;
@@ -480,28 +527,44 @@ export class ImageReconciler {
     image: Image,
     status: ImageStatus,
     builds: ImageBuild[],
+    versions: ImageVersion[],
     problemReason?: string,
   ): Promise<boolean> {
     if (canonicalJson(image.status ?? {}) === canonicalJson(status)) return false;
     await this.deps.client.images.replaceStatus({ ...image, status });
+    if (image.metadata?.resourceVersion) this.wroteOver.set(objectKey(image), image.metadata.resourceVersion);
     const before = image.status;
+    const newVersion =
+      status.latestVersion !== before?.latestVersion
+        ? versions.find((v) => v.spec.version === status.latestVersion)
+        : undefined;
     const newBuild = status.latestBuild !== before?.latestBuild;
     const newProblem = problemReason !== undefined && before?.message !== status.message;
-    if (before?.phase === status.phase && !newBuild && !newProblem) return true;
+    const reason =
+      before?.phase === status.phase && !newBuild && !newProblem
+        ? undefined
+        : (problemReason ?? OUTCOME_REASONS[status.phase ?? "Pending"]);
+    if (!reason) {
+      // A version that came after its build's success was recorded (VERSION_WAIT_MS passed).
+      if (newVersion) this.deps.events.record(image, versionEvent(newVersion));
+      return true;
+    }
     // An Event for each outcome and problem, not for each transition: a build starting shows in
-    // status (and on the ImageBuild), and an Event apiece would be a third of a build's writes.
-    const reason = problemReason ?? OUTCOME_REASONS[status.phase ?? "Pending"];
-    if (!reason) return true;
+    // status (and on the ImageBuild), and an Event apiece would be a third of a build's writes. A
+    // success names its version too: one Event for the build and the version it became.
     const build = builds.find((b) => b.metadata?.name === status.latestBuild);
     const origin = build
       ? `ImageBuild ${status.latestBuild} (generation ${build.spec.imageGeneration}, ${build.spec.trigger}, attempt ${attempt(build)}): `
       : "";
+    const version =
+      status.phase === "Succeeded" && newVersion?.spec.build === status.latestBuild ? newVersion : undefined;
     this.deps.events.record(image, {
       type: status.phase === "Failed" ? "Warning" : "Normal",
       reason,
       action: "Build",
-      note: `${origin}${status.message ?? `Image is ${status.phase}`}`,
+      note: `${origin}${status.message ?? `Image is ${status.phase}`}${version ? `; ${versionNote(version)}` : ""}`,
     });
+    if (newVersion && newVersion !== version) this.deps.events.record(image, versionEvent(newVersion));
     return true;
   }
 }
@@ -511,6 +574,42 @@ const OUTCOME_REASONS: Record<string, string | undefined> = {
   Succeeded: "BuildSucceeded",
   Failed: "BuildFailed",
 };
+
+function versionNote(v: ImageVersion): string {
+  return `ImageVersion ${v.metadata?.name}: ${v.spec.version} (${v.spec.bump.toLowerCase()})`;
+}
+
+function versionEvent(v: ImageVersion) {
+  return {
+    type: "Normal" as const,
+    reason: "VersionCreated",
+    action: "Version",
+    note: `${versionNote(v)} from ImageBuild ${v.spec.build}`,
+  };
+}
+
+/**
+ * Whether the status must wait for the version of a success it records for the first time: ms
+ * until it stops waiting, or undefined to write now (no new success, its version is there, or
+ * VERSION_WAIT_MS has passed since the build finished).
+ */
+export function awaitingVersion(
+  image: Image,
+  status: ImageStatus,
+  builds: ImageBuild[],
+  versions: ImageVersion[],
+  now: Date,
+): number | undefined {
+  const name = status.lastSuccessfulBuild;
+  if (!name || name === image.status?.lastSuccessfulBuild) return undefined;
+  if (versions.some((v) => v.spec.build === name)) return undefined;
+  const build = builds.find((b) => b.metadata?.name === name);
+  const finished = Date.parse(build?.status?.completionTime ?? "");
+  if (Number.isNaN(finished)) return undefined;
+  // Bounded by VERSION_WAIT_MS too: completionTime comes from the worker's clock.
+  const left = Math.min(finished + VERSION_WAIT_MS - now.getTime(), VERSION_WAIT_MS);
+  return left > 0 ? left : undefined;
+}
 
 function rebuildToken(image: Image): string | undefined {
   return image.metadata?.annotations?.[ANNOTATIONS.rebuild] || undefined;

@@ -1,11 +1,13 @@
 // The version reconciler, one pass per Image: every succeeded ImageBuild becomes an ImageVersion
-// (numbered, with its manifest), each version's status gets its changelog, revocation and
-// parent-revocation conditions and its distribution state, and the Image's channels move.
-// Level-triggered and idempotent: a version is found again by its build, its name is derived
-// from its number, and channel requests are remembered in status (lastRequest) once handled.
+// (numbered, with its manifest and its changelog against the newest version before it, all in the
+// one create), and each version's status gets what happens to it later: revocation and
+// parent-revocation conditions and its distribution state. It never writes the Image's status: the
+// Image reconciler is that status's one writer (latestVersion and channels included, see
+// image-versions.ts), so the two never conflict. Level-triggered and idempotent: a version is
+// found again by its build, and its name is derived from its number.
 
 import type { GoldenClient } from "../api/client.js";
-import { findCondition, setCondition } from "../api/conditions.js";
+import { type ConditionInput, findCondition, setCondition } from "../api/conditions.js";
 import {
   API_VERSION,
   type Condition,
@@ -23,12 +25,12 @@ import type { Informer } from "../runtime/informer.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
 import { changelog } from "../versions/changelog.js";
-import { reconcileChannels, type VersionFacts } from "../versions/channels.js";
 import { distribute } from "../versions/distribution.js";
 import { versionInputs } from "../versions/inputs.js";
 import { contentManifest } from "../versions/manifest.js";
-import { channelRequests, VERSION_LABELS, versionName } from "../versions/names.js";
+import { VERSION_LABELS, versionName } from "../versions/names.js";
 import { nextVersion } from "../versions/numbering.js";
+import { isRevoked } from "../versions/revocation.js";
 import { compareVersions } from "../versions/semver.js";
 import type { EventSink } from "./events.js";
 import { ownerReference } from "./owner.js";
@@ -68,20 +70,6 @@ export interface VersionReconcilerDeps {
   distributionRetryBaseMs?: number;
 }
 
-/** Whether a revocation is in effect at `now` (a revocation without `at` is at once). */
-export function isRevoked(v: ImageVersion, now: Date): boolean {
-  const r = v.revocation;
-  return r !== undefined && (!r.at || Date.parse(r.at) <= now.getTime());
-}
-
-/**
- * Whether a version may be a layered Image's parent: not revoked. Parent resolution (the
- * catalog's admission of layered builds) must skip versions for which this is false.
- */
-export function usableAsParent(v: ImageVersion, now: Date): boolean {
-  return !isRevoked(v, now);
-}
-
 export class VersionReconciler {
   private readonly now: () => Date;
 
@@ -116,7 +104,7 @@ export class VersionReconciler {
       versions.push(created);
     }
 
-    // 2. Each version's status: changelog, revocation, parent revocation, distribution.
+    // 2. Each version's status: revocation, parent revocation, distribution.
     const byNumber = [...versions].sort((a, b) => compareVersions(a.spec.version, b.spec.version));
     let rebuildFor: ImageVersion | undefined;
     for (const [i, version] of byNumber.entries()) {
@@ -125,14 +113,10 @@ export class VersionReconciler {
       if (parentRevoked && i === byNumber.length - 1) rebuildFor = version;
       const at = version.revocation?.at ? Date.parse(version.revocation.at) - now.getTime() : 0;
       if (version.revocation && at > 0) wakeups.push(at);
-      const wake = await this.writeVersionStatus(image, version, byNumber[i - 1], parent, parentRevoked, now);
+      const wake = await this.writeVersionStatus(image, version, parent, parentRevoked, now);
       if (wake !== undefined) wakeups.push(wake);
     }
     if (rebuildFor) await this.rebuildOnParentRevoked(image, rebuildFor, log);
-
-    // 3. Channels.
-    const wake = await this.moveChannels(image, byNumber, now, log);
-    if (wake !== undefined) wakeups.push(wake);
     return wakeups.length > 0 ? { requeueAfterMs: Math.max(0, Math.min(...wakeups)) } : undefined;
   }
 
@@ -180,6 +164,8 @@ export class VersionReconciler {
       inputs,
     );
     const manifest = contentManifest(inputs, build.spec.image, parent?.spec.manifest);
+    // Known now and never changing: recorded in the spec at creation, no status write after it.
+    const content = { inputs, manifest };
     const body: ImageVersion = {
       apiVersion: API_VERSION,
       kind: IMAGE_VERSION_KIND,
@@ -205,6 +191,8 @@ export class VersionReconciler {
         manifest,
         ...(build.status?.artifacts?.length ? { artifacts: build.status.artifacts } : {}),
         ...(image.spec.distribution?.targets?.length ? { targets: image.spec.distribution.targets } : {}),
+        ...(previous ? { previousVersion: previous.spec.version } : {}),
+        changelog: changelog(previous?.spec, content),
       },
     };
     let created: ImageVersion;
@@ -219,49 +207,41 @@ export class VersionReconciler {
       await this.deps.client.imageBuilds.patchStatus(namespace, build.metadata?.name ?? "", {
         status: { inputs: { parentVersion: parent.spec.version } },
       });
+    // No Event here: the Image reconciler's BuildSucceeded Event names the build and this version.
     log.info("created version", { version, bump, build: build.metadata?.name });
-    this.deps.events.record(image, {
-      type: "Normal",
-      reason: "VersionCreated",
-      action: "Version",
-      note: `ImageVersion ${created.metadata?.name}: ${version} (${bump.toLowerCase()}) from ImageBuild ${build.metadata?.name}`,
-    });
     return created;
   }
 
-  /** Writes the version's status when it changed; returns when to look again (a distribution retry). */
+  /**
+   * Writes the version's status when it changed; returns when to look again (a distribution
+   * retry). A condition appears once there is something to say (a revocation, a revoked parent,
+   * targets), so that a new version with none of these needs no status write at all.
+   */
   private async writeVersionStatus(
     image: Image,
     version: ImageVersion,
-    previous: ImageVersion | undefined,
     parent: ImageVersion | undefined,
     parentRevoked: boolean,
     now: Date,
   ): Promise<number | undefined> {
     const old = version.status ?? {};
     const status: ImageVersionStatus = { ...old };
-    if (previous) status.previousVersion = previous.spec.version;
-    else delete status.previousVersion;
-    status.changelog = changelog(previous?.spec, version.spec);
     const revoked = isRevoked(version, now);
     let conditions: Condition[] | undefined = old.conditions;
     const reason = version.revocation?.reason ?? "";
-    conditions = setCondition(
-      conditions,
-      revoked
-        ? { type: "Revoked", status: "True", reason: "Revoked", message: reason }
-        : version.revocation
-          ? {
-              type: "Revoked",
-              status: "False",
-              reason: "Scheduled",
-              message: `revoked at ${version.revocation.at}: ${reason}`,
-            }
-          : { type: "Revoked", status: "False", reason: "NotRevoked", message: "" },
-      now,
-    );
+    const revocation: ConditionInput | undefined = revoked
+      ? { type: "Revoked", status: "True", reason: "Revoked", message: reason }
+      : version.revocation
+        ? {
+            type: "Revoked",
+            status: "False",
+            reason: "Scheduled",
+            message: `revoked at ${version.revocation.at}: ${reason}`,
+          }
+        : undefined;
+    if (revocation) conditions = setCondition(conditions, revocation, now);
     // A parent version that is gone (its Image deleted) leaves the condition as it was.
-    if (parent)
+    if (parent && (parentRevoked || findCondition(conditions, "ParentRevoked")))
       conditions = setCondition(
         conditions,
         parentRevoked
@@ -305,7 +285,7 @@ export class VersionReconciler {
         now,
       );
     }
-    status.conditions = conditions;
+    if (conditions) status.conditions = conditions;
     if (canonicalJson(old) === canonicalJson(status)) return dist.wakeAfterMs;
     const written = await this.deps.client.imageVersions.patchStatusIfCurrent(version, status);
     if (!written) return RECHECK_MS; // Moved on meanwhile: its next event brings us back.
@@ -348,41 +328,6 @@ export class VersionReconciler {
       action: "Rebuild",
       note: `${newest.spec.version} was built on ${parentImage} ${parentVersion}, which is revoked: rebuilding`,
     });
-  }
-
-  private async moveChannels(
-    image: Image,
-    versions: ImageVersion[],
-    now: Date,
-    log: Logger,
-  ): Promise<number | undefined> {
-    const spec = image.spec.channels ?? [];
-    const facts: VersionFacts[] = versions.map((v) => ({
-      version: v.spec.version,
-      revoked: isRevoked(v, now),
-      ...(v.revocation ? { revocationReason: v.revocation.reason } : {}),
-    }));
-    const result = reconcileChannels({
-      spec,
-      previous: image.status?.channels ?? [],
-      versions: facts,
-      requests: channelRequests(image.metadata?.annotations),
-      now,
-    });
-    const latest = versions.at(-1)?.spec.version;
-    const before = { channels: image.status?.channels ?? [], latestVersion: image.status?.latestVersion };
-    const after = { channels: result.channels, latestVersion: latest };
-    if (canonicalJson(before) === canonicalJson(after)) return result.wakeAfterMs;
-    const written = await this.deps.client.images.patchStatusIfCurrent(image, {
-      channels: result.channels.length > 0 ? result.channels : null,
-      latestVersion: latest ?? null,
-    });
-    if (!written) return RECHECK_MS; // Changed meanwhile: decide again on the newer Image.
-    for (const e of result.events) {
-      log.info("channel", { note: e.note });
-      this.deps.events.record(image, { type: e.type, reason: e.reason, action: "Channel", note: e.note });
-    }
-    return result.wakeAfterMs;
   }
 }
 

@@ -11,6 +11,11 @@ const RECHECK_MS = 5 * 60_000;
 
 export class WorkerAccess {
   private readonly ensured = new Map<string, number>();
+  /**
+   * The creation under way per namespace: a namespace's first builds are reconciled concurrently,
+   * and without sharing it each of them sent the same three creates (all but one AlreadyExists).
+   */
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly core: CoreV1Api,
@@ -22,6 +27,14 @@ export class WorkerAccess {
   async ensure(namespace: string): Promise<void> {
     const at = this.ensured.get(namespace);
     if (at !== undefined && this.now() - at < RECHECK_MS) return;
+    const running = this.inFlight.get(namespace);
+    if (running) return running;
+    const creating = this.create(namespace).finally(() => this.inFlight.delete(namespace));
+    this.inFlight.set(namespace, creating);
+    return creating;
+  }
+
+  private async create(namespace: string): Promise<void> {
     const name = this.serviceAccount;
     const metadata = { name, namespace, labels: { [LABELS.managedBy]: MANAGED_BY } };
     await ignoreExists(this.core.createNamespacedServiceAccount({ namespace, body: { metadata } }));

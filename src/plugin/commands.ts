@@ -108,7 +108,7 @@ async function versions(s: Session, a: Args, io: Io): Promise<void> {
       revoked ? "revoked" : v.revocation?.at ? `revokes ${v.revocation.at}` : "ok",
       v.spec.inputs.baseRevision,
       targets ? `${published}/${targets}` : "-",
-      v.status?.changelog?.summary ?? "",
+      v.spec.changelog?.summary ?? "",
       age(v.metadata?.creationTimestamp, io.now()),
     ];
   });

@@ -575,7 +575,7 @@ describe("deploying golden with config/", () => {
           async () => {
             const v = await golden.imageVersions.get(ns.name, `${imageName}-1.0.0`);
             const got = await golden.images.get(ns.name, imageName);
-            return v?.status?.changelog?.summary !== undefined && got?.status?.latestVersion === "1.0.0";
+            return v?.spec.changelog?.summary !== undefined && got?.status?.latestVersion === "1.0.0";
           },
         ).catch((err: Error) => {
           throw new Error(`${err.message}\n${forbiddenLines().slice(-3).join("\n").slice(0, 3000)}`);

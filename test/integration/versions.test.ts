@@ -61,7 +61,7 @@ describe("versions and channels", () => {
   const version = (img: string, v: string) =>
     eventually(`ImageVersion ${img}-${v}`, async () => {
       const got = await golden.imageVersions.get(ns.name, `${img}-${v}`);
-      return got?.status?.changelog ? got : undefined;
+      return got ?? undefined;
     });
   const channel = async (img: string, name: string) =>
     (await golden.images.get(ns.name, img))?.status?.channels?.find((c) => c.name === name);
@@ -95,33 +95,46 @@ describe("versions and channels", () => {
     assert.ok(v1.spec.manifest.packages?.some((p) => p.name === "curl"));
     assert.equal(v1.spec.artifacts?.[0]?.format, "raw");
     await channelAt("web", "dev", "1.0.0");
+    // The build's success and its version are one Image status write and one Event.
+    const built = await eventually("the BuildSucceeded Event naming the version", async () => {
+      const events = (await eventsApi.listNamespacedEvent({ namespace: ns.name })).items.filter(
+        (e) =>
+          e.regarding?.name === "web" && (e.reason === "BuildSucceeded" || e.reason === "VersionCreated"),
+      );
+      return events.length > 0 ? events : undefined;
+    });
+    assert.deepEqual(
+      built.map((e) => e.reason),
+      ["BuildSucceeded"],
+    );
+    assert.match(built[0]?.note ?? "", /; ImageVersion web-1\.0\.0: 1\.0\.0 \(initial\)$/);
 
     await setPackages(["curl", "nginx"]);
     await finishBuild("web", { baseRevision: "ubuntu-r1" }, 2);
     const v2 = await version("web", "1.1.0");
     assert.equal(v2.spec.bump, "Minor");
-    assert.equal(v2.status?.previousVersion, "1.0.0");
+    assert.equal(v2.spec.previousVersion, "1.0.0");
     assert.deepEqual(
-      v2.status?.changelog?.packagesAdded?.map((p) => p.name),
+      v2.spec.changelog?.packagesAdded?.map((p) => p.name),
       ["nginx"],
     );
-    assert.equal(v2.status?.changelog?.packagesRemoved, undefined);
-    assert.equal(v2.status?.changelog?.packagesUpgraded, undefined);
-    assert.equal(v2.status?.changelog?.baseRevision, undefined);
+    assert.equal(v2.spec.changelog?.packagesRemoved, undefined);
+    assert.equal(v2.spec.changelog?.packagesUpgraded, undefined);
+    assert.equal(v2.spec.changelog?.baseRevision, undefined);
     await channelAt("web", "dev", "1.1.0");
 
     await setPackages(["nginx", "jq"]);
     await finishBuild("web", { baseRevision: "ubuntu-r1" }, 3);
     const v3 = await version("web", "1.2.0");
     assert.deepEqual(
-      v3.status?.changelog?.packagesAdded?.map((p) => p.name),
+      v3.spec.changelog?.packagesAdded?.map((p) => p.name),
       ["jq"],
     );
     assert.deepEqual(
-      v3.status?.changelog?.packagesRemoved?.map((p) => p.name),
+      v3.spec.changelog?.packagesRemoved?.map((p) => p.name),
       ["curl"],
     );
-    assert.equal(v3.status?.changelog?.summary, "packages +1 -1");
+    assert.equal(v3.spec.changelog?.summary, "packages +1 -1");
     const dev = await channelAt("web", "dev", "1.2.0");
     assert.deepEqual(
       dev.history?.map((m) => `${m.action} ${m.version}`),
@@ -272,7 +285,7 @@ describe("versions and channels", () => {
     await finishBuild("soak", { baseRevision: "fedora-r2" }, 2);
     const v2 = await version("soak", "1.0.1");
     assert.equal(v2.spec.bump, "Patch");
-    assert.deepEqual(v2.status?.changelog?.baseRevision, { from: "fedora-r1", to: "fedora-r2" });
+    assert.deepEqual(v2.spec.changelog?.baseRevision, { from: "fedora-r1", to: "fedora-r2" });
     await channelAt("soak", "prod", "1.0.1");
   });
 

@@ -986,6 +986,11 @@ export interface ImageVersionSpec {
    * @maxItems 16
    */
   targets?: DistributionTarget[];
+  /**
+   * The newest version of the Image when this one was made: what its changelog compares against. Absent for the first version.
+   */
+  previousVersion?: string;
+  changelog?: Changelog;
 }
 /**
  * VersionInputs are what the build resolved and what the version number compares.
@@ -1115,41 +1120,6 @@ export interface ManifestFile {
   digest: string;
 }
 /**
- * VersionRevocation pulls a version everywhere at once: it leaves every channel, can no longer be promoted or used as a parent, and layered Images built on it are marked (and, by their spec.versioning.onParentRevoked, rebuilt). It cannot be changed or withdrawn once set.
- */
-export interface VersionRevocation {
-  /**
-   * Why the version is revoked, for example CVE-2026-1234 in openssl.
-   */
-  reason: string;
-  /**
-   * When the revocation takes effect; absent means at once.
-   */
-  at?: string;
-}
-/**
- * ImageVersionStatus is the observed state of an ImageVersion, written by the golden operator.
- */
-export interface ImageVersionStatus {
-  /**
-   * Revoked (True once the revocation is in effect), ParentRevoked (the parent version it was built on is revoked) and Distributed (published to every target).
-   *
-   * @maxItems 16
-   */
-  conditions?: Condition[];
-  /**
-   * The version this one's changelog compares against.
-   */
-  previousVersion?: string;
-  changelog?: Changelog;
-  /**
-   * Publishing state per target.
-   *
-   * @maxItems 16
-   */
-  distribution?: TargetStatus[];
-}
-/**
  * Changelog is what changed between two versions' manifests and inputs.
  */
 export interface Changelog {
@@ -1241,6 +1211,36 @@ export interface ListChange {
    * @maxItems 256
    */
   changed?: string[];
+}
+/**
+ * VersionRevocation pulls a version everywhere at once: it leaves every channel, can no longer be promoted or used as a parent, and layered Images built on it are marked (and, by their spec.versioning.onParentRevoked, rebuilt). It cannot be changed or withdrawn once set.
+ */
+export interface VersionRevocation {
+  /**
+   * Why the version is revoked, for example CVE-2026-1234 in openssl.
+   */
+  reason: string;
+  /**
+   * When the revocation takes effect; absent means at once.
+   */
+  at?: string;
+}
+/**
+ * ImageVersionStatus is the observed state of an ImageVersion, written by the golden operator: only what changes after the version is made (revocation, parent revocation, distribution). A version nothing has happened to yet has no status.
+ */
+export interface ImageVersionStatus {
+  /**
+   * Revoked (once a revocation is set: True when it is in effect, False while it is scheduled), ParentRevoked (once the parent version it was built on is revoked) and Distributed (when it has targets: True once published to every target).
+   *
+   * @maxItems 16
+   */
+  conditions?: Condition[];
+  /**
+   * Publishing state per target.
+   *
+   * @maxItems 16
+   */
+  distribution?: TargetStatus[];
 }
 /**
  * TargetStatus is the publishing state of one version at one target (mocked).

@@ -36,7 +36,11 @@ import {
 } from "../../controllers/image-reconciler.js";
 import { ImageBuildReconciler } from "../../controllers/imagebuild-reconciler.js";
 import type { WorkerConfig } from "../../controllers/job-template.js";
-import { VERSIONS_BY_PARENT, VersionReconciler } from "../../controllers/version-reconciler.js";
+import {
+  VERSIONS_BY_IMAGE_UID,
+  VERSIONS_BY_PARENT,
+  VersionReconciler,
+} from "../../controllers/version-reconciler.js";
 import { WorkerAccess } from "../../controllers/worker-access.js";
 import { unlessNotFound } from "../../runtime/api-errors.js";
 import { Controller } from "../../runtime/controller.js";
@@ -80,6 +84,8 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   const imageReconciler = new ImageReconciler({
     images,
     builds,
+    versions,
+    versionsByImageIndex: VERSIONS_BY_IMAGE_UID,
     client: d.golden,
     events: d.events,
     log,
@@ -208,8 +214,10 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     if (c.status?.phase !== old.status?.phase) onCampaignForImages(c);
   });
   campaigns.on("delete", onCampaignForImages);
-  // A version's Image decides its status and channels; Images built on it check their parent.
+  // A version's Image records it (latestVersion, channels: the Image reconciler) and decides its
+  // status (the version reconciler); versions built on it check their parent.
   const onVersion = (v: ImageVersion) => {
+    imageController.enqueueOwner(v, IMAGE_KIND, GROUP);
     versionController.enqueueOwner(v, IMAGE_KIND, GROUP);
     const key = `${v.metadata?.namespace}/${v.spec.imageName}/${v.spec.version}`;
     for (const child of versions.byIndex(VERSIONS_BY_PARENT, key))

@@ -7,6 +7,7 @@ import type {
   ImageBuild,
   ImageBuildStatus,
   ImageStatus,
+  ImageVersion,
   RebuildCampaign,
   RebuildCampaignStatus,
 } from "../../../src/api/v1alpha1/index.js";
@@ -17,7 +18,9 @@ import {
   IMAGE_QUEUE_PRIORITY,
   ImageReconciler,
   imageQueuePriority,
+  VERSION_WAIT_MS,
 } from "../../../src/controllers/image-reconciler.js";
+import { VERSIONS_BY_IMAGE_UID, versionIndexers } from "../../../src/controllers/version-reconciler.js";
 import { objectKey } from "../../../src/runtime/keys.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
 import { lookupOf, shippedCatalog } from "../../support/catalog.js";
@@ -40,11 +43,14 @@ function harness(opts: { now?: () => Date } = {}) {
   const builds = new FakeInformer<ImageBuild>({
     [BUILDS_BY_IMAGE_UID]: (b) => [b.metadata?.labels?.[LABELS.imageUid] ?? ""],
   });
+  const versions = new FakeInformer<ImageVersion>(versionIndexers);
   const events: EventInput[] = [];
   const campaigns = new FakeInformer<RebuildCampaign>();
   const reconciler = new ImageReconciler({
     images,
     builds,
+    versions,
+    versionsByImageIndex: VERSIONS_BY_IMAGE_UID,
     client: api.golden,
     events: { record: (_obj, event) => events.push(event) },
     log: nopLogger,
@@ -78,7 +84,7 @@ function harness(opts: { now?: () => Date } = {}) {
     }
   };
   const reconcile = (img: Image) => reconciler.reconcile(objectKey(img), nopLogger);
-  return { api, images, builds, events, add, sync, reconcile, campaigns };
+  return { api, images, builds, versions, events, add, sync, reconcile, campaigns };
 }
 
 /** A build of `img` as the reconciler names and labels it. */
@@ -205,6 +211,92 @@ describe("ImageReconciler", () => {
     assert.equal(h.events.length, 1);
   });
 
+  it("writes a success and its version in one status write, with one Event naming both", async () => {
+    const h = harness();
+    const img = h.add.image(
+      image({
+        name: "web",
+        spec: { channels: [{ name: "dev", promotion: "Auto" }] },
+        status: { phase: "Building" },
+      }),
+    );
+    const b = h.add.build(
+      buildOf(img, { minutesAgo: 0, status: { ...succeeded, completionTime: NOW.toISOString() } }),
+    );
+    // The build's version is not made yet: the success waits for it instead of being written twice.
+    const waiting = await h.reconcile(img);
+    assert.deepEqual(h.api.sent(), [], "no write before the version");
+    assert.deepEqual(waiting, { requeueAfterMs: VERSION_WAIT_MS });
+    assert.equal(h.events.length, 0);
+
+    h.versions.put(versionOf(img, b, "1.0.0"));
+    await h.reconcile(img);
+    const [write, ...rest] = h.api.sent();
+    assert.deepEqual(rest, [], "one write: the success, its version and the channel that follows it");
+    const status = bodyOf<Image>(write).status as ImageStatus;
+    assert.equal(status.phase, "Succeeded");
+    assert.equal(status.lastSuccessfulBuild, b.metadata?.name);
+    assert.equal(status.latestVersion, "1.0.0");
+    assert.deepEqual(
+      status.channels?.map((c) => [c.name, c.version]),
+      [["dev", "1.0.0"]],
+    );
+    assert.deepEqual(
+      h.events.map((e) => e.reason),
+      ["BuildSucceeded", "ChannelFollowed"],
+      "the channel's move is recorded once the status holding it is written",
+    );
+    const built = h.events.filter((e) => e.reason === "BuildSucceeded");
+    assert.equal(built.length, 1);
+    assert.match(
+      built[0]?.note ?? "",
+      new RegExp(`ImageBuild ${b.metadata?.name} .*ImageVersion web-1\\.0\\.0: 1\\.0\\.0`),
+    );
+    assert.ok(!h.events.some((e) => e.reason === "VersionCreated"), "the version is in the build's Event");
+
+    h.sync();
+    await h.reconcile(h.images.get("default/web") as Image);
+    assert.equal(h.api.sent().length, 1, "converged: no second write");
+  });
+
+  it("does not decide again on a cached Image its own status write has not reached yet (no 409 to retry)", async () => {
+    const h = harness();
+    const img = h.add.image(image({ name: "web", status: { phase: "Building" } }));
+    h.add.build(buildOf(img, { minutesAgo: 1, status: succeeded }));
+    await h.reconcile(img);
+    assert.equal(h.api.sent().length, 1);
+    // A build event comes back before the Image's update: the cache still has the old Image.
+    h.builds.put({ ...(h.builds.list()[0] as ImageBuild), status: { ...succeeded, message: "changed" } });
+    await h.reconcile(img);
+    assert.equal(h.api.sent().length, 1, "no replace over the resourceVersion it already wrote over");
+    h.sync(); // The update event: the cache has the written Image, and the pass runs again.
+    await h.reconcile(h.images.get("default/web") as Image);
+    assert.equal(h.api.sent().length, 2);
+    assert.match(bodyOf<Image>(h.api.sent()[1]).status?.message ?? "", /changed/);
+  });
+
+  it("records a success without its version once the version is late, and the version in a later write", async () => {
+    const h = harness();
+    const img = h.add.image(image({ name: "web", status: { phase: "Building" } }));
+    const finished = new Date(NOW.getTime() - VERSION_WAIT_MS - 1).toISOString();
+    const b = h.add.build(
+      buildOf(img, { minutesAgo: 1, status: { ...succeeded, completionTime: finished } }),
+    );
+    await h.reconcile(img);
+    const first = bodyOf<Image>(h.api.sent()[0]).status;
+    assert.equal(first?.phase, "Succeeded", "not held past VERSION_WAIT_MS");
+    assert.equal(first?.latestVersion, undefined);
+    h.sync();
+    h.versions.put(versionOf(img, b, "1.0.0"));
+    await h.reconcile(h.images.get("default/web") as Image);
+    assert.equal(h.api.sent().length, 2);
+    assert.equal(bodyOf<Image>(h.api.sent()[1]).status?.latestVersion, "1.0.0");
+    assert.deepEqual(
+      h.events.map((e) => e.reason),
+      ["BuildSucceeded", "VersionCreated"],
+    );
+  });
+
   it("cancels a running build of an older generation (resourceVersion-guarded) and builds the new one", async () => {
     const h = harness();
     const old = image({ generation: 1 });
@@ -305,6 +397,8 @@ describe("ImageReconciler", () => {
     const r = new ImageReconciler({
       images: h.images,
       builds: h.builds,
+      versions: h.versions,
+      versionsByImageIndex: VERSIONS_BY_IMAGE_UID,
       client: h.api.golden,
       events: { record: () => undefined },
       log: nopLogger,
@@ -481,3 +575,30 @@ describe("imageQueuePriority", () => {
     assert.ok(IMAGE_QUEUE_PRIORITY.campaign > IMAGE_QUEUE_PRIORITY.catalogRefresh);
   });
 });
+
+/** The ImageVersion the version reconciler makes of `b`. */
+function versionOf(img: Image, b: ImageBuild, version: string): ImageVersion {
+  return {
+    apiVersion: "golden.dev/v1alpha1",
+    kind: "ImageVersion",
+    metadata: {
+      name: `${img.metadata?.name}-${version}`,
+      namespace: img.metadata?.namespace,
+      labels: { [LABELS.imageUid]: img.metadata?.uid ?? "" },
+    },
+    spec: {
+      imageName: img.metadata?.name ?? "",
+      version,
+      bump: "Initial",
+      build: b.metadata?.name ?? "",
+      inputs: {
+        os: "ubuntu",
+        release: "24.04",
+        arch: "amd64",
+        baseRevision: "20261201",
+        customizationDigest: `sha256:${"0".repeat(64)}`,
+      },
+      manifest: { digest: `sha256:${"1".repeat(64)}` },
+    },
+  };
+}

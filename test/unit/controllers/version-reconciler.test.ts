@@ -91,18 +91,29 @@ describe("VersionReconciler", () => {
     );
     assert.equal(v1?.metadata?.labels?.[LABELS.build], "web-g1-aaaaaa");
     assert.equal(v2?.spec.bump, "Minor");
-    assert.deepEqual(h.events.filter((e) => e.event.reason === "VersionCreated").length, 2);
+    // Everything known at creation is in the one create: no status write follows it.
+    assert.deepEqual(
+      v2?.spec.changelog?.packagesAdded?.map((p) => p.name),
+      ["nginx"],
+    );
+    assert.equal(v2?.spec.previousVersion, "1.0.0");
+    assert.equal(v1?.spec.previousVersion, undefined);
+    assert.equal(v1?.spec.changelog?.summary, h.version("web-1.0.0")?.spec.changelog?.summary);
+    assert.deepEqual(
+      h.api.sent().map((w) => [w.verb, w.resource]),
+      [
+        ["create", "imageversions"],
+        ["create", "imageversions"],
+      ],
+      "two versions, two writes: no status write after a create, and the Image is not written (the Image reconciler records latestVersion)",
+    );
+    assert.deepEqual(h.events, [], "the Image reconciler's BuildSucceeded Event names the version");
     h.sync();
     await h.reconcile(h.images.get("default/web") as Image);
     h.sync();
     const creates = () => h.api.sent("create").filter((w) => w.resource === "imageversions").length;
     assert.equal(creates(), 2);
-    assert.deepEqual(
-      h.version("web-1.1.0")?.status?.changelog?.packagesAdded?.map((p) => p.name),
-      ["nginx"],
-    );
-    assert.equal(h.version("web-1.1.0")?.status?.previousVersion, "1.0.0");
-    assert.equal(h.api.get<Image>("images", "default", "web")?.status?.latestVersion, "1.1.0");
+    assert.equal(h.version("web-1.1.0")?.status, undefined, "nothing has happened to it: no status");
     // Converged: another pass writes nothing.
     const before = h.api.sent().length;
     await h.reconcile(h.images.get("default/web") as Image);
