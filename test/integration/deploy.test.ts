@@ -359,7 +359,6 @@ describe("deploying golden with config/", () => {
         ["watch", "images.golden.dev", anyNs],
         ["patch", "images.golden.dev", inNs],
         ["update", "images.golden.dev/status", inNs],
-        ["patch", "images.golden.dev/status", inNs],
         ["watch", "imageversions.golden.dev", anyNs],
         ["create", "imageversions.golden.dev", inNs],
         ["patch", "imageversions.golden.dev/status", inNs],
@@ -400,6 +399,8 @@ describe("deploying golden with config/", () => {
       const denied: [string, string, string[]][] = [
         ["*", "*", anyNs],
         ["*", "images.golden.dev", inNs],
+        // The Image controller is the only writer of an Image's status, by PUT (update).
+        ["patch", "images.golden.dev/status", inNs],
         ["get", "secrets", system],
         ["get", "secrets:someone-elses", system],
         ["list", "secrets", anyNs],
