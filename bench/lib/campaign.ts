@@ -27,11 +27,11 @@ import { createdAtMs } from "../../src/build/order.js";
 import { Informer, stripManagedFields } from "../../src/runtime/informer.js";
 import type { RestClient } from "../../src/runtime/kube.js";
 import { finish, succeededStatus } from "../../src/worker/build.js";
-import { type ApiDelta, apiDelta, type OperatorDelta, operatorDelta } from "./deltas.js";
+import { type ApiDelta, apiDelta, histogramDelta, type OperatorDelta, operatorDelta } from "./deltas.js";
 import { ARTIFACT_REPOSITORY, benchImageSpec, mockedBuildMs } from "./golden.js";
 import { completeWorkerPod, createNamespace, deleteNamespace, pool, scrapeApiserver } from "./kube.js";
 import { OperatorProcess } from "./operator.js";
-import { diffBuckets, histogramQuantile, type Scrape } from "./prom.js";
+import { histogramQuantile, type Scrape } from "./prom.js";
 import { type Percentiles, round, summarize } from "./stats.js";
 
 export interface CampaignConfig {
@@ -113,24 +113,13 @@ function campaignOperatorFigures(
 ): CampaignOperatorFigures {
   const queueWaitMs: CampaignOperatorFigures["queueWaitMs"] = {};
   for (const name of new Set(after.select("workqueue_depth").map((s) => s.labels.name ?? ""))) {
-    const m = { name };
-    const keys =
-      after.sum("workqueue_queue_duration_seconds_count", m) -
-      before.sum("workqueue_queue_duration_seconds_count", m);
+    const wait = histogramDelta(before, after, "workqueue_queue_duration_seconds", { name });
+    const keys = wait.count;
     if (keys <= 0) continue;
-    const sum =
-      after.sum("workqueue_queue_duration_seconds_sum", m) -
-      before.sum("workqueue_queue_duration_seconds_sum", m);
-    const p99 = histogramQuantile(
-      0.99,
-      diffBuckets(
-        after.buckets("workqueue_queue_duration_seconds", m),
-        before.buckets("workqueue_queue_duration_seconds", m),
-      ),
-    );
+    const p99 = histogramQuantile(0.99, wait.buckets);
     queueWaitMs[name] = {
       keys,
-      mean: round((1000 * sum) / keys),
+      mean: round((1000 * wait.sum) / keys),
       p99: p99 === undefined ? undefined : round(p99 * 1000),
     };
   }

@@ -3,7 +3,7 @@
 // throttle, reconcile and process figures.
 import { EVENT_REPORTER, METRICS_PREFIX } from "../../src/build/names.js";
 import type { RestClient } from "../../src/runtime/kube.js";
-import { diffBuckets, diffMaps, histogramQuantile, type Scrape } from "./prom.js";
+import { diffBuckets, diffMaps, histogramQuantile, type Labels, type Scrape } from "./prom.js";
 import { round } from "./stats.js";
 
 export const READ_VERBS = new Set(["GET", "LIST", "WATCH", "WATCHLIST"]);
@@ -90,6 +90,22 @@ export interface OperatorDelta {
   rssMB?: number;
 }
 
+/** A histogram's change between two scrapes, over its matching series: buckets, count and sum. */
+export function histogramDelta(
+  before: Scrape,
+  after: Scrape,
+  name: string,
+  match: Labels | ((l: Labels) => boolean) = {},
+): { buckets: Map<number, number>; count: number; sum: number } {
+  const delta = (suffix: string) =>
+    after.sum(`${name}_${suffix}`, match) - before.sum(`${name}_${suffix}`, match);
+  return {
+    buckets: diffBuckets(after.buckets(name, match), before.buckets(name, match)),
+    count: delta("count"),
+    sum: delta("sum"),
+  };
+}
+
 export function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
   const byMethod = diffMaps(
     after.groupSum(`${METRICS_PREFIX}rest_client_requests_total`, ["method"]),
@@ -99,26 +115,19 @@ export function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
   const code = (c: string) =>
     after.sum(`${METRICS_PREFIX}rest_client_requests_total`, { code: c }) -
     before.sum(`${METRICS_PREFIX}rest_client_requests_total`, { code: c });
-  const t = (s: Scrape, suffix: string) =>
-    s.sum(`${METRICS_PREFIX}rest_client_rate_limiter_duration_seconds_${suffix}`);
-  const tCount = t(after, "count") - t(before, "count");
-  const tSum = t(after, "sum") - t(before, "sum");
-  const tb = diffBuckets(
-    after.buckets(`${METRICS_PREFIX}rest_client_rate_limiter_duration_seconds`),
-    before.buckets(`${METRICS_PREFIX}rest_client_rate_limiter_duration_seconds`),
+  const throttle = histogramDelta(
+    before,
+    after,
+    `${METRICS_PREFIX}rest_client_rate_limiter_duration_seconds`,
   );
-  const waitedUnder1ms = tb.get(0.001) ?? 0;
-  const notWatch = (l: Record<string, string>) => l.method !== "WATCH";
-  const lb = diffBuckets(
-    after.buckets(`${METRICS_PREFIX}rest_client_request_duration_seconds`, notWatch),
-    before.buckets(`${METRICS_PREFIX}rest_client_request_duration_seconds`, notWatch),
+  const waitedUnder1ms = throttle.buckets.get(0.001) ?? 0;
+  const notWatch = (l: Labels) => l.method !== "WATCH";
+  const latency = histogramDelta(
+    before,
+    after,
+    `${METRICS_PREFIX}rest_client_request_duration_seconds`,
+    notWatch,
   );
-  const lCount =
-    after.sum(`${METRICS_PREFIX}rest_client_request_duration_seconds_count`, notWatch) -
-    before.sum(`${METRICS_PREFIX}rest_client_request_duration_seconds_count`, notWatch);
-  const lSum =
-    after.sum(`${METRICS_PREFIX}rest_client_request_duration_seconds_sum`, notWatch) -
-    before.sum(`${METRICS_PREFIX}rest_client_request_duration_seconds_sum`, notWatch);
   const ms = (v: number | undefined) => (v === undefined ? undefined : round(v * 1000));
   const reconciles = Object.fromEntries(
     diffMaps(
@@ -139,14 +148,12 @@ export function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
     after.groupSum("controller_runtime_max_concurrent_reconciles", ["controller"]),
   );
   // golden's own share of each pendingbuilds list page: arrival to the last byte written.
-  const isList = (l: Record<string, string>) => l.verb === "list";
-  const vb = diffBuckets(
-    after.buckets(`${METRICS_PREFIX}visibility_request_duration_seconds`, isList),
-    before.buckets(`${METRICS_PREFIX}visibility_request_duration_seconds`, isList),
+  const visibility = histogramDelta(
+    before,
+    after,
+    `${METRICS_PREFIX}visibility_request_duration_seconds`,
+    (l) => l.verb === "list",
   );
-  const vCount =
-    after.sum(`${METRICS_PREFIX}visibility_request_duration_seconds_count`, isList) -
-    before.sum(`${METRICS_PREFIX}visibility_request_duration_seconds_count`, isList);
   const reads = (requests.GET ?? 0) + (requests.LIST ?? 0) + (requests.WATCH ?? 0);
   const writes = (requests.POST ?? 0) + (requests.PUT ?? 0) + (requests.PATCH ?? 0) + (requests.DELETE ?? 0);
   return {
@@ -157,24 +164,24 @@ export function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
     reads,
     writes,
     throttle: {
-      requests: tCount,
-      meanWaitMs: round(tCount ? (1000 * tSum) / tCount : 0),
-      p50Ms: ms(histogramQuantile(0.5, tb)),
-      p99Ms: ms(histogramQuantile(0.99, tb)),
-      totalWaitSeconds: round(tSum, 1),
-      waitedShare: round(tCount ? 1 - waitedUnder1ms / tCount : 0, 3),
+      requests: throttle.count,
+      meanWaitMs: round(throttle.count ? (1000 * throttle.sum) / throttle.count : 0),
+      p50Ms: ms(histogramQuantile(0.5, throttle.buckets)),
+      p99Ms: ms(histogramQuantile(0.99, throttle.buckets)),
+      totalWaitSeconds: round(throttle.sum, 1),
+      waitedShare: round(throttle.count ? 1 - waitedUnder1ms / throttle.count : 0, 3),
     },
     requestLatencyMs: {
-      mean: round(lCount ? (1000 * lSum) / lCount : 0),
-      p50: ms(histogramQuantile(0.5, lb)),
-      p99: ms(histogramQuantile(0.99, lb)),
+      mean: round(latency.count ? (1000 * latency.sum) / latency.count : 0),
+      p50: ms(histogramQuantile(0.5, latency.buckets)),
+      p99: ms(histogramQuantile(0.99, latency.buckets)),
     },
-    ...(vCount > 0
+    ...(visibility.count > 0
       ? {
           visibilityListMs: {
-            count: vCount,
-            p50: ms(histogramQuantile(0.5, vb)),
-            p99: ms(histogramQuantile(0.99, vb)),
+            count: visibility.count,
+            p50: ms(histogramQuantile(0.5, visibility.buckets)),
+            p99: ms(histogramQuantile(0.99, visibility.buckets)),
           },
         }
       : {}),
