@@ -107,11 +107,12 @@ function shared<K, V extends object>(pool: Map<K, V>, key: K, make: () => V): V 
 
 /**
  * A build pod as the scheduler sees it (src/scheduler/state.ts): whose it is (its build label and
- * ServiceAccount) and whether it still runs (phase).
+ * ServiceAccount, and which Job controls it) and whether it still runs (phase).
  */
 export function slimPod(pod: V1Pod): V1Pod {
   const m = pod.metadata ?? {};
   const build = m.labels?.[LABELS.build];
+  const controller = m.ownerReferences?.find((r) => r.controller === true);
   const serviceAccountName = pod.spec?.serviceAccountName;
   const phase = pod.status?.phase;
   return {
@@ -121,6 +122,19 @@ export function slimPod(pod: V1Pod): V1Pod {
       uid: m.uid,
       resourceVersion: m.resourceVersion,
       ...(build !== undefined ? { labels: { [LABELS.build]: build } } : {}),
+      ...(controller
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: intern(controller.apiVersion),
+                kind: intern(controller.kind),
+                name: controller.name,
+                uid: controller.uid,
+                controller: true,
+              },
+            ],
+          }
+        : {}),
       ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
     },
     // Only build pods run as the worker ServiceAccount: the scheduler counts no other.

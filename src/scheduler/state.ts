@@ -68,12 +68,16 @@ export class SchedulerState {
   readonly #builds = new Map<string, BuildFacts>();
   /** Keys of Jobs that exist and have not finished (a build's Job carries the build's key). */
   readonly #activeJobs = new Set<string>();
-  /** Keys of every Job in the cache, finished or not. */
-  readonly #jobsPresent = new Set<string>();
+  /** Key → uid of every Job in the cache, finished or not. */
+  readonly #jobsPresent = new Map<string, string | undefined>();
   /** Per build key, the names of its pods that have not ended. */
   readonly #runningPods = new Map<string, Set<string>>();
-  /** Build keys whose pod was seen ended: their Job starts nothing more. */
-  readonly #podEnded = new Set<string>();
+  /**
+   * Per build key, the uid of the Job whose pod was seen ended: that Job starts nothing more. By
+   * uid, because a Job deleted and created again under the same name (the build's) is another Job:
+   * the old one's pod ending says nothing of the new one's.
+   */
+  readonly #podEndedOfJob = new Map<string, string>();
   /**
    * Admitted builds that ended or went while their Job never showed in the Job cache: that cache
    * may be lagging (a watch reconnecting), so the Job may still run. They hold their slot until
@@ -170,7 +174,7 @@ export class SchedulerState {
     const key = objectKey(job);
     // Anyone who may create Jobs can label one like golden's: only a build's own Job holds a slot.
     if (controllingBuildUid(job) === undefined) return this.forgetJob(key);
-    this.#jobsPresent.add(key);
+    this.#jobsPresent.set(key, job.metadata?.uid);
     const facts = this.#builds.get(key);
     if (facts) facts.jobSeen = true;
     this.#unconfirmed.delete(key); // The cache shows the Job now: its state decides.
@@ -185,7 +189,7 @@ export class SchedulerState {
     this.#jobsPresent.delete(key);
     this.#activeJobs.delete(key);
     this.#unconfirmed.delete(key);
-    this.#podEnded.delete(key);
+    this.#podEndedOfJob.delete(key);
     const { before, after } = this.#reclassify(key);
     return before !== after;
   }
@@ -199,12 +203,31 @@ export class SchedulerState {
     const running = this.#runningPods.get(key) ?? new Set<string>();
     if (hasEnded(pod)) {
       running.delete(name);
-      this.#podEnded.add(key);
+      this.#recordEnded(key, pod);
     } else running.add(name);
     if (running.size > 0) this.#runningPods.set(key, running);
     else this.#runningPods.delete(key);
     const { before, after } = this.#reclassify(key);
     return before !== after;
+  }
+
+  /**
+   * Remembers which Job's pod ended. A pod of a Job other than the one in the cache (an earlier Job
+   * of the same name, still ending after it was replaced) is ignored; so is one with no controlling
+   * Job (orphaned): it frees no Job's slot.
+   */
+  #recordEnded(key: string, pod: V1Pod): void {
+    const jobUid = controllingJobUid(pod);
+    if (jobUid === undefined) return;
+    const present = this.#jobsPresent.get(key);
+    if (present === undefined || present === jobUid) this.#podEndedOfJob.set(key, jobUid);
+  }
+
+  /** The Job in the cache under this key has not finished, and its pod was not seen ended. */
+  #jobHoldsSlot(key: string): boolean {
+    if (!this.#activeJobs.has(key)) return false;
+    const uid = this.#jobsPresent.get(key);
+    return uid === undefined || this.#podEndedOfJob.get(key) !== uid;
   }
 
   #isBuildPod(pod: V1Pod): boolean {
@@ -351,18 +374,18 @@ export class SchedulerState {
     this.#activeJobs.clear();
     this.#jobsPresent.clear();
     this.#runningPods.clear();
-    this.#podEnded.clear();
+    this.#podEndedOfJob.clear();
 
     for (const job of jobs) {
       if (controllingBuildUid(job) === undefined) continue; // Not a build's Job (see observeJob).
       const key = objectKey(job);
-      this.#jobsPresent.add(key);
+      this.#jobsPresent.set(key, job.metadata?.uid);
       if (!isJobFinished(job)) this.#activeJobs.add(key);
     }
     for (const pod of pods) {
       const key = buildKeyOf(pod);
       if (!key || !this.#isBuildPod(pod)) continue;
-      if (hasEnded(pod)) this.#podEnded.add(key);
+      if (hasEnded(pod)) this.#recordEnded(key, pod);
       else
         this.#runningPods.set(key, (this.#runningPods.get(key) ?? new Set()).add(pod.metadata?.name ?? ""));
     }
@@ -389,7 +412,7 @@ export class SchedulerState {
     // A running pod holds a slot even with its build and Job gone (a Job deleted with orphan
     // propagation leaves its pod running).
     if (this.#runningPods.has(key) || this.#unconfirmed.has(key)) return "inFlight";
-    if (this.#activeJobs.has(key) && !this.#podEnded.has(key)) return "inFlight";
+    if (this.#jobHoldsSlot(key)) return "inFlight";
     const facts = this.#builds.get(key);
     if (!facts) return "none";
     if (this.#assumed.has(key) || facts.phase === "Building") return "inFlight";
@@ -469,6 +492,12 @@ export class SchedulerState {
 function buildKeyOf(pod: V1Pod): string | undefined {
   const name = pod.metadata?.labels?.[LABELS.build];
   return name ? `${pod.metadata?.namespace ?? ""}/${name}` : undefined;
+}
+
+/** The uid of the Job controlling the pod, if any. */
+function controllingJobUid(pod: V1Pod): string | undefined {
+  const ref = pod.metadata?.ownerReferences?.find((r) => r.controller === true);
+  return ref?.kind === "Job" && ref.apiVersion.startsWith("batch/") ? ref.uid : undefined;
 }
 
 function hasEnded(pod: V1Pod): boolean {

@@ -222,6 +222,7 @@ export class JobLog {
         type,
         namespace: job.metadata?.namespace ?? "",
         build: job.metadata?.name ?? "",
+        jobUid: job.metadata?.uid,
         ended: finished,
         at,
         rv: revision(job),

@@ -29,6 +29,7 @@ export class JobWatchLog {
             type,
             namespace: job.metadata?.namespace ?? "",
             build: job.metadata?.name ?? "",
+            jobUid: job.metadata?.uid,
             ended: isJobFinished(job),
             at: Date.now(),
             rv: revision(job),

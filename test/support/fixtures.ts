@@ -119,6 +119,8 @@ export interface JobOptions {
   creationTimestamp?: Date | string;
   /** The controlling ImageBuild's uid (build() fixtures use uid-<name>); null: no owner (not a build's Job). */
   ownerUid?: string | null;
+  /** The Job's own uid; default uid-job-<namespace>-<name> (what the pod fixtures' owner names). */
+  uid?: string;
 }
 
 /** A build's Job, which carries the build's name and is controlled by it. */
@@ -129,6 +131,7 @@ export function job(name: string, o: JobOptions = {}): V1Job {
     metadata: {
       name,
       namespace: o.namespace ?? "default",
+      uid: o.uid ?? `uid-job-${o.namespace ?? "default"}-${name}`,
       ...(o.creationTimestamp !== undefined ? { creationTimestamp: o.creationTimestamp as Date } : {}),
       ...(o.ownerUid === null
         ? {}

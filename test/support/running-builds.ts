@@ -1,6 +1,6 @@
 // Which builds run at each moment of a watch log of golden's Jobs and build pods, by the rule the
-// concurrency limits promise: a build runs from its Job's creation until its pod has ended (or,
-// with no pod seen ended, until its Job has finished or gone), and any build pod that has not
+// concurrency limits promise: a build runs from its Job's creation until that Job's pod has ended
+// (or, with no pod seen ended, until its Job has finished or gone), and any build pod that has not
 // ended runs, with or without its Job. Tests check the limits over the whole event stream.
 
 export interface RunEvent {
@@ -11,6 +11,11 @@ export interface RunEvent {
   build: string;
   /** Pods only: the pod's name (a build may have a pod deleted and another). */
   pod?: string;
+  /**
+   * Job: its uid. Pod: its controlling Job's uid (none when orphaned). A Job deleted and created
+   * again under the build's name is another Job: the old one's pod ending does not end the new one.
+   */
+  jobUid?: string;
   /** Job: Complete/Failed. Pod: Succeeded/Failed. */
   ended: boolean;
   at: number;
@@ -31,6 +36,8 @@ export interface MaxRunning {
 
 interface BuildState {
   jobActive: boolean;
+  jobUid: string | undefined;
+  /** The current Job's pod has ended. */
   podEnded: boolean;
   pods: Set<string>;
 }
@@ -55,14 +62,21 @@ function replay(
   for (const e of ordered) {
     if (namespaces && !namespaces.has(e.namespace)) continue;
     const key = `${e.namespace}/${e.build}`;
-    const s = states.get(key) ?? { jobActive: false, podEnded: false, pods: new Set<string>() };
+    const s = states.get(key) ?? {
+      jobActive: false,
+      jobUid: undefined,
+      podEnded: false,
+      pods: new Set<string>(),
+    };
     states.set(key, s);
     if (e.kind === "job") {
       s.jobActive = e.type !== "DELETED" && !e.ended;
-      if (e.type === "DELETED") s.podEnded = false;
+      const uid = e.type === "DELETED" ? undefined : e.jobUid;
+      if (e.type === "DELETED" || uid !== s.jobUid) s.podEnded = false;
+      s.jobUid = uid;
     } else if (e.type === "DELETED" || e.ended) {
       s.pods.delete(e.pod ?? "");
-      if (e.type !== "DELETED") s.podEnded = true;
+      if (e.type !== "DELETED" && e.jobUid === s.jobUid) s.podEnded = true;
     } else s.pods.add(e.pod ?? "");
     if (s.pods.size > 0 || (s.jobActive && !s.podEnded)) running.add(key);
     else running.delete(key);
@@ -97,16 +111,19 @@ export function podRunEvent(
       name?: string;
       resourceVersion?: string;
       labels?: Record<string, string>;
+      ownerReferences?: Array<{ kind: string; uid: string; controller?: boolean }>;
     };
     status?: { phase?: string };
   },
 ): RunEvent {
+  const jobUid = pod.metadata?.ownerReferences?.find((o) => o.controller === true && o.kind === "Job")?.uid;
   return {
     kind: "pod",
     type,
     namespace: pod.metadata?.namespace ?? "",
     build: pod.metadata?.labels?.[BUILD_LABEL] ?? "",
     pod: pod.metadata?.name ?? "",
+    ...(jobUid !== undefined ? { jobUid } : {}),
     ended: podEnded(pod.status?.phase),
     at: Date.now(),
     rv: revision(pod),

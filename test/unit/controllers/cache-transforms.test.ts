@@ -99,7 +99,7 @@ describe("informer cache transforms", () => {
     assert.deepEqual(jobOutcome(deleting), { state: "active" });
   });
 
-  it("keeps of a build pod its key, build label, ServiceAccount and phase, sharing spec and status", () => {
+  it("keeps of a build pod its key, build label, controlling Job, ServiceAccount and phase, sharing spec and status", () => {
     const pod = (name: string, phase: string): V1Pod => ({
       apiVersion: "v1",
       kind: "Pod",
@@ -109,7 +109,16 @@ describe("informer cache transforms", () => {
         uid: `u-${name}`,
         resourceVersion: "9",
         labels: { [LABELS.build]: "b", [LABELS.managedBy]: "golden", "job-name": "b" },
-        ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: "b", uid: "u-job" }],
+        ownerReferences: [
+          {
+            apiVersion: "batch/v1",
+            kind: "Job",
+            name: "b",
+            uid: "u-job",
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: { serviceAccountName: "golden-worker", containers: [{ name: "worker", image: "golden" }] },
       status: { phase, podIP: "10.0.0.1" },
@@ -122,6 +131,7 @@ describe("informer cache transforms", () => {
         uid: "u-p1",
         resourceVersion: "9",
         labels: { [LABELS.build]: "b" },
+        ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: "b", uid: "u-job", controller: true }],
       },
       spec: { serviceAccountName: "golden-worker", containers: [] },
       status: { phase: "Running" },

@@ -49,8 +49,12 @@ export function job(namespace: string, name: string, finished = false): V1Job {
   });
 }
 
-/** The pod of build `name`'s Job, labelled as the Job template labels it. */
-export function pod(namespace: string, name: string, phase: string): V1Pod {
+/**
+ * The pod of build `name`'s Job, labelled as the Job template labels it and controlled by the Job
+ * (uid as job() gives it, or `jobUid`; null: orphaned).
+ */
+export function pod(namespace: string, name: string, phase: string, jobUid?: string | null): V1Pod {
+  const owner = jobUid === null ? undefined : (jobUid ?? `uid-job-${namespace}-${name}`);
   return {
     metadata: {
       namespace,
@@ -58,6 +62,9 @@ export function pod(namespace: string, name: string, phase: string): V1Pod {
       uid: `uid-pod-${namespace}-${name}`,
       resourceVersion: "1",
       labels: { "app.kubernetes.io/component": "worker", "golden.dev/build": name },
+      ...(owner !== undefined
+        ? { ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name, uid: owner, controller: true }] }
+        : {}),
     },
     spec: { serviceAccountName: "golden-worker", containers: [] },
     status: { phase },

@@ -52,6 +52,26 @@ describe("maxRunning (the limit checks' rule of what runs)", () => {
     assert.equal(runningAtEnd(events), 2, "b1's orphaned pod, and b2's unfinished Job");
   });
 
+  it("a Job created again under the build's name runs until its own pod ends, not the old Job's", () => {
+    const events = [
+      { ...job("b1", "ADDED"), jobUid: "old" },
+      { ...pod("b1", "ADDED"), jobUid: "old" },
+      { ...job("b1", "DELETED"), jobUid: "old" },
+      { ...job("b1", "ADDED"), jobUid: "new" },
+      { ...pod("b1", "MODIFIED", true), jobUid: "old" },
+      { ...job("b2", "ADDED"), jobUid: "b2" },
+    ];
+    const worst = maxRunning(events);
+    assert.equal(worst.max, 2, "b1's new Job still runs when b2 starts");
+    assert.deepEqual(worst.running.sort(), ["a/b1", "a/b2"]);
+    const orphanEnds = [...events.slice(0, 4), { ...pod("b1", "MODIFIED", true), jobUid: undefined }];
+    assert.equal(runningAtEnd(orphanEnds), 1, "an orphaned pod ending ends no Job");
+    assert.equal(
+      runningAtEnd([...events, { ...pod("b1", "MODIFIED", true), pod: "b1-q", jobUid: "new" }]),
+      1,
+    );
+  });
+
   it("orders by resourceVersion, so a late delivery of a pod's end does not count two builds", () => {
     const start = [job("b1", "ADDED"), pod("b1", "ADDED")];
     const ended = pod("b1", "MODIFIED", true);

@@ -13,12 +13,17 @@ import { RECENT_DURATIONS, SchedulerState } from "../../../src/scheduler/state.j
 import { build, pod, T0 } from "./fixtures.js";
 
 /** A build's Job: named after the ImageBuild that controls it. */
-function job(namespace: string, name: string, finished?: "Complete" | "Failed"): V1Job {
+function job(
+  namespace: string,
+  name: string,
+  finished?: "Complete" | "Failed",
+  uid = `uid-job-${namespace}-${name}`,
+): V1Job {
   const owner = { apiVersion: "golden.dev/v1alpha1", kind: "ImageBuild", name, uid: `uid-${name}` };
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: { name, namespace, ownerReferences: [{ ...owner, controller: true }] },
+    metadata: { name, namespace, uid, ownerReferences: [{ ...owner, controller: true }] },
     ...(finished ? { status: { conditions: [{ type: finished, status: "True" }] } } : {}),
   };
 }
@@ -157,6 +162,46 @@ describe("SchedulerState", () => {
       assert.deepEqual(counts(s), { total: 0, byNamespace: {} });
       assert.equal(s.observePod(pod("a", "real", "Running")), true, "a build pod holds its slot");
       assert.deepEqual(counts(s), { total: 1, byNamespace: { a: 1 } });
+    });
+
+    it("a Job's own pod ending frees its slot; the pod of an earlier Job of the same name does not", () => {
+      // A build's Job was deleted and created again (same name, new uid) while the old one's pod
+      // still ran: the old pod ending must not free the slot the new Job's pod is about to use.
+      const s = new SchedulerState({ workerServiceAccount: "golden-worker" });
+      s.observeBuild(build("a", "b1", { phase: "Building", started: 1 }));
+      s.observeJob(job("a", "b1", undefined, "old"));
+      s.observePod(pod("a", "b1", "Running", "old"));
+      assert.equal(s.forgetJob("a/b1"), false, "its pod still runs");
+      assert.equal(s.observeJob(job("a", "b1", undefined, "new")), false);
+      assert.equal(s.observePod(pod("a", "b1", "Succeeded", "old")), false, "the old Job's pod ended");
+      assert.equal(s.slotOf("a/b1"), "inFlight", "the new Job holds the slot");
+      assert.equal(
+        s.rebuild(
+          [build("a", "b1", { phase: "Building", started: 1 })],
+          [job("a", "b1", undefined, "new")],
+          [pod("a", "b1", "Succeeded", "old")],
+        ),
+        false,
+        "rebuild agrees",
+      );
+      assert.equal(s.slotOf("a/b1"), "inFlight");
+      const orphaned = pod("a", "b1", "Failed", null);
+      const orphan = { ...orphaned, metadata: { ...orphaned.metadata, name: "b1-orphan" } };
+      assert.equal(s.observePod(orphan), false, "a pod with no controlling Job frees no Job's slot");
+      assert.equal(s.observeBuild(build("a", "b1", { phase: "Succeeded", started: 1, completed: 5 })), false);
+      assert.equal(s.slotOf("a/b1"), "inFlight", "the new Job's pod is still to run");
+      assert.equal(s.observePod(pod("a", "b1", "Succeeded", "new")), true, "the new Job's pod ended");
+      assert.equal(s.slotOf("a/b1"), "none");
+    });
+
+    it("a pod seen ended before its Job is in the cache frees the slot once that Job shows up", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { phase: "Building", started: 1 }));
+      s.observePod(pod("a", "b1", "Succeeded"));
+      s.observeBuild(build("a", "b1", { phase: "Succeeded", started: 1, completed: 5 }));
+      assert.equal(s.slotOf("a/b1"), "inFlight", "its Job was never seen: it may still run");
+      assert.equal(s.observeJob(job("a", "b1")), true, "the Job's pod has ended already");
+      assert.equal(s.slotOf("a/b1"), "none");
     });
 
     it("a deleted Job frees the slot of a finished build (a cancelled build's Job is deleted)", () => {
