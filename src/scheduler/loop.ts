@@ -5,6 +5,11 @@
 // Positions and estimated starts are computed on demand instead (pending.ts). What a pass needs is
 // kept current from informer events (SchedulerState), so a pass costs O(log n) per admission plus
 // its writes, and is rebuilt from the caches every few minutes in case an event was ever lost.
+//
+// A pass does not wait for its writes. Its admissions count as in flight from the moment they are
+// decided (SchedulerState.assume), and its writes join one queue shared by every pass (admissions
+// first), so the next event is decided on at once: a user's build that arrives while a campaign's
+// admissions are being written is seen by the very next pass, not after them.
 import type { V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import PQueue from "p-queue";
 import type { GoldenClient } from "../api/client.js";
@@ -26,6 +31,8 @@ export { NAMESPACE_LIMIT_ANNOTATION } from "./limits.js";
 export const SCHEDULER_KEY = "queue";
 /** Admission writes (and live Job reads) in flight at once. */
 const ADMIT_CONCURRENCY = 16;
+/** In the shared write queue, admissions go before Queued writes, each kind in the order it came. */
+const WRITE_PRIORITY = { admission: 1, queued: 0 } as const;
 /** Rebuild the incremental state from the informer caches this often: an O(all builds) safety net. */
 export const REBUILD_MS = 5 * 60_000;
 /**
@@ -50,6 +57,11 @@ export interface SchedulerOptions {
   client: Pick<GoldenClient, "imageBuilds">;
   /** Observes how long each admitted build waited, in seconds. */
   onAdmitted?: (build: ImageBuild, waitedSeconds: number) => void;
+  /**
+   * Asks for another pass: a write this process made settled in a way its events may not show
+   * (it failed, or found the build moved on). Unset: the next event's pass picks it up.
+   */
+  wake?: () => void;
   maxConcurrentBuilds: number;
   /** 0 = no per-namespace limit unless a namespace sets the annotation. */
   maxBuildsPerNamespace: number;
@@ -68,6 +80,12 @@ export class BuildScheduler {
   private readonly namespaceLimit: (namespace: string) => number | undefined;
   private readonly state: SchedulerState;
   private lastRebuildMs = Number.NEGATIVE_INFINITY;
+  /** Every pass's writes, ADMIT_CONCURRENCY at a time. */
+  private readonly writes = new PQueue({ concurrency: ADMIT_CONCURRENCY });
+  /** Builds whose Queued write is queued or in flight: a later pass does not queue it again. */
+  private readonly markingQueued = new Set<string>();
+  /** The first write failure since the last pass, which that pass reports (for the queue's backoff). */
+  private writeError: unknown;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -109,39 +127,38 @@ export class BuildScheduler {
   }
 
   async reconcile(): Promise<Result> {
+    const failed = this.writeError;
+    if (failed !== undefined) {
+      this.writeError = undefined;
+      throw failed;
+    }
     const now = this.now();
     if (now.getTime() - this.lastRebuildMs >= REBUILD_MS) this.rebuild(now);
     this.state.expireAssumptions(now.getTime());
     const unsettled = await this.settleUnconfirmed();
 
-    // A full cluster looks at no lane: the pass is then O(1) plus the writes due.
+    // A full cluster looks at no lane: the pass is then O(1) plus the writes due. An admission
+    // counts as in flight from here (assume), so no later pass hands its slot out again.
     const free = this.opts.maxConcurrentBuilds - this.state.inFlightCount();
-    const admitKeys = free > 0 ? this.state.nextAdmissions(free) : [];
-    const admitting = new Set(admitKeys);
-    // The Queued writes of the builds that wait on; an admission attempt supersedes one.
-    const queued = this.state.queuedWritesDue().filter(({ key }) => !admitting.has(key));
-
-    // Writes go out several at a time, admissions first and in the policy's order: one at a time,
-    // each waits its turn on the shared client budget, and a burst of builds would be admitted at
-    // 1/wait per second.
-    const writes = new PQueue({ concurrency: ADMIT_CONCURRENCY });
-    const admissions = writes.addAll(
-      admitKeys
-        .flatMap((key) => this.opts.builds.get(key) ?? [])
-        .map((build) => () => this.admit(build, now)),
-    );
+    const admitting = (free > 0 ? this.state.nextAdmissions(free) : []).flatMap((key) => {
+      const build = this.opts.builds.get(key);
+      if (!build) return [];
+      this.state.assume(key, build.metadata?.resourceVersion);
+      return [build];
+    });
+    const admitKeys = new Set(admitting.map(objectKey));
     // Why each waits is decided now, before any admission lands and changes the counts.
-    const whyWaiting = this.whyWaiting(slotsTakenBy(admitKeys));
-    const queuedWrites = writes.addAll(
-      queued.map(({ key, resourceVersion }) => {
-        const why = whyWaiting(splitKey(key).namespace ?? "");
-        return () => this.markQueued(key, resourceVersion, why, now);
-      }),
-    );
-    // On a failure, let the other writes settle first: the next pass must not race them.
-    const outcome = Promise.allSettled([admissions, queuedWrites]);
-    await writes.onIdle();
-    for (const result of await outcome) if (result.status === "rejected") throw result.reason;
+    const whyWaiting = this.whyWaiting(slotsTakenBy([...admitKeys]));
+    for (const build of admitting) this.write(WRITE_PRIORITY.admission, () => this.admit(build, now));
+    // The Queued writes of the builds that wait on; an admission attempt supersedes one.
+    for (const { key, resourceVersion } of this.state.queuedWritesDue()) {
+      if (admitKeys.has(key) || this.markingQueued.has(key)) continue;
+      const why = whyWaiting(splitKey(key).namespace ?? "");
+      this.markingQueued.add(key);
+      this.write(WRITE_PRIORITY.queued, () =>
+        this.markQueued(key, resourceVersion, why, now).finally(() => this.markingQueued.delete(key)),
+      );
+    }
     // Come back for the next rebuild even if no event does: it is what recovers a lost one.
     const nowMs = this.now().getTime();
     const comeBack = [Math.max(1, this.lastRebuildMs + REBUILD_MS - nowMs)];
@@ -149,6 +166,31 @@ export class BuildScheduler {
     const expiry = this.state.nextExpiryMs();
     if (expiry !== undefined) comeBack.push(Math.max(1, expiry - nowMs));
     return { requeueAfterMs: Math.min(...comeBack) };
+  }
+
+  /**
+   * Resolves when every write queued so far has settled; rejects with the first failure, as the
+   * next pass would report it.
+   */
+  async writesSettled(): Promise<void> {
+    await this.writes.onIdle();
+    const failed = this.writeError;
+    if (failed === undefined) return;
+    this.writeError = undefined;
+    throw failed;
+  }
+
+  /** Queues a write; its outcome reaches the state (and, failing, the next pass). */
+  private write(priority: number, run: () => Promise<boolean>): void {
+    this.writes.add(run, { priority }).then(
+      (landed) => {
+        if (!landed) this.opts.wake?.();
+      },
+      (err: unknown) => {
+        this.writeError ??= err;
+        this.opts.wake?.();
+      },
+    );
   }
 
   /** Reads the Job of each unconfirmed build, several at a time; returns how many still hold a slot. */
@@ -175,7 +217,8 @@ export class BuildScheduler {
     this.lastRebuildMs = now.getTime();
   }
 
-  private async admit(build: ImageBuild, now: Date): Promise<void> {
+  /** The admission's write; false when it did not land (the build moved on or went). */
+  private async admit(build: ImageBuild, now: Date): Promise<boolean> {
     const name = build.metadata?.name ?? "";
     const conditions = setCondition(
       build.status?.conditions,
@@ -202,13 +245,16 @@ export class BuildScheduler {
       // the cache shows either way. A 4xx answer means it did not.
       const code = apiErrorCode(err);
       if (code === undefined || code >= 500)
-        this.state.assume(key, resourceVersion, this.now().getTime() + UNCERTAIN_ADMISSION_MS);
+        this.state.assumeUncertain(key, resourceVersion, this.now().getTime() + UNCERTAIN_ADMISSION_MS);
+      else this.state.unassume(key, resourceVersion);
       throw err;
     }
-    if (ok) {
-      this.state.assume(key, resourceVersion);
-      this.opts.onAdmitted?.(build, Math.max(0, (now.getTime() - createdAtMs(build)) / 1000));
+    if (!ok) {
+      this.state.unassume(key, resourceVersion);
+      return false;
     }
+    this.opts.onAdmitted?.(build, Math.max(0, (now.getTime() - createdAtMs(build)) / 1000));
+    return true;
   }
 
   /** Why a build of a namespace waits, once `admitting` (per namespace) has been admitted. */
@@ -230,16 +276,19 @@ export class BuildScheduler {
     resourceVersion: string | undefined,
     why: WhyWaiting,
     now: Date,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const build = this.opts.builds.get(key);
     // The cache moved on since the pass began: the event that moved it decides.
-    if (!build || build.metadata?.resourceVersion !== resourceVersion) return;
+    if (!build || build.metadata?.resourceVersion !== resourceVersion) return true;
+    // The build was admitted since this write was queued: that admission supersedes it.
+    if (this.state.slotOf(key) !== "waiting") return true;
     await this.patch(build, {
       phase: "Queued",
       conditions: setCondition(build.status?.conditions, { type: "Scheduled", status: "False", ...why }, now),
     });
     // Done, or refused (409: a newer version, whose event keeps the write due if still needed).
     this.state.queuedWriteDone(key, resourceVersion);
+    return true;
   }
 
   /** resourceVersion-guarded so a stale view never overwrites a newer decision. */

@@ -250,20 +250,36 @@ export class SchedulerState {
   }
 
   /**
-   * Counts a build this process admitted as in flight until the cache shows the admission.
-   * `resourceVersion` is the one the admission was conditioned on. Give `expiresAtMs` when the
-   * write's outcome is unknown (it timed out): the slot is held until the cache shows either
-   * outcome, or until then.
+   * Counts a build this process is admitting as in flight until the cache shows the admission.
+   * `resourceVersion` is the one the admission is conditioned on.
    */
-  assume(key: string, resourceVersion?: string, expiresAtMs?: number): void {
+  assume(key: string, resourceVersion?: string): void {
     const facts = this.#builds.get(key);
     // The cache may show the admission already, or the build gone: nothing to bridge then.
     if (!facts || !mayBeAssumed(facts.phase)) return;
-    const known = this.#assumed.get(key);
-    // A definite admission outranks an uncertain one.
-    if (known && known.expiresAtMs === undefined) return;
-    this.#assumed.set(key, { resourceVersion, ...(expiresAtMs !== undefined ? { expiresAtMs } : {}) });
+    this.#assumed.set(key, { resourceVersion });
     this.#reclassify(key);
+  }
+
+  /**
+   * The admission's write had no clear outcome (it timed out, the apiserver restarted mid-request):
+   * its slot is held until the cache shows either outcome, or until `expiresAtMs`, after which the
+   * write can no longer land.
+   */
+  assumeUncertain(key: string, resourceVersion: string | undefined, expiresAtMs: number): void {
+    // Gone from #assumed: the cache showed the admission, or a newer version it cannot land on.
+    const known = this.#assumed.get(key);
+    if (!known || known.resourceVersion !== resourceVersion) return;
+    this.#assumed.set(key, { resourceVersion, expiresAtMs });
+  }
+
+  /** The admission on that resourceVersion was refused: the build waits again. */
+  unassume(key: string, resourceVersion: string | undefined): boolean {
+    const known = this.#assumed.get(key);
+    if (!known || known.resourceVersion !== resourceVersion) return false;
+    this.#assumed.delete(key);
+    const { before, after } = this.#reclassify(key);
+    return before !== after;
   }
 
   /** Drops uncertain admissions past their expiry; true when that freed a slot. */

@@ -137,6 +137,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     maxBuildsPerNamespace: cfg.maxBuildsPerNamespace,
     workerServiceAccount: cfg.worker.serviceAccount,
     log,
+    wake: () => schedulerController.enqueue(SCHEDULER_KEY),
   });
 
   const opts = { concurrency: cfg.maxConcurrentReconciles, metrics, logger: log };

@@ -41,6 +41,9 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
   const jobReads: string[] = [];
   /** Thrown by the next admission's write, after recording it. */
   let failNextAdmission: Error | undefined;
+  /** While set, every write is recorded and then waits for it (the apiserver is slow). */
+  let gate: Promise<void> | undefined;
+  let wakes = 0;
   let nowMs = T0;
   const client = {
     imageBuilds: {
@@ -49,6 +52,7 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
         const key = `${build.metadata?.namespace}/${build.metadata?.name}`;
         const patch = { metadata: { resourceVersion: build.metadata?.resourceVersion }, status };
         patches.push({ key, status: patch.status });
+        await gate;
         const failure = patch.status.phase === "Building" ? failNextAdmission : undefined;
         if (failure) {
           failNextAdmission = undefined;
@@ -90,9 +94,18 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
     maxBuildsPerNamespace: 0,
     log: { ...nopLogger, warn: (msg: string) => warnings.push(msg) },
     now: () => new Date(nowMs),
+    wake: () => {
+      wakes++;
+    },
   });
   return {
     scheduler,
+    /** One pass, and its writes settled (a pass does not wait for them itself). */
+    pass: async () => {
+      const result = await scheduler.reconcile();
+      await scheduler.writesSettled();
+      return result;
+    },
     patches,
     warnings,
     liveJobs,
@@ -101,6 +114,18 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
     failNextAdmission: (err: Error) => {
       failNextAdmission = err;
     },
+    /** Holds every write until the returned function is called. */
+    holdWrites: (): (() => void) => {
+      let release = () => {};
+      gate = new Promise<void>((resolve) => {
+        release = () => {
+          gate = undefined;
+          resolve();
+        };
+      });
+      return release;
+    },
+    wakes: () => wakes,
     advance: (ms: number) => {
       nowMs += ms;
     },
@@ -127,11 +152,64 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
 }
 
 describe("BuildScheduler", () => {
+  it("decides the next event without waiting for its writes: a build arriving meanwhile is seen at once", async () => {
+    const h = harness(2, { applyWrites: true });
+    for (const [i, name] of ["campaign-1", "campaign-2", "campaign-3"].entries())
+      h.putBuild(build("a", name, { created: i, priority: -10 }));
+    const release = h.holdWrites();
+    await h.scheduler.reconcile(); // returns with its writes still out
+    assert.deepEqual(h.admitted(), ["a/campaign-1", "a/campaign-2"]);
+    assert.deepEqual(
+      h.queued().map(([key]) => key),
+      ["a/campaign-3"],
+    );
+    // A user's build arrives, and a slot frees, while those writes are out.
+    assert.equal(h.putBuild(build("a", "user", { created: 3 })), true);
+    const ended = { phase: "Failed", started: 0, completed: 1, resourceVersion: "2" } as const;
+    assert.equal(h.putBuild(build("a", "campaign-1", { created: 0, priority: -10, ...ended })), true);
+    await h.scheduler.reconcile();
+    assert.deepEqual(
+      h.admitted(),
+      ["a/campaign-1", "a/campaign-2", "a/user"],
+      "the user's build, not campaign-3",
+    );
+    await h.scheduler.reconcile();
+    assert.deepEqual(h.admitted().length, 3, "no slot is free: the admissions still out count");
+    assert.deepEqual(
+      h.queued().map(([key]) => key),
+      ["a/campaign-3"],
+      "a Queued write out is not made again",
+    );
+    release();
+    await h.scheduler.writesSettled();
+    assert.equal(h.wakes(), 1, "campaign-1's admission found it moved on: one more pass");
+    await h.pass();
+    assert.deepEqual(h.admitted().length, 3);
+  });
+
+  it("an admission refused because the build moved on asks for another pass, and the build waits again", async () => {
+    const h = harness(1, { applyWrites: true });
+    h.putBuild(build("a", "b1", { created: 0, phase: "Queued" }));
+    const release = h.holdWrites();
+    await h.scheduler.reconcile();
+    // The build changed (a newer version, still waiting) before the admission's write landed.
+    h.putBuild({
+      ...build("a", "b1", { created: 0, phase: "Queued" }),
+      metadata: { ...build("a", "b1", { created: 0 }).metadata, resourceVersion: "5" },
+    });
+    release();
+    await h.scheduler.writesSettled();
+    assert.equal(h.wakes(), 1);
+    h.patches.length = 0;
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["a/b1"], "admitted on its new version");
+  });
+
   it("admits up to capacity, tells the rest why they wait, and counts its admissions at once", async () => {
     const h = harness(2);
     for (const [i, name] of ["b1", "b2", "b3"].entries())
       assert.equal(h.putBuild(build("a", name, { created: i })), true);
-    const result = await h.scheduler.reconcile();
+    const result = await h.pass();
     assert.deepEqual(h.admitted(), ["a/b1", "a/b2"]);
     assert.deepEqual(h.queued(), [["a/b3", "ClusterLimitReached", "cluster limit 2 reached"]]);
     assert.deepEqual(result, { requeueAfterMs: REBUILD_MS }, "no refresh of waiting builds to come back for");
@@ -139,7 +217,7 @@ describe("BuildScheduler", () => {
     // The cache has not shown the admissions yet: they still hold their slots. Nor has it shown
     // a/b3 as Queued: that write is done all the same.
     h.patches.length = 0;
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.patches, []);
   });
 
@@ -147,7 +225,7 @@ describe("BuildScheduler", () => {
     const h = harness(2, { applyWrites: true });
     const total = 1000;
     for (let i = 0; i < total; i++) h.putBuild(build(i % 2 ? "a" : "b", `b${i}`, { created: i }));
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.equal(h.admitted().length, 2);
     assert.equal(h.queued().length, total - 2);
     // Admissions one at a time: a running build finishes, its Job too, and a pass runs.
@@ -156,7 +234,7 @@ describe("BuildScheduler", () => {
       const { namespace = "", name = "" } = running.metadata ?? {};
       h.putBuild({ ...running, status: { ...running.status, phase: "Succeeded" } });
       h.putJob(job(namespace, name, true));
-      await h.scheduler.reconcile();
+      await h.pass();
     }
     const writes = new Map<string, string[]>();
     for (const p of h.patches) writes.set(p.key, [...(writes.get(p.key) ?? []), String(p.status.phase)]);
@@ -173,7 +251,7 @@ describe("BuildScheduler", () => {
     h.putBuild(build("a", "b1", { created: 0 }));
     h.putBuild(build("a", "b2", { created: 1 }));
     h.putBuild(build("b", "b1", { created: 2 }));
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/b1", "b/b1"]);
     assert.deepEqual(h.queued(), [["a/b2", "NamespaceLimitReached", "namespace limit 1 reached in a"]]);
     h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
@@ -182,7 +260,7 @@ describe("BuildScheduler", () => {
     h.patches.length = 0;
     namespaceLimits.set("a", "2");
     assert.equal(h.scheduler.observeNamespace({ metadata: { name: "a" } }), true);
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/b2"]);
   });
 
@@ -190,7 +268,7 @@ describe("BuildScheduler", () => {
     const h = harness(1);
     h.putBuild(build("a", "b1", { created: 0 }));
     h.putBuild(build("a", "b2", { created: 1 }));
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/b1"]);
     assert.equal(
       h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 })),
@@ -205,7 +283,7 @@ describe("BuildScheduler", () => {
 
     h.patches.length = 0;
     assert.equal(h.putJob(job("a", "b1", true)), true);
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/b2"]);
   });
 
@@ -213,17 +291,17 @@ describe("BuildScheduler", () => {
     const h = harness(1);
     h.putBuild(build("a", "b1", { created: 0 }));
     h.putBuild(build("a", "b2", { created: 1 }));
-    await h.scheduler.reconcile();
+    await h.pass();
     h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
     h.putJob(job("a", "b1"));
     assert.equal(h.putPod(pod("a", "b1", "Running")), false, "its pod runs: nothing changes");
     h.putBuild(build("a", "b1", { created: 0, phase: "Succeeded", started: 0, completed: 5 }));
     h.patches.length = 0;
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), [], "the worker reported, but its pod still runs");
 
     assert.equal(h.putPod(pod("a", "b1", "Succeeded")), true, "the pod ended: the slot is free");
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/b2"], "admitted while b1's Job is still unfinished");
   });
 
@@ -234,14 +312,14 @@ describe("BuildScheduler", () => {
     h.putJob(job("a", "b1"));
     const orphan = pod("a", "b1", "Running");
     h.putPod(orphan);
-    await h.scheduler.reconcile(); // The first pass rebuilds from the caches; later ones do not.
+    await h.pass(); // The first pass rebuilds from the caches; later ones do not.
     // The Job deleted with propagationPolicy=orphan, the build deleted: the pod runs on.
     h.scheduler.forgetJob(job("a", "b1"));
     h.scheduler.forgetBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), [], "the orphaned pod holds the only slot");
     assert.equal(h.deletePod(orphan), true, "gone: the slot is free");
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/b2"]);
 
     // b2's pod deleted while it ran: not an end; its unfinished Job keeps the slot.
@@ -252,10 +330,10 @@ describe("BuildScheduler", () => {
     const running = pod("a", "c1", "Running");
     h2.putPod(running);
     assert.equal(h2.deletePod(running), false, "its Job has not finished");
-    await h2.scheduler.reconcile();
+    await h2.pass();
     assert.deepEqual(h2.admitted(), []);
     assert.equal(h2.putJob(job("a", "c1", true)), true);
-    await h2.scheduler.reconcile();
+    await h2.pass();
     assert.deepEqual(h2.admitted(), ["a/c2"]);
   });
 
@@ -264,9 +342,9 @@ describe("BuildScheduler", () => {
     h.putBuild(build("a", "b1", { created: 0, phase: "Queued" }));
     h.putBuild(build("a", "b2", { created: 1, phase: "Queued" }));
     h.failNextAdmission(new TypeError("fetch failed")); // no HTTP status: it may have landed
-    await assert.rejects(h.scheduler.reconcile(), /fetch failed/);
+    await assert.rejects(h.pass(), /fetch failed/);
     h.patches.length = 0;
-    const result = await h.scheduler.reconcile();
+    const result = await h.pass();
     assert.deepEqual(h.admitted(), [], "a/b1 may be running: no slot for a/b2");
     assert.ok((result?.requeueAfterMs ?? Infinity) <= UNCERTAIN_ADMISSION_MS, "it comes back at the expiry");
     // A newer version of a/b1, still Queued: the conditional admission can no longer land.
@@ -274,7 +352,7 @@ describe("BuildScheduler", () => {
       ...build("a", "b1", { created: 0, phase: "Queued" }),
       metadata: { ...build("a", "b1", { created: 0 }).metadata, resourceVersion: "2" },
     });
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/b1"]);
   });
 
@@ -282,9 +360,9 @@ describe("BuildScheduler", () => {
     const h = harness(1);
     h.putBuild(build("a", "b1", { created: 0, phase: "Queued" }));
     h.failNextAdmission(Object.assign(new Error("invalid"), { code: 422 }));
-    await assert.rejects(h.scheduler.reconcile(), /invalid/);
+    await assert.rejects(h.pass(), /invalid/);
     h.patches.length = 0;
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/b1"]);
   });
 
@@ -292,7 +370,7 @@ describe("BuildScheduler", () => {
     const h = harness(1);
     h.putBuild(build("a", "b1", { created: 0 }));
     h.putBuild(build("a", "b2", { created: 1 }));
-    await h.scheduler.reconcile();
+    await h.pass();
     h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
     // The Job watch lags (reconnecting): the build ends before its Job ever shows up.
     h.putBuild({
@@ -301,15 +379,15 @@ describe("BuildScheduler", () => {
     });
     h.liveJobs.set("a/b1", job("a", "b1"));
     h.patches.length = 0;
-    const result = await h.scheduler.reconcile();
+    const result = await h.pass();
     assert.deepEqual(h.jobReads, ["a/b1"]);
     assert.deepEqual(h.admitted(), [], "its Job still runs");
     assert.deepEqual(result, { requeueAfterMs: UNCONFIRMED_RECHECK_MS });
     h.liveJobs.set("a/b1", job("a", "b1", true));
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/b2"]);
     assert.deepEqual(h.jobReads, ["a/b1", "a/b1"], "settled: no more reads");
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.jobReads, ["a/b1", "a/b1"]);
   });
 
@@ -317,32 +395,32 @@ describe("BuildScheduler", () => {
     const h = harness(1);
     h.putBuild(build("a", "b1", { created: 0 }));
     h.putBuild(build("a", "b2", { created: 1 }));
-    await h.scheduler.reconcile();
+    await h.pass();
     h.putBuild(build("a", "b1", { created: 0, phase: "Building", started: 0 }));
     // Cancelled, its Job deleted: neither ever reached the caches, but the pod still terminates.
     h.putBuild(build("a", "b1", { created: 0, phase: "Cancelled", started: 0, completed: 1 }));
     h.livePods.set("a/b1", [pod("a", "b1", "Running")]);
     h.patches.length = 0;
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), [], "its pod still runs");
     assert.equal(h.putPod(pod("a", "b1", "Failed")), true, "the pod ended");
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/b2"]);
   });
 
   it("rebuilds from the caches every REBUILD_MS, which recovers an event it never got", async () => {
     const h = harness(1);
-    await h.scheduler.reconcile(); // the first pass rebuilds: nothing there yet
+    await h.pass(); // the first pass rebuilds: nothing there yet
     assert.deepEqual(h.warnings, []);
     h.builds.put(build("a", "lost", { created: 0 })); // in the cache, but its event was lost
 
     h.advance(REBUILD_MS - 1);
-    const result = await h.scheduler.reconcile();
+    const result = await h.pass();
     assert.deepEqual(h.admitted(), [], "no event, no rebuild yet: it does not know the build");
     assert.deepEqual(result, { requeueAfterMs: 1 }, "it comes back for the rebuild by itself");
 
     h.advance(1);
-    await h.scheduler.reconcile();
+    await h.pass();
     assert.deepEqual(h.admitted(), ["a/lost"]);
     assert.equal(h.warnings.length, 1, "the drift is reported");
   });

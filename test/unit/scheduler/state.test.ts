@@ -325,7 +325,8 @@ describe("SchedulerState", () => {
     it("an uncertain one (the write timed out) is released by a newer version still waiting, or by expiry", () => {
       const s = new SchedulerState();
       s.observeBuild(build("a", "b1", { phase: "Queued", resourceVersion: "7" }));
-      s.assume("a/b1", "7", T0 + 90_000);
+      s.assume("a/b1", "7");
+      s.assumeUncertain("a/b1", "7", T0 + 90_000);
       assert.equal(s.slotOf("a/b1"), "inFlight");
       assert.equal(s.nextExpiryMs(), T0 + 90_000);
       assert.equal(s.observeBuild(build("a", "b1", { phase: "Queued", resourceVersion: "7" })), false);
@@ -334,7 +335,8 @@ describe("SchedulerState", () => {
       assert.equal(s.slotOf("a/b1"), "waiting", "a newer version: the conditional write cannot land");
 
       s.observeBuild(build("a", "b2", { phase: "Queued", resourceVersion: "8" }));
-      s.assume("a/b2", "8", T0 + 90_000);
+      s.assume("a/b2", "8");
+      s.assumeUncertain("a/b2", "8", T0 + 90_000);
       assert.equal(s.expireAssumptions(T0 + 89_999), false);
       assert.equal(s.slotOf("a/b2"), "inFlight");
       assert.equal(s.expireAssumptions(T0 + 90_000), true);
@@ -342,13 +344,22 @@ describe("SchedulerState", () => {
       assert.equal(s.nextExpiryMs(), undefined);
     });
 
-    it("a definite one never expires, and an uncertain retry does not weaken it", () => {
+    it("a definite one never expires; one refused is dropped; an uncertain one needs its own", () => {
       const s = new SchedulerState();
       s.observeBuild(build("a", "b1", { phase: "Queued", resourceVersion: "7" }));
       s.assume("a/b1", "7");
-      s.assume("a/b1", "7", T0 + 1);
       assert.equal(s.expireAssumptions(T0 + 10 * 60_000), false);
       assert.equal(s.slotOf("a/b1"), "inFlight");
+      assert.equal(s.nextExpiryMs(), undefined);
+      assert.equal(s.unassume("a/b1", "6"), false, "another version's refusal says nothing of this one");
+      assert.equal(s.unassume("a/b1", "7"), true, "refused (409): it waits again");
+      assert.equal(s.slotOf("a/b1"), "waiting");
+      // The cache showed a newer version while the write was out: that dropped the assumption, and
+      // the write's unknown outcome cannot bring it back (it was conditioned on the old version).
+      s.assume("a/b1", "7");
+      s.observeBuild(build("a", "b1", { phase: "Queued", resourceVersion: "9" }));
+      s.assumeUncertain("a/b1", "7", T0 + 90_000);
+      assert.equal(s.slotOf("a/b1"), "waiting");
       assert.equal(s.nextExpiryMs(), undefined);
     });
 
