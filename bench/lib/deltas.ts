@@ -70,7 +70,8 @@ export interface OperatorDelta {
   conflicts: number;
   errors: number;
   /** pendingbuilds list requests as golden's server timed them (its histogram's buckets: coarse). */
-  visibilityListMs?: { count: number; p50?: number; p99?: number };
+  /** golden's own time per pendingbuilds page, and the TLS connections its API accepted meanwhile. */
+  visibilityListMs?: { count: number; p50?: number; p99?: number; connections: number };
   reads: number;
   writes: number;
   throttle: {
@@ -182,6 +183,9 @@ export function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
             count: visibility.count,
             p50: ms(histogramQuantile(0.5, visibility.buckets)),
             p99: ms(histogramQuantile(0.99, visibility.buckets)),
+            connections:
+              after.sum(`${METRICS_PREFIX}visibility_connections_total`) -
+              before.sum(`${METRICS_PREFIX}visibility_connections_total`),
           },
         }
       : {}),

@@ -220,7 +220,9 @@ export function queuedReport(runs: RunForN[]): string {
       t?.pendingListP99Ms
         ? `${t.pendingListP99Ms.value} ms, ${t.pendingListP99Ms.waiting} waiting${mark(t.pendingListP99Ms.met)}`
         : (r.pendingList?.errors[0] ?? "not measured"),
-      r.operator.delta.visibilityListMs ? `${r.operator.delta.visibilityListMs.p99} ms` : "–",
+      r.operator.delta.visibilityListMs
+        ? `${r.operator.delta.visibilityListMs.p99} ms (${r.operator.delta.visibilityListMs.connections} TLS connections for ${r.operator.delta.visibilityListMs.count} pages)`
+        : "–",
       r.operator.eventLoopLagMaxMs
         ? `${r.operator.eventLoopLagMaxMs.p50} / ${r.operator.eventLoopLagMaxMs.max} ms`
         : "–",

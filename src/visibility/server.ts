@@ -36,6 +36,11 @@ export interface VisibilityServerOptions {
    * and how long golden took, from its arrival to the last byte handed to the socket.
    */
   onRequest?: (verb: string, code: number, seconds: number) => void;
+  /**
+   * Called with each TLS connection accepted: with onRequest, tells whether the aggregator reuses
+   * its connections (a new one costs a handshake with a client certificate, outside request times).
+   */
+  onConnection?: () => void;
   /** Called with each certificate the server (re)loads, e.g. to keep the APIService's caBundle. */
   onCertificate?: (cert: ServingCertificate) => Promise<void>;
   log: Logger;
@@ -106,6 +111,8 @@ export class VisibilityServer {
     // certificate to verify, and risk a request sent on a connection being closed.
     server.keepAliveTimeout = KEEP_ALIVE_MS;
     server.headersTimeout = KEEP_ALIVE_MS + 5_000;
+    const onConnection = this.#opts.onConnection;
+    if (onConnection) server.on("secureConnection", () => onConnection());
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -33,6 +33,8 @@ export function visibilityRunnable(
   log: Logger,
   /** Observes each request's duration, by verb and HTTP code. */
   onRequest?: (verb: string, code: number, seconds: number) => void,
+  /** Counts each TLS connection accepted. */
+  onConnection?: () => void,
 ): Runnable {
   const core = rest.api(CoreV1Api);
   const authorization = rest.api(AuthorizationV1Api);
@@ -43,6 +45,7 @@ export function visibilityRunnable(
     source,
     log,
     ...(onRequest ? { onRequest } : {}),
+    ...(onConnection ? { onConnection } : {}),
     certificates: cfg.certDir
       ? new CertDirSource(cfg.certDir)
       : new ManagedSecretSource({

@@ -2,7 +2,7 @@
 // Manager: the only place that knows every part. The entry point (src/cmd/operator.ts) parses
 // flags into an OperatorConfig and runs what buildOperator returns.
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { Histogram } from "prom-client";
+import { Counter, Histogram } from "prom-client";
 import { GoldenClient } from "../../api/client.js";
 import { METRICS_PREFIX, OPERATOR_NAME } from "../../build/names.js";
 import { BuildMetrics } from "../../controllers/build-metrics.js";
@@ -101,9 +101,19 @@ export function buildOperator(
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 5],
       registers: [metrics.registry],
     });
+    const connections = new Counter({
+      name: `${METRICS_PREFIX}visibility_connections_total`,
+      help: "TLS connections golden's aggregated API accepted (the aggregator keeps its connections open: more than a few means handshakes on the requests' path)",
+      registers: [metrics.registry],
+    });
     manager.addRunnable(
-      visibilityRunnable(cfg.visibility, rest, pending, log, (verb, code, seconds) =>
-        requestSeconds.observe({ verb, code: String(code) }, seconds),
+      visibilityRunnable(
+        cfg.visibility,
+        rest,
+        pending,
+        log,
+        (verb, code, seconds) => requestSeconds.observe({ verb, code: String(code) }, seconds),
+        () => connections.inc(),
       ),
     );
   }
