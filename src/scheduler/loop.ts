@@ -82,8 +82,6 @@ export class BuildScheduler {
   private lastRebuildMs = Number.NEGATIVE_INFINITY;
   /** Every pass's writes, ADMIT_CONCURRENCY at a time. */
   private readonly writes = new PQueue({ concurrency: ADMIT_CONCURRENCY });
-  /** Builds whose Queued write is queued or in flight: a later pass does not queue it again. */
-  private readonly markingQueued = new Set<string>();
   /** The first write failure since the last pass, which that pass reports (for the queue's backoff). */
   private writeError: unknown;
 
@@ -150,14 +148,19 @@ export class BuildScheduler {
     // Why each waits is decided now, before any admission lands and changes the counts.
     const whyWaiting = this.whyWaiting(slotsTakenBy([...admitKeys]));
     for (const build of admitting) this.write(WRITE_PRIORITY.admission, () => this.admit(build, now));
-    // The Queued writes of the builds that wait on; an admission attempt supersedes one.
-    for (const { key, resourceVersion } of this.state.queuedWritesDue()) {
-      if (admitKeys.has(key) || this.markingQueued.has(key)) continue;
+    // The Queued writes of the builds that wait on (an admission above took a build off this list).
+    for (const { key, resourceVersion } of this.state.takeQueuedWritesDue()) {
       const why = whyWaiting(splitKey(key).namespace ?? "");
-      this.markingQueued.add(key);
-      this.write(WRITE_PRIORITY.queued, () =>
-        this.markQueued(key, resourceVersion, why, now).finally(() => this.markingQueued.delete(key)),
-      );
+      this.write(WRITE_PRIORITY.queued, async () => {
+        try {
+          await this.markQueued(key, resourceVersion, why, now);
+        } catch (err) {
+          this.state.queuedWriteFailed(key, resourceVersion);
+          throw err;
+        }
+        this.state.queuedWriteDone(key, resourceVersion);
+        return true;
+      });
     }
     // Come back for the next rebuild even if no event does: it is what recovers a lost one.
     const nowMs = this.now().getTime();
@@ -276,19 +279,17 @@ export class BuildScheduler {
     resourceVersion: string | undefined,
     why: WhyWaiting,
     now: Date,
-  ): Promise<boolean> {
+  ): Promise<void> {
     const build = this.opts.builds.get(key);
-    // The cache moved on since the pass began: the event that moved it decides.
-    if (!build || build.metadata?.resourceVersion !== resourceVersion) return true;
-    // The build was admitted since this write was queued: that admission supersedes it.
-    if (this.state.slotOf(key) !== "waiting") return true;
+    // The cache moved on since the pass began (the event that moved it decides), or the build
+    // was admitted since (that admission supersedes this write).
+    if (!build || build.metadata?.resourceVersion !== resourceVersion) return;
+    if (this.state.slotOf(key) !== "waiting") return;
+    // Done, or refused (409: a newer version, whose event makes the write due again if needed).
     await this.patch(build, {
       phase: "Queued",
       conditions: setCondition(build.status?.conditions, { type: "Scheduled", status: "False", ...why }, now),
     });
-    // Done, or refused (409: a newer version, whose event keeps the write due if still needed).
-    this.state.queuedWriteDone(key, resourceVersion);
-    return true;
   }
 
   /** resourceVersion-guarded so a stale view never overwrites a newer decision. */

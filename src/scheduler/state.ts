@@ -97,6 +97,12 @@ export class SchedulerState {
   #durations: RecentDuration[] = [];
   /** Waiting builds not shown as Queued yet → the resourceVersion to write that on. */
   readonly #queuedWritesDue = new Map<string, string | undefined>();
+  /**
+   * Those of them handed out to be written (takeQueuedWritesDue), until the write is done or
+   * failed: a pass never looks at a write already under way, so a pass costs O(new due writes)
+   * however many are queued behind the client budget.
+   */
+  readonly #queuedWritesTaken = new Map<string, string | undefined>();
   readonly #lanes: AdmissionLanes;
 
   readonly #workerServiceAccount: string | undefined;
@@ -148,8 +154,10 @@ export class SchedulerState {
     const served = this.#setStart(key, namespace, startMs(build));
     this.#recordDuration(key, build);
     const { before, after } = this.#reclassify(key);
-    if (after === "waiting" && phase !== "Queued") this.#queuedWritesDue.set(key, rv);
-    else this.#queuedWritesDue.delete(key);
+    if (after === "waiting" && phase !== "Queued") {
+      if (!this.#queuedWritesTaken.has(key) || this.#queuedWritesTaken.get(key) !== rv)
+        this.#queuedWritesDue.set(key, rv);
+    } else this.#dropQueuedWrite(key);
     // A waiting build's own fields are inputs too (priority, and whether its Queued status is
     // written), so any change to one counts; builds that stay in flight or done do not matter.
     return before !== after || after === "waiting" || served;
@@ -163,7 +171,7 @@ export class SchedulerState {
     if (!facts.terminal && facts.admitted && !facts.jobSeen) this.#unconfirmed.add(key);
     this.#builds.delete(key);
     this.#assumed.delete(key);
-    this.#queuedWritesDue.delete(key);
+    this.#dropQueuedWrite(key);
     const served = this.#setStart(key, facts.asWaiting.namespace, undefined);
     const { before, after } = this.#reclassify(key);
     return before !== after || served;
@@ -355,12 +363,34 @@ export class SchedulerState {
     return [...this.#queuedWritesDue].map(([key, resourceVersion]) => ({ key, resourceVersion }));
   }
 
+  /** Hands out the Queued writes due and not yet handed out; report each back (done or failed). */
+  takeQueuedWritesDue(): Array<{ key: string; resourceVersion: string | undefined }> {
+    const taken = this.queuedWritesDue();
+    for (const { key, resourceVersion } of taken) this.#queuedWritesTaken.set(key, resourceVersion);
+    this.#queuedWritesDue.clear();
+    return taken;
+  }
+
   /**
-   * The Queued write on that resourceVersion is done, or refused: a newer version decides. A newer
-   * version seen meanwhile keeps the write due.
+   * The Queued write on that resourceVersion is done, or refused, or not needed any more: a newer
+   * version decides. A newer version seen meanwhile keeps the write due.
    */
   queuedWriteDone(key: string, resourceVersion: string | undefined): void {
     if (this.#queuedWritesDue.get(key) === resourceVersion) this.#queuedWritesDue.delete(key);
+    if (this.#queuedWritesTaken.get(key) === resourceVersion) this.#queuedWritesTaken.delete(key);
+  }
+
+  /** The Queued write on that resourceVersion failed: due again, unless the build has moved on. */
+  queuedWriteFailed(key: string, resourceVersion: string | undefined): void {
+    if (this.#queuedWritesTaken.get(key) !== resourceVersion) return;
+    this.#queuedWritesTaken.delete(key);
+    if (this.#waiting.has(key) && !this.#queuedWritesDue.has(key))
+      this.#queuedWritesDue.set(key, resourceVersion);
+  }
+
+  #dropQueuedWrite(key: string): void {
+    this.#queuedWritesDue.delete(key);
+    this.#queuedWritesTaken.delete(key);
   }
 
   /** Per namespace, the latest start time of its builds in the cache (ms). */
@@ -385,6 +415,7 @@ export class SchedulerState {
     for (const map of [this.#builds, this.#waiting, this.#inFlight, this.#inFlightByNamespace]) map.clear();
     this.#lanes.clear();
     this.#queuedWritesDue.clear();
+    // Writes under way stay handed out: observeBuild below does not make them due again.
     this.#starts.clear();
     this.#lastServed.clear();
     this.#activeJobs.clear();
@@ -445,7 +476,7 @@ export class SchedulerState {
       this.#waiting.delete(key);
       this.#lanes.remove(waited);
     }
-    if (after !== "waiting") this.#queuedWritesDue.delete(key);
+    if (after !== "waiting") this.#dropQueuedWrite(key);
     if (before === "inFlight" && after !== "inFlight") {
       const namespace = this.#inFlight.get(key) ?? "";
       this.#inFlight.delete(key);

@@ -485,6 +485,39 @@ describe("SchedulerState", () => {
       assert.deepEqual(due(s), []);
     });
 
+    it("is handed out once; due again if its write fails, or when a newer version is seen while it is out", () => {
+      const s = new SchedulerState();
+      s.observeBuild(build("a", "b1", { resourceVersion: "1" }));
+      s.observeBuild(build("a", "b2", { resourceVersion: "1" }));
+      assert.deepEqual(
+        s.takeQueuedWritesDue().map((d) => d.key),
+        ["a/b1", "a/b2"],
+      );
+      assert.deepEqual(s.takeQueuedWritesDue(), [], "a write under way is not handed out again");
+      s.observeBuild(build("a", "b1", { resourceVersion: "1" }));
+      assert.deepEqual(due(s), [], "nor by an echo of the version it is written on");
+      s.queuedWriteFailed("a/b1", "1");
+      assert.deepEqual(due(s), [["a/b1", "1"]], "its write failed: due again");
+      s.observeBuild(build("a", "b2", { resourceVersion: "3" }));
+      assert.deepEqual(
+        due(s),
+        [
+          ["a/b1", "1"],
+          ["a/b2", "3"],
+        ],
+        "a newer version: its write (on 1) will be refused",
+      );
+      s.queuedWriteDone("a/b2", "1");
+      assert.deepEqual(due(s), [
+        ["a/b1", "1"],
+        ["a/b2", "3"],
+      ]);
+      s.takeQueuedWritesDue();
+      s.assume("a/b1", "1");
+      s.queuedWriteFailed("a/b1", "1");
+      assert.deepEqual(due(s), [], "a build admitted meanwhile needs no Queued write");
+    });
+
     it("is not due once the build holds a slot, ended or is gone", () => {
       const s = new SchedulerState();
       for (const name of ["b1", "b2", "b3"]) s.observeBuild(build("a", name, { resourceVersion: "1" }));
