@@ -71,7 +71,16 @@ export interface OperatorDelta {
   errors: number;
   /** pendingbuilds list requests as golden's server timed them (its histogram's buckets: coarse). */
   /** golden's own time per pendingbuilds page, and the TLS connections its API accepted meanwhile. */
-  visibilityListMs?: { count: number; p50?: number; p99?: number; connections: number };
+  visibilityListMs?: {
+    count: number;
+    p50?: number;
+    p99?: number;
+    connections: number;
+    /** Every request the aggregated API answered meanwhile, by verb (list, discovery, health…). */
+    requestsByVerb: Record<string, number>;
+    /** Of those, the ones that came on a new connection (a TLS handshake before them), by verb. */
+    newConnectionRequestsByVerb: Record<string, number>;
+  };
   reads: number;
   writes: number;
   throttle: {
@@ -186,6 +195,22 @@ export function operatorDelta(before: Scrape, after: Scrape): OperatorDelta {
             connections:
               after.sum(`${METRICS_PREFIX}visibility_connections_total`) -
               before.sum(`${METRICS_PREFIX}visibility_connections_total`),
+            requestsByVerb: Object.fromEntries(
+              diffMaps(
+                after.groupSum(`${METRICS_PREFIX}visibility_request_duration_seconds_count`, ["verb"]),
+                before.groupSum(`${METRICS_PREFIX}visibility_request_duration_seconds_count`, ["verb"]),
+              ),
+            ),
+            newConnectionRequestsByVerb: Object.fromEntries(
+              diffMaps(
+                after.groupSum(`${METRICS_PREFIX}visibility_request_duration_seconds_count`, ["verb"], {
+                  connection: "new",
+                }),
+                before.groupSum(`${METRICS_PREFIX}visibility_request_duration_seconds_count`, ["verb"], {
+                  connection: "new",
+                }),
+              ),
+            ),
           },
         }
       : {}),

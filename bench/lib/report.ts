@@ -221,7 +221,14 @@ export function queuedReport(runs: RunForN[]): string {
         ? `${t.pendingListP99Ms.value} ms, ${t.pendingListP99Ms.waiting} waiting${mark(t.pendingListP99Ms.met)}`
         : (r.pendingList?.errors[0] ?? "not measured"),
       r.operator.delta.visibilityListMs
-        ? `${r.operator.delta.visibilityListMs.p99} ms (${r.operator.delta.visibilityListMs.connections} TLS connections for ${r.operator.delta.visibilityListMs.count} pages)`
+        ? `${r.operator.delta.visibilityListMs.p99} ms (${r.operator.delta.visibilityListMs.connections} TLS connections for ${Object.entries(
+            r.operator.delta.visibilityListMs.requestsByVerb,
+          )
+            .map(
+              ([verb, n]) =>
+                `${n} ${verb}, ${r.operator?.delta.visibilityListMs?.newConnectionRequestsByVerb[verb] ?? 0} on a new one`,
+            )
+            .join("; ")})`
         : "–",
       r.operator.eventLoopLagMaxMs
         ? `${r.operator.eventLoopLagMaxMs.p50} / ${r.operator.eventLoopLagMaxMs.max} ms`

@@ -35,7 +35,7 @@ export interface VisibilityServerOptions {
    * Called with each answered request: what it asked (verb: list, get, discovery…), its HTTP code
    * and how long golden took, from its arrival to the last byte handed to the socket.
    */
-  onRequest?: (verb: string, code: number, seconds: number) => void;
+  onRequest?: (verb: string, code: number, seconds: number, newConnection: boolean) => void;
   /**
    * Called with each TLS connection accepted: with onRequest, tells whether the aggregator reuses
    * its connections (a new one costs a handshake with a client certificate, outside request times).
@@ -90,6 +90,8 @@ export class VisibilityServer {
   #timer: NodeJS.Timeout | undefined;
   /** What the secure context was built from, to skip no-op reloads. */
   #contextKey = "";
+  /** Connections that have carried a request: a request on any other paid for a TLS handshake. */
+  readonly #usedConnections = new WeakSet<object>();
 
   constructor(opts: VisibilityServerOptions) {
     this.#opts = opts;
@@ -209,7 +211,9 @@ export class VisibilityServer {
       ...reply.headers,
     });
     res.end(text);
-    this.#opts.onRequest?.(verb, reply.code, (performance.now() - started) / 1000);
+    const newConnection = !this.#usedConnections.has(req.socket);
+    this.#usedConnections.add(req.socket);
+    this.#opts.onRequest?.(verb, reply.code, (performance.now() - started) / 1000, newConnection);
   }
 
   async #reply(req: IncomingMessage, routed: (verb: string) => void): Promise<Reply> {

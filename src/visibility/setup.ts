@@ -32,7 +32,7 @@ export function visibilityRunnable(
   source: PendingQueueSource,
   log: Logger,
   /** Observes each request's duration, by verb and HTTP code. */
-  onRequest?: (verb: string, code: number, seconds: number) => void,
+  onRequest?: (verb: string, code: number, seconds: number, newConnection: boolean) => void,
   /** Counts each TLS connection accepted. */
   onConnection?: () => void,
 ): Runnable {

@@ -96,8 +96,8 @@ export function buildOperator(
   if (cfg.visibility && cfg.visibility.port > 0) {
     const requestSeconds = new Histogram({
       name: `${METRICS_PREFIX}visibility_request_duration_seconds`,
-      help: "Time golden's aggregated API took to answer a request, by verb and HTTP code (as apiserver_request_duration_seconds)",
-      labelNames: ["verb", "code"],
+      help: "Time golden's aggregated API took to answer a request, by verb and HTTP code (as apiserver_request_duration_seconds), and whether it came on a new connection (whose TLS handshake is not in this time)",
+      labelNames: ["verb", "code", "connection"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 5],
       registers: [metrics.registry],
     });
@@ -112,7 +112,11 @@ export function buildOperator(
         rest,
         pending,
         log,
-        (verb, code, seconds) => requestSeconds.observe({ verb, code: String(code) }, seconds),
+        (verb, code, seconds, newConnection) =>
+          requestSeconds.observe(
+            { verb, code: String(code), connection: newConnection ? "new" : "reused" },
+            seconds,
+          ),
         () => connections.inc(),
       ),
     );

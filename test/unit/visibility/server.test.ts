@@ -60,7 +60,7 @@ describe("visibility server", () => {
   const stop = new AbortController();
   let running: Promise<void> | undefined;
   let port = 0;
-  const answered: { verb: string; code: number; seconds: number }[] = [];
+  const answered: { verb: string; code: number; seconds: number; newConnection: boolean }[] = [];
 
   before(async () => {
     fake.route((req, res) => {
@@ -128,7 +128,7 @@ describe("visibility server", () => {
       new RestClient(fake.kubeConfig()),
       queue,
       log,
-      (verb, code, seconds) => answered.push({ verb, code, seconds }),
+      (verb, code, seconds, newConnection) => answered.push({ verb, code, seconds, newConnection }),
     );
   }
 
@@ -233,6 +233,8 @@ describe("visibility server", () => {
       ],
     );
     assert.ok(answered.every(({ seconds }) => seconds > 0 && seconds < 60));
+    // The client keeps its connection alive (Node's global agent), and so does the server.
+    assert.equal(answered[1]?.newConnection, false, "the second request came on the first one's connection");
   });
 
   it("gets one, and answers a missing one 404 naming it", async () => {
