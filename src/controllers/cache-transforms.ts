@@ -122,19 +122,7 @@ export function slimPod(pod: V1Pod): V1Pod {
       uid: m.uid,
       resourceVersion: m.resourceVersion,
       ...(build !== undefined ? { labels: { [LABELS.build]: build } } : {}),
-      ...(controller
-        ? {
-            ownerReferences: [
-              {
-                apiVersion: intern(controller.apiVersion),
-                kind: intern(controller.kind),
-                name: controller.name,
-                uid: controller.uid,
-                controller: true,
-              },
-            ],
-          }
-        : {}),
+      ...(controller ? { ownerReferences: [slimOwner(controller)] } : {}),
       ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
     },
     // Only build pods run as the worker ServiceAccount: the scheduler counts no other.

@@ -18,7 +18,7 @@ import { controllingBuildUid, isJobFinished } from "../build/job.js";
 import { LABELS } from "../build/names.js";
 import { createdAtMs } from "../build/order.js";
 import { isTerminal } from "../build/phase.js";
-import { objectKey, splitKey } from "../runtime/keys.js";
+import { controllerOwner, objectKey, splitKey } from "../runtime/keys.js";
 import { AdmissionLanes } from "./lanes.js";
 import type { InFlight, WaitingBuild } from "./policy.js";
 
@@ -225,7 +225,7 @@ export class SchedulerState {
    * Job (orphaned): it frees no Job's slot.
    */
   #recordEnded(key: string, pod: V1Pod): void {
-    const jobUid = controllingJobUid(pod);
+    const jobUid = controllerOwner(pod, "Job", "batch")?.uid;
     if (jobUid === undefined) return;
     const present = this.#jobsPresent.get(key);
     if (present === undefined || present === jobUid) this.#podEndedOfJob.set(key, jobUid);
@@ -539,12 +539,6 @@ export class SchedulerState {
 function buildKeyOf(pod: V1Pod): string | undefined {
   const name = pod.metadata?.labels?.[LABELS.build];
   return name ? `${pod.metadata?.namespace ?? ""}/${name}` : undefined;
-}
-
-/** The uid of the Job controlling the pod, if any. */
-function controllingJobUid(pod: V1Pod): string | undefined {
-  const ref = pod.metadata?.ownerReferences?.find((r) => r.controller === true);
-  return ref?.kind === "Job" && ref.apiVersion.startsWith("batch/") ? ref.uid : undefined;
 }
 
 function hasEnded(pod: V1Pod): boolean {
