@@ -144,9 +144,8 @@ export class BuildScheduler {
       this.state.assume(key, build.metadata?.resourceVersion);
       return [build];
     });
-    const admitKeys = new Set(admitting.map(objectKey));
     // Why each waits is decided now, before any admission lands and changes the counts.
-    const whyWaiting = this.whyWaiting(slotsTakenBy([...admitKeys]));
+    const whyWaiting = this.whyWaiting(slotsTakenBy(admitting.map(objectKey)));
     for (const build of admitting) this.write(WRITE_PRIORITY.admission, () => this.admit(build, now));
     // The Queued writes of the builds that wait on (an admission above took a build off this list).
     for (const { key, resourceVersion } of this.state.takeQueuedWritesDue()) {
