@@ -64,18 +64,28 @@ wait_for() { # <component-or-"-"> <what> <timeout-s> <cmd...>: fails fast if the
   done
 }
 
-# stop <name>: SIGTERM the recorded pid, SIGKILL after 10 s.
+# stop <name>...: SIGTERM each recorded pid at once, wait for all of them, SIGKILL what is left
+# after 10 s. Components that do not depend on each other stop side by side (down.sh).
 stop() {
-  local f="$pids/$1.pid" pid
-  [[ -f "$f" ]] || return 0
-  pid="$(cat "$f")"
-  if kill -0 "$pid" 2>/dev/null; then
-    log "stopping $1 (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
+  local name f pid live=() _
+  for name in "$@"; do
+    f="$pids/$name.pid"
+    [[ -f "$f" ]] || continue
+    pid="$(cat "$f")"
+    if kill -0 "$pid" 2>/dev/null; then
+      log "stopping $name (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      live+=("$pid")
+    fi
+    rm -f "$f"
+  done
+  ((${#live[@]})) || return 0
+  for _ in $(seq 1 50); do
+    for pid in "${live[@]}"; do kill -0 "$pid" 2>/dev/null && break; pid=""; done
+    [[ -n "$pid" ]] || return 0
+    sleep 0.2
+  done
+  for pid in "${live[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 }
 
 # write_kubeconfig <file> <cert-name>: a kubeconfig for the client cert pki/<cert-name>.crt.

@@ -5,8 +5,8 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-# Reverse start order: clients first, etcd last.
-for name in golden-operator kube-proxy kubelet; do stop "$name"; done
+# Reverse start order: clients first, etcd last; a group's members stop side by side.
+stop golden-operator kube-proxy kubelet
 
 # The node's containers: runc's state is the cluster's own (runc_root), so every container in it
 # is one of ours. Killing them and their shims (found by this cluster's containerd address) leaves
@@ -54,7 +54,9 @@ if [[ -d /var/log/containers ]]; then
   find /var/log/containers -maxdepth 1 -type l -lname "$node_state/*" -delete
 fi
 
-for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$name"; done
+stop kwok kube-scheduler kube-controller-manager
+stop kube-apiserver
+stop etcd
 
 # What the kubelet and containerd mounted under the cluster's directory (pod volumes, rootfs
 # overlays, sandbox shm, network namespaces), deepest first.

@@ -11,7 +11,7 @@ const num = (name: string, fallback: number): number => {
   return n;
 };
 
-/** `make test`: about 2–3 minutes; one of each fault, in one namespace-scoped operator pair. */
+/** `make test`: about 2 minutes; one of each fault, in one namespace-scoped operator pair. */
 export function subsetConfig(seed: number): ChaosConfig {
   return {
     label: "subset",
@@ -32,9 +32,11 @@ export function subsetConfig(seed: number): ChaosConfig {
     stormClients: 5,
     stormMs: 8_000,
     convergeTimeoutMs: 240_000,
-    fuzzCases: 300,
-    fuzzReal: 6,
-    fuzzTimeoutMs: 120_000,
+    // Fuzzing changes nothing cluster-wide: test/integration/fuzz.test.ts does it beside the
+    // other files instead of in this exclusive run.
+    fuzzCases: 0,
+    fuzzReal: 0,
+    fuzzTimeoutMs: 0,
   };
 }
 

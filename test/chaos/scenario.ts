@@ -449,8 +449,10 @@ export class ChaosRun {
       `watch logs      Jobs: ${this.jobs.watch.rewatches} re-watches, ${this.jobs.watch.relists} relists; ImageBuilds: ${this.builds.watch.rewatches} re-watches, ${this.builds.watch.relists} relists`,
       `operator exits  ${this.fleet?.exits.length ?? 0}: ${count(this.fleet?.exits ?? [], (e) => e.kind)}`,
       `convergence     ${this.converged ? `${this.converged.converged ? "yes" : "NO"} after ${s(this.converged.waitedMs)}` : "-"}`,
-      `fuzz            ${this.fuzzResults.length} specs: ${fuzzAccepted.length} accepted, ${this.fuzzResults.length - fuzzAccepted.length} refused (${byExpect}); ` +
-        `built ${[...this.fuzzOutcomes.values()].reduce((a, b) => a + b, 0)}: ${[...this.fuzzOutcomes].map(([o, n]) => `${o}=${n}`).join(", ")}`,
+      cfg.fuzzCases === 0
+        ? "fuzz            not in this run (test/integration/fuzz.test.ts)"
+        : `fuzz            ${this.fuzzResults.length} specs: ${fuzzAccepted.length} accepted, ${this.fuzzResults.length - fuzzAccepted.length} refused (${byExpect}); ` +
+          `built ${[...this.fuzzOutcomes.values()].reduce((a, b) => a + b, 0)}: ${[...this.fuzzOutcomes].map(([o, n]) => `${o}=${n}`).join(", ")}`,
       `operator logs   ${this.fleet?.logDir ?? "-"}`,
       ...this.observations.map((p) => `OBSERVED        ${p}`),
       ...this.teardownProblems.map((p) => `TEARDOWN        ${p}`),

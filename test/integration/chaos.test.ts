@@ -2,7 +2,7 @@
 // two leader-elected operators while the leader is SIGKILLed, the apiserver and etcd restart, the
 // kubelet restarts, Jobs and pods are deleted and five clients storm the Images with 409s; then
 // every generation settled with a reason, one success per generation, no orphans, the build limit
-// held throughout (Job watch log). Then 300 fuzzed specs by dry run and 6 built for real.
+// held throughout (Job watch log). The Image API's fuzzing is fuzz.test.ts, beside the other files.
 // The full run is `make chaos` (test/chaos/). Replay a run with CHAOS_SEED=<seed printed>.
 import { subsetConfig } from "../chaos/config.js";
 import { chaosSeed } from "../chaos/prng.js";

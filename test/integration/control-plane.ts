@@ -19,12 +19,23 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Stops one component (SIGTERM, or the given signal) and waits until its process is gone. */
-export async function stopComponent(component: string, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+/**
+ * Stops one component (SIGTERM, or the given signal) and waits until its process is gone, with
+ * SIGKILL after graceMs. The default grace is short on purpose: kube-apiserver stops listening at
+ * once on SIGTERM but then waits for its open watches (the operators') for 20 s or more, time in
+ * which it serves nothing, like a pod past its grace period.
+ */
+export async function stopComponent(
+  component: string,
+  signal: NodeJS.Signals = "SIGTERM",
+  graceMs = 3_000,
+): Promise<void> {
   const pid = Number(fs.readFileSync(pidFile(component), "utf8"));
   process.kill(pid, signal);
-  for (let i = 0; i < 200 && alive(pid); i++) await sleep(100);
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && alive(pid)) await sleep(100);
   if (alive(pid)) process.kill(pid, "SIGKILL");
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
 }
 
 /** cluster-up is idempotent: it starts whatever is not running and waits for readiness. */
