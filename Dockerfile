@@ -29,9 +29,10 @@ COPY tsconfig.json ./
 COPY src/ src/
 # tsconfig.json also includes test/ and hack/, which .dockerignore keeps out: only dist/src/ is built.
 RUN node_modules/.bin/tsc -p tsconfig.json
-# The entry points run bundled (esbuild; hack/bundle.mjs says why): dist/bundle/{operator,worker}.mjs.
+# The entry points run bundled (esbuild; hack/bundle.mjs says why): dist/bundle/{operator,worker}.mjs, and
+# the operator's visibility thread, dist/bundle/visibility-thread.mjs.
 COPY hack/bundle.mjs hack/
-RUN node hack/bundle.mjs operator worker
+RUN node hack/bundle.mjs operator worker visibility-thread
 # Entry points for PATH: distroless has neither a shell nor the /usr/bin/env that the
 # `#!/usr/bin/env node` of the bundles needs, so each is a two-line script run by the
 # runtime image's own node binary (/nodejs/bin/node).

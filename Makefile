@@ -107,7 +107,7 @@ demo: up ## From nothing: cluster, CRDs, operator, samples; wait and show the re
 ##@ Test
 .PHONY: test-unit
 test-unit: build ## Unit tests (no cluster)
-	node --test --test-reporter=spec 'dist/test/unit/**/*.test.js'
+	node --test --test-concurrency=$(shell nproc) --test-reporter=spec 'dist/test/unit/**/*.test.js'
 
 .PHONY: test-integration
 test-integration: build ## Integration tests against the running local cluster (cluster-wide ones alone, the rest side by side)

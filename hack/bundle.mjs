@@ -2,11 +2,12 @@
 // Bundles the long-running entry points into single files, dependencies included:
 //   dist/bundle/operator.mjs  golden-operator (src/cmd/operator.ts)
 //   dist/bundle/worker.mjs    golden-worker (src/cmd/worker.ts)
+//   dist/bundle/visibility-thread.mjs  the operator's visibility API thread (src/cmd/visibility-thread.ts)
 //   dist/bundle/cache-memory-child.mjs  bench/cache-memory.ts's child: the operator's modules, bundled alike
 // Why: @kubernetes/client-node's index loads every generated API class and model (some 1 200
 // files); as separate ES modules they cost ~25 MB of RSS before the operator caches anything.
 // esbuild keeps only the code the entry points reach, in one script (README, "Performance").
-// `make build` runs it after tsc (all three); the Dockerfile bundles `operator worker` only.
+// `make build` runs it after tsc (all three); the Dockerfile bundles `operator worker visibility-thread` only.
 // --metafile also writes what each bundle holds (dist/bundle/meta.json).
 import fs from "node:fs";
 import path from "node:path";
@@ -19,6 +20,7 @@ const out = path.join(repo, "dist", "bundle");
 const entries = {
   operator: "src/cmd/operator.ts",
   worker: "src/cmd/worker.ts",
+  "visibility-thread": "src/cmd/visibility-thread.ts",
   "cache-memory-child": "bench/cache-memory-child.ts",
 };
 

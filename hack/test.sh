@@ -7,7 +7,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source hack/cluster/common.sh
 
+# How long each step took, for a run that nears its 10 minutes to say where they went.
+lap=$SECONDS
+took() { log "make test: $1 took $((SECONDS - lap)) s ($SECONDS s so far)"; lap=$SECONDS; }
+
 make --no-print-directory verify-generate lint test-unit || exit 1
+took "generate check, lint, build and unit tests"
 
 # The container image: build it (a dockerd is started if none runs), run its smoke test and save
 # it for the real node. A dockerd this step started is stopped again.
@@ -18,6 +23,7 @@ make --no-print-directory docker-smoke image-tar
 rc=$?
 if ((!had_docker)); then hack/image/stop-docker.sh; fi
 ((rc == 0)) || exit 1
+took "the image's build, smoke test and save"
 
 started=0
 if ! kubectl --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then
@@ -27,11 +33,19 @@ if ((!started)) && [[ -n "$(kubectl --kubeconfig "$kubeconfig" -n golden-system 
   log "the running cluster has golden deployed (make up): its operator would reconcile the tests' Images too; make down first"
   exit 1
 fi
-teardown() { if ((started)); then make --no-print-directory cluster-down; fi; }
+teardown() {
+  local rc=$?
+  if ((started)); then make --no-print-directory cluster-down && took "cluster down"; fi
+  return "$rc"
+}
 trap teardown EXIT
 
 KUBECONFIG="$kubeconfig" make --no-print-directory cluster-up install || exit 1
 # Build pods run golden's image on the real node: cluster-up imports the saved image (again here,
 # for a cluster that was already up; a tarball that did not change is skipped).
 if [[ "$REAL_NODE" == 1 ]]; then hack/cluster/images.sh || exit 1; fi
+took "cluster up"
 KUBECONFIG="$kubeconfig" make --no-print-directory test-integration
+rc=$?
+took "integration tests"
+exit "$rc"

@@ -20,6 +20,16 @@ async function main(): Promise<void> {
   const log = createLogger({ level: logLevel(f), name: OPERATOR_NAME });
   const identity = `${process.env.POD_NAME ?? os.hostname()}_${process.pid}`;
   const cfg = operatorConfig(f, identity, process.env);
+  // The visibility API's thread: its module sits beside this one, bundled (.mjs) or not (.js).
+  if (cfg.visibility && f["visibility-thread"])
+    cfg.visibility.thread = {
+      entry: new URL(
+        `./visibility-thread${import.meta.url.endsWith(".mjs") ? ".mjs" : ".js"}`,
+        import.meta.url,
+      ),
+      logLevel: logLevel(f),
+      loggerName: OPERATOR_NAME,
+    };
   const kc = new KubeConfig();
   if (f.kubeconfig) kc.loadFromFile(f.kubeconfig as string);
   else kc.loadFromDefault();

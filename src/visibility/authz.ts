@@ -1,6 +1,6 @@
 // Delegated authorization: a SubjectAccessReview per distinct request, its answer cached for a
 // short while as k8s.io/apiserver's delegating authorizer does (10 s either way by default), so a
-// burst of kubectl pages costs one review. An answer still in use near the end of its life is
+// burst of kubectl pages costs one review. An answer still in use in the second half of its life is
 // renewed in the background, and requests arriving while a review is out share it, so a user
 // paging through a long queue waits on a review once, not every 10 s: under load a review takes as
 // long as any apiserver write (hundreds of ms). No answer is ever used past its 10 s.
@@ -88,7 +88,8 @@ export class DelegatingAuthorizer {
     this.#opts = {
       allowedTtlMs: DEFAULT_AUTHZ_TTL_MS,
       deniedTtlMs: DEFAULT_AUTHZ_TTL_MS,
-      renewShare: 0.2,
+      // Half its life: a user paging at least every 5 s never waits on a review after the first.
+      renewShare: 0.5,
       maxEntries: 10_000,
       now: Date.now,
       ...opts,

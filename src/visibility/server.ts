@@ -54,6 +54,8 @@ const GROUP_VERSION = { group: GROUP, version: VERSION, resources: RESOURCES };
 const OPENAPI = openApiDocument(GROUP, VERSION, OPENAPI_V3_DOCUMENT);
 const OPENAPI_V2 = openApiDocument(GROUP, VERSION, OPENAPI_V2_DOCUMENT);
 const TABLE_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io";
+/** A request at least this slow is logged with where its time went. */
+const SLOW_REQUEST_MS = 200;
 /** Longer than the aggregator's idle connection timeout (90 s), so the client is the one to close. */
 const KEEP_ALIVE_MS = 120_000;
 
@@ -183,12 +185,19 @@ export class VisibilityServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
+    // Where a slow request's time went (as the apiserver's traces of slow requests say).
+    const steps: [string, number][] = [];
+    const step = (name: string) => steps.push([name, Math.round(performance.now() - started)]);
     let verb = "unknown";
     let reply: Reply;
     try {
-      reply = await this.#reply(req, (v) => {
-        verb = v;
-      });
+      reply = await this.#reply(
+        req,
+        (v) => {
+          verb = v;
+        },
+        step,
+      );
     } catch (err) {
       const status =
         err instanceof StatusError
@@ -213,10 +222,26 @@ export class VisibilityServer {
     res.end(text);
     const newConnection = !this.#usedConnections.has(req.socket);
     this.#usedConnections.add(req.socket);
-    this.#opts.onRequest?.(verb, reply.code, (performance.now() - started) / 1000, newConnection);
+    const ms = performance.now() - started;
+    this.#opts.onRequest?.(verb, reply.code, ms / 1000, newConnection);
+    if (ms >= SLOW_REQUEST_MS) {
+      step("written");
+      this.#opts.log.info("slow visibility request", {
+        verb,
+        code: reply.code,
+        ms: Math.round(ms),
+        bytes: text.length,
+        newConnection,
+        steps: Object.fromEntries(steps),
+      });
+    }
   }
 
-  async #reply(req: IncomingMessage, routed: (verb: string) => void): Promise<Reply> {
+  async #reply(
+    req: IncomingMessage,
+    routed: (verb: string) => void,
+    step: (name: string) => void,
+  ): Promise<Reply> {
     const url = new URL(req.url ?? "/", "https://visibility");
     const r = route(url.pathname, GROUP, VERSION);
     routed(r.kind);
@@ -229,7 +254,8 @@ export class VisibilityServer {
       throw methodNotAllowed(
         `the server does not allow this method on the requested resource: ${req.method} ${url.pathname} (${GROUP} is read-only)`,
       );
-    return this.#serve(r, url, req.headersDistinct.accept?.join(","), user);
+    step("authenticated");
+    return this.#serve(r, url, req.headersDistinct.accept?.join(","), user, step);
   }
 
   #authenticate(req: IncomingMessage): UserInfo {
@@ -244,7 +270,13 @@ export class VisibilityServer {
     return user;
   }
 
-  async #serve(r: Route, url: URL, accept: string | undefined, user: UserInfo): Promise<Reply> {
+  async #serve(
+    r: Route,
+    url: URL,
+    accept: string | undefined,
+    user: UserInfo,
+    step: (name: string) => void,
+  ): Promise<Reply> {
     switch (r.kind) {
       case "apis":
         return wantsAggregatedDiscovery(accept)
@@ -264,7 +296,7 @@ export class VisibilityServer {
       case "list":
       case "get":
         if (r.resource !== PENDING_BUILD_RESOURCE.plural) break;
-        return this.#resource(r, url, accept, user);
+        return this.#resource(r, url, accept, user, step);
       case "health":
       case "unknown":
         break;
@@ -277,6 +309,7 @@ export class VisibilityServer {
     url: URL,
     accept: string | undefined,
     user: UserInfo,
+    step: (name: string) => void,
   ): Promise<Reply> {
     const q = url.searchParams;
     const watch = q.get("watch");
@@ -293,6 +326,7 @@ export class VisibilityServer {
       ...(r.kind === "get" ? { name: r.name } : {}),
     } as const;
     await this.#opts.authorizer.authorize(user, attrs);
+    step("authorized");
     const table = wantsTable(accept);
     const includeObject = parseIncludeObject(q.get("includeObject"));
     const columns = PENDING_BUILD_RESOURCE.printerColumns;
@@ -305,10 +339,14 @@ export class VisibilityServer {
       );
     }
     const page = this.#builds.list({ ...(r.namespace ? { namespace: r.namespace } : {}), query: q });
+    step("listed");
     if (!table) return json(listObject(page));
-    return json(
-      renderTable(columns, page.items, { metadata: listMetadata(page), includeObject, nowMs: this.#now() }),
-      TABLE_TYPE,
-    );
+    const rendered = renderTable(columns, page.items, {
+      metadata: listMetadata(page),
+      includeObject,
+      nowMs: this.#now(),
+    });
+    step("rendered");
+    return json(rendered, TABLE_TYPE);
   }
 }

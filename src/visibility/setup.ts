@@ -4,13 +4,19 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ApiregistrationV1Api, AuthorizationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { unlessNotFound } from "../runtime/api-errors.js";
 import type { RestClient } from "../runtime/kube.js";
-import type { Logger } from "../runtime/logger.js";
+import type { Logger, LogLevel } from "../runtime/logger.js";
 import type { Runnable } from "../runtime/manager.js";
 import type { PendingQueueSource } from "../scheduler/pending.js";
-import { AUTHENTICATION_CONFIGMAP, parseRequestHeaderConfig } from "./authn.js";
-import { DelegatingAuthorizer } from "./authz.js";
+import { AUTHENTICATION_CONFIGMAP, parseRequestHeaderConfig, type RequestHeaderConfig } from "./authn.js";
+import { DelegatingAuthorizer, type SubjectAccessReviewer } from "./authz.js";
 import { VisibilityServer } from "./server.js";
-import { CertDirSource, ManagedSecretSource, syncApiServiceCaBundle } from "./serving-cert.js";
+import {
+  CertDirSource,
+  ManagedSecretSource,
+  type ServingCertificate,
+  type ServingCertificateSource,
+  syncApiServiceCaBundle,
+} from "./serving-cert.js";
 
 export interface VisibilityConfig {
   /** 0 disables the server. */
@@ -24,28 +30,31 @@ export interface VisibilityConfig {
   serviceName: string;
   /** The APIService whose caBundle golden keeps in sync (managed certificate only); empty: none. */
   apiService: string;
+  /**
+   * Serve from a thread of its own (thread.ts), started from this entry module; absent: in the
+   * operator's thread. The operator's entry point sets it: it knows where the module was built.
+   */
+  thread?: { entry: URL; logLevel: LogLevel; loggerName: string };
 }
 
-export function visibilityRunnable(
-  cfg: VisibilityConfig,
-  rest: RestClient,
-  source: PendingQueueSource,
-  log: Logger,
-  /** Observes each request's duration, by verb and HTTP code. */
-  onRequest?: (verb: string, code: number, seconds: number, newConnection: boolean) => void,
-  /** Counts each TLS connection accepted. */
-  onConnection?: () => void,
-): Runnable {
+/**
+ * What the visibility server needs from the apiserver, all on the main thread (where the operator's
+ * API client lives): its serving certificate, the front proxy's CA and header names, a
+ * SubjectAccessReview per decision, and publishing its CA into the APIService.
+ */
+export interface VisibilityServices {
+  certificates: ServingCertificateSource;
+  requestHeaderConfig: () => Promise<RequestHeaderConfig | undefined>;
+  review: SubjectAccessReviewer;
+  /** Undefined: golden does not keep the APIService's caBundle (a mounted certificate, or none). */
+  onCertificate?: (cert: ServingCertificate) => Promise<void>;
+}
+
+export function visibilityServices(cfg: VisibilityConfig, rest: RestClient, log: Logger): VisibilityServices {
   const core = rest.api(CoreV1Api);
   const authorization = rest.api(AuthorizationV1Api);
   const registration = rest.api(ApiregistrationV1Api);
-  const server = new VisibilityServer({
-    port: cfg.port,
-    bindAddress: cfg.bindAddress,
-    source,
-    log,
-    ...(onRequest ? { onRequest } : {}),
-    ...(onConnection ? { onConnection } : {}),
+  return {
     certificates: cfg.certDir
       ? new CertDirSource(cfg.certDir)
       : new ManagedSecretSource({
@@ -57,7 +66,7 @@ export function visibilityRunnable(
         }),
     ...(!cfg.certDir && cfg.apiService
       ? {
-          onCertificate: async (cert) => {
+          onCertificate: async (cert: ServingCertificate) => {
             if (cert.caCert) await syncApiServiceCaBundle(registration, cfg.apiService, cert.caCert, log);
           },
         }
@@ -66,23 +75,62 @@ export function visibilityRunnable(
       const cm = await unlessNotFound(core.readNamespacedConfigMap(AUTHENTICATION_CONFIGMAP));
       return parseRequestHeaderConfig(cm?.data);
     },
-    authorizer: new DelegatingAuthorizer({
-      review: async (spec) => {
-        const sar = await authorization.createSubjectAccessReview({
-          body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec },
-        });
-        return {
-          allowed: sar.status?.allowed === true,
-          ...(sar.status?.reason ? { reason: sar.status.reason } : {}),
-        };
-      },
-    }),
+    review: async (spec) => {
+      const sar = await authorization.createSubjectAccessReview({
+        body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec },
+      });
+      return {
+        allowed: sar.status?.allowed === true,
+        ...(sar.status?.reason ? { reason: sar.status.reason } : {}),
+      };
+    },
+  };
+}
+
+/** Observes each request's duration, by verb and HTTP code, and whether it came on a new connection. */
+export type RequestObserver = (verb: string, code: number, seconds: number, newConnection: boolean) => void;
+
+/** The visibility server in the operator's own thread (tests, and callers with their own source). */
+export function visibilityRunnable(
+  cfg: VisibilityConfig,
+  services: VisibilityServices,
+  source: PendingQueueSource,
+  log: Logger,
+  onRequest?: RequestObserver,
+  /** Counts each TLS connection accepted. */
+  onConnection?: () => void,
+): Runnable {
+  const server = new VisibilityServer({
+    port: cfg.port,
+    bindAddress: cfg.bindAddress,
+    source,
+    log,
+    ...(onRequest ? { onRequest } : {}),
+    ...(onConnection ? { onConnection } : {}),
+    certificates: services.certificates,
+    ...(services.onCertificate ? { onCertificate: services.onCertificate } : {}),
+    requestHeaderConfig: services.requestHeaderConfig,
+    authorizer: new DelegatingAuthorizer({ review: services.review }),
   });
+  return retryingRunnable("visibility-server", log, {
+    start: () => server.start(),
+    stop: () => server.stop(),
+  });
+}
+
+/**
+ * A server as a Manager runnable on every replica. A visibility API that cannot start (its RBAC
+ * not applied yet, the port taken, an apiserver blip) must not take the reconcilers down with it:
+ * log, back off, try again.
+ */
+export function retryingRunnable(
+  name: string,
+  log: Logger,
+  server: { start(): Promise<unknown>; stop(): Promise<void> },
+): Runnable {
   return {
-    name: "visibility-server",
+    name,
     start: async (signal) => {
-      // A visibility API that cannot start (its RBAC not applied yet, the port taken, an apiserver
-      // blip) must not take the reconcilers down with it: log, back off, try again.
       for (let attempt = 0; !signal.aborted; attempt++) {
         try {
           await server.start();

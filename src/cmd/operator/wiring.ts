@@ -12,7 +12,13 @@ import { type LeaderElectionConfig, Manager } from "../../runtime/manager.js";
 import { Metrics } from "../../runtime/metrics.js";
 import { namespaceLimits } from "../../scheduler/limits.js";
 import { type PendingQueueSource, pendingQueue } from "../../scheduler/pending.js";
-import { type VisibilityConfig, visibilityRunnable } from "../../visibility/setup.js";
+import {
+  type RequestObserver,
+  type VisibilityConfig,
+  visibilityRunnable,
+  visibilityServices,
+} from "../../visibility/setup.js";
+import { visibilityThreadRunnable } from "../../visibility/thread-host.js";
 import { type ControllersConfig, controllers } from "./controllers.js";
 import { eventRecorder } from "./events.js";
 import { informers } from "./informers.js";
@@ -106,19 +112,32 @@ export function buildOperator(
       help: "TLS connections golden's aggregated API accepted (the aggregator keeps its connections open: more than a few means handshakes on the requests' path)",
       registers: [metrics.registry],
     });
+    const onRequest: RequestObserver = (verb, code, seconds, newConnection) =>
+      requestSeconds.observe(
+        { verb, code: String(code), connection: newConnection ? "new" : "reused" },
+        seconds,
+      );
+    const onConnection = () => connections.inc();
+    const services = visibilityServices(cfg.visibility, rest, log);
+    const thread = cfg.visibility.thread;
     manager.addRunnable(
-      visibilityRunnable(
-        cfg.visibility,
-        rest,
-        pending,
-        log,
-        (verb, code, seconds, newConnection) =>
-          requestSeconds.observe(
-            { verb, code: String(code), connection: newConnection ? "new" : "reused" },
-            seconds,
-          ),
-        () => connections.inc(),
-      ),
+      // Its own thread, unless a caller brought its own source (tests): the thread reads mirrors of
+      // these caches, not a source object.
+      thread && !cfg.pendingQueue
+        ? visibilityThreadRunnable({
+            entry: thread.entry,
+            cfg: cfg.visibility,
+            services,
+            caches: { builds, jobs, pods, namespaces },
+            maxConcurrentBuilds: cfg.maxConcurrentBuilds,
+            maxBuildsPerNamespace: cfg.maxBuildsPerNamespace,
+            log,
+            logLevel: thread.logLevel,
+            loggerName: thread.loggerName,
+            onRequest,
+            onConnection,
+          })
+        : visibilityRunnable(cfg.visibility, services, pending, log, onRequest, onConnection),
     );
   }
   return { manager, metrics, pending };

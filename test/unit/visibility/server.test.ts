@@ -2,45 +2,28 @@
 // (visibilityRunnable): a fake apiserver serves the requestheader ConfigMap, takes the managed
 // Secret and the APIService's caBundle, and answers SubjectAccessReviews (alice may, bob may not).
 import assert from "node:assert/strict";
-import { request } from "node:https";
 import { createServer as createNetServer } from "node:net";
 import { after, before, describe, it } from "node:test";
-import type { V1Secret } from "@kubernetes/client-node";
 import { RestClient } from "../../../src/runtime/kube.js";
 import { type Logger, nopLogger } from "../../../src/runtime/logger.js";
 import { createCertificateAuthority, issueCertificate, type KeyPair } from "../../../src/visibility/certs.js";
-import { visibilityRunnable } from "../../../src/visibility/setup.js";
+import { visibilityRunnable, visibilityServices } from "../../../src/visibility/setup.js";
 import { freePort } from "../../support/free-port.js";
-import { FakeApiServer, json, status } from "../runtime/fake-apiserver.js";
+import {
+  BASE,
+  FakeDelegation,
+  itemNames as names,
+  type Reply,
+  TABLE,
+  testVisibilityConfig,
+} from "./fake-delegation.js";
 import { FakeQueue } from "./fake-source.js";
 
-const NS = "golden-system";
-const SECRET = "golden-visibility-serving-cert";
-const APISERVICE = "v1alpha1.visibility.golden.dev";
-const BASE = "/apis/visibility.golden.dev/v1alpha1";
-const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
-
-interface Reply {
-  code: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Record<string, unknown> & {
-    message?: string;
-    reason?: string;
-    items?: { metadata: { name: string } }[];
-  };
-}
-
 describe("visibility server", () => {
-  const fake = new FakeApiServer();
+  const delegation = new FakeDelegation();
+  const { fake, frontProxyCa, reviews } = delegation;
   const queue = new FakeQueue();
   const now = new Date();
-  const frontProxyCa = createCertificateAuthority("test-front-proxy-ca", now);
-  const frontProxy = issueCertificate(frontProxyCa, {
-    commonName: "front-proxy-client",
-    usage: "client",
-    now,
-    validityDays: 1,
-  });
   const otherCa = createCertificateAuthority("not-the-front-proxy-ca", now);
   const impostor = issueCertificate(otherCa, {
     commonName: "front-proxy-client",
@@ -54,59 +37,12 @@ describe("visibility server", () => {
     now,
     validityDays: 1,
   });
-  let secret: V1Secret | undefined;
-  let caBundlePatch: unknown;
-  const reviews: unknown[] = [];
   const stop = new AbortController();
   let running: Promise<void> | undefined;
   let port = 0;
   const answered: { verb: string; code: number; seconds: number; newConnection: boolean }[] = [];
 
   before(async () => {
-    fake.route((req, res) => {
-      if (req.path !== "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication")
-        return false;
-      json(res, 200, {
-        kind: "ConfigMap",
-        apiVersion: "v1",
-        metadata: { name: "extension-apiserver-authentication", namespace: "kube-system" },
-        data: {
-          "requestheader-client-ca-file": frontProxyCa.cert,
-          "requestheader-allowed-names": '["front-proxy-client"]',
-          "requestheader-username-headers": '["X-Remote-User"]',
-          "requestheader-group-headers": '["X-Remote-Group"]',
-          "requestheader-extra-headers-prefix": '["X-Remote-Extra-"]',
-        },
-      });
-    });
-    fake.route((req, res) => {
-      if (req.path === `/api/v1/namespaces/${NS}/secrets/${SECRET}` && req.method === "GET")
-        return secret ? json(res, 200, secret) : status(res, 404, "NotFound");
-      if (req.path === `/api/v1/namespaces/${NS}/secrets` && req.method === "POST") {
-        secret = {
-          ...JSON.parse(req.body),
-          metadata: { ...JSON.parse(req.body).metadata, resourceVersion: "1" },
-        };
-        return json(res, 201, secret);
-      }
-      return false;
-    });
-    fake.route((req, res) => {
-      if (req.path !== `/apis/apiregistration.k8s.io/v1/apiservices/${APISERVICE}`) return false;
-      if (req.method === "PATCH") caBundlePatch = JSON.parse(req.body);
-      json(res, 200, {
-        apiVersion: "apiregistration.k8s.io/v1",
-        kind: "APIService",
-        metadata: { name: APISERVICE },
-        spec: {},
-      });
-    });
-    fake.route((req, res) => {
-      if (req.path !== "/apis/authorization.k8s.io/v1/subjectaccessreviews") return false;
-      const sar = JSON.parse(req.body);
-      reviews.push(sar.spec);
-      json(res, 201, { ...sar, status: { allowed: sar.spec.user === "alice" } });
-    });
     await fake.listen();
     port = await freePort();
     queue.fill(5);
@@ -115,34 +51,17 @@ describe("visibility server", () => {
   });
 
   function runnable(on: number, log: Logger = nopLogger) {
+    const cfg = testVisibilityConfig(on);
     return visibilityRunnable(
-      {
-        port: on,
-        bindAddress: "127.0.0.1",
-        certDir: "",
-        certSecretNamespace: NS,
-        certSecretName: SECRET,
-        serviceName: "golden-visibility",
-        apiService: APISERVICE,
-      },
-      new RestClient(fake.kubeConfig()),
+      cfg,
+      visibilityServices(cfg, new RestClient(fake.kubeConfig()), log),
       queue,
       log,
       (verb, code, seconds, newConnection) => answered.push({ verb, code, seconds, newConnection }),
     );
   }
 
-  /** Resolves once the health check on `on` answers. */
-  async function listening(on: number): Promise<void> {
-    for (;;) {
-      const up = await get("/healthz", {}, null, "GET", on).then(
-        () => true,
-        () => false,
-      );
-      if (up) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const listening = (on: number) => delegation.listening(on);
 
   after(async () => {
     stop.abort();
@@ -152,52 +71,19 @@ describe("visibility server", () => {
 
   function get(
     path: string,
-    headers: Record<string, string> = { "X-Remote-User": "alice", "X-Remote-Group": "team-a" },
-    client: KeyPair | null = frontProxy,
+    headers?: Record<string, string>,
+    client: KeyPair | null = delegation.frontProxy,
     method = "GET",
     on = port,
   ): Promise<Reply> {
-    const ca = secret?.data?.["ca.crt"];
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: "127.0.0.1",
-          port: on,
-          path,
-          method,
-          headers,
-          // The managed certificate names the Service; the CA is the managed Secret's.
-          servername: "golden-visibility.golden-system.svc",
-          ...(ca ? { ca: Buffer.from(ca, "base64").toString() } : { rejectUnauthorized: false }),
-          ...(client ? { cert: client.cert, key: client.key } : {}),
-        },
-        (res) => {
-          let text = "";
-          res.on("data", (c: Buffer) => {
-            text += c.toString();
-          });
-          res.on("end", () => {
-            let body: Reply["body"];
-            try {
-              body = JSON.parse(text);
-            } catch {
-              body = { text };
-            }
-            resolve({ code: res.statusCode ?? 0, headers: res.headers, body });
-          });
-        },
-      );
-      req.on("error", reject);
-      req.end();
-    });
+    return delegation.get(on, path, headers, client, method);
   }
 
-  const names = (r: Reply) => (r.body.items ?? []).map((i) => i.metadata.name);
-
   it("creates its serving certificate Secret and puts the CA into the APIService", () => {
+    const secret = delegation.secret;
     assert.ok(secret?.data?.["tls.crt"] && secret.data["ca.crt"] && secret.data["tls.key"]);
     assert.equal(secret.type, "kubernetes.io/tls");
-    assert.deepEqual(caBundlePatch, { spec: { caBundle: secret.data["ca.crt"] } });
+    assert.deepEqual(delegation.caBundlePatch, { spec: { caBundle: secret.data["ca.crt"] } });
   });
 
   it("lists every namespace's pending builds in the source's order, and one namespace's", async () => {
@@ -288,7 +174,7 @@ describe("visibility server", () => {
     const post = await get(
       `${BASE}/namespaces/team-a/pendingbuilds`,
       { "X-Remote-User": "alice" },
-      frontProxy,
+      delegation.frontProxy,
       "POST",
     );
     assert.equal(post.code, 405);

@@ -1,0 +1,119 @@
+// The main thread's side of the visibility API's thread (thread.ts): starts it, feeds it the
+// informer caches' changes (mirror.ts), answers its calls for what needs the apiserver, counts its
+// requests into the operator's metrics, and starts it again if it dies. A Manager runnable on every
+// replica, like the in-thread server it replaces (setup.ts).
+import { setTimeout as sleep } from "node:timers/promises";
+import { Worker } from "node:worker_threads";
+import type { Logger, LogLevel } from "../runtime/logger.js";
+import type { Runnable } from "../runtime/manager.js";
+import { CacheFeed, type MirroredCacheName } from "./mirror.js";
+import { RpcEndpoint } from "./rpc.js";
+import type { RequestObserver, VisibilityConfig, VisibilityServices } from "./setup.js";
+import type { MainThreadMethods, ThreadEvent, VisibilityThreadData } from "./thread.js";
+
+export interface VisibilityThreadOptions {
+  /** The thread's entry module (src/cmd/visibility-thread.ts, bundled or not). */
+  entry: URL;
+  cfg: VisibilityConfig;
+  services: VisibilityServices;
+  caches: Record<MirroredCacheName, ConstructorParameters<typeof CacheFeed>[0][MirroredCacheName]>;
+  maxConcurrentBuilds: number;
+  maxBuildsPerNamespace: number;
+  log: Logger;
+  logLevel: LogLevel;
+  loggerName: string;
+  onRequest?: RequestObserver;
+  onConnection?: () => void;
+}
+
+/** How long a stopping thread gets to close its server before it is terminated. */
+const STOP_TIMEOUT_MS = 5_000;
+
+export function visibilityThreadRunnable(opts: VisibilityThreadOptions): Runnable {
+  return {
+    name: "visibility-server",
+    start: async (signal) => {
+      let failures = 0;
+      while (!signal.aborted) {
+        const ran = await runThreadOnce(opts, signal);
+        if (signal.aborted) break;
+        // A thread that served and then died starts again at once-ish; one that cannot start
+        // (the port taken, no certificate yet) backs off.
+        failures = ran.served ? 0 : failures + 1;
+        const retryMs = Math.min(60_000, 1000 * 2 ** failures);
+        opts.log.error(
+          ran.served
+            ? "visibility thread ended; starting it again"
+            : "visibility server failed to start; retrying",
+          { err: ran.err, retryMs },
+        );
+        await sleep(retryMs, undefined, { signal }).catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** Runs one thread until `signal` aborts (then stops it) or it fails; says whether it served. */
+async function runThreadOnce(
+  opts: VisibilityThreadOptions,
+  signal: AbortSignal,
+): Promise<{ served: boolean; err?: unknown }> {
+  const data: VisibilityThreadData = {
+    port: opts.cfg.port,
+    bindAddress: opts.cfg.bindAddress,
+    maxConcurrentBuilds: opts.maxConcurrentBuilds,
+    maxBuildsPerNamespace: opts.maxBuildsPerNamespace,
+    publishesCertificate: opts.services.onCertificate !== undefined,
+    logLevel: opts.logLevel,
+    loggerName: opts.loggerName,
+  };
+  const worker = new Worker(opts.entry, { workerData: data });
+  const { services } = opts;
+  const methods: MainThreadMethods = {
+    certificate: () => services.certificates.current(),
+    requestHeaderConfig: () => services.requestHeaderConfig(),
+    review: (spec) => services.review(spec as Parameters<VisibilityServices["review"]>[0]),
+    publishCertificate: async (cert) => services.onCertificate?.(cert),
+  };
+  const thread = new RpcEndpoint(worker, { ...methods }, (m) => {
+    const event = m as ThreadEvent;
+    if ("request" in event) {
+      const r = event.request;
+      opts.onRequest?.(r.verb, r.code, r.seconds, r.newConnection);
+    } else if ("connection" in event) opts.onConnection?.();
+  });
+  const feed = new CacheFeed(opts.caches, (batch) => worker.postMessage({ caches: batch }));
+  const ended = new Promise<Error>((resolve) => {
+    worker.once("error", (err) => resolve(err));
+    worker.once("exit", (code) => resolve(new Error(`the visibility thread exited with code ${code}`)));
+  });
+  void ended.then((err) => thread.rejectAll(err));
+  const aborted = new Promise<undefined>((resolve) => {
+    if (signal.aborted) resolve(undefined);
+    else signal.addEventListener("abort", () => resolve(undefined), { once: true });
+  });
+  feed.start();
+  let served = false;
+  try {
+    const started = await Promise.race([
+      thread.call("start").then(() => "started" as const),
+      ended.then((err) => Promise.reject(err)),
+      // Shutting down while it starts (its certificate can wait on an apiserver that is away).
+      aborted.then(() => "aborted" as const),
+    ]);
+    if (started === "aborted") return { served };
+    served = true;
+    const outcome = await Promise.race([aborted, ended]);
+    if (outcome) return { served, err: outcome };
+    await Promise.race([
+      thread.call("stop").catch(() => undefined),
+      sleep(STOP_TIMEOUT_MS, undefined, { ref: false }),
+    ]);
+    return { served };
+  } catch (err) {
+    return { served, err };
+  } finally {
+    feed.stop();
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,80 @@
+// The visibility API's own thread: the HTTPS server and the pending-queue view, over mirrors of the
+// informer caches (mirror.ts). Its event loop does nothing else, so a page of the queue waits on no
+// reconcile of the main thread. What needs the apiserver (certificate, front-proxy CA,
+// SubjectAccessReviews, the APIService's caBundle) is a call to the main thread (rpc.ts); the
+// authorizer's cache lives here, so a cached decision costs no call.
+import { createLogger, type LogLevel } from "../runtime/logger.js";
+import { namespaceLimits } from "../scheduler/limits.js";
+import { PendingQueueView } from "../scheduler/pending.js";
+import type { RequestHeaderConfig } from "./authn.js";
+import { DelegatingAuthorizer, type Review } from "./authz.js";
+import { type CacheBatch, MirroredCaches } from "./mirror.js";
+import type { PaginationOptions } from "./pagination.js";
+import { type MessagePortLike, RpcEndpoint } from "./rpc.js";
+import { VisibilityServer } from "./server.js";
+import type { ServingCertificate } from "./serving-cert.js";
+
+/** What the thread is started with (workerData). */
+export interface VisibilityThreadData {
+  port: number;
+  bindAddress: string;
+  maxConcurrentBuilds: number;
+  maxBuildsPerNamespace: number;
+  /** Whether the main thread keeps the APIService's caBundle (publishCertificate). */
+  publishesCertificate: boolean;
+  logLevel: LogLevel;
+  loggerName: string;
+  pagination?: PaginationOptions;
+}
+
+/** Messages from the thread to the main thread that are not calls. */
+export type ThreadEvent =
+  | { request: { verb: string; code: number; seconds: number; newConnection: boolean } }
+  | { connection: true };
+
+/** Methods the main thread serves the thread. */
+export interface MainThreadMethods {
+  certificate(): Promise<ServingCertificate>;
+  requestHeaderConfig(): Promise<RequestHeaderConfig | undefined>;
+  review(spec: unknown): Promise<Review>;
+  publishCertificate(cert: ServingCertificate): Promise<void>;
+}
+
+export function runVisibilityThread(port: MessagePortLike, data: VisibilityThreadData): void {
+  const caches = new MirroredCaches();
+  const log = createLogger({ level: data.logLevel, name: data.loggerName }).child({ thread: "visibility" });
+  const methods = {
+    start: async () => {
+      const address = await server.start();
+      return { address: address.address, port: address.port };
+    },
+    stop: () => server.stop(),
+  };
+  const main = new RpcEndpoint(port, methods, (m) => {
+    if (typeof m === "object" && m !== null && "caches" in m)
+      caches.apply((m as { caches: CacheBatch }).caches);
+  });
+  const call = <K extends keyof MainThreadMethods>(method: K, ...args: Parameters<MainThreadMethods[K]>) =>
+    main.call<Awaited<ReturnType<MainThreadMethods[K]>>>(method, ...args);
+  const server = new VisibilityServer({
+    port: data.port,
+    bindAddress: data.bindAddress,
+    source: new PendingQueueView({
+      builds: caches.builds,
+      jobs: caches.jobs,
+      pods: caches.pods,
+      namespaces: caches.namespaces,
+      namespaceLimit: namespaceLimits(caches.namespaces, data.maxBuildsPerNamespace),
+      maxConcurrentBuilds: data.maxConcurrentBuilds,
+    }),
+    certificates: { current: () => call("certificate") },
+    requestHeaderConfig: () => call("requestHeaderConfig"),
+    authorizer: new DelegatingAuthorizer({ review: (spec) => call("review", spec) }),
+    ...(data.publishesCertificate ? { onCertificate: (cert) => call("publishCertificate", cert) } : {}),
+    onRequest: (verb, code, seconds, newConnection) =>
+      port.postMessage({ request: { verb, code, seconds, newConnection } } satisfies ThreadEvent),
+    onConnection: () => port.postMessage({ connection: true } satisfies ThreadEvent),
+    log,
+    ...(data.pagination ? { pagination: data.pagination } : {}),
+  });
+}
