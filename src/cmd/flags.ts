@@ -81,10 +81,19 @@ export function parseFlags(
 ): FlagValues & { help: boolean } {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
   for (const s of specs) options[s.name] = { type: s.type === "boolean" ? "boolean" : "string" };
-  const { values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  // A boolean also takes `--flag=false` (as Kubernetes' own commands do) and `--no-flag`.
+  const booleans = new Set(specs.filter((s) => s.type === "boolean").map((s) => s.name));
+  const inline: Record<string, string> = {};
+  const args = argv.filter((arg) => {
+    const m = /^--([^=]+)=(.*)$/s.exec(arg);
+    if (!m?.[1] || !booleans.has(m[1])) return true;
+    inline[m[1]] = m[2] ?? "";
+    return false;
+  });
+  const { values } = parseArgs({ args, options, allowPositionals: false, allowNegative: true, strict: true });
   const out: FlagValues & { help: boolean } = { help: values.help === true };
   for (const s of specs) {
-    const raw = values[s.name] ?? env[envName(s.name)];
+    const raw = values[s.name] ?? inline[s.name] ?? env[envName(s.name)];
     out[s.name] = raw === undefined ? s.default : coerce(s, raw);
   }
   return out;

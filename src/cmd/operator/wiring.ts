@@ -118,7 +118,9 @@ export function buildOperator(
         seconds,
       );
     const onConnection = () => connections.inc();
-    const services = visibilityServices(cfg.visibility, rest, log);
+    // A client of its own: a SubjectAccessReview must not queue in the rate limiter behind a
+    // burst's writes (each page of a user whose review is not cached waits on one).
+    const services = visibilityServices(cfg.visibility, client(), log);
     const thread = cfg.visibility.thread;
     manager.addRunnable(
       // Its own thread, unless a caller brought its own source (tests): the thread reads mirrors of

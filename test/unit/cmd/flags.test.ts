@@ -37,6 +37,23 @@ describe("parseFlags", () => {
     });
   });
 
+  it("takes a boolean as --flag, --flag=true|false or --no-flag, and refuses another value naming it", () => {
+    assert.equal(parseFlags(SPECS, ["--leader-elect"], {})["leader-elect"], true);
+    assert.equal(
+      parseFlags(SPECS, ["--leader-elect=false"], { GOLDEN_LEADER_ELECT: "true" })["leader-elect"],
+      false,
+    );
+    assert.equal(parseFlags(SPECS, ["--leader-elect=true"], {})["leader-elect"], true);
+    assert.equal(
+      parseFlags(SPECS, ["--no-leader-elect"], { GOLDEN_LEADER_ELECT: "true" })["leader-elect"],
+      false,
+    );
+    assert.throws(
+      () => parseFlags(SPECS, ["--leader-elect=maybe"], {}),
+      /--leader-elect: want true or false, got "maybe"/,
+    );
+  });
+
   it("takes the environment over the default", () => {
     const v = parseFlags(SPECS, [], {
       GOLDEN_MAX_CONCURRENT_BUILDS: "9",
