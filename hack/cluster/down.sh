@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 # Reverse start order: clients first, etcd last; a group's members stop side by side.
-stop golden-operator kube-proxy kubelet
+stop golden-operator kube-proxy kubelet kwok kube-scheduler kube-controller-manager
 
 # The node's containers: runc's state is the cluster's own (runc_root), so every container in it
 # is one of ours. Killing them and their shims (found by this cluster's containerd address) leaves
@@ -54,7 +54,6 @@ if [[ -d /var/log/containers ]]; then
   find /var/log/containers -maxdepth 1 -type l -lname "$node_state/*" -delete
 fi
 
-stop kwok kube-scheduler kube-controller-manager
 stop kube-apiserver
 stop etcd
 

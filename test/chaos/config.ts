@@ -31,6 +31,8 @@ export function subsetConfig(seed: number): ChaosConfig {
     gapMs: [1_000, 3_000],
     stormClients: 5,
     stormMs: 8_000,
+    // Short: a fault that finds no build mid-steps 10 s after the churn hits the builds starting.
+    busyWaitMs: 10_000,
     convergeTimeoutMs: 240_000,
     // Fuzzing changes nothing cluster-wide: test/integration/fuzz.test.ts does it beside the
     // other files instead of in this exclusive run.
@@ -66,6 +68,7 @@ export function fullConfig(seed: number): ChaosConfig {
     gapMs: [1_000, 4_000],
     stormClients: 5,
     stormMs: 6_000,
+    busyWaitMs: 20_000,
     convergeTimeoutMs: 600_000,
     fuzzCases: num("CHAOS_FUZZ", 3000),
     fuzzReal: num("CHAOS_FUZZ_REAL", 30),

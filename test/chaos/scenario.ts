@@ -59,6 +59,8 @@ export interface ChaosConfig {
   gapMs: [number, number];
   stormClients: number;
   stormMs: number;
+  /** How long a fault waits for a build to be mid-steps after the churn (ensureBusy). */
+  busyWaitMs: number;
   convergeTimeoutMs: number;
   fuzzCases: number;
   fuzzReal: number;
@@ -279,7 +281,7 @@ export class ChaosRun {
 
   /**
    * Faults are meant to hit builds in flight: when no worker is running, change the spec of a
-   * few Images (a new generation each) and wait, up to 20 s, for a build to be mid-steps.
+   * few Images (a new generation each) and wait, up to cfg.busyWaitMs, for a build to be mid-steps.
    */
   private async ensureBusy(rng: Rng): Promise<void> {
     const running = async () => {
@@ -308,7 +310,7 @@ export class ChaosRun {
         }
       }
     }
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + this.cfg.busyWaitMs;
     while (Date.now() < deadline && !(await running())) await sleep(250);
   }
 
