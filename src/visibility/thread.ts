@@ -13,6 +13,7 @@ import type { PaginationOptions } from "./pagination.js";
 import { type MessagePortLike, RpcEndpoint } from "./rpc.js";
 import { VisibilityServer } from "./server.js";
 import type { ServingCertificate } from "./serving-cert.js";
+import { WarmSnapshot } from "./warm-snapshot.js";
 
 /** What the thread is started with (workerData). */
 export interface VisibilityThreadData {
@@ -48,18 +49,13 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
       const address = await server.start();
       return { address: address.address, port: address.port };
     },
-    stop: () => server.stop(),
+    stop: async () => {
+      queue.stop();
+      await server.stop();
+    },
   };
-  const main = new RpcEndpoint(port, methods, (m) => {
-    if (typeof m === "object" && m !== null && "caches" in m)
-      caches.apply((m as { caches: CacheBatch }).caches);
-  });
-  const call = <K extends keyof MainThreadMethods>(method: K, ...args: Parameters<MainThreadMethods[K]>) =>
-    main.call<Awaited<ReturnType<MainThreadMethods[K]>>>(method, ...args);
-  const server = new VisibilityServer({
-    port: data.port,
-    bindAddress: data.bindAddress,
-    source: new PendingQueueView({
+  const queue = new WarmSnapshot(
+    new PendingQueueView({
       builds: caches.builds,
       jobs: caches.jobs,
       pods: caches.pods,
@@ -67,6 +63,21 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
       namespaceLimit: namespaceLimits(caches.namespaces, data.maxBuildsPerNamespace),
       maxConcurrentBuilds: data.maxConcurrentBuilds,
     }),
+    // A page shows the queue as of at most 1 s ago while the caches change; kubectl polling every
+    // few seconds keeps it warm, and nobody listing for a minute stops the background work.
+    { maxAgeMs: 1_000, refreshMs: 500, readersWithinMs: 60_000 },
+  );
+  const main = new RpcEndpoint(port, methods, (m) => {
+    if (typeof m !== "object" || m === null || !("caches" in m)) return;
+    caches.apply((m as { caches: CacheBatch }).caches);
+    queue.changed();
+  });
+  const call = <K extends keyof MainThreadMethods>(method: K, ...args: Parameters<MainThreadMethods[K]>) =>
+    main.call<Awaited<ReturnType<MainThreadMethods[K]>>>(method, ...args);
+  const server = new VisibilityServer({
+    port: data.port,
+    bindAddress: data.bindAddress,
+    source: queue,
     certificates: { current: () => call("certificate") },
     requestHeaderConfig: () => call("requestHeaderConfig"),
     authorizer: new DelegatingAuthorizer({ review: (spec) => call("review", spec) }),
