@@ -24,11 +24,6 @@ export interface ApiDelta {
   /** apiserver-side latency of mutating requests (not WATCH), ms. */
   writeLatencyMs: { p50?: number; p99?: number };
   readLatencyMs: { p50?: number; p99?: number };
-  /**
-   * The kube-apiserver's time for `pendingbuilds` lists (proxied through the aggregator to
-   * golden): between golden's own time and kubectl's, it says where a slow page's time went.
-   */
-  pendingBuildsListMs: { count: number; p50?: number; p99?: number };
 }
 
 export function apiDelta(before: Scrape, after: Scrape): ApiDelta {
@@ -44,8 +39,8 @@ export function apiDelta(before: Scrape, after: Scrape): ApiDelta {
     rows.push({ group, resource, subresource, verb, count });
   }
   rows.sort((a, b) => b.count - a.count);
-  const lat = (verbs: Set<string>) => latency((l) => verbs.has(l.verb ?? "") && (l.resource ?? "") !== "");
-  const latency = (f: (l: Record<string, string>) => boolean) => {
+  const lat = (verbs: Set<string>) => {
+    const f = (l: Record<string, string>) => verbs.has(l.verb ?? "") && (l.resource ?? "") !== "";
     const b = diffBuckets(
       after.buckets("apiserver_request_duration_seconds", f),
       before.buckets("apiserver_request_duration_seconds", f),
@@ -56,18 +51,12 @@ export function apiDelta(before: Scrape, after: Scrape): ApiDelta {
     };
     return { p50: q(0.5), p99: q(0.99) };
   };
-  const pendingBuilds = (l: Record<string, string>) =>
-    l.group === "visibility.golden.dev" && l.resource === "pendingbuilds" && l.verb === "LIST";
   return {
     reads: rows.filter((r) => READ_VERBS.has(r.verb)).reduce((a, r) => a + r.count, 0),
     writes: rows.filter((r) => WRITE_VERBS.has(r.verb)).reduce((a, r) => a + r.count, 0),
     rows,
     writeLatencyMs: lat(WRITE_VERBS),
     readLatencyMs: lat(new Set(["GET", "LIST"])),
-    pendingBuildsListMs: {
-      count: sumRows(rows, (r) => pendingBuilds({ group: r.group, resource: r.resource, verb: r.verb })),
-      ...latency(pendingBuilds),
-    },
   };
 }
 

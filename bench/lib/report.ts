@@ -205,12 +205,6 @@ export function steadyReport(runs: RunForN[]): string {
   ].join("\n");
 }
 
-/** "apiserver 420 ms, " : the kube-apiserver's p99 for the same lists, when it recorded them. */
-function apiserverPendingList(r: RunForN): string {
-  const p99 = r.apiserver.pendingBuildsListMs?.p99;
-  return p99 === undefined ? "" : `apiserver ${p99} ms, `;
-}
-
 export function queuedReport(runs: RunForN[]): string {
   const mark = (met: boolean | undefined) => (met === undefined ? "" : met ? " ✓" : " ✗");
   const rows = runs.map((r) => {
@@ -227,7 +221,7 @@ export function queuedReport(runs: RunForN[]): string {
         ? `${t.pendingListP99Ms.value} ms, ${t.pendingListP99Ms.waiting} waiting${mark(t.pendingListP99Ms.met)}`
         : (r.pendingList?.errors[0] ?? "not measured"),
       r.operator.delta.visibilityListMs
-        ? `${apiserverPendingList(r)}golden ${r.operator.delta.visibilityListMs.p99} ms (${r.operator.delta.visibilityListMs.connections} TLS connections for ${Object.entries(
+        ? `${r.operator.delta.visibilityListMs.p99} ms (${r.operator.delta.visibilityListMs.connections} TLS connections for ${Object.entries(
             r.operator.delta.visibilityListMs.requestsByVerb,
           )
             .map(
@@ -255,7 +249,7 @@ export function queuedReport(runs: RunForN[]): string {
         "slot held (build + overhead)",
         "writes/build − Job",
         "pendingbuilds p99 (500/page)",
-        "of which the apiserver, golden p99",
+        "of which golden p99",
         "operator loop blocked p50 / max",
         "Image→admitted p50/p95/p99",
         "CPU",

@@ -24,7 +24,7 @@ export interface CacheBatch {
   buildsResourceVersion: string;
 }
 
-type FeedInformer = Pick<Informer<KubernetesObject>, "on" | "waitForSync" | "resourceVersion">;
+export type FeedInformer = Pick<Informer<KubernetesObject>, "on" | "waitForSync" | "resourceVersion">;
 
 /**
  * Posts the informers' changes (the main thread's side). Subscribing replays what a synced

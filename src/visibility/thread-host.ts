@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Worker } from "node:worker_threads";
 import type { Logger, LogLevel } from "../runtime/logger.js";
 import type { Runnable } from "../runtime/manager.js";
-import { CacheFeed, type MirroredCacheName } from "./mirror.js";
+import { CacheFeed, type FeedInformer, type MirroredCacheName } from "./mirror.js";
 import { RpcEndpoint } from "./rpc.js";
 import type { RequestObserver, VisibilityConfig, VisibilityServices } from "./setup.js";
 import type { MainThreadMethods, ThreadEvent, VisibilityThreadData } from "./thread.js";
@@ -16,7 +16,7 @@ export interface VisibilityThreadOptions {
   entry: URL;
   cfg: VisibilityConfig;
   services: VisibilityServices;
-  caches: Record<MirroredCacheName, ConstructorParameters<typeof CacheFeed>[0][MirroredCacheName]>;
+  caches: Record<MirroredCacheName, FeedInformer>;
   maxConcurrentBuilds: number;
   maxBuildsPerNamespace: number;
   log: Logger;
@@ -37,8 +37,8 @@ export function visibilityThreadRunnable(opts: VisibilityThreadOptions): Runnabl
       while (!signal.aborted) {
         const ran = await runThreadOnce(opts, signal);
         if (signal.aborted) break;
-        // A thread that served and then died starts again at once-ish; one that cannot start
-        // (the port taken, no certificate yet) backs off.
+        // A thread that served and then died starts again after 1 s; one that cannot start (the
+        // port taken, no certificate yet) backs off further each time.
         failures = ran.served ? 0 : failures + 1;
         const retryMs = Math.min(60_000, 1000 * 2 ** failures);
         opts.log.error(
