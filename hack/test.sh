@@ -48,7 +48,7 @@ teardown() {
 }
 trap teardown EXIT
 
-# dist/ is built (test-unit built it): -o build keeps cluster-up and test-integration from
+# dist/ is built (the first step): -o build keeps cluster-up and test-integration from
 # building it afresh twice more (8 s each).
 KUBECONFIG="$kubeconfig" make --no-print-directory -o build cluster-up install || exit 1
 # Build pods run golden's image on the real node: cluster-up imports the saved image (again here,
