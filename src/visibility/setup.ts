@@ -112,40 +112,56 @@ export function visibilityRunnable(
     requestHeaderConfig: services.requestHeaderConfig,
     authorizer: new DelegatingAuthorizer({ review: services.review }),
   });
-  return retryingRunnable("visibility-server", log, {
-    start: () => server.start(),
-    stop: () => server.stop(),
+  return restartingRunnable(log, async (signal) => {
+    try {
+      await server.start();
+    } catch (err) {
+      return { served: false, err };
+    }
+    await aborted(signal);
+    await server.stop();
+    return { served: true };
   });
 }
 
 /**
- * A server as a Manager runnable on every replica. A visibility API that cannot start (its RBAC
- * not applied yet, the port taken, an apiserver blip) must not take the reconcilers down with it:
- * log, back off, try again.
+ * One run of a visibility server: resolves once `signal` aborted and the server stopped, or when it
+ * failed to start (served: false) or ended on its own (its thread died).
  */
-export function retryingRunnable(
-  name: string,
-  log: Logger,
-  server: { start(): Promise<unknown>; stop(): Promise<void> },
-): Runnable {
+export type ServeOnce = (signal: AbortSignal) => Promise<{ served: boolean; err?: unknown }>;
+
+/**
+ * A visibility server as a Manager runnable on every replica. One that cannot start (its RBAC not
+ * applied yet, the port taken, an apiserver blip) must not take the reconcilers down with it: log,
+ * back off (1 s, doubling up to 60 s), try again. One that served and then ended starts again
+ * after 1 s.
+ */
+export function restartingRunnable(log: Logger, serveOnce: ServeOnce): Runnable {
   return {
-    name,
+    name: "visibility-server",
     start: async (signal) => {
-      for (let attempt = 0; !signal.aborted; attempt++) {
-        try {
-          await server.start();
-          break;
-        } catch (err) {
-          const retryMs = Math.min(60_000, 1000 * 2 ** attempt);
-          log.error("visibility server failed to start; retrying", { err, retryMs });
-          await sleep(retryMs, undefined, { signal }).catch(() => undefined);
-        }
-      }
-      if (!signal.aborted)
-        await new Promise<void>((resolve) =>
-          signal.addEventListener("abort", () => resolve(), { once: true }),
+      let failures = 0;
+      while (!signal.aborted) {
+        const ran = await serveOnce(signal);
+        if (signal.aborted) break;
+        failures = ran.served ? 0 : failures + 1;
+        const retryMs = Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1));
+        log.error(
+          ran.served
+            ? "visibility thread ended; starting it again"
+            : "visibility server failed to start; retrying",
+          { err: ran.err, retryMs },
         );
-      await server.stop();
+        await sleep(retryMs, undefined, { signal }).catch(() => undefined);
+      }
     },
   };
+}
+
+/** Resolves when `signal` aborts; at once if it has. */
+export function aborted(signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(undefined);
+    else signal.addEventListener("abort", () => resolve(undefined), { once: true });
+  });
 }

@@ -8,7 +8,13 @@ import type { Logger, LogLevel } from "../runtime/logger.js";
 import type { Runnable } from "../runtime/manager.js";
 import { CacheFeed, type FeedInformer, type MirroredCacheName } from "./mirror.js";
 import { RpcEndpoint } from "./rpc.js";
-import type { RequestObserver, VisibilityConfig, VisibilityServices } from "./setup.js";
+import {
+  aborted,
+  type RequestObserver,
+  restartingRunnable,
+  type VisibilityConfig,
+  type VisibilityServices,
+} from "./setup.js";
 import type { MainThreadMethods, ThreadEvent, VisibilityThreadData } from "./thread.js";
 
 export interface VisibilityThreadOptions {
@@ -30,27 +36,7 @@ export interface VisibilityThreadOptions {
 const STOP_TIMEOUT_MS = 5_000;
 
 export function visibilityThreadRunnable(opts: VisibilityThreadOptions): Runnable {
-  return {
-    name: "visibility-server",
-    start: async (signal) => {
-      let failures = 0;
-      while (!signal.aborted) {
-        const ran = await runThreadOnce(opts, signal);
-        if (signal.aborted) break;
-        // A thread that served and then died starts again after 1 s; one that cannot start (the
-        // port taken, no certificate yet) backs off further each time.
-        failures = ran.served ? 0 : failures + 1;
-        const retryMs = Math.min(60_000, 1000 * 2 ** failures);
-        opts.log.error(
-          ran.served
-            ? "visibility thread ended; starting it again"
-            : "visibility server failed to start; retrying",
-          { err: ran.err, retryMs },
-        );
-        await sleep(retryMs, undefined, { signal }).catch(() => undefined);
-      }
-    },
-  };
+  return restartingRunnable(opts.log, (signal) => runThreadOnce(opts, signal));
 }
 
 /** Runs one thread until `signal` aborts (then stops it) or it fails; says whether it served. */
@@ -88,10 +74,7 @@ async function runThreadOnce(
     worker.once("exit", (code) => resolve(new Error(`the visibility thread exited with code ${code}`)));
   });
   void ended.then((err) => thread.rejectAll(err));
-  const aborted = new Promise<undefined>((resolve) => {
-    if (signal.aborted) resolve(undefined);
-    else signal.addEventListener("abort", () => resolve(undefined), { once: true });
-  });
+  const stopping = aborted(signal);
   feed.start();
   let served = false;
   try {
@@ -99,11 +82,11 @@ async function runThreadOnce(
       thread.call("start").then(() => "started" as const),
       ended.then((err) => Promise.reject(err)),
       // Shutting down while it starts (its certificate can wait on an apiserver that is away).
-      aborted.then(() => "aborted" as const),
+      stopping.then(() => "aborted" as const),
     ]);
     if (started === "aborted") return { served };
     served = true;
-    const outcome = await Promise.race([aborted, ended]);
+    const outcome = await Promise.race([stopping, ended]);
     if (outcome) return { served, err: outcome };
     await Promise.race([
       thread.call("stop").catch(() => undefined),

@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MessageChannel } from "node:worker_threads";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { objectKey } from "../../../src/runtime/keys.js";
 import { RestClient } from "../../../src/runtime/kube.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
 import { PendingQueueView } from "../../../src/scheduler/pending.js";
@@ -14,58 +13,17 @@ import { type CacheBatch, CacheFeed, MirroredCaches } from "../../../src/visibil
 import { RpcEndpoint } from "../../../src/visibility/rpc.js";
 import { visibilityServices } from "../../../src/visibility/setup.js";
 import { visibilityThreadRunnable } from "../../../src/visibility/thread-host.js";
+import { FakeInformer } from "../../support/fake-informer.js";
 import { freePort } from "../../support/free-port.js";
 import { waitingLoad } from "../../support/pending-load.js";
 import { BASE, FakeDelegation, itemNames, testVisibilityConfig } from "./fake-delegation.js";
 
-type Handler<T> = (obj: T, old: T) => void;
-
-/** An informer the test drives: add/update/delete emit to handlers, sync() ends the initial list. */
-class FakeInformer<T extends KubernetesObject> {
-  readonly items = new Map<string, T>();
-  resourceVersion = "1";
-  #synced = Promise.withResolvers<void>();
-  #isSynced = false;
-  readonly #handlers = {
-    add: [] as Handler<T>[],
-    update: [] as Handler<T>[],
-    delete: [] as Handler<T>[],
-  };
-
-  constructor(items: T[] = []) {
-    for (const o of items) this.items.set(objectKey(o), o);
-  }
-
-  on(event: "add" | "update" | "delete", fn: Handler<T>): () => void {
-    this.#handlers[event].push(fn);
-    if (event === "add" && this.#isSynced) for (const o of this.items.values()) fn(o, o);
-    return () => {
-      this.#handlers[event] = this.#handlers[event].filter((f) => f !== fn);
-    };
-  }
-
-  waitForSync(): Promise<void> {
-    return this.#synced.promise;
-  }
-
-  /** The initial list: every item is added, then the informer is synced. */
-  sync(): void {
-    for (const o of this.items.values()) for (const fn of this.#handlers.add) fn(o, o);
-    this.#isSynced = true;
-    this.#synced.resolve();
-  }
-
-  set(o: T): void {
-    const event = this.items.has(objectKey(o)) ? "update" : "add";
-    this.items.set(objectKey(o), o);
-    for (const fn of this.#handlers[event]) fn(o, o);
-  }
-
-  delete(o: T): void {
-    this.items.delete(objectKey(o));
-    for (const fn of this.#handlers.delete) fn(o, o);
-  }
-}
+/** An informer that has not listed yet, holding `items` until sync(). */
+const listing = <T extends KubernetesObject>(items: T[] = []) => {
+  const informer = new FakeInformer<T>({}, { synced: false });
+  if (items.length > 0) informer.put(...items);
+  return informer;
+};
 
 const pod = (name: string): KubernetesObject => ({ metadata: { namespace: "team-a", name } });
 const tick = () => new Promise((r) => setImmediate(r));
@@ -111,10 +69,10 @@ describe("RpcEndpoint", () => {
 describe("CacheFeed and MirroredCaches", () => {
   function fixture() {
     const informers = {
-      builds: new FakeInformer(),
-      jobs: new FakeInformer(),
-      pods: new FakeInformer([pod("p-1")]),
-      namespaces: new FakeInformer(),
+      builds: listing(),
+      jobs: listing(),
+      pods: listing([pod("p-1")]),
+      namespaces: listing(),
     };
     const batches: CacheBatch[] = [];
     const mirror = new MirroredCaches();
@@ -134,10 +92,10 @@ describe("CacheFeed and MirroredCaches", () => {
     assert.equal(mirror.pods.get("team-a/p-1")?.metadata?.name, "p-1");
     assert.ok(mirror.pods.hasSynced() && mirror.builds.hasSynced() && mirror.namespaces.hasSynced());
     const before = batches.length;
-    informers.pods.set(pod("p-2"));
-    informers.pods.delete(pod("p-1"));
+    informers.pods.put(pod("p-2"));
+    informers.pods.remove(pod("p-1"));
     informers.builds.resourceVersion = "42";
-    informers.builds.set(pod("b-1"));
+    informers.builds.put(pod("b-1"));
     await tick();
     assert.equal(batches.length, before + 1, "three changes of one turn, one message");
     assert.deepEqual(
@@ -146,7 +104,7 @@ describe("CacheFeed and MirroredCaches", () => {
     );
     assert.equal(mirror.builds.resourceVersion, "42");
     feed.stop();
-    informers.pods.set(pod("p-3"));
+    informers.pods.put(pod("p-3"));
     await tick();
     assert.equal(mirror.pods.size, 1, "a stopped feed posts nothing");
   });
@@ -171,10 +129,10 @@ describe("the visibility server in its own thread", () => {
   const delegation = new FakeDelegation();
   const load = waitingLoad(12, 3);
   const informers = {
-    builds: new FakeInformer(load.builds.items),
-    jobs: new FakeInformer(load.jobs.items),
-    pods: new FakeInformer(),
-    namespaces: new FakeInformer(),
+    builds: listing(load.builds.items),
+    jobs: listing(load.jobs.items),
+    pods: listing(),
+    namespaces: listing(),
   };
   const stop = new AbortController();
   const answered: string[] = [];
@@ -230,7 +188,7 @@ describe("the visibility server in its own thread", () => {
     const first = (await delegation.get(port, `${BASE}/pendingbuilds`)).body.items?.[0]?.metadata.name;
     const build = load.builds.items.find((b) => b.metadata?.name === first);
     assert.ok(build);
-    informers.builds.delete(build);
+    informers.builds.remove(build);
     for (;;) {
       const names = itemNames(await delegation.get(port, `${BASE}/pendingbuilds`));
       if (!names.includes(first ?? "")) break;
