@@ -986,3 +986,40 @@ function hugeSpec(): Image["spec"] {
     },
   };
 }
+
+export interface FuzzRun {
+  results: FuzzResult[];
+  /** Settled outcomes of the sample built for real, "phase/reason" → count. */
+  outcomes: Map<string, number>;
+  dryRunMs: number;
+  /** What the judge, the sample and the size edge found wrong. */
+  problems: string[];
+}
+
+/**
+ * The whole fuzz of the Image API in `namespace`: `count` cases by dry run, judged; `built` of the
+ * accepted ones and the size edge created for real, each given `timeoutMs` to settle. Shared by the
+ * chaos run (after its faults) and test/integration/fuzz.test.ts; each checks its operators itself.
+ */
+export async function fuzzImageApi(
+  rng: Rng,
+  namespace: string,
+  opts: { count: number; built: number; timeoutMs: number },
+  log: (msg: string) => void,
+): Promise<FuzzRun> {
+  const started = Date.now();
+  const cases = generateCases(rng, opts.count, namespace, "fz");
+  const results = await dryRunAll(cases, 8);
+  const dryRunMs = Date.now() - started;
+  const problems = judge(results, cases);
+  const accepted = results.filter((r) => r.verdict === "accepted").length;
+  log(
+    `fuzz: ${cases.length} dry runs in ${dryRunMs} ms: ${accepted} accepted, ${cases.length - accepted} refused`,
+  );
+  const [built, edge] = await Promise.all([
+    buildSample(pickSample(rng, results, opts.built), cases, opts.timeoutMs, log),
+    sizeProbe(namespace, opts.timeoutMs, log),
+  ]);
+  problems.push(...built.problems, ...edge);
+  return { results, outcomes: built.outcomes, dryRunMs, problems };
+}

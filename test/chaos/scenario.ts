@@ -14,15 +14,7 @@ import { core, golden } from "../integration/cluster.js";
 import { stripGoldenFinalizers } from "../support/finalizers.js";
 import { log } from "./clock.js";
 import { type FaultKind, type FaultRecord, injectFault, restoreControlPlane } from "./faults.js";
-import {
-  buildSample,
-  dryRunAll,
-  type FuzzResult,
-  generateCases,
-  judge,
-  pickSample,
-  sizeProbe,
-} from "./fuzz.js";
+import { type FuzzResult, fuzzImageApi } from "./fuzz.js";
 import {
   checkBuilds,
   checkImages,
@@ -319,24 +311,16 @@ export class ChaosRun {
     const { cfg } = this;
     const fleet = this.fleet as OperatorFleet;
     const started = Date.now();
-    const rng = this.rng.fork("fuzz");
-    const ns = this.namespaces[0] as string;
-    const cases = generateCases(rng, cfg.fuzzCases, ns, "fz");
-    const results = await dryRunAll(cases, 8);
-    this.fuzzResults = results;
-    this.timings.fuzzDryRunMs = Date.now() - started;
-    const problems = judge(results, cases);
-    const accepted = results.filter((r) => r.verdict === "accepted").length;
-    log(
-      `fuzz: ${cases.length} dry runs in ${this.timings.fuzzDryRunMs} ms: ${accepted} accepted, ${cases.length - accepted} refused`,
+    const run = await fuzzImageApi(
+      this.rng.fork("fuzz"),
+      this.namespaces[0] as string,
+      { count: cfg.fuzzCases, built: cfg.fuzzReal, timeoutMs: cfg.fuzzTimeoutMs },
+      log,
     );
-    const sample = pickSample(rng, results, cfg.fuzzReal);
-    const [built, edge] = await Promise.all([
-      buildSample(sample, cases, cfg.fuzzTimeoutMs, log),
-      sizeProbe(ns, cfg.fuzzTimeoutMs, log),
-    ]);
-    this.fuzzOutcomes = built.outcomes;
-    problems.push(...built.problems, ...edge);
+    this.fuzzResults = run.results;
+    this.fuzzOutcomes = run.outcomes;
+    this.timings.fuzzDryRunMs = run.dryRunMs;
+    const problems = run.problems;
     for (const e of fleet.exitsSince(started))
       problems.push(
         `operator ${e.replica} exited during the fuzz: code=${e.code} signal=${e.signal} (${e.kind})\n${e.tail}`,

@@ -6,7 +6,7 @@
 // CHAOS_SEED=<seed printed>.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { buildSample, dryRunAll, generateCases, judge, pickSample, sizeProbe } from "../chaos/fuzz.js";
+import { fuzzImageApi } from "../chaos/fuzz.js";
 import { checkOrphans } from "../chaos/invariants.js";
 import { chaosSeed, Rng } from "../chaos/prng.js";
 import { scratchNamespace } from "./cluster.js";
@@ -31,26 +31,23 @@ describe(`fuzzing the Image API (seed ${seed}, replay with CHAOS_SEED=${seed})`,
   });
 
   it(`refuses bad specs naming a field and builds good ones (${CASES} by dry run, ${BUILT} and the size edge for real) without an operator exit`, async () => {
-    const rng = new Rng(seed).fork("fuzz");
-    const cases = generateCases(rng, CASES, ns.name, "fz");
-    const results = await dryRunAll(cases, 8);
-    const problems = judge(results, cases);
-    const accepted = results.filter((r) => r.verdict === "accepted").length;
-    log(`${cases.length} dry runs: ${accepted} accepted, ${cases.length - accepted} refused`);
-    // Both verdicts must occur, or the judge above had nothing to judge on one side.
-    assert.ok(accepted > 0 && accepted < cases.length, `accepted ${accepted} of ${cases.length}`);
-    const [built, edge] = await Promise.all([
-      buildSample(pickSample(rng, results, BUILT), cases, SETTLE_MS, log),
-      sizeProbe(ns.name, SETTLE_MS, log),
-    ]);
-    problems.push(...built.problems, ...edge);
+    const run = await fuzzImageApi(
+      new Rng(seed).fork("fuzz"),
+      ns.name,
+      { count: CASES, built: BUILT, timeoutMs: SETTLE_MS },
+      log,
+    );
+    const accepted = run.results.filter((r) => r.verdict === "accepted").length;
+    // Both verdicts must occur, or the judge had nothing to judge on one side.
+    assert.ok(accepted > 0 && accepted < CASES, `accepted ${accepted} of ${CASES}`);
+    const problems = run.problems;
     if (operator.child.exitCode !== null)
       problems.push(
         `the operator exited (${operator.child.exitCode}) during the fuzz:\n${operator.logs().slice(-2000)}`,
       );
     problems.push(...(await checkOrphans([ns.name], 30_000)));
     assert.deepEqual(problems, [], `seed ${seed}: ${problems.length} problem(s):\n${problems.join("\n")}`);
-    const settled = [...built.outcomes.values()].reduce((a, b) => a + b, 0);
+    const settled = [...run.outcomes.values()].reduce((a, b) => a + b, 0);
     assert.equal(settled, BUILT, "every sampled spec was created and settled");
   });
 });
