@@ -32,6 +32,7 @@ import type { Informer } from "../runtime/informer.js";
 import { objectKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
+import type { CreatingBuild } from "../scheduler/loop.js";
 import { type CatalogLookup, resolveCatalogBase, type SpecProblem } from "./catalog.js";
 import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
@@ -106,6 +107,11 @@ export interface ImageReconcilerDeps {
   catalog: CatalogLookup;
   /** RebuildCampaigns by name: an Image rebuilds for one only while it runs. */
   campaigns: Pick<Informer<RebuildCampaign>, "get">;
+  /**
+   * Tells the scheduler of each build as it is being created (BuildScheduler.creating), so it
+   * counts in the queue before its watch event arrives.
+   */
+  announceBuild?: (build: ImageBuild) => CreatingBuild;
   now?: () => Date;
   retryBaseMs?: number;
 }
@@ -500,9 +506,13 @@ export class ImageReconciler {
       },
     };
     // No Event here: the Image's outcome Event names the build, its trigger and attempt.
+    const announced = this.deps.announceBuild?.(build);
     try {
-      return await this.deps.client.imageBuilds.create(build);
+      const created = await this.deps.client.imageBuilds.create(build);
+      announced?.created(created);
+      return created;
     } catch (err) {
+      announced?.failed();
       if (isAlreadyExists(err)) return undefined; // Created before a restart or by a previous pass.
       throw err;
     }

@@ -43,6 +43,19 @@ export const REBUILD_MS = 5 * 60_000;
 export const UNCERTAIN_ADMISSION_MS = 90_000;
 /** Read an unconfirmed build's Job again this often while it runs. */
 export const UNCONFIRMED_RECHECK_MS = 2_000;
+/**
+ * How long a build this process announced (creating) counts in the queue without the build cache
+ * showing it: past the apiserver's 60 s request timeout, after which its create can no longer land.
+ */
+export const ANNOUNCED_BUILD_MS = 90_000;
+
+/** The outcome of a create announced with BuildScheduler.creating(). */
+export interface CreatingBuild {
+  /** The apiserver's answer: the build as created, with its resourceVersion. */
+  created(build: ImageBuild): void;
+  /** The create failed, or found the build already there (the cache has or will have it). */
+  failed(): void;
+}
 
 export interface SchedulerOptions {
   builds: Pick<Informer<ImageBuild>, "get" | "list">;
@@ -84,6 +97,11 @@ export class BuildScheduler {
   private readonly writes = new PQueue({ concurrency: ADMIT_CONCURRENCY });
   /** The first write failure since the last pass, which that pass reports (for the queue's backoff). */
   private writeError: unknown;
+  /**
+   * Builds this process is creating, or has created, that the build cache does not show yet: the
+   * object to admit (once its create answered), and until when it counts without the cache.
+   */
+  private readonly announced = new Map<string, { build: ImageBuild; untilMs: number }>();
 
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -95,11 +113,50 @@ export class BuildScheduler {
   }
 
   observeBuild(build: ImageBuild): boolean {
+    this.announced.delete(objectKey(build)); // The cache shows it: its events decide from now on.
     return this.state.observeBuild(build);
   }
 
   forgetBuild(build: ImageBuild): boolean {
+    this.announced.delete(objectKey(build));
     return this.state.forgetBuild(objectKey(build));
+  }
+
+  /**
+   * This process is about to create `build` (the Image controller). It joins the queue at once,
+   * not when its watch event arrives, which under load can be a second or more after the create
+   * answered: meanwhile a pass would give the slot it wins to a lower build (a campaign's). Until
+   * the create answers it cannot be admitted, and the slot it would win stays free.
+   */
+  creating(build: ImageBuild): CreatingBuild {
+    const key = objectKey(build);
+    const announce = (b: ImageBuild) => {
+      if (this.opts.builds.get(key)) return; // Its event came first: the cache decides.
+      this.announced.set(key, { build: b, untilMs: this.now().getTime() + ANNOUNCED_BUILD_MS });
+      if (this.state.observeBuild(b)) this.opts.wake?.();
+    };
+    announce(build);
+    return {
+      created: announce,
+      failed: () => {
+        if (!this.announced.delete(key) || this.opts.builds.get(key)) return;
+        if (this.state.forgetBuild(key)) this.opts.wake?.();
+      },
+    };
+  }
+
+  /** The build by key: the cache's, else the one this process announced. */
+  private buildOf(key: string): ImageBuild | undefined {
+    return this.opts.builds.get(key) ?? this.announced.get(key)?.build;
+  }
+
+  /** Forgets announced builds the cache never showed in time (created, then deleted unseen). */
+  private expireAnnounced(nowMs: number): void {
+    for (const [key, { untilMs }] of this.announced) if (untilMs <= nowMs) this.forgetIfOnlyAnnounced(key);
+  }
+
+  private forgetIfOnlyAnnounced(key: string): void {
+    if (this.announced.delete(key) && !this.opts.builds.get(key)) this.state.forgetBuild(key);
   }
 
   observeJob(job: V1Job): boolean {
@@ -133,14 +190,16 @@ export class BuildScheduler {
     const now = this.now();
     if (now.getTime() - this.lastRebuildMs >= REBUILD_MS) this.rebuild(now);
     this.state.expireAssumptions(now.getTime());
+    this.expireAnnounced(now.getTime());
     const unsettled = await this.settleUnconfirmed();
 
     // A full cluster looks at no lane: the pass is then O(1) plus the writes due. An admission
     // counts as in flight from here (assume), so no later pass hands its slot out again.
     const free = this.opts.maxConcurrentBuilds - this.state.inFlightCount();
     const admitting = (free > 0 ? this.state.nextAdmissions(free) : []).flatMap((key) => {
-      const build = this.opts.builds.get(key);
-      if (!build) return [];
+      const build = this.buildOf(key);
+      // Announced, its create not answered yet: it keeps the slot it wins free until then.
+      if (!build?.metadata?.resourceVersion) return [];
       this.state.assume(key, build.metadata?.resourceVersion);
       return [build];
     });
@@ -167,6 +226,7 @@ export class BuildScheduler {
     if (unsettled > 0) comeBack.push(UNCONFIRMED_RECHECK_MS);
     const expiry = this.state.nextExpiryMs();
     if (expiry !== undefined) comeBack.push(Math.max(1, expiry - nowMs));
+    for (const { untilMs } of this.announced.values()) comeBack.push(Math.max(1, untilMs - nowMs));
     return { requeueAfterMs: Math.min(...comeBack) };
   }
 
@@ -214,7 +274,9 @@ export class BuildScheduler {
 
   private rebuild(now: Date): void {
     // Drift means an informer event was lost or the incremental bookkeeping has a bug.
-    if (this.state.rebuild(this.opts.builds.list(), this.opts.jobs.list(), this.opts.pods.list()))
+    const announced = [...this.announced.values()].map(({ build }) => build);
+    const builds = [...this.opts.builds.list(), ...announced];
+    if (this.state.rebuild(builds, this.opts.jobs.list(), this.opts.pods.list()))
       this.opts.log.warn("scheduler state had drifted from the informer caches; rebuilt it");
     this.lastRebuildMs = now.getTime();
   }
@@ -253,6 +315,7 @@ export class BuildScheduler {
     }
     if (!ok) {
       this.state.unassume(key, resourceVersion);
+      this.forgetIfOnlyAnnounced(key); // Deleted before the cache ever showed it: nothing to wait for.
       return false;
     }
     this.opts.onAdmitted?.(build, Math.max(0, (now.getTime() - createdAtMs(build)) / 1000));
@@ -279,10 +342,11 @@ export class BuildScheduler {
     why: WhyWaiting,
     now: Date,
   ): Promise<void> {
-    const build = this.opts.builds.get(key);
+    const build = this.buildOf(key);
     // The cache moved on since the pass began (the event that moved it decides), or the build
-    // was admitted since (that admission supersedes this write).
-    if (!build || build.metadata?.resourceVersion !== resourceVersion) return;
+    // was admitted since (that admission supersedes this write). An announced build whose create
+    // has not answered has nothing to write on yet: its answer makes the write due again.
+    if (!build?.metadata?.resourceVersion || build.metadata.resourceVersion !== resourceVersion) return;
     if (this.state.slotOf(key) !== "waiting") return;
     // Done, or refused (409: a newer version, whose event makes the write due again if needed).
     await this.patch(build, {

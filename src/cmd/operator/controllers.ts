@@ -91,6 +91,8 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     log,
     catalog,
     campaigns,
+    // The scheduler is made below; a build is only ever created once the controllers run.
+    announceBuild: (build) => scheduler.creating(build),
     retryBaseMs: cfg.retryBaseMs,
   });
   const versionReconciler = new VersionReconciler({

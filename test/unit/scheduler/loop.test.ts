@@ -5,6 +5,7 @@ import type { GoldenClient } from "../../../src/api/client.js";
 import type { ImageBuild } from "../../../src/api/v1alpha1/index.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
 import {
+  ANNOUNCED_BUILD_MS,
   BuildScheduler,
   REBUILD_MS,
   UNCERTAIN_ADMISSION_MS,
@@ -26,6 +27,8 @@ interface HarnessOptions {
   applyWrites?: boolean;
   /** Namespace → its golden.dev/max-concurrent-builds annotation. */
   namespaceLimits?: Map<string, string>;
+  /** Builds deleted in the apiserver, whatever the cache shows: their writes are a 404. */
+  deleted?: Set<string>;
 }
 
 /** A scheduler over fake caches whose events the test delivers (or, to lose one, does not). */
@@ -58,6 +61,7 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
           failNextAdmission = undefined;
           throw failure;
         }
+        if (opts.deleted?.has(key)) return undefined; // 404
         const current = builds.get(key);
         if (!opts.applyWrites || !current) return current ?? build;
         const rv = current.metadata?.resourceVersion;
@@ -423,5 +427,74 @@ describe("BuildScheduler", () => {
     await h.pass();
     assert.deepEqual(h.admitted(), ["a/lost"]);
     assert.equal(h.warnings.length, 1, "the drift is reported");
+  });
+  it("a build being created counts at once: the slot it wins waits for the create's answer, not a lower build", async () => {
+    const h = harness(1, { applyWrites: true });
+    h.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
+    // The Image controller is creating a user's build: no resourceVersion yet, nothing in the cache.
+    const creating = h.scheduler.creating(build("u", "user", { created: 1, resourceVersion: null }));
+    assert.equal(h.wakes(), 1, "it asks for a pass");
+    await h.pass();
+    assert.deepEqual(h.admitted(), [], "the slot the user's build wins is not given to campaign-1");
+    assert.deepEqual(
+      h.queued().map(([key]) => key),
+      ["a/campaign-1"],
+      "nor is a Queued status written on a build whose create has not answered",
+    );
+
+    // The create answers; the build cache still does not show it (its watch event is behind).
+    creating.created(build("u", "user", { created: 1, resourceVersion: "7" }));
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["u/user"], "admitted on the create's answer, before the cache shows it");
+
+    // Its watch event arrives: the cache decides from then on, with no second admission.
+    h.putBuild(build("u", "user", { created: 1, resourceVersion: "7" }));
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["u/user"]);
+  });
+
+  it("a build whose create failed, or never showed in the cache, stops holding the slot it would win", async () => {
+    const h = harness(1);
+    h.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
+    h.scheduler.creating(build("u", "refused", { created: 1, resourceVersion: null })).failed();
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["a/campaign-1"], "a failed create leaves nothing behind");
+
+    const g = harness(1);
+    g.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
+    g.scheduler.creating(build("u", "hung", { created: 1, resourceVersion: null })); // no answer ever
+    const result = await g.pass();
+    assert.deepEqual(g.admitted(), []);
+    assert.deepEqual(
+      result,
+      { requeueAfterMs: ANNOUNCED_BUILD_MS },
+      "it comes back when the announcement expires",
+    );
+    g.advance(ANNOUNCED_BUILD_MS);
+    await g.pass();
+    assert.deepEqual(g.admitted(), ["a/campaign-1"]);
+
+    // Created, then deleted before the cache ever showed it: its admission's 404 lets it go.
+    const d = harness(1, { deleted: new Set(["u/gone"]) });
+    d.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
+    d.scheduler
+      .creating(build("u", "gone", { created: 1, resourceVersion: null }))
+      .created(build("u", "gone", { created: 1, resourceVersion: "7" }));
+    await d.pass();
+    assert.deepEqual(d.admitted(), ["u/gone"], "tried, and refused");
+    await d.pass();
+    assert.deepEqual(d.admitted(), ["u/gone", "a/campaign-1"], "the next pass gives the slot on");
+  });
+
+  it("a build whose watch event came before its create's answer is the cache's: the answer changes nothing", async () => {
+    const h = harness(1, { applyWrites: true });
+    const creating = h.scheduler.creating(build("u", "user", { created: 1, resourceVersion: null }));
+    h.putBuild(build("u", "user", { created: 1, resourceVersion: "7" }));
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["u/user"]);
+    creating.created(build("u", "user", { created: 1, resourceVersion: "7" }));
+    creating.failed(); // even a confused caller cannot take the cache's build out of the queue
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["u/user"], "admitted once");
   });
 });
