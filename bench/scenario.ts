@@ -285,7 +285,7 @@ export class Bench {
         timeoutMs: cfg.timeoutMs(n),
         completePodOnResult: scenario.kind === "queued",
         steady: scenario.steady,
-        onTick: (c) => pendingSampler?.tick(c.created - c.admitted),
+        onTick: (c) => pendingSampler?.tick(c.created - c.admitted, c.created < n),
         log,
       });
       sampler.stop();

@@ -46,6 +46,13 @@ export const PENDING_BUILDS_PATH = "/apis/visibility.golden.dev/v1alpha1/pending
 export interface PendingListSample {
   /** Latency of each page request (ms), as `kubectl get pendingbuilds -A --chunk-size=N` logs it. */
   pageMs: Percentiles;
+  /**
+   * The same pages by when their list began: while the burst's Images were still being created
+   * (the harness's creates and their builds' first writes load the apiserver too), or after.
+   */
+  pageMsWhile: { submitting: Percentiles; submitted: Percentiles };
+  /** Each list's first page (kubectl's new connection to the apiserver) and the pages after it. */
+  pageMsByOrder: { first: Percentiles; later: Percentiles };
   /** Latency of a whole paged list (ms): the sum of its pages, without kubectl's own start. */
   listMs: Percentiles;
   /** Waiting builds the lists returned, at most. */
@@ -78,6 +85,8 @@ export function pageLatencies(log: string): number[] {
  */
 export class PendingListSampler {
   readonly #pages: number[] = [];
+  readonly #pagesWhile = { submitting: [] as number[], submitted: [] as number[] };
+  readonly #pagesByOrder = { first: [] as number[], later: [] as number[] };
   readonly #lists: number[] = [];
   readonly #errors = new Set<string>();
   #maxListed = 0;
@@ -94,18 +103,21 @@ export class PendingListSampler {
     },
   ) {}
 
-  /** Call every second with the number of builds waiting; lists at most every `everyMs`. */
-  tick(waiting: number): void {
+  /**
+   * Call every second with the number of builds waiting, and whether the burst is still being
+   * submitted; lists at most every `everyMs`.
+   */
+  tick(waiting: number, submitting = false): void {
     const now = Date.now();
     if (this.#busy || waiting < this.opts.minWaiting || now - this.#lastMs < this.opts.everyMs) return;
     this.#busy = true;
     this.#lastMs = now;
-    void this.listOnce().finally(() => {
+    void this.listOnce(submitting ? "submitting" : "submitted").finally(() => {
       this.#busy = false;
     });
   }
 
-  async listOnce(): Promise<void> {
+  async listOnce(phase: "submitting" | "submitted" = "submitted"): Promise<void> {
     try {
       const { stdout, stderr } = await execFileAsync(
         this.opts.kubectl ?? "kubectl",
@@ -125,6 +137,9 @@ export class PendingListSampler {
       if (pages.length === 0)
         throw new Error(`no pendingbuilds request in kubectl's log: ${stderr.slice(-300)}`);
       this.#pages.push(...pages);
+      this.#pagesWhile[phase].push(...pages);
+      this.#pagesByOrder.first.push(pages[0] ?? 0);
+      this.#pagesByOrder.later.push(...pages.slice(1));
       this.#lists.push(pages.reduce((a, b) => a + b, 0));
       const listed = stdout.split("\n").filter((l) => l.trim() !== "").length;
       this.#maxListed = Math.max(this.#maxListed, listed);
@@ -136,6 +151,14 @@ export class PendingListSampler {
   result(): PendingListSample {
     return {
       pageMs: summarize(this.#pages),
+      pageMsWhile: {
+        submitting: summarize(this.#pagesWhile.submitting),
+        submitted: summarize(this.#pagesWhile.submitted),
+      },
+      pageMsByOrder: {
+        first: summarize(this.#pagesByOrder.first),
+        later: summarize(this.#pagesByOrder.later),
+      },
       listMs: summarize(this.#lists),
       maxListed: this.#maxListed,
       lists: this.#lists.length,

@@ -205,6 +205,14 @@ export function steadyReport(runs: RunForN[]): string {
   ].join("\n");
 }
 
+/** Where the slow pages were: while the burst was submitted or after, first page of a list or later. */
+function pendingSplit(r: RunForN): string {
+  const p = r.pendingList;
+  if (!p?.pageMsWhile || !p.pageMsByOrder) return "";
+  const p99 = (x: { count: number; p99: number }) => (x.count > 0 ? `${x.p99}` : "–");
+  return ` (p99 while submitting ${p99(p.pageMsWhile.submitting)}, after ${p99(p.pageMsWhile.submitted)}; first pages ${p99(p.pageMsByOrder.first)}, later ${p99(p.pageMsByOrder.later)})`;
+}
+
 export function queuedReport(runs: RunForN[]): string {
   const mark = (met: boolean | undefined) => (met === undefined ? "" : met ? " ✓" : " ✗");
   const rows = runs.map((r) => {
@@ -218,7 +226,7 @@ export function queuedReport(runs: RunForN[]): string {
         ? `${t.writesPerBuild.value} (uncontended ${t.writesPerBuild.uncontended ?? "–"})${mark(t.writesPerBuild.met)}`
         : "–",
       t?.pendingListP99Ms
-        ? `${t.pendingListP99Ms.value} ms, ${t.pendingListP99Ms.waiting} waiting${mark(t.pendingListP99Ms.met)}`
+        ? `${t.pendingListP99Ms.value} ms, ${t.pendingListP99Ms.waiting} waiting${mark(t.pendingListP99Ms.met)}${pendingSplit(r)}`
         : (r.pendingList?.errors[0] ?? "not measured"),
       r.operator.delta.visibilityListMs
         ? `${r.operator.delta.visibilityListMs.p99} ms (${r.operator.delta.visibilityListMs.connections} TLS connections for ${Object.entries(
