@@ -192,6 +192,8 @@ export class BuildScheduler {
     this.state.expireAssumptions(now.getTime());
     this.expireAnnounced(now.getTime());
     const unsettled = await this.settleUnconfirmed();
+    // The decision is made from here on, after the live reads: its time is the admissions' start.
+    const decidedAt = this.now();
 
     // A full cluster looks at no lane: the pass is then O(1) plus the writes due. An admission
     // counts as in flight from here (assume), so no later pass hands its slot out again.
@@ -205,13 +207,13 @@ export class BuildScheduler {
     });
     // Why each waits is decided now, before any admission lands and changes the counts.
     const whyWaiting = this.whyWaiting(slotsTakenBy(admitting.map(objectKey)));
-    for (const build of admitting) this.write(WRITE_PRIORITY.admission, () => this.admit(build, now));
+    for (const build of admitting) this.write(WRITE_PRIORITY.admission, () => this.admit(build, decidedAt));
     // The Queued writes of the builds that wait on (an admission above took a build off this list).
     for (const { key, resourceVersion } of this.state.takeQueuedWritesDue()) {
       const why = whyWaiting(splitKey(key).namespace ?? "");
       this.write(WRITE_PRIORITY.queued, async () => {
         try {
-          await this.markQueued(key, resourceVersion, why, now);
+          await this.markQueued(key, resourceVersion, why, decidedAt);
         } catch (err) {
           this.state.queuedWriteFailed(key, resourceVersion);
           throw err;
