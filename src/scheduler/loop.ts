@@ -48,6 +48,12 @@ export const UNCONFIRMED_RECHECK_MS = 2_000;
  * showing it: past the apiserver's 60 s request timeout, after which its create can no longer land.
  */
 export const ANNOUNCED_BUILD_MS = 90_000;
+/**
+ * How long the builds after an announced one (in the policy's order) wait for its create to answer
+ * before they go ahead of it: a create answers in milliseconds, but a struggling apiserver must not
+ * stop every admission for a minute.
+ */
+export const ANNOUNCED_HOLD_MS = 2_000;
 
 /** The outcome of a create announced with BuildScheduler.creating(). */
 export interface CreatingBuild {
@@ -101,7 +107,7 @@ export class BuildScheduler {
    * Builds this process is creating, or has created, that the build cache does not show yet: the
    * object to admit (once its create answered), and until when it counts without the cache.
    */
-  private readonly announced = new Map<string, { build: ImageBuild; untilMs: number }>();
+  private readonly announced = new Map<string, { build: ImageBuild; sinceMs: number; untilMs: number }>();
 
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -132,7 +138,8 @@ export class BuildScheduler {
     const key = objectKey(build);
     const announce = (b: ImageBuild) => {
       if (this.opts.builds.get(key)) return; // Its event came first: the cache decides.
-      this.announced.set(key, { build: b, untilMs: this.now().getTime() + ANNOUNCED_BUILD_MS });
+      const sinceMs = this.announced.get(key)?.sinceMs ?? this.now().getTime();
+      this.announced.set(key, { build: b, sinceMs, untilMs: sinceMs + ANNOUNCED_BUILD_MS });
       if (this.state.observeBuild(b)) this.opts.wake?.();
     };
     announce(build);
@@ -198,13 +205,19 @@ export class BuildScheduler {
     // A full cluster looks at no lane: the pass is then O(1) plus the writes due. An admission
     // counts as in flight from here (assume), so no later pass hands its slot out again.
     const free = this.opts.maxConcurrentBuilds - this.state.inFlightCount();
-    const admitting = (free > 0 ? this.state.nextAdmissions(free) : []).flatMap((key) => {
+    const admitting: ImageBuild[] = [];
+    for (const key of free > 0 ? this.state.nextAdmissions(free) : []) {
       const build = this.buildOf(key);
-      // Announced, its create not answered yet: it keeps the slot it wins free until then.
-      if (!build?.metadata?.resourceVersion) return [];
-      this.state.assume(key, build.metadata?.resourceVersion);
-      return [build];
-    });
+      if (!build?.metadata?.resourceVersion) {
+        // Announced, its create not answered yet: the builds after it in the policy's order wait
+        // for that answer (milliseconds; it wakes a pass) rather than start ahead of it. Past
+        // ANNOUNCED_HOLD_MS they go, and only its own slot stays free for it.
+        if (decidedAt.getTime() < (this.announced.get(key)?.sinceMs ?? 0) + ANNOUNCED_HOLD_MS) break;
+        continue;
+      }
+      this.state.assume(key, build.metadata.resourceVersion);
+      admitting.push(build);
+    }
     // Why each waits is decided now, before any admission lands and changes the counts.
     const whyWaiting = this.whyWaiting(slotsTakenBy(admitting.map(objectKey)));
     for (const build of admitting) this.write(WRITE_PRIORITY.admission, () => this.admit(build, decidedAt));
@@ -228,7 +241,11 @@ export class BuildScheduler {
     if (unsettled > 0) comeBack.push(UNCONFIRMED_RECHECK_MS);
     const expiry = this.state.nextExpiryMs();
     if (expiry !== undefined) comeBack.push(Math.max(1, expiry - nowMs));
-    for (const { untilMs } of this.announced.values()) comeBack.push(Math.max(1, untilMs - nowMs));
+    for (const { build, sinceMs, untilMs } of this.announced.values()) {
+      const holdEndsMs = sinceMs + ANNOUNCED_HOLD_MS;
+      const next = !build.metadata?.resourceVersion && holdEndsMs > nowMs ? holdEndsMs : untilMs;
+      comeBack.push(Math.max(1, next - nowMs));
+    }
     return { requeueAfterMs: Math.min(...comeBack) };
   }
 

@@ -6,6 +6,7 @@ import type { ImageBuild } from "../../../src/api/v1alpha1/index.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
 import {
   ANNOUNCED_BUILD_MS,
+  ANNOUNCED_HOLD_MS,
   BuildScheduler,
   REBUILD_MS,
   UNCERTAIN_ADMISSION_MS,
@@ -428,29 +429,35 @@ describe("BuildScheduler", () => {
     assert.deepEqual(h.admitted(), ["a/lost"]);
     assert.equal(h.warnings.length, 1, "the drift is reported");
   });
-  it("a build being created counts at once: the slot it wins waits for the create's answer, not a lower build", async () => {
-    const h = harness(1, { applyWrites: true });
+  it("a build being created counts at once: no lower build starts ahead of it while its create is out", async () => {
+    const h = harness(2, { applyWrites: true });
     h.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
+    h.putBuild(build("a", "campaign-2", { created: 0, priority: -10 }));
     // The Image controller is creating a user's build: no resourceVersion yet, nothing in the cache.
     const creating = h.scheduler.creating(build("u", "user", { created: 1, resourceVersion: null }));
     assert.equal(h.wakes(), 1, "it asks for a pass");
     await h.pass();
-    assert.deepEqual(h.admitted(), [], "the slot the user's build wins is not given to campaign-1");
+    assert.deepEqual(h.admitted(), [], "the campaign's builds wait for the user's create to answer");
     assert.deepEqual(
       h.queued().map(([key]) => key),
-      ["a/campaign-1"],
-      "nor is a Queued status written on a build whose create has not answered",
+      ["a/campaign-1", "a/campaign-2"],
+      "no Queued status is written on a build whose create has not answered",
     );
 
     // The create answers; the build cache still does not show it (its watch event is behind).
     creating.created(build("u", "user", { created: 1, resourceVersion: "7" }));
+    assert.equal(h.wakes(), 2, "the answer asks for a pass");
     await h.pass();
-    assert.deepEqual(h.admitted(), ["u/user"], "admitted on the create's answer, before the cache shows it");
+    assert.deepEqual(
+      h.admitted(),
+      ["u/user", "a/campaign-1"],
+      "admitted on the create's answer, before the cache shows it, and first",
+    );
 
     // Its watch event arrives: the cache decides from then on, with no second admission.
     h.putBuild(build("u", "user", { created: 1, resourceVersion: "7" }));
     await h.pass();
-    assert.deepEqual(h.admitted(), ["u/user"]);
+    assert.deepEqual(h.admitted(), ["u/user", "a/campaign-1"]);
   });
 
   it("a build whose create failed, or never showed in the cache, stops holding the slot it would win", async () => {
@@ -460,19 +467,22 @@ describe("BuildScheduler", () => {
     await h.pass();
     assert.deepEqual(h.admitted(), ["a/campaign-1"], "a failed create leaves nothing behind");
 
-    const g = harness(1);
+    // A create with no answer: the builds after it wait for ANNOUNCED_HOLD_MS, then go; its own
+    // slot stays free for it until ANNOUNCED_BUILD_MS.
+    const g = harness(2);
     g.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
-    g.scheduler.creating(build("u", "hung", { created: 1, resourceVersion: null })); // no answer ever
-    const result = await g.pass();
+    g.putBuild(build("a", "campaign-2", { created: 0, priority: -10 }));
+    g.scheduler.creating(build("u", "hung", { created: 1, resourceVersion: null }));
+    let result = await g.pass();
     assert.deepEqual(g.admitted(), []);
-    assert.deepEqual(
-      result,
-      { requeueAfterMs: ANNOUNCED_BUILD_MS },
-      "it comes back when the announcement expires",
-    );
-    g.advance(ANNOUNCED_BUILD_MS);
+    assert.deepEqual(result, { requeueAfterMs: ANNOUNCED_HOLD_MS }, "it comes back when the hold ends");
+    g.advance(ANNOUNCED_HOLD_MS);
+    result = await g.pass();
+    assert.deepEqual(g.admitted(), ["a/campaign-1"], "one slot is still kept for the hung create");
+    assert.deepEqual(result, { requeueAfterMs: ANNOUNCED_BUILD_MS - ANNOUNCED_HOLD_MS });
+    g.advance(ANNOUNCED_BUILD_MS - ANNOUNCED_HOLD_MS);
     await g.pass();
-    assert.deepEqual(g.admitted(), ["a/campaign-1"]);
+    assert.deepEqual(g.admitted(), ["a/campaign-1", "a/campaign-2"]);
 
     // Created, then deleted before the cache ever showed it: its admission's 404 lets it go.
     const d = harness(1, { deleted: new Set(["u/gone"]) });
