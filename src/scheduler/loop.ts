@@ -15,6 +15,7 @@ import PQueue from "p-queue";
 import type { GoldenClient } from "../api/client.js";
 import { setCondition } from "../api/conditions.js";
 import type { ImageBuild, ImageBuildStatus } from "../api/v1alpha1/index.js";
+import { schedulingPriority } from "../build/defaults.js";
 import { isJobFinished } from "../build/job.js";
 import { createdAtMs } from "../build/order.js";
 import { apiErrorCode } from "../runtime/api-errors.js";
@@ -206,15 +207,21 @@ export class BuildScheduler {
     // counts as in flight from here (assume), so no later pass hands its slot out again.
     const free = this.opts.maxConcurrentBuilds - this.state.inFlightCount();
     const admitting: ImageBuild[] = [];
+    /** Builds below this priority wait: one above them is being created. */
+    let holdBelow = Number.NEGATIVE_INFINITY;
     for (const key of free > 0 ? this.state.nextAdmissions(free) : []) {
       const build = this.buildOf(key);
       if (!build?.metadata?.resourceVersion) {
-        // Announced, its create not answered yet: the builds after it in the policy's order wait
-        // for that answer (milliseconds; it wakes a pass) rather than start ahead of it. Past
-        // ANNOUNCED_HOLD_MS they go, and only its own slot stays free for it.
-        if (decidedAt.getTime() < (this.announced.get(key)?.sinceMs ?? 0) + ANNOUNCED_HOLD_MS) break;
+        // Announced, its create not answered yet (it keeps its slot). Builds of lower priority
+        // wait for that answer (milliseconds; it wakes a pass) rather than start ahead of it, a
+        // campaign's behind a user's; past ANNOUNCED_HOLD_MS they go. Builds of its own priority
+        // go: holding them would slow every burst by its slowest create, for no order gained.
+        const since = this.announced.get(key)?.sinceMs ?? 0;
+        if (build && decidedAt.getTime() < since + ANNOUNCED_HOLD_MS)
+          holdBelow = Math.max(holdBelow, schedulingPriority(build));
         continue;
       }
+      if (schedulingPriority(build) < holdBelow) break; // The rest come in priority order: lower still.
       this.state.assume(key, build.metadata.resourceVersion);
       admitting.push(build);
     }

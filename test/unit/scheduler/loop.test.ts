@@ -460,6 +460,15 @@ describe("BuildScheduler", () => {
     assert.deepEqual(h.admitted(), ["u/user", "a/campaign-1"]);
   });
 
+  it("a build being created holds back only builds of lower priority: a burst's own are not slowed by its creates", async () => {
+    const h = harness(3);
+    h.putBuild(build("u", "user-2", { created: 2 }));
+    h.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
+    h.scheduler.creating(build("u", "user-1", { created: 1, resourceVersion: null }));
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["u/user-2"], "user-1 keeps its slot; campaign-1 waits for its answer");
+  });
+
   it("a build whose create failed, or never showed in the cache, stops holding the slot it would win", async () => {
     const h = harness(1);
     h.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
