@@ -167,6 +167,18 @@ export class BuildScheduler {
     if (this.announced.delete(key) && !this.opts.builds.get(key)) this.state.forgetBuild(key);
   }
 
+  /**
+   * An announced build the apiserver refused a write on (it moved on, or went) is no longer
+   * written from what this process knows: it keeps its place and slot, and the cache (or the
+   * announcement's end) decides. Retrying on the same stale object would fail pass after pass.
+   */
+  private awaitCache(key: string): void {
+    const entry = this.announced.get(key);
+    if (!entry || this.opts.builds.get(key)) return;
+    const { resourceVersion: _stale, ...metadata } = entry.build.metadata ?? {};
+    entry.build = { ...entry.build, metadata };
+  }
+
   observeJob(job: V1Job): boolean {
     return this.state.observeJob(job);
   }
@@ -341,7 +353,7 @@ export class BuildScheduler {
     }
     if (!ok) {
       this.state.unassume(key, resourceVersion);
-      this.forgetIfOnlyAnnounced(key); // Deleted before the cache ever showed it: nothing to wait for.
+      this.awaitCache(key);
       return false;
     }
     this.opts.onAdmitted?.(build, Math.max(0, (now.getTime() - createdAtMs(build)) / 1000));
@@ -384,7 +396,14 @@ export class BuildScheduler {
   /** resourceVersion-guarded so a stale view never overwrites a newer decision. */
   private async patch(build: ImageBuild, status: ImageBuildStatus): Promise<boolean> {
     // Gone or moved on (404, 409): the next pass sees the newer state.
-    return (await this.opts.client.imageBuilds.patchStatusIfCurrent(build, status)) !== undefined;
+    const written = await this.opts.client.imageBuilds.patchStatusIfCurrent(build, status);
+    if (!written) return false;
+    // An announced build the cache does not show yet: its next write goes on this version (a
+    // Queued build admitted before its watch event arrives).
+    const key = objectKey(written);
+    const entry = this.announced.get(key);
+    if (entry && !this.opts.builds.get(key)) entry.build = written;
+    return true;
   }
 }
 

@@ -35,6 +35,8 @@ interface HarnessOptions {
 /** A scheduler over fake caches whose events the test delivers (or, to lose one, does not). */
 function harness(capacity: number, opts: HarnessOptions = {}) {
   const builds = new FakeInformer<ImageBuild>();
+  /** Builds the apiserver has and the cache does not show yet (applyWrites). */
+  const uncached = new Map<string, ImageBuild>();
   const jobs = new FakeInformer<V1Job>();
   const pods = new FakeInformer<V1Pod>();
   const patches: Patch[] = [];
@@ -63,15 +65,20 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
           throw failure;
         }
         if (opts.deleted?.has(key)) return undefined; // 404
-        const current = builds.get(key);
+        const current = builds.get(key) ?? uncached.get(key);
         if (!opts.applyWrites || !current) return current ?? build;
         const rv = current.metadata?.resourceVersion;
         if (patch.metadata.resourceVersion !== rv) return undefined; // 409
-        const updated = builds.put({
+        const updated: ImageBuild = {
           ...current,
           metadata: { ...current.metadata, resourceVersion: String(Number(rv) + 1) },
           status: { ...current.status, ...patch.status } as ImageBuild["status"],
-        });
+        };
+        if (uncached.has(key)) {
+          uncached.set(key, updated); // Its watch events are behind: the cache does not show it.
+          return updated;
+        }
+        builds.put(updated);
         scheduler.observeBuild(updated);
         return updated;
       },
@@ -136,6 +143,11 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
     },
     /** A build written to the cache, its event delivered; returns whether it woke the scheduler. */
     putBuild: (b: ImageBuild) => scheduler.observeBuild(builds.put(b)),
+    /** A build the apiserver created whose watch event has not arrived (applyWrites). */
+    createUnseen: (b: ImageBuild) => {
+      uncached.set(`${b.metadata?.namespace}/${b.metadata?.name}`, b);
+      return b;
+    },
     putJob: (j: V1Job) => scheduler.observeJob(jobs.put(j)),
     putPod: (p: V1Pod) => scheduler.observePod(pods.put(p)),
     deletePod: (p: V1Pod) => {
@@ -469,6 +481,30 @@ describe("BuildScheduler", () => {
     assert.deepEqual(h.admitted(), ["u/user-2"], "user-1 keeps its slot; campaign-1 waits for its answer");
   });
 
+  it("an announced build that waited is admitted on the version its Queued write made, before the cache shows either", async () => {
+    const h = harness(1, { applyWrites: true });
+    h.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["a/campaign-1"]);
+    const user = build("u", "user", { created: 1, resourceVersion: "7" });
+    h.scheduler
+      .creating(build("u", "user", { created: 1, resourceVersion: null }))
+      .created(h.createUnseen(user));
+    await h.pass();
+    assert.deepEqual(
+      h.queued().map(([key]) => key),
+      ["u/user"],
+      "no slot free: it waits, written on the create's version",
+    );
+    // campaign-1 ends (its Job never seen: a live read finds none), and frees the slot.
+    const ended = { phase: "Failed", started: 0, completed: 1, resourceVersion: "3" } as const;
+    h.putBuild(build("a", "campaign-1", { created: 0, priority: -10, ...ended }));
+    const wakes = h.wakes();
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["a/campaign-1", "u/user"]);
+    assert.equal(h.wakes(), wakes, "the admission landed (a refused one asks for another pass)");
+  });
+
   it("a build whose create failed, or never showed in the cache, stops holding the slot it would win", async () => {
     const h = harness(1);
     h.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
@@ -493,7 +529,8 @@ describe("BuildScheduler", () => {
     await g.pass();
     assert.deepEqual(g.admitted(), ["a/campaign-1", "a/campaign-2"]);
 
-    // Created, then deleted before the cache ever showed it: its admission's 404 lets it go.
+    // Created, then deleted before the cache ever showed it: its admission's 404 is not retried
+    // pass after pass; it keeps its slot until the announcement ends.
     const d = harness(1, { deleted: new Set(["u/gone"]) });
     d.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
     d.scheduler
@@ -502,7 +539,10 @@ describe("BuildScheduler", () => {
     await d.pass();
     assert.deepEqual(d.admitted(), ["u/gone"], "tried, and refused");
     await d.pass();
-    assert.deepEqual(d.admitted(), ["u/gone", "a/campaign-1"], "the next pass gives the slot on");
+    assert.deepEqual(d.admitted(), ["u/gone"], "not tried again on the same stale object");
+    d.advance(ANNOUNCED_BUILD_MS);
+    await d.pass();
+    assert.deepEqual(d.admitted(), ["u/gone", "a/campaign-1"], "the slot goes on when the announcement ends");
   });
 
   it("a build whose watch event came before its create's answer is the cache's: the answer changes nothing", async () => {
