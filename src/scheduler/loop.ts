@@ -109,6 +109,12 @@ export class BuildScheduler {
    * object to admit (once its create answered), and until when it counts without the cache.
    */
   private readonly announced = new Map<string, { build: ImageBuild; sinceMs: number; untilMs: number }>();
+  /**
+   * This process's last write of each build, until the cache shows a version other than the one it
+   * was written on: a build marked Queued and admitted before the watch shows the Queued write is
+   * admitted on the version that write made, not on the cache's (a 409, and a slot lost meanwhile).
+   */
+  private readonly written = new Map<string, { over: string | undefined; build: ImageBuild }>();
 
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -120,12 +126,15 @@ export class BuildScheduler {
   }
 
   observeBuild(build: ImageBuild): boolean {
-    this.announced.delete(objectKey(build)); // The cache shows it: its events decide from now on.
+    const key = objectKey(build);
+    this.announced.delete(key); // The cache shows it: its events decide from now on.
+    if (this.written.get(key)?.over !== build.metadata?.resourceVersion) this.written.delete(key);
     return this.state.observeBuild(build);
   }
 
   forgetBuild(build: ImageBuild): boolean {
     this.announced.delete(objectKey(build));
+    this.written.delete(objectKey(build));
     return this.state.forgetBuild(objectKey(build));
   }
 
@@ -153,9 +162,16 @@ export class BuildScheduler {
     };
   }
 
-  /** The build by key: the cache's, else the one this process announced. */
+  /**
+   * The build by key as this process knows it best: its own last write while the cache still shows
+   * the version before it, else the cache's, else the one it announced.
+   */
   private buildOf(key: string): ImageBuild | undefined {
-    return this.opts.builds.get(key) ?? this.announced.get(key)?.build;
+    const cached = this.opts.builds.get(key);
+    const own = this.written.get(key);
+    if (own && (cached ? cached.metadata?.resourceVersion === own.over : this.announced.has(key)))
+      return own.build;
+    return cached ?? this.announced.get(key)?.build;
   }
 
   /** Forgets announced builds the cache never showed in time (created, then deleted unseen). */
@@ -164,7 +180,9 @@ export class BuildScheduler {
   }
 
   private forgetIfOnlyAnnounced(key: string): void {
-    if (this.announced.delete(key) && !this.opts.builds.get(key)) this.state.forgetBuild(key);
+    if (!this.announced.delete(key) || this.opts.builds.get(key)) return;
+    this.written.delete(key);
+    this.state.forgetBuild(key);
   }
 
   /**
@@ -173,6 +191,7 @@ export class BuildScheduler {
    * announcement's end) decides. Retrying on the same stale object would fail pass after pass.
    */
   private awaitCache(key: string): void {
+    this.written.delete(key);
     const entry = this.announced.get(key);
     if (!entry || this.opts.builds.get(key)) return;
     const { resourceVersion: _stale, ...metadata } = entry.build.metadata ?? {};
@@ -398,11 +417,8 @@ export class BuildScheduler {
     // Gone or moved on (404, 409): the next pass sees the newer state.
     const written = await this.opts.client.imageBuilds.patchStatusIfCurrent(build, status);
     if (!written) return false;
-    // An announced build the cache does not show yet: its next write goes on this version (a
-    // Queued build admitted before its watch event arrives).
-    const key = objectKey(written);
-    const entry = this.announced.get(key);
-    if (entry && !this.opts.builds.get(key)) entry.build = written;
+    // Its next write goes on this version until the cache shows it (see `written`).
+    this.written.set(objectKey(written), { over: build.metadata?.resourceVersion, build: written });
     return true;
   }
 }

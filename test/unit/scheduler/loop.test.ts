@@ -30,6 +30,8 @@ interface HarnessOptions {
   namespaceLimits?: Map<string, string>;
   /** Builds deleted in the apiserver, whatever the cache shows: their writes are a 404. */
   deleted?: Set<string>;
+  /** With applyWrites: writes land in the apiserver, and the cache does not show them (a lagging watch). */
+  watchBehind?: boolean;
 }
 
 /** A scheduler over fake caches whose events the test delivers (or, to lose one, does not). */
@@ -65,7 +67,7 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
           throw failure;
         }
         if (opts.deleted?.has(key)) return undefined; // 404
-        const current = builds.get(key) ?? uncached.get(key);
+        const current = uncached.get(key) ?? builds.get(key);
         if (!opts.applyWrites || !current) return current ?? build;
         const rv = current.metadata?.resourceVersion;
         if (patch.metadata.resourceVersion !== rv) return undefined; // 409
@@ -74,7 +76,7 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
           metadata: { ...current.metadata, resourceVersion: String(Number(rv) + 1) },
           status: { ...current.status, ...patch.status } as ImageBuild["status"],
         };
-        if (uncached.has(key)) {
+        if (uncached.has(key) || opts.watchBehind) {
           uncached.set(key, updated); // Its watch events are behind: the cache does not show it.
           return updated;
         }
@@ -503,6 +505,25 @@ describe("BuildScheduler", () => {
     await h.pass();
     assert.deepEqual(h.admitted(), ["a/campaign-1", "u/user"]);
     assert.equal(h.wakes(), wakes, "the admission landed (a refused one asks for another pass)");
+  });
+
+  it("a build marked Queued is admitted on the version that write made, though the cache still shows the one before", async () => {
+    const h = harness(1, { applyWrites: true, watchBehind: true });
+    h.putBuild(build("a", "first", { created: 0 }));
+    await h.pass();
+    h.putBuild(build("u", "user", { created: 1 }));
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["a/first"]);
+    assert.deepEqual(h.queued(), [["u/user", "ClusterLimitReached", "cluster limit 1 reached"]]);
+    // The first build ends (its Job never seen: a live read finds none); the cache still shows
+    // u/user as it was before its Queued write.
+    h.putBuild(
+      build("a", "first", { created: 0, phase: "Failed", started: 0, completed: 1, resourceVersion: "3" }),
+    );
+    const wakes = h.wakes();
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["a/first", "u/user"]);
+    assert.equal(h.wakes(), wakes, "the admission landed: not refused as written on a stale version");
   });
 
   it("a build whose create failed, or never showed in the cache, stops holding the slot it would win", async () => {
