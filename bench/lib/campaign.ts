@@ -336,7 +336,13 @@ export async function runCampaignScenario(o: CampaignScenarioOptions): Promise<C
       const start = build?.status?.startTime ? Date.parse(build.status.startTime) : undefined;
       const arrived = build ? from(build) : undefined;
       if (!build || start === undefined || arrived === undefined) return [];
-      return [campaignStarts.filter((t) => t > arrived && t < start).length];
+      const ahead = campaignStarts.filter((t) => t > arrived && t < start);
+      // Each case named, to find it in the operator's log (bench/results/logs/).
+      if (ahead.length > 0 && from === createdAtMs)
+        log(
+          `  ${build.metadata?.name}: queued ${new Date(createdAtMs(build)).toISOString()}, seen ${new Date(buildSeen.get(build.metadata?.name ?? "") ?? 0).toISOString()}, admitted ${build.status?.startTime}; campaign builds admitted between: ${ahead.map((t) => new Date(t).toISOString()).join(", ")}`,
+        );
+      return [ahead.length];
     });
     return {
       users: counts.length,

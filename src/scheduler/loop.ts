@@ -250,6 +250,10 @@ export class BuildScheduler {
         const since = this.announced.get(key)?.sinceMs ?? 0;
         if (build && decidedAt.getTime() < since + ANNOUNCED_HOLD_MS)
           holdBelow = Math.max(holdBelow, schedulingPriority(build));
+        else
+          this.opts.log.info("a build's create is slow to answer; lower builds go ahead of it", {
+            build: key,
+          });
         continue;
       }
       if (schedulingPriority(build) < holdBelow) break; // The rest come in priority order: lower still.
@@ -371,6 +375,11 @@ export class BuildScheduler {
       throw err;
     }
     if (!ok) {
+      // Rare (someone else wrote the build, or deleted it): the slot goes to the next pass.
+      this.opts.log.info("admission refused: the build moved on or went; deciding again", {
+        build: key,
+        resourceVersion,
+      });
       this.state.unassume(key, resourceVersion);
       this.awaitCache(key);
       return false;
