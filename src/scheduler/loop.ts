@@ -115,6 +115,8 @@ export class BuildScheduler {
    * admitted on the version that write made, not on the cache's (a 409, and a slot lost meanwhile).
    */
   private readonly written = new Map<string, { over: string | undefined; build: ImageBuild }>();
+  /** Queued writes being sent, by build: since when, and whether a pass waits for one. */
+  private readonly queuedWritesOut = new Map<string, { sinceMs: number; awaited: boolean }>();
 
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -186,11 +188,13 @@ export class BuildScheduler {
   }
 
   /**
-   * An announced build the apiserver refused a write on (it moved on, or went) is no longer
-   * written from what this process knows: it keeps its place and slot, and the cache (or the
-   * announcement's end) decides. Retrying on the same stale object would fail pass after pass.
+   * The apiserver refused a write on version `refused` of a build. If this process knows a newer
+   * one (its own Queued write landed while the admission was out), the next pass writes on that.
+   * Otherwise what it knows is stale: an announced build keeps its place and slot, and the cache
+   * (or the announcement's end) decides; retrying on the same stale object would fail pass after pass.
    */
-  private awaitCache(key: string): void {
+  private awaitCache(key: string, refused: string | undefined): void {
+    if (this.buildOf(key)?.metadata?.resourceVersion !== refused) return;
     this.written.delete(key);
     const entry = this.announced.get(key);
     if (!entry || this.opts.builds.get(key)) return;
@@ -242,12 +246,16 @@ export class BuildScheduler {
     let holdBelow = Number.NEGATIVE_INFINITY;
     for (const key of free > 0 ? this.state.nextAdmissions(free) : []) {
       const build = this.buildOf(key);
-      if (!build?.metadata?.resourceVersion) {
-        // Announced, its create not answered yet (it keeps its slot). Builds of lower priority
-        // wait for that answer (milliseconds; it wakes a pass) rather than start ahead of it, a
-        // campaign's behind a user's; past ANNOUNCED_HOLD_MS they go. Builds of its own priority
-        // go: holding them would slow every burst by its slowest create, for no order gained.
-        const since = this.announced.get(key)?.sinceMs ?? 0;
+      const queuedWriteOut = this.queuedWritesOut.get(key);
+      if (!build?.metadata?.resourceVersion || queuedWriteOut) {
+        // Announced, its create not answered yet; or its Queued write is out, and an admission
+        // now would be on the version that write replaces (a 409, and the slot lost meanwhile).
+        // It keeps its slot. Builds of lower priority wait for that answer (milliseconds; it
+        // wakes a pass) rather than start ahead of it, a campaign's behind a user's; past
+        // ANNOUNCED_HOLD_MS they go. Builds of its own priority go: holding them would slow
+        // every burst by its slowest create, for no order gained.
+        if (queuedWriteOut) queuedWriteOut.awaited = true;
+        const since = queuedWriteOut?.sinceMs ?? this.announced.get(key)?.sinceMs ?? 0;
         if (build && decidedAt.getTime() < since + ANNOUNCED_HOLD_MS)
           holdBelow = Math.max(holdBelow, schedulingPriority(build));
         else
@@ -267,11 +275,16 @@ export class BuildScheduler {
     for (const { key, resourceVersion } of this.state.takeQueuedWritesDue()) {
       const why = whyWaiting(splitKey(key).namespace ?? "");
       this.write(WRITE_PRIORITY.queued, async () => {
+        this.queuedWritesOut.set(key, { sinceMs: this.now().getTime(), awaited: false });
         try {
           await this.markQueued(key, resourceVersion, why, decidedAt);
         } catch (err) {
           this.state.queuedWriteFailed(key, resourceVersion);
           throw err;
+        } finally {
+          // A pass that held the build back for this write is owed another.
+          if (this.queuedWritesOut.get(key)?.awaited) this.opts.wake?.();
+          this.queuedWritesOut.delete(key);
         }
         this.state.queuedWriteDone(key, resourceVersion);
         return true;
@@ -381,7 +394,7 @@ export class BuildScheduler {
         resourceVersion,
       });
       this.state.unassume(key, resourceVersion);
-      this.awaitCache(key);
+      this.awaitCache(key, resourceVersion);
       return false;
     }
     this.opts.onAdmitted?.(build, Math.max(0, (now.getTime() - createdAtMs(build)) / 1000));

@@ -526,6 +526,28 @@ describe("BuildScheduler", () => {
     assert.equal(h.wakes(), wakes, "the admission landed: not refused as written on a stale version");
   });
 
+  it("a build whose Queued write is out is admitted once that write answers, on its version; lower builds wait", async () => {
+    const h = harness(2, { applyWrites: true, watchBehind: true });
+    h.putBuild(build("a", "first", { created: 0 }));
+    h.putBuild(build("a", "second", { created: 0 }));
+    await h.pass();
+    const release = h.holdWrites();
+    h.putBuild(build("c", "campaign", { created: 0, priority: -10 }));
+    h.putBuild(build("u", "user", { created: 1 }));
+    await h.scheduler.reconcile(); // both wait; their Queued writes are out
+    const ended = { phase: "Failed", started: 0, completed: 1, resourceVersion: "3" } as const;
+    h.putBuild(build("a", "first", { created: 0, ...ended }));
+    h.putBuild(build("a", "second", { created: 0, ...ended }));
+    await h.scheduler.reconcile(); // two slots free while u/user's Queued write is out
+    assert.deepEqual(h.admitted(), ["a/first", "a/second"], "neither goes on the version being replaced");
+    release();
+    await h.scheduler.writesSettled();
+    assert.equal(h.wakes(), 2, "each Queued write's answer asks for the pass that waited on it");
+    await h.pass();
+    assert.deepEqual(h.admitted(), ["a/first", "a/second", "u/user", "c/campaign"]);
+    assert.equal(h.wakes(), 2, "both admissions landed: nothing refused");
+  });
+
   it("a build whose create failed, or never showed in the cache, stops holding the slot it would win", async () => {
     const h = harness(1);
     h.putBuild(build("a", "campaign-1", { created: 0, priority: -10 }));
