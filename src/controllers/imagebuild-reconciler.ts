@@ -89,7 +89,17 @@ export class ImageBuildReconciler {
       return;
     }
     if (!job) {
-      // Not created yet, or deleted by hand mid-build: (re)create it; the worker resumes the build.
+      // Not created yet, or deleted mid-build: (re)create it; the worker resumes the build. A
+      // build whose worker has run may have ended meanwhile (cancelled, failed) where the cache
+      // does not show it yet: read it first, or its Job would run again beside the builds the
+      // scheduler admitted into its freed slot.
+      if (build.status.heartbeatTime !== undefined) {
+        const fresh = await this.deps.client.imageBuilds.get(
+          build.metadata?.namespace ?? "",
+          build.metadata?.name ?? "",
+        );
+        if (fresh?.status?.phase !== "Building" || fresh.metadata?.uid !== build.metadata?.uid) return;
+      }
       try {
         await this.deps.workerAccess.ensure(build.metadata?.namespace ?? "");
         await this.deps.batch.createNamespacedJob({

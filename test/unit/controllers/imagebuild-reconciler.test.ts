@@ -100,6 +100,22 @@ describe("ImageBuildReconciler", () => {
     assert.ok((result?.requeueAfterMs ?? 0) > 0, "comes back for the timeout");
   });
 
+  it("recreates the Job of a build whose worker ran only if a live read shows it still Building", async () => {
+    const h = harness();
+    const b = h.add.build(building({ heartbeatMinutesAgo: 0 }));
+    // The apiserver has it Cancelled; the cache does not show that yet.
+    h.api.seed("imagebuilds", { ...b, status: { ...b.status, phase: "Cancelled" } });
+    await h.reconcile(b);
+    assert.deepEqual(
+      h.api.sent().filter((w) => w.resource === "jobs"),
+      [],
+      "no Job for a build that has ended",
+    );
+    h.api.seed("imagebuilds", b);
+    await h.reconcile(b);
+    assert.equal(h.api.sent().filter((w) => w.resource === "jobs" && w.verb === "create").length, 1);
+  });
+
   it("never adopts a Job it does not control: a stranger's fails the build, an old build's is waited out", async () => {
     const h = harness();
     const b = h.add.build(building());
