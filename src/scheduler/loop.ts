@@ -117,6 +117,8 @@ export class BuildScheduler {
   private readonly written = new Map<string, { over: string | undefined; build: ImageBuild }>();
   /** Queued writes being sent, by build: since when, and whether a pass waits for one. */
   private readonly queuedWritesOut = new Map<string, { sinceMs: number; awaited: boolean }>();
+  /** Builds whose slow create or Queued write was logged, so a pass does not log it again. */
+  private readonly reportedSlow = new Set<string>();
 
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -130,12 +132,14 @@ export class BuildScheduler {
   observeBuild(build: ImageBuild): boolean {
     const key = objectKey(build);
     this.announced.delete(key); // The cache shows it: its events decide from now on.
+    this.reportedSlow.delete(key);
     if (this.written.get(key)?.over !== build.metadata?.resourceVersion) this.written.delete(key);
     return this.state.observeBuild(build);
   }
 
   forgetBuild(build: ImageBuild): boolean {
     this.announced.delete(objectKey(build));
+    this.reportedSlow.delete(objectKey(build));
     this.written.delete(objectKey(build));
     return this.state.forgetBuild(objectKey(build));
   }
@@ -182,6 +186,7 @@ export class BuildScheduler {
   }
 
   private forgetIfOnlyAnnounced(key: string): void {
+    this.reportedSlow.delete(key);
     if (!this.announced.delete(key) || this.opts.builds.get(key)) return;
     this.written.delete(key);
     this.state.forgetBuild(key);
@@ -258,10 +263,12 @@ export class BuildScheduler {
         const since = queuedWriteOut?.sinceMs ?? this.announced.get(key)?.sinceMs ?? 0;
         if (build && decidedAt.getTime() < since + ANNOUNCED_HOLD_MS)
           holdBelow = Math.max(holdBelow, schedulingPriority(build));
-        else
-          this.opts.log.info("a build's create is slow to answer; lower builds go ahead of it", {
+        else if (!this.reportedSlow.has(key)) {
+          this.reportedSlow.add(key);
+          this.opts.log.info("a build's create or Queued write is slow to answer; lower builds go ahead", {
             build: key,
           });
+        }
         continue;
       }
       if (schedulingPriority(build) < holdBelow) break; // The rest come in priority order: lower still.
@@ -285,6 +292,7 @@ export class BuildScheduler {
           // A pass that held the build back for this write is owed another.
           if (this.queuedWritesOut.get(key)?.awaited) this.opts.wake?.();
           this.queuedWritesOut.delete(key);
+          this.reportedSlow.delete(key);
         }
         this.state.queuedWriteDone(key, resourceVersion);
         return true;
