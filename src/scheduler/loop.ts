@@ -162,8 +162,7 @@ export class BuildScheduler {
     return {
       created: announce,
       failed: () => {
-        if (!this.announced.delete(key) || this.opts.builds.get(key)) return;
-        if (this.state.forgetBuild(key)) this.opts.wake?.();
+        if (this.forgetIfOnlyAnnounced(key)) this.opts.wake?.();
       },
     };
   }
@@ -185,11 +184,12 @@ export class BuildScheduler {
     for (const [key, { untilMs }] of this.announced) if (untilMs <= nowMs) this.forgetIfOnlyAnnounced(key);
   }
 
-  private forgetIfOnlyAnnounced(key: string): void {
+  /** Forgets an announced build the cache does not show; true when that can change a decision. */
+  private forgetIfOnlyAnnounced(key: string): boolean {
     this.reportedSlow.delete(key);
-    if (!this.announced.delete(key) || this.opts.builds.get(key)) return;
+    if (!this.announced.delete(key) || this.opts.builds.get(key)) return false;
     this.written.delete(key);
-    this.state.forgetBuild(key);
+    return this.state.forgetBuild(key);
   }
 
   /**
