@@ -398,6 +398,8 @@ export class Bench {
         peakHeapUsedMB: round(m.sampler.peakHeapUsedBytes / 2 ** 20),
         // Per 2 s scrape, the longest the event loop was blocked: what every request then waited.
         eventLoopLagMaxMs: summarize(m.sampler.eventLoopLagMaxMs),
+        // The visibility thread's: a page arriving while it is blocked waits before golden's own time.
+        visibilityThreadLagMaxMs: summarize(m.sampler.visibilityThreadLagMaxMs),
         endRssMB: opDelta.rssMB,
         heapUsedMB: opDelta.heapUsedMB,
         cpuSeconds: opDelta.cpuSeconds,

@@ -99,6 +99,8 @@ export class ResourceSampler {
   peakHeapUsedBytes = 0;
   /** The longest event-loop delay of each scrape interval (ms): prom-client resets it per scrape. */
   eventLoopLagMaxMs: number[] = [];
+  /** The same for the visibility API's thread (golden_visibility_thread_event_loop_lag_max_seconds). */
+  visibilityThreadLagMaxMs: number[] = [];
   samples: { t: number; rssBytes: number }[] = [];
   #timer: NodeJS.Timeout | undefined;
   #heapTimer: NodeJS.Timeout | undefined;
@@ -121,6 +123,9 @@ export class ResourceSampler {
             this.peakHeapUsedBytes = Math.max(this.peakHeapUsedBytes, s.sum("nodejs_heap_size_used_bytes"));
             const lag = s.sum("nodejs_eventloop_lag_max_seconds");
             if (Number.isFinite(lag) && lag > 0) this.eventLoopLagMaxMs.push(lag * 1000);
+            const threadLag = s.sum("golden_visibility_thread_event_loop_lag_max_seconds");
+            if (Number.isFinite(threadLag) && threadLag > 0)
+              this.visibilityThreadLagMaxMs.push(threadLag * 1000);
           },
           () => {},
         );

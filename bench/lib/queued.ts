@@ -42,6 +42,11 @@ export function queuedConfig(env: NodeJS.ProcessEnv): QueuedConfig {
 }
 
 export const PENDING_BUILDS_PATH = "/apis/visibility.golden.dev/v1alpha1/pendingbuilds";
+/** The probes of PendingListSample.probeMs. */
+const PROBE_PATHS = {
+  apiserverDiscovery: "/apis/golden.dev/v1alpha1",
+  goldenDiscovery: "/apis/visibility.golden.dev/v1alpha1",
+} as const;
 
 export interface PendingListSample {
   /** Latency of each page request (ms), as `kubectl get pendingbuilds -A --chunk-size=N` logs it. */
@@ -53,6 +58,15 @@ export interface PendingListSample {
   pageMsWhile: { submitting: Percentiles; submitted: Percentiles };
   /** Each list's first page (kubectl's new connection to the apiserver) and the pages after it. */
   pageMsByOrder: { first: Percentiles; later: Percentiles };
+  /**
+   * Right after each list, the same kubectl asks for a discovery document that costs its server
+   * nothing: the kube-apiserver's own (/apis/golden.dev/v1alpha1, served from memory) and golden's
+   * through the aggregator (/apis/visibility.golden.dev/v1alpha1). Both are a kubectl process's
+   * first request, like a list's first page. What they take under the same load is the part of a
+   * page that is neither golden's work nor its size: the apiserver's, and the aggregator's proxying
+   * with golden's thread answering.
+   */
+  probeMs: { apiserverDiscovery: Percentiles; goldenDiscovery: Percentiles };
   /** Latency of a whole paged list (ms): the sum of its pages, without kubectl's own start. */
   listMs: Percentiles;
   /** Waiting builds the lists returned, at most. */
@@ -66,10 +80,12 @@ export interface PendingListSample {
  * latency in ms. kubectl logs either `GET https://…/pendingbuilds?limit=500 200 OK in 35 milliseconds`
  * or, in newer releases, `"Response" verb="GET" url="https://…/pendingbuilds?limit=500" status="200 OK" milliseconds=35`.
  */
-export function pageLatencies(log: string): number[] {
+export function pageLatencies(log: string, path = PENDING_BUILDS_PATH): number[] {
   const out: number[] = [];
+  // The path whole: followed by the query, a quote or the end of the URL, never a longer path.
+  const url = new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?=[?"\\s]|$)`);
   for (const line of log.split("\n")) {
-    if (!line.includes(PENDING_BUILDS_PATH)) continue;
+    if (!url.test(line)) continue;
     const ms = /milliseconds=(\d+)/.exec(line) ?? / in (\d+) milliseconds/.exec(line);
     if (ms && /\b200 OK\b/.test(line)) out.push(Number(ms[1]));
   }
@@ -88,6 +104,7 @@ export class PendingListSampler {
   readonly #pagesWhile = { submitting: [] as number[], submitted: [] as number[] };
   readonly #pagesByOrder = { first: [] as number[], later: [] as number[] };
   readonly #lists: number[] = [];
+  readonly #probes = { apiserverDiscovery: [] as number[], goldenDiscovery: [] as number[] };
   readonly #errors = new Set<string>();
   #maxListed = 0;
   #busy = false;
@@ -143,9 +160,23 @@ export class PendingListSampler {
       this.#lists.push(pages.reduce((a, b) => a + b, 0));
       const listed = stdout.split("\n").filter((l) => l.trim() !== "").length;
       this.#maxListed = Math.max(this.#maxListed, listed);
+      for (const [probe, path] of Object.entries(PROBE_PATHS) as [keyof typeof PROBE_PATHS, string][])
+        this.#probes[probe].push(...(await this.probe(path)));
     } catch (err) {
       this.#errors.add(String(err).slice(0, 300));
     }
+  }
+
+  /** One `kubectl get --raw PATH` in a process of its own: its request's latency from the log. */
+  private async probe(path: string): Promise<number[]> {
+    const { stderr } = await execFileAsync(
+      this.opts.kubectl ?? "kubectl",
+      ["--kubeconfig", this.opts.kubeconfig, "get", "--raw", path, "-v=6"],
+      { maxBuffer: 16 * 2 ** 20, timeout: 60_000 },
+    );
+    const ms = pageLatencies(stderr, path);
+    if (ms.length === 0) throw new Error(`no ${path} request in kubectl's log: ${stderr.slice(-300)}`);
+    return ms;
   }
 
   result(): PendingListSample {
@@ -158,6 +189,10 @@ export class PendingListSampler {
       pageMsByOrder: {
         first: summarize(this.#pagesByOrder.first),
         later: summarize(this.#pagesByOrder.later),
+      },
+      probeMs: {
+        apiserverDiscovery: summarize(this.#probes.apiserverDiscovery),
+        goldenDiscovery: summarize(this.#probes.goldenDiscovery),
       },
       listMs: summarize(this.#lists),
       maxListed: this.#maxListed,

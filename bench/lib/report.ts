@@ -266,7 +266,27 @@ export function queuedReport(runs: RunForN[]): string {
       ],
       rows,
     ),
+    ...runs.map(pageBreakdown).filter((line) => line !== ""),
   ].join("\n");
+}
+
+/**
+ * Where a kubectl page's time goes, from one run: the page; a request of the same kubectl that
+ * costs its server nothing, to the kube-apiserver alone and through the aggregator to golden; and
+ * golden's visibility thread blocked (a request arriving then waits before golden's own time).
+ */
+function pageBreakdown(r: RunForN): string {
+  const p = r.pendingList;
+  if (!p?.probeMs || p.pageMs.count === 0) return "";
+  const pct = (x: { count: number; p50: number; p99: number }) =>
+    x.count > 0 ? `${x.p50} / ${x.p99} ms` : "–";
+  const lag = r.operator.visibilityThreadLagMaxMs;
+  return [
+    `  N=${r.n}, p50 / p99: kubectl's pendingbuilds page ${pct(p.pageMs)};`,
+    `the apiserver's own discovery ${pct(p.probeMs.apiserverDiscovery)};`,
+    `golden's discovery through the aggregator ${pct(p.probeMs.goldenDiscovery)};`,
+    `visibility thread blocked per 2 s ${lag && lag.count > 0 ? `${lag.p50} / max ${lag.max} ms` : "–"}`,
+  ].join(" ");
 }
 
 /** The plot of the burst runs: latency, memory and throughput against N; writes latest.svg and latest.png. */

@@ -26,6 +26,7 @@ export interface RunForN {
     peakRssMB: number;
     peakHeapUsedMB: number;
     eventLoopLagMaxMs?: Percentiles;
+    visibilityThreadLagMaxMs?: Percentiles;
     endRssMB?: number;
     heapUsedMB?: number;
     cpuSeconds: number;

@@ -30,6 +30,8 @@ export interface VisibilityThreadOptions {
   loggerName: string;
   onRequest?: RequestObserver;
   onConnection?: () => void;
+  /** The thread's longest event-loop delay over its last report interval (LOOP_DELAY_REPORT_MS). */
+  onLoopDelay?: (maxSeconds: number) => void;
 }
 
 /** How long a stopping thread gets to close its server before it is terminated. */
@@ -67,6 +69,7 @@ async function runThreadOnce(
       const r = event.request;
       opts.onRequest?.(r.verb, r.code, r.seconds, r.newConnection);
     } else if ("connection" in event) opts.onConnection?.();
+    else if ("loopDelay" in event) opts.onLoopDelay?.(event.loopDelay.maxSeconds);
   });
   const feed = new CacheFeed(opts.caches, (batch) => worker.postMessage({ caches: batch }));
   const ended = new Promise<Error>((resolve) => {

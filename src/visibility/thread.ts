@@ -3,6 +3,7 @@
 // reconcile of the main thread. What needs the apiserver (certificate, front-proxy CA,
 // SubjectAccessReviews, the APIService's caBundle) is a call to the main thread (rpc.ts); the
 // authorizer's cache lives here, so a cached decision costs no call.
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createLogger, type LogLevel } from "../runtime/logger.js";
 import { namespaceLimits } from "../scheduler/limits.js";
 import { PendingQueueView } from "../scheduler/pending.js";
@@ -31,7 +32,16 @@ export interface VisibilityThreadData {
 /** Messages from the thread to the main thread that are not calls. */
 export type ThreadEvent =
   | { request: { verb: string; code: number; seconds: number; newConnection: boolean } }
-  | { connection: true };
+  | { connection: true }
+  /** The longest the thread's event loop was blocked in the last LOOP_DELAY_REPORT_MS. */
+  | { loopDelay: { maxSeconds: number } };
+
+/**
+ * How often the thread reports its event loop's longest delay. A request that arrives while the
+ * loop is blocked waits before golden's own time (visibility_request_duration_seconds) starts, so
+ * the delay is what that histogram cannot show.
+ */
+export const LOOP_DELAY_REPORT_MS = 2_000;
 
 /** Methods the main thread serves the thread. */
 export interface MainThreadMethods {
@@ -88,4 +98,17 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
     log,
     ...(data.pagination ? { pagination: data.pagination } : {}),
   });
+  reportLoopDelay(port);
+}
+
+function reportLoopDelay(port: MessagePortLike): void {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const timer = setInterval(() => {
+    // The histogram's max is in nanoseconds, and includes the 10 ms resolution's own wait.
+    const maxSeconds = Math.max(0, delay.max / 1e9 - 0.01);
+    delay.reset();
+    port.postMessage({ loopDelay: { maxSeconds } } satisfies ThreadEvent);
+  }, LOOP_DELAY_REPORT_MS);
+  timer.unref();
 }

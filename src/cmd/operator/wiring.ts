@@ -2,7 +2,7 @@
 // Manager: the only place that knows every part. The entry point (src/cmd/operator.ts) parses
 // flags into an OperatorConfig and runs what buildOperator returns.
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { Counter, Histogram } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { GoldenClient } from "../../api/client.js";
 import { METRICS_PREFIX, OPERATOR_NAME } from "../../build/names.js";
 import { BuildMetrics } from "../../controllers/build-metrics.js";
@@ -118,6 +118,7 @@ export function buildOperator(
         seconds,
       );
     const onConnection = () => connections.inc();
+    const loopDelay = threadLoopDelayGauge(metrics.registry);
     // A client of its own: a SubjectAccessReview must not queue in the rate limiter behind a
     // burst's writes (each page of a user whose review is not cached waits on one).
     const services = visibilityServices(cfg.visibility, client(), log);
@@ -138,9 +139,31 @@ export function buildOperator(
             loggerName: thread.loggerName,
             onRequest,
             onConnection,
+            onLoopDelay: (seconds) => loopDelay.observe(seconds),
           })
         : visibilityRunnable(cfg.visibility, services, pending, log, onRequest, onConnection),
     );
   }
   return { manager, metrics, pending };
+}
+
+/**
+ * The visibility thread's longest event-loop delay between two scrapes (the thread reports every
+ * 2 s), as prom-client's nodejs_eventloop_lag_max_seconds is for the main thread. A request that
+ * arrives while that loop is blocked waits before visibility_request_duration_seconds starts.
+ */
+export function threadLoopDelayGauge(registry: Registry): { observe(seconds: number): void } {
+  let sinceScrape: number | undefined;
+  let last = 0;
+  new Gauge({
+    name: `${METRICS_PREFIX}visibility_thread_event_loop_lag_max_seconds`,
+    help: "The longest the visibility thread's event loop was blocked since the last scrape (reported every 2 s): requests arriving meanwhile waited before golden's own request time starts",
+    registers: [registry],
+    collect() {
+      if (sinceScrape !== undefined) last = sinceScrape;
+      sinceScrape = undefined;
+      this.set(last);
+    },
+  });
+  return { observe: (seconds) => (sinceScrape = Math.max(sinceScrape ?? 0, seconds)) };
 }
