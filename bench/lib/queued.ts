@@ -67,6 +67,11 @@ export interface PendingListSample {
    * with golden's thread answering.
    */
   probeMs: { apiserverDiscovery: Percentiles; goldenDiscovery: Percentiles };
+  /** The same probes by when their list began, as pageMsWhile. */
+  probeMsWhile: Record<
+    "submitting" | "submitted",
+    { apiserverDiscovery: Percentiles; goldenDiscovery: Percentiles }
+  >;
   /** Latency of a whole paged list (ms): the sum of its pages, without kubectl's own start. */
   listMs: Percentiles;
   /** Waiting builds the lists returned, at most. */
@@ -104,7 +109,10 @@ export class PendingListSampler {
   readonly #pagesWhile = { submitting: [] as number[], submitted: [] as number[] };
   readonly #pagesByOrder = { first: [] as number[], later: [] as number[] };
   readonly #lists: number[] = [];
-  readonly #probes = { apiserverDiscovery: [] as number[], goldenDiscovery: [] as number[] };
+  readonly #probes = {
+    submitting: { apiserverDiscovery: [] as number[], goldenDiscovery: [] as number[] },
+    submitted: { apiserverDiscovery: [] as number[], goldenDiscovery: [] as number[] },
+  };
   readonly #errors = new Set<string>();
   #maxListed = 0;
   #busy = false;
@@ -161,7 +169,7 @@ export class PendingListSampler {
       const listed = stdout.split("\n").filter((l) => l.trim() !== "").length;
       this.#maxListed = Math.max(this.#maxListed, listed);
       for (const [probe, path] of Object.entries(PROBE_PATHS) as [keyof typeof PROBE_PATHS, string][])
-        this.#probes[probe].push(...(await this.probe(path)));
+        this.#probes[phase][probe].push(...(await this.probe(path)));
     } catch (err) {
       this.#errors.add(String(err).slice(0, 300));
     }
@@ -191,8 +199,24 @@ export class PendingListSampler {
         later: summarize(this.#pagesByOrder.later),
       },
       probeMs: {
-        apiserverDiscovery: summarize(this.#probes.apiserverDiscovery),
-        goldenDiscovery: summarize(this.#probes.goldenDiscovery),
+        apiserverDiscovery: summarize([
+          ...this.#probes.submitting.apiserverDiscovery,
+          ...this.#probes.submitted.apiserverDiscovery,
+        ]),
+        goldenDiscovery: summarize([
+          ...this.#probes.submitting.goldenDiscovery,
+          ...this.#probes.submitted.goldenDiscovery,
+        ]),
+      },
+      probeMsWhile: {
+        submitting: {
+          apiserverDiscovery: summarize(this.#probes.submitting.apiserverDiscovery),
+          goldenDiscovery: summarize(this.#probes.submitting.goldenDiscovery),
+        },
+        submitted: {
+          apiserverDiscovery: summarize(this.#probes.submitted.apiserverDiscovery),
+          goldenDiscovery: summarize(this.#probes.submitted.goldenDiscovery),
+        },
       },
       listMs: summarize(this.#lists),
       maxListed: this.#maxListed,

@@ -5,6 +5,7 @@ import { DEFAULT_BURST, DEFAULT_QPS } from "../../src/runtime/kube.js";
 import type { CacheMemoryResult } from "../cache-memory.js";
 import { type Panel, writeChart } from "./chart.js";
 import { BY_RESOURCE, imageWritesPerBuild, type RunForN } from "./results.js";
+import type { Percentiles } from "./stats.js";
 
 export function fmtP(p: { p50: number; p95: number; p99: number }, unit: "ms" | "s" = "ms"): string {
   const f = (v: number) => (unit === "s" ? (v / 1000).toFixed(2) : String(Math.round(v)));
@@ -281,12 +282,23 @@ function pageBreakdown(r: RunForN): string {
   const pct = (x: { count: number; p50: number; p99: number }) =>
     x.count > 0 ? `${x.p50} / ${x.p99} ms` : "–";
   const lag = r.operator.visibilityThreadLagMaxMs;
-  return [
-    `  N=${r.n}, p50 / p99: kubectl's pendingbuilds page ${pct(p.pageMs)};`,
-    `the apiserver's own discovery ${pct(p.probeMs.apiserverDiscovery)};`,
-    `golden's discovery through the aggregator ${pct(p.probeMs.goldenDiscovery)};`,
-    `visibility thread blocked per 2 s ${lag && lag.count > 0 ? `${lag.p50} / max ${lag.max} ms` : "–"}`,
-  ].join(" ");
+  const line = (
+    what: string,
+    page: { count: number; p50: number; p99: number },
+    probes: { apiserverDiscovery: Percentiles; goldenDiscovery: Percentiles },
+  ) =>
+    `  N=${r.n}, ${what}, p50 / p99: kubectl's pendingbuilds page ${pct(page)}; the apiserver's own discovery ${pct(probes.apiserverDiscovery)}; golden's discovery through the aggregator ${pct(probes.goldenDiscovery)}`;
+  const lines = [line("all lists", p.pageMs, p.probeMs)];
+  if (p.probeMsWhile) {
+    lines.push(
+      line("lists while the burst was created", p.pageMsWhile.submitting, p.probeMsWhile.submitting),
+    );
+    lines.push(line("lists after", p.pageMsWhile.submitted, p.probeMsWhile.submitted));
+  }
+  lines.push(
+    `  N=${r.n}, visibility thread's event loop blocked, per 2 s: ${lag && lag.count > 0 ? `p50 ${lag.p50}, max ${lag.max} ms` : "–"}`,
+  );
+  return lines.join("\n");
 }
 
 /** The plot of the burst runs: latency, memory and throughput against N; writes latest.svg and latest.png. */
