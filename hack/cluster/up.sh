@@ -73,7 +73,7 @@ start kube-apiserver "$bin/kube-apiserver" \
   --requestheader-extra-headers-prefix X-Remote-Extra- \
   --proxy-client-cert-file "$pki/front-proxy-client.crt" --proxy-client-key-file "$pki/front-proxy-client.key" \
   --enable-aggregator-routing=true \
-  --allow-privileged=true --profiling=false --v=1
+  --allow-privileged=true --profiling="${GOLDEN_APISERVER_PROFILING:-false}" --v=1
 wait_for kube-apiserver "kube-apiserver /readyz" 120 kubectl --kubeconfig "$kubeconfig" get --raw /readyz
 
 start kube-controller-manager "$bin/kube-controller-manager" \
