@@ -3,7 +3,6 @@
 // reconcile of the main thread. What needs the apiserver (certificate, front-proxy CA,
 // SubjectAccessReviews, the APIService's caBundle) is a call to the main thread (rpc.ts); the
 // authorizer's cache lives here, so a cached decision costs no call.
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createLogger, type LogLevel } from "../runtime/logger.js";
 import { namespaceLimits } from "../scheduler/limits.js";
 import { PendingQueueView } from "../scheduler/pending.js";
@@ -14,6 +13,7 @@ import type { PaginationOptions } from "./pagination.js";
 import { type MessagePortLike, RpcEndpoint } from "./rpc.js";
 import { VisibilityServer } from "./server.js";
 import type { ServingCertificate } from "./serving-cert.js";
+import { ThreadLoad } from "./thread-load.js";
 import { WarmSnapshot } from "./warm-snapshot.js";
 
 /** What the thread is started with (workerData). */
@@ -51,8 +51,13 @@ export interface MainThreadMethods {
   publishCertificate(cert: ServingCertificate): Promise<void>;
 }
 
+/** A report interval whose event loop was blocked this long is logged with what blocked it. */
+const BLOCKED_LOG_SECONDS = 0.2;
+
 export function runVisibilityThread(port: MessagePortLike, data: VisibilityThreadData): void {
   const caches = new MirroredCaches();
+  const load = new ThreadLoad();
+  let changesApplied = 0;
   const log = createLogger({ level: data.logLevel, name: data.loggerName }).child({ thread: "visibility" });
   const methods = {
     start: async () => {
@@ -64,22 +69,25 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
       await server.stop();
     },
   };
+  const view = new PendingQueueView({
+    builds: caches.builds,
+    jobs: caches.jobs,
+    pods: caches.pods,
+    namespaces: caches.namespaces,
+    namespaceLimit: namespaceLimits(caches.namespaces, data.maxBuildsPerNamespace),
+    maxConcurrentBuilds: data.maxConcurrentBuilds,
+  });
   const queue = new WarmSnapshot(
-    new PendingQueueView({
-      builds: caches.builds,
-      jobs: caches.jobs,
-      pods: caches.pods,
-      namespaces: caches.namespaces,
-      namespaceLimit: namespaceLimits(caches.namespaces, data.maxBuildsPerNamespace),
-      maxConcurrentBuilds: data.maxConcurrentBuilds,
-    }),
+    { ready: () => view.ready(), snapshot: () => load.time("snapshot", () => view.snapshot()) },
     // A page shows the queue as of at most 1 s ago while the caches change; kubectl polling every
     // few seconds keeps it warm, and nobody listing for a minute stops the background work.
     { maxAgeMs: 1_000, refreshMs: 500, readersWithinMs: 60_000 },
   );
   const main = new RpcEndpoint(port, methods, (m) => {
     if (typeof m !== "object" || m === null || !("caches" in m)) return;
-    caches.apply((m as { caches: CacheBatch }).caches);
+    const batch = (m as { caches: CacheBatch }).caches;
+    changesApplied += batch.changes.length;
+    load.time("apply", () => caches.apply(batch));
     queue.changed();
   });
   const call = <K extends keyof MainThreadMethods>(method: K, ...args: Parameters<MainThreadMethods[K]>) =>
@@ -98,17 +106,23 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
     log,
     ...(data.pagination ? { pagination: data.pagination } : {}),
   });
-  reportLoopDelay(port);
-}
-
-function reportLoopDelay(port: MessagePortLike): void {
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
+  load.start();
   const timer = setInterval(() => {
-    // The histogram's max is in nanoseconds, and includes the 10 ms resolution's own wait.
-    const maxSeconds = Math.max(0, delay.max / 1e9 - 0.01);
-    delay.reset();
-    port.postMessage({ loopDelay: { maxSeconds } } satisfies ThreadEvent);
+    const { loopDelayMaxSeconds, work } = load.take();
+    const changes = changesApplied;
+    changesApplied = 0;
+    port.postMessage({ loopDelay: { maxSeconds: loopDelayMaxSeconds } } satisfies ThreadEvent);
+    if (loopDelayMaxSeconds < BLOCKED_LOG_SECONDS) return;
+    const ms = (n: number) => Math.round(n);
+    log.info("visibility thread blocked", {
+      maxMs: ms(loopDelayMaxSeconds * 1000),
+      intervalMs: LOOP_DELAY_REPORT_MS,
+      // Applying them is "apply"; receiving them (copying each message in) is not counted there.
+      cacheChanges: changes,
+      ...Object.fromEntries(
+        Object.entries(work).map(([what, w]) => [what, { maxMs: ms(w.maxMs), totalMs: ms(w.totalMs) }]),
+      ),
+    });
   }, LOOP_DELAY_REPORT_MS);
   timer.unref();
 }
