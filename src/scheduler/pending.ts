@@ -93,28 +93,98 @@ export class PendingQueueView implements PendingQueueSource {
     const builds = this.opts.builds.list();
     const state = new SchedulerState();
     state.rebuild(builds, this.opts.jobs.list(), this.opts.pods?.list());
-    const cluster = this.opts.maxConcurrentBuilds;
-    const decision = schedule(
-      state.waiting(),
-      state.inFlight(),
-      { cluster, namespace: this.opts.namespaceLimit },
-      state.lastServed(),
-    );
-
     const byKey = new Map(builds.map((b) => [objectKey(b), b]));
-    const estimate = startEstimator(cluster, state.recentDurations(), this.now().getTime());
-    const namespacePositions = new Map<string, number>();
-    const items: PendingRef[] = [];
-    for (const placement of decision.queued) {
-      const build = byKey.get(placement.key);
-      if (!build) continue;
-      const namespace = build.metadata?.namespace ?? "";
-      const namespacePosition = (namespacePositions.get(namespace) ?? 0) + 1;
-      namespacePositions.set(namespace, namespacePosition);
-      items.push(new QueuedBuild(namespace, build, placement, namespacePosition, estimate));
-    }
-    return { resourceVersion, items };
+    return queueOf(state, resourceVersion, (key) => byKey.get(key), this.opts, this.now());
   }
+}
+
+export interface LivePendingQueueOptions extends Omit<PendingQueueOptions, "builds"> {
+  builds: Pick<Informer<ImageBuild>, "get" | "hasSynced" | "resourceVersion">;
+}
+
+/**
+ * The same queue, from a SchedulerState kept current by the caches' changes (observe and forget,
+ * as the scheduler loop keeps its own) instead of rebuilt from every object in the caches per
+ * snapshot: a snapshot then costs the policy's ordering of the waiting builds only. For a reader
+ * whose caches change under it in one place, as the visibility thread's mirrors do.
+ */
+export class LivePendingQueue implements PendingQueueSource {
+  private readonly now: () => Date;
+  // No live reads here: the caches' word stands, as in a rebuild (see confirmEndings).
+  private readonly state = new SchedulerState({ confirmEndings: false });
+
+  constructor(private readonly opts: LivePendingQueueOptions) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  ready(): boolean {
+    const { builds, jobs, pods, namespaces } = this.opts;
+    return (
+      builds.hasSynced() &&
+      jobs.hasSynced() &&
+      (pods?.hasSynced() ?? true) &&
+      (namespaces?.hasSynced() ?? true)
+    );
+  }
+
+  /** Each returns true when the change can move the queue. */
+  observeBuild(build: ImageBuild): boolean {
+    return this.state.observeBuild(build);
+  }
+
+  forgetBuild(key: string): boolean {
+    return this.state.forgetBuild(key);
+  }
+
+  observeJob(job: V1Job): boolean {
+    return this.state.observeJob(job);
+  }
+
+  forgetJob(key: string): boolean {
+    return this.state.forgetJob(key);
+  }
+
+  observePod(pod: V1Pod): boolean {
+    return this.state.observePod(pod);
+  }
+
+  forgetPod(pod: V1Pod): boolean {
+    return this.state.forgetPod(pod);
+  }
+
+  snapshot(): { resourceVersion: string; items: PendingRef[] } {
+    const { builds } = this.opts;
+    return queueOf(this.state, builds.resourceVersion, (key) => builds.get(key), this.opts, this.now());
+  }
+}
+
+/** The policy's order over a state's waiting builds, as a snapshot's items. */
+function queueOf(
+  state: SchedulerState,
+  resourceVersion: string,
+  buildOf: (key: string) => ImageBuild | undefined,
+  opts: Pick<PendingQueueOptions, "maxConcurrentBuilds" | "namespaceLimit">,
+  now: Date,
+): { resourceVersion: string; items: PendingRef[] } {
+  const cluster = opts.maxConcurrentBuilds;
+  const decision = schedule(
+    state.waiting(),
+    state.inFlight(),
+    { cluster, namespace: opts.namespaceLimit },
+    state.lastServed(),
+  );
+  const estimate = startEstimator(cluster, state.recentDurations(), now.getTime());
+  const namespacePositions = new Map<string, number>();
+  const items: PendingRef[] = [];
+  for (const placement of decision.queued) {
+    const build = buildOf(placement.key);
+    if (!build) continue;
+    const namespace = build.metadata?.namespace ?? "";
+    const namespacePosition = (namespacePositions.get(namespace) ?? 0) + 1;
+    namespacePositions.set(namespace, namespacePosition);
+    items.push(new QueuedBuild(namespace, build, placement, namespacePosition, estimate));
+  }
+  return { resourceVersion, items };
 }
 
 /** One waiting build of a snapshot; its entry is computed when a page shows it. */

@@ -62,6 +62,13 @@ export interface SchedulerStateOptions {
    * labels say. Unset: every pod labelled as a build's counts.
    */
   workerServiceAccount?: string;
+  /**
+   * Whether an admitted build that ended or went with its Job never seen holds its slot until the
+   * Job shows or a live read settles it (#unconfirmed). The scheduler does: a lagging Job cache must
+   * not free a slot whose pod may run. A read-only view (the pending queue), which never reads live,
+   * takes the caches' word as a fresh rebuild does. Default: true.
+   */
+  confirmEndings?: boolean;
 }
 
 export class SchedulerState {
@@ -106,9 +113,11 @@ export class SchedulerState {
   readonly #lanes: AdmissionLanes;
 
   readonly #workerServiceAccount: string | undefined;
+  readonly #confirmEndings: boolean;
 
   constructor(opts: SchedulerStateOptions = {}) {
     this.#workerServiceAccount = opts.workerServiceAccount;
+    this.#confirmEndings = opts.confirmEndings ?? true;
     const limit = opts.namespaceLimit ?? (() => undefined);
     this.#lanes = new AdmissionLanes({
       inFlight: (ns) => this.#inFlightByNamespace.get(ns) ?? 0,
@@ -128,7 +137,8 @@ export class SchedulerState {
     const admitted = build.status?.startTime !== undefined;
     const jobSeen = (previous?.jobSeen ?? false) || this.#jobsPresent.has(key);
     // It ended while we watched, and its Job never showed up: see #unconfirmed.
-    if (terminal && previous && !previous.terminal && admitted && !jobSeen) this.#unconfirmed.add(key);
+    if (this.#confirmEndings && terminal && previous && !previous.terminal && admitted && !jobSeen)
+      this.#unconfirmed.add(key);
     this.#builds.set(key, {
       phase,
       terminal,
@@ -168,7 +178,8 @@ export class SchedulerState {
     const facts = this.#builds.get(key);
     if (!facts) return false;
     // Deleted mid-build with its Job never seen: that Job may run until the GC gets to it.
-    if (!facts.terminal && facts.admitted && !facts.jobSeen) this.#unconfirmed.add(key);
+    if (this.#confirmEndings && !facts.terminal && facts.admitted && !facts.jobSeen)
+      this.#unconfirmed.add(key);
     this.#builds.delete(key);
     this.#assumed.delete(key);
     this.#dropQueuedWrite(key);

@@ -1,7 +1,8 @@
 // The informer caches the pending-queue view reads, mirrored into the visibility API's thread
 // (thread.ts). The main thread's CacheFeed posts every change of the ImageBuild, Job, pod and
 // Namespace caches, batched per turn of its event loop; the thread's MirroredCaches apply them in
-// order and answer list/get/hasSynced/resourceVersion as the informers would. Why a copy: under a
+// order and answer list/get/hasSynced/resourceVersion as the informers would, telling an observer
+// (the thread's LivePendingQueue) each change as it lands. Why a copy: under a
 // burst the operator's main thread is busy with reconciles, and a page of the queue must not wait
 // behind them.
 import type { KubernetesObject, V1Job, V1Namespace, V1Pod } from "@kubernetes/client-node";
@@ -107,15 +108,57 @@ export class MirroredCache<T extends KubernetesObject> {
   }
 }
 
+/** Who keeps a state of its own from the mirrors' changes (LivePendingQueue); true: the queue moved. */
+export interface MirrorObserver {
+  observeBuild(build: ImageBuild): boolean;
+  forgetBuild(key: string): boolean;
+  observeJob(job: V1Job): boolean;
+  forgetJob(key: string): boolean;
+  observePod(pod: V1Pod): boolean;
+  forgetPod(pod: V1Pod): boolean;
+}
+
 /** The four mirrors, fed by CacheBatches. */
 export class MirroredCaches {
   readonly builds = new MirroredCache<ImageBuild>();
   readonly jobs = new MirroredCache<V1Job>();
   readonly pods = new MirroredCache<V1Pod>();
   readonly namespaces = new MirroredCache<V1Namespace>();
+  #observer: MirrorObserver | undefined;
 
-  apply(batch: CacheBatch): void {
-    for (const change of batch.changes) this[change.cache].apply(change);
+  /** Tells `observer` each change from now on, after the mirror has it. */
+  observe(observer: MirrorObserver): void {
+    this.#observer = observer;
+  }
+
+  /** Applies the batch; true when the observer said a change moved the queue (or none listens). */
+  apply(batch: CacheBatch): boolean {
+    const observer = this.#observer;
+    let moved = observer === undefined;
+    for (const change of batch.changes) {
+      // A deleted pod is forgotten by its labels: take it before the mirror lets go of it.
+      const gone = change.op === "delete" && change.cache === "pods" ? this.pods.get(change.key) : undefined;
+      this[change.cache].apply(change);
+      if (observer && notify(observer, change, gone)) moved = true;
+    }
     this.builds.resourceVersion = batch.buildsResourceVersion;
+    return moved;
+  }
+}
+
+function notify(observer: MirrorObserver, change: CacheChange, gonePod: V1Pod | undefined): boolean {
+  if (change.op === "synced") return true;
+  switch (change.cache) {
+    case "builds":
+      return change.op === "set"
+        ? observer.observeBuild(change.obj as ImageBuild)
+        : observer.forgetBuild(change.key);
+    case "jobs":
+      return change.op === "set" ? observer.observeJob(change.obj as V1Job) : observer.forgetJob(change.key);
+    case "pods":
+      if (change.op === "set") return observer.observePod(change.obj as V1Pod);
+      return gonePod !== undefined && observer.forgetPod(gonePod);
+    case "namespaces":
+      return true; // A namespace's limit is read when the queue is ordered.
   }
 }

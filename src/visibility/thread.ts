@@ -1,11 +1,12 @@
 // The visibility API's own thread: the HTTPS server and the pending-queue view, over mirrors of the
 // informer caches (mirror.ts). Its event loop does nothing else, so a page of the queue waits on no
-// reconcile of the main thread. What needs the apiserver (certificate, front-proxy CA,
+// reconcile of the main thread; and the view keeps the scheduler's state current from the mirrors'
+// changes, so ordering the queue does not rebuild it from every cached object each time. What needs the apiserver (certificate, front-proxy CA,
 // SubjectAccessReviews, the APIService's caBundle) is a call to the main thread (rpc.ts); the
 // authorizer's cache lives here, so a cached decision costs no call.
 import { createLogger, type LogLevel } from "../runtime/logger.js";
 import { namespaceLimits } from "../scheduler/limits.js";
-import { PendingQueueView } from "../scheduler/pending.js";
+import { LivePendingQueue } from "../scheduler/pending.js";
 import type { RequestHeaderConfig } from "./authn.js";
 import { DelegatingAuthorizer, type Review } from "./authz.js";
 import { type CacheBatch, MirroredCaches } from "./mirror.js";
@@ -69,7 +70,7 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
       await server.stop();
     },
   };
-  const view = new PendingQueueView({
+  const view = new LivePendingQueue({
     builds: caches.builds,
     jobs: caches.jobs,
     pods: caches.pods,
@@ -77,6 +78,7 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
     namespaceLimit: namespaceLimits(caches.namespaces, data.maxBuildsPerNamespace),
     maxConcurrentBuilds: data.maxConcurrentBuilds,
   });
+  caches.observe(view);
   const queue = new WarmSnapshot(
     { ready: () => view.ready(), snapshot: () => load.time("snapshot", () => view.snapshot()) },
     // A page shows the queue as of at most 1 s ago while the caches change; kubectl polling every
@@ -87,8 +89,7 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
     if (typeof m !== "object" || m === null || !("caches" in m)) return;
     const batch = (m as { caches: CacheBatch }).caches;
     changesApplied += batch.changes.length;
-    load.time("apply", () => caches.apply(batch));
-    queue.changed();
+    if (load.time("apply", () => caches.apply(batch))) queue.changed();
   });
   const call = <K extends keyof MainThreadMethods>(method: K, ...args: Parameters<MainThreadMethods[K]>) =>
     main.call<Awaited<ReturnType<MainThreadMethods[K]>>>(method, ...args);
