@@ -79,7 +79,7 @@ export interface BenchConfig {
 const words = (s: string | undefined) => (s ?? "").split(/\s+/).filter(Boolean);
 const yes = (s: string | undefined) => ["1", "true", "yes"].includes(s ?? "");
 
-function flagValue(args: string[], name: string): string | undefined {
+export function flagValue(args: string[], name: string): string | undefined {
   const i = args.lastIndexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 }

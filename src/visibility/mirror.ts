@@ -40,12 +40,18 @@ export class CacheFeed {
   constructor(
     private readonly informers: Record<MirroredCacheName, FeedInformer>,
     private readonly post: (batch: CacheBatch) => void,
+    /** What of each object goes across, per cache (all of it where none is given). */
+    private readonly project: Partial<
+      Record<MirroredCacheName, (obj: KubernetesObject) => KubernetesObject>
+    > = {},
   ) {}
 
   start(): void {
     for (const cache of MIRRORED_CACHES) {
       const informer = this.informers[cache];
-      const set = (obj: KubernetesObject) => this.#push({ cache, op: "set", key: objectKey(obj), obj });
+      const project = this.project[cache] ?? ((obj: KubernetesObject) => obj);
+      const set = (obj: KubernetesObject) =>
+        this.#push({ cache, op: "set", key: objectKey(obj), obj: project(obj) });
       this.#unsubscribe.push(
         informer.on("add", set),
         informer.on("update", set),

@@ -4,8 +4,10 @@
 // replica, like the in-thread server it replaces (setup.ts).
 import { setTimeout as sleep } from "node:timers/promises";
 import { Worker } from "node:worker_threads";
+import type { ImageBuild } from "../api/v1alpha1/index.js";
 import type { Logger, LogLevel } from "../runtime/logger.js";
 import type { Runnable } from "../runtime/manager.js";
+import { queueFieldsOf } from "../scheduler/pending.js";
 import { CacheFeed, type FeedInformer, type MirroredCacheName } from "./mirror.js";
 import { RpcEndpoint } from "./rpc.js";
 import {
@@ -71,7 +73,10 @@ async function runThreadOnce(
     } else if ("connection" in event) opts.onConnection?.();
     else if ("loopDelay" in event) opts.onLoopDelay?.(event.loopDelay.maxSeconds);
   });
-  const feed = new CacheFeed(opts.caches, (batch) => worker.postMessage({ caches: batch }));
+  // Builds go across as what the queue reads of them: a fraction of each to copy and to hold.
+  const feed = new CacheFeed(opts.caches, (batch) => worker.postMessage({ caches: batch }), {
+    builds: (obj) => queueFieldsOf(obj as ImageBuild),
+  });
   const ended = new Promise<Error>((resolve) => {
     worker.once("error", (err) => resolve(err));
     worker.once("exit", (code) => resolve(new Error(`the visibility thread exited with code ${code}`)));
