@@ -79,13 +79,7 @@ export class PendingQueueView implements PendingQueueSource {
   }
 
   ready(): boolean {
-    const { builds, jobs, pods, namespaces } = this.opts;
-    return (
-      builds.hasSynced() &&
-      jobs.hasSynced() &&
-      (pods?.hasSynced() ?? true) &&
-      (namespaces?.hasSynced() ?? true)
-    );
+    return cachesSynced(this.opts);
   }
 
   snapshot(): { resourceVersion: string; items: PendingRef[] } {
@@ -119,13 +113,7 @@ export class LivePendingQueue implements PendingQueueSource {
   }
 
   ready(): boolean {
-    const { builds, jobs, pods, namespaces } = this.opts;
-    return (
-      builds.hasSynced() &&
-      jobs.hasSynced() &&
-      (pods?.hasSynced() ?? true) &&
-      (namespaces?.hasSynced() ?? true)
-    );
+    return cachesSynced(this.opts);
   }
 
   /** Each returns true when the change can move the queue. */
@@ -202,6 +190,18 @@ export function queueFieldsOf(build: ImageBuild): ImageBuild {
         }
       : {}),
   };
+}
+
+/** Whether every cache the queue reads has synced. */
+function cachesSynced(
+  opts: Pick<PendingQueueOptions, "jobs" | "pods" | "namespaces"> & {
+    builds: { hasSynced(): boolean };
+  },
+): boolean {
+  const { builds, jobs, pods, namespaces } = opts;
+  return (
+    builds.hasSynced() && jobs.hasSynced() && (pods?.hasSynced() ?? true) && (namespaces?.hasSynced() ?? true)
+  );
 }
 
 /** The policy's order over a state's waiting builds, as a snapshot's items. */
