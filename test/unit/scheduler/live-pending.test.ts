@@ -22,7 +22,7 @@ const options = {
 };
 
 /** Mirrors fed change by change, with a live queue observing them and a rebuilt view beside it. */
-function harness(project: (change: CacheChange) => CacheChange = (c) => c) {
+function harness(project: (change: CacheChange) => CacheChange = (c) => c, synced = true) {
   const caches = new MirroredCaches();
   const live = new LivePendingQueue({
     builds: caches.builds,
@@ -40,7 +40,7 @@ function harness(project: (change: CacheChange) => CacheChange = (c) => c) {
   let rv = 0;
   const apply = (...changes: CacheChange[]) =>
     caches.apply({ changes: changes.map(project), buildsResourceVersion: String(++rv) });
-  apply(...MIRRORED_CACHES.map((cache): CacheChange => ({ cache, op: "synced" })));
+  if (synced) apply(...MIRRORED_CACHES.map((cache): CacheChange => ({ cache, op: "synced" })));
   return { caches, live, rebuilt, apply };
 }
 
@@ -170,14 +170,7 @@ describe("LivePendingQueue", () => {
   });
 
   it("reports the mirror's resourceVersion and its readiness", () => {
-    const caches = new MirroredCaches();
-    const live = new LivePendingQueue({
-      builds: caches.builds,
-      jobs: caches.jobs,
-      pods: caches.pods,
-      ...options,
-    });
-    caches.observe(live);
+    const { caches, live } = harness((c) => c, false);
     assert.equal(live.ready(), false);
     caches.apply({
       changes: MIRRORED_CACHES.map((cache): CacheChange => ({ cache, op: "synced" })),
