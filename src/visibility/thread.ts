@@ -1,9 +1,10 @@
 // The visibility API's own thread: the HTTPS server and the pending-queue view, over mirrors of the
 // informer caches (mirror.ts). Its event loop does nothing else, so a page of the queue waits on no
 // reconcile of the main thread; and the view keeps the scheduler's state current from the mirrors'
-// changes, so ordering the queue does not rebuild it from every cached object each time. What needs the apiserver (certificate, front-proxy CA,
-// SubjectAccessReviews, the APIService's caBundle) is a call to the main thread (rpc.ts); the
-// authorizer's cache lives here, so a cached decision costs no call.
+// changes, so ordering the queue does not rebuild it from every cached object each time. What
+// needs the apiserver (certificate, front-proxy CA, SubjectAccessReviews, the APIService's
+// caBundle) is a call to the main thread (rpc.ts); the authorizer's cache lives here, so a cached
+// decision costs no call.
 import { createLogger, type LogLevel } from "../runtime/logger.js";
 import { namespaceLimits } from "../scheduler/limits.js";
 import { LivePendingQueue } from "../scheduler/pending.js";
@@ -67,6 +68,8 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
     },
     stop: async () => {
       queue.stop();
+      clearInterval(reports);
+      load.stop();
       await server.stop();
     },
   };
@@ -108,7 +111,7 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
     ...(data.pagination ? { pagination: data.pagination } : {}),
   });
   load.start();
-  const timer = setInterval(() => {
+  const reports = setInterval(() => {
     const { loopDelayMaxSeconds, work } = load.take();
     const changes = changesApplied;
     changesApplied = 0;
@@ -125,5 +128,5 @@ export function runVisibilityThread(port: MessagePortLike, data: VisibilityThrea
       ),
     });
   }, LOOP_DELAY_REPORT_MS);
-  timer.unref();
+  reports.unref();
 }
