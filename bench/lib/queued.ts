@@ -168,7 +168,7 @@ export class PendingListSampler {
       this.#lists.push(pages.reduce((a, b) => a + b, 0));
       const listed = stdout.split("\n").filter((l) => l.trim() !== "").length;
       this.#maxListed = Math.max(this.#maxListed, listed);
-      for (const [probe, path] of Object.entries(PROBE_PATHS) as [keyof typeof PROBE_PATHS, string][])
+      for (const [probe, path] of Object.entries(PROBE_PATHS) as [ProbeName, string][])
         this.#probes[phase][probe].push(...(await this.probe(path)));
     } catch (err) {
       this.#errors.add(String(err).slice(0, 300));
@@ -188,6 +188,7 @@ export class PendingListSampler {
   }
 
   result(): PendingListSample {
+    const { submitting, submitted } = this.#probes;
     return {
       pageMs: summarize(this.#pages),
       pageMsWhile: {
@@ -198,32 +199,22 @@ export class PendingListSampler {
         first: summarize(this.#pagesByOrder.first),
         later: summarize(this.#pagesByOrder.later),
       },
-      probeMs: {
-        apiserverDiscovery: summarize([
-          ...this.#probes.submitting.apiserverDiscovery,
-          ...this.#probes.submitted.apiserverDiscovery,
-        ]),
-        goldenDiscovery: summarize([
-          ...this.#probes.submitting.goldenDiscovery,
-          ...this.#probes.submitted.goldenDiscovery,
-        ]),
-      },
-      probeMsWhile: {
-        submitting: {
-          apiserverDiscovery: summarize(this.#probes.submitting.apiserverDiscovery),
-          goldenDiscovery: summarize(this.#probes.submitting.goldenDiscovery),
-        },
-        submitted: {
-          apiserverDiscovery: summarize(this.#probes.submitted.apiserverDiscovery),
-          goldenDiscovery: summarize(this.#probes.submitted.goldenDiscovery),
-        },
-      },
+      probeMs: summarizeProbes(submitting, submitted),
+      probeMsWhile: { submitting: summarizeProbes(submitting), submitted: summarizeProbes(submitted) },
       listMs: summarize(this.#lists),
       maxListed: this.#maxListed,
       lists: this.#lists.length,
       errors: [...this.#errors],
     };
   }
+}
+
+type ProbeName = keyof typeof PROBE_PATHS;
+
+/** Each probe's percentiles over the latencies of these phases together. */
+function summarizeProbes(...phases: Record<ProbeName, number[]>[]): Record<ProbeName, Percentiles> {
+  const of = (probe: ProbeName) => summarize(phases.flatMap((p) => p[probe]));
+  return { apiserverDiscovery: of("apiserverDiscovery"), goldenDiscovery: of("goldenDiscovery") };
 }
 
 export interface QueuedTargets {

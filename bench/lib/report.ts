@@ -278,7 +278,7 @@ export function queuedReport(runs: RunForN[]): string {
  */
 function pageBreakdown(r: RunForN): string {
   const p = r.pendingList;
-  if (!p?.probeMs || p.pageMs.count === 0) return "";
+  if (!p || p.pageMs.count === 0) return "";
   const pct = (x: { count: number; p50: number; p99: number }) =>
     x.count > 0 ? `${x.p50} / ${x.p99} ms` : "–";
   const lag = r.operator.visibilityThreadLagMaxMs;
@@ -288,13 +288,11 @@ function pageBreakdown(r: RunForN): string {
     probes: { apiserverDiscovery: Percentiles; goldenDiscovery: Percentiles },
   ) =>
     `  N=${r.n}, ${what}, p50 / p99: kubectl's pendingbuilds page ${pct(page)}; the apiserver's own discovery ${pct(probes.apiserverDiscovery)}; golden's discovery through the aggregator ${pct(probes.goldenDiscovery)}`;
-  const lines = [line("all lists", p.pageMs, p.probeMs)];
-  if (p.probeMsWhile) {
-    lines.push(
-      line("lists while the burst was created", p.pageMsWhile.submitting, p.probeMsWhile.submitting),
-    );
-    lines.push(line("lists after", p.pageMsWhile.submitted, p.probeMsWhile.submitted));
-  }
+  const lines = [
+    line("all lists", p.pageMs, p.probeMs),
+    line("lists while the burst was created", p.pageMsWhile.submitting, p.probeMsWhile.submitting),
+    line("lists after", p.pageMsWhile.submitted, p.probeMsWhile.submitted),
+  ];
   lines.push(
     `  N=${r.n}, visibility thread's event loop blocked, per 2 s: ${lag && lag.count > 0 ? `p50 ${lag.p50}, max ${lag.max} ms` : "–"}`,
   );
