@@ -44,6 +44,8 @@ export interface BenchConfig {
   keepNodes: boolean;
   /** BENCH_DISPOSABLE_CLUSTER=1 (set by hack/bench.sh): the cluster goes away after the run. */
   disposableCluster: boolean;
+  /** GOLDEN_CLUSTER_DIR (set by hack/bench.sh): its pids/ name the components whose CPU is measured. */
+  clusterDir?: string;
   /** BENCH_REPLOT: a results JSON; only print its tables and redraw the plot (no cluster). */
   replot?: string;
   /**
@@ -130,6 +132,7 @@ export function benchConfig(env: NodeJS.ProcessEnv, repo: string): BenchConfig {
     nodes: Number(env.BENCH_NODES ?? 4),
     keepNodes: env.BENCH_KEEP_NODES === "1",
     disposableCluster: env.BENCH_DISPOSABLE_CLUSTER === "1",
+    clusterDir: env.GOLDEN_CLUSTER_DIR || undefined,
     replot: env.BENCH_REPLOT || undefined,
     queued: queuedConfig(env),
     campaign: campaignConfig(env),

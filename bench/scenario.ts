@@ -37,6 +37,13 @@ import {
   scrapeApiserver,
 } from "./lib/kube.js";
 import { OperatorProcess, ResourceSampler, rssBytes } from "./lib/operator.js";
+import {
+  type CpuByProcess,
+  type CpuSnapshot,
+  clusterPids,
+  cpuBetween,
+  cpuSnapshot,
+} from "./lib/process-cpu.js";
 import { type ProfileSummary, summarizeProfile } from "./lib/profile.js";
 import { PendingListSampler } from "./lib/queued.js";
 import { runBareClientReference, runJobControllerReference } from "./lib/references.js";
@@ -115,6 +122,7 @@ interface GoldenPhase {
   workerReq: Record<string, number>;
   op: OperatorProcess;
   sampler: ResourceSampler;
+  cpu: CpuByProcess;
 }
 
 /** The runs of one `make bench`, on one cluster, sharing its references. */
@@ -256,6 +264,8 @@ export class Bench {
     let teardownSeconds = 0;
     let imagesDeleteSeconds = 0;
     let events = { objects: 0, occurrences: 0 };
+    let cpuBefore: CpuSnapshot;
+    let cpu: CpuByProcess;
     const sampler = new ResourceSampler(op.pid, () => op.scrape());
     const harness = harnessClient(kc);
     const workerHarness = harnessClient(kc, 1000, 1000);
@@ -278,6 +288,8 @@ export class Bench {
       idleRss = rssBytes(op.pid) ?? 0;
       const opBefore = await op.scrape();
       const apiBefore = await scrapeApiserver(rest);
+      const processes = { ...clusterPids(cfg.clusterDir), "golden-operator": op.pid };
+      cpuBefore = cpuSnapshot(processes);
       sampler.start();
       log(
         `${tag}: golden — ${scenario.steady ? `Images at ${scenario.steady.phases.map((p) => `${p.rate}/s`).join(", then ")} for ${scenario.steady.phases[0]?.seconds}s each` : `${n} Images`}, ${cfg.workerMode} workers, ${scenario.stepSeconds}s/step`,
@@ -302,6 +314,7 @@ export class Bench {
         log,
       });
       sampler.stop();
+      cpu = cpuBetween(cpuBefore, cpuSnapshot(processes), os.cpus().length);
       const opAfter = await op.scrape();
       const apiAfter = await scrapeApiserver(rest);
       opDelta = operatorDelta(opBefore, opAfter);
@@ -354,6 +367,7 @@ export class Bench {
       workerReq,
       op,
       sampler,
+      cpu,
     };
   }
 
@@ -460,6 +474,7 @@ export class Bench {
         jobsVsBudgetLimit: round(golden.throughput.jobs.sustained / budgetLimit, 2),
       },
       loadavg: { before: load0, after: loadavg() },
+      cpuByProcess: m.cpu,
     };
   }
 

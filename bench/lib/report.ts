@@ -159,7 +159,22 @@ export function report(runs: RunForN[], meta: { qps: number; burst: number }): s
   out.push("");
   out.push("Bottleneck");
   for (const r of runs) out.push(`- N=${r.n}: ${r.bottleneck}`);
+  const cpu = runs.map(cpuLine).filter((line) => line !== "");
+  if (cpu.length > 0) out.push("", "Who used the CPU during the burst (share of all cores)", ...cpu);
   return out.join("\n");
+}
+
+/** One run's CPU by process, largest first: who the apiserver shared the cores with. */
+export function cpuLine(r: RunForN): string {
+  const c = r.cpuByProcess;
+  if (!c) return "";
+  const pct = (v: number) => `${Math.round(v * 100)} %`;
+  const parts = Object.entries(c.share)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, share]) => `${name} ${pct(share)}`);
+  if (c.otherShare !== undefined) parts.push(`other ${pct(c.otherShare)}`);
+  if (c.idleShare !== undefined) parts.push(`idle ${pct(c.idleShare)}`);
+  return `- N=${r.n} (${r.scenario}, ${c.cores} cores, ${Math.round(c.seconds)} s): ${parts.join(", ")}`;
 }
 
 /**
@@ -268,6 +283,7 @@ export function queuedReport(runs: RunForN[]): string {
       rows,
     ),
     ...runs.map(pageBreakdown).filter((line) => line !== ""),
+    ...runs.map(cpuLine).filter((line) => line !== ""),
   ].join("\n");
 }
 

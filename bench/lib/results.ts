@@ -2,6 +2,7 @@
 
 import type { ApiDelta, OperatorDelta } from "./deltas.js";
 import type { GoldenScenarioResult } from "./golden.js";
+import type { CpuByProcess } from "./process-cpu.js";
 import type { ProfileSummary } from "./profile.js";
 import type { PendingListSample, QueuedTargets } from "./queued.js";
 import type { BareClientResult, JobControllerResult } from "./references.js";
@@ -68,6 +69,8 @@ export interface RunForN {
     jobsVsBudgetLimit?: number;
   };
   loadavg: { before: number[]; after: number[] };
+  /** Who used the machine's CPU during golden's phase (absent in results older than this field). */
+  cpuByProcess?: CpuByProcess;
 }
 
 /** What the run adds to each reference's own figures. */
