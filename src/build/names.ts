@@ -91,6 +91,11 @@ export function imageLabelValue(imageName: string): string {
 
 /** How the operator names itself to the API: its User-Agent and its Events' reporting controller. */
 export const OPERATOR_NAME = "golden-operator";
+/**
+ * The worker's User-Agent: the apiserver names an update's field manager after it, so the build's
+ * managedFields say which status fields the worker wrote (not "kubernetes-client-javascript").
+ */
+export const WORKER_NAME = "golden-worker";
 export const EVENT_REPORTER = `${GROUP}/operator`;
 /** Prefix of the runtime's API client and informer metrics, e.g. golden_rest_client_requests_total. */
 export const METRICS_PREFIX = "golden_";

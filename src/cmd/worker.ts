@@ -2,8 +2,10 @@
 // golden-worker: runs inside a build Job's pod; mocks the build of one ImageBuild and reports
 // progress and results through the API under the pod's own ServiceAccount.
 import fs from "node:fs";
-import { KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { GoldenClient } from "../api/client.js";
+import { WORKER_NAME } from "../build/names.js";
+import { RestClient } from "../runtime/kube.js";
 import { createLogger } from "../runtime/logger.js";
 import { runBuild } from "../worker/build.js";
 import { helpText, logLevel, parseFlags } from "./flags.js";
@@ -46,7 +48,7 @@ async function main(): Promise<number> {
   };
   try {
     const outcome = await runBuild({
-      client: GoldenClient.fromKubeConfig(kc),
+      client: new GoldenClient(new RestClient(kc, { userAgent: WORKER_NAME }).api(CustomObjectsApi)),
       target: { namespace, name },
       repository: flags["artifact-repository"] as string,
       heartbeatMs: (flags["heartbeat-seconds"] as number) * 1000,

@@ -90,6 +90,15 @@ describe("building an Image", () => {
     assert.equal(pod?.spec?.nodeName, realNode, "ran on the real node");
     assert.equal(pod?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
     assert.match(pod?.status?.containerStatuses?.[0]?.state?.terminated?.message ?? "", /built 3 artifacts/);
+    // managedFields name who wrote what: the worker owns the result, the operator the admission.
+    const statusManagers = (build?.metadata?.managedFields ?? []).filter((m) => m.subresource === "status");
+    const ownerOf = (field: string) =>
+      statusManagers.find((m) =>
+        Object.hasOwn((m.fieldsV1 as { "f:status"?: object })["f:status"] ?? {}, field),
+      )?.manager;
+    assert.equal(ownerOf("f:artifacts"), "golden-worker", "the worker's writes carry its name");
+    assert.equal(ownerOf("f:startTime"), "golden-operator");
+    assert.deepEqual(statusManagers.map((m) => m.manager).sort(), ["golden-operator", "golden-worker"]);
 
     // Events are written asynchronously (and deduplicated): one for the outcome, naming the build,
     // its generation, trigger and attempt; a build starting is in status, not an Event.
