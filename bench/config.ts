@@ -46,6 +46,13 @@ export interface BenchConfig {
   disposableCluster: boolean;
   /** GOLDEN_CLUSTER_DIR (set by hack/bench.sh): its pids/ name the components whose CPU is measured. */
   clusterDir?: string;
+  /**
+   * BENCH_APISERVER_PROFILE_SECONDS: a CPU profile of the kube-apiserver this long, from 20 s into
+   * each run (default 0: none). hack/bench.sh turns on the apiserver's --profiling for a cluster it
+   * starts and sets BENCH_APISERVER_BINARY, which `go tool pprof` reads the profile against.
+   */
+  apiserverProfileSeconds: number;
+  apiserverBinary?: string;
   /** BENCH_REPLOT: a results JSON; only print its tables and redraw the plot (no cluster). */
   replot?: string;
   /**
@@ -133,6 +140,8 @@ export function benchConfig(env: NodeJS.ProcessEnv, repo: string): BenchConfig {
     keepNodes: env.BENCH_KEEP_NODES === "1",
     disposableCluster: env.BENCH_DISPOSABLE_CLUSTER === "1",
     clusterDir: env.GOLDEN_CLUSTER_DIR || undefined,
+    apiserverProfileSeconds: Number(env.BENCH_APISERVER_PROFILE_SECONDS ?? 0) || 0,
+    apiserverBinary: env.BENCH_APISERVER_BINARY || undefined,
     replot: env.BENCH_REPLOT || undefined,
     queued: queuedConfig(env),
     campaign: campaignConfig(env),

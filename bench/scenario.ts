@@ -18,6 +18,11 @@ import {
 } from "../test/support/visibility.js";
 import { type BenchConfig, flagValue } from "./config.js";
 import {
+  type ApiserverProfile,
+  captureApiserverProfile,
+  summarizeApiserverProfile,
+} from "./lib/apiserver-profile.js";
+import {
   type ApiDelta,
   type ApiRow,
   apiDelta,
@@ -123,6 +128,7 @@ interface GoldenPhase {
   op: OperatorProcess;
   sampler: ResourceSampler;
   cpu: CpuByProcess;
+  apiserverProfile?: ApiserverProfile;
 }
 
 /** The runs of one `make bench`, on one cluster, sharing its references. */
@@ -266,6 +272,7 @@ export class Bench {
     let events = { objects: 0, occurrences: 0 };
     let cpuBefore: CpuSnapshot;
     let cpu: CpuByProcess;
+    let profiling: Promise<ApiserverProfile | undefined> = Promise.resolve(undefined);
     const sampler = new ResourceSampler(op.pid, () => op.scrape());
     const harness = harnessClient(kc);
     const workerHarness = harnessClient(kc, 1000, 1000);
@@ -291,6 +298,7 @@ export class Bench {
       const processes = { ...clusterPids(cfg.clusterDir), "golden-operator": op.pid };
       cpuBefore = cpuSnapshot(processes);
       sampler.start();
+      profiling = this.#profileApiserver(scenario, n, log, tag);
       log(
         `${tag}: golden — ${scenario.steady ? `Images at ${scenario.steady.phases.map((p) => `${p.rate}/s`).join(", then ")} for ${scenario.steady.phases[0]?.seconds}s each` : `${n} Images`}, ${cfg.workerMode} workers, ${scenario.stepSeconds}s/step`,
       );
@@ -368,7 +376,36 @@ export class Bench {
       op,
       sampler,
       cpu,
+      apiserverProfile: await profiling,
     };
+  }
+
+  /**
+   * From 20 s into the run (the burst flowing), a CPU profile of the kube-apiserver, kept beside the
+   * results and summarized by APISERVER_PROFILE_PARTS; undefined when not asked for or not taken.
+   */
+  async #profileApiserver(
+    scenario: Scenario,
+    n: number,
+    log: (msg: string) => void,
+    tag: string,
+  ): Promise<ApiserverProfile | undefined> {
+    const { cfg } = this;
+    const seconds = cfg.apiserverProfileSeconds;
+    if (seconds <= 0) return undefined;
+    const dir = path.join(cfg.outDir, "profiles");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `apiserver-${this.stamp}-${scenario.kind}-n${n}.pprof.gz`);
+    await new Promise((r) => setTimeout(r, 20_000));
+    try {
+      log(`${tag}: profiling the kube-apiserver for ${seconds}s into ${path.relative(this.repo, file)}`);
+      await captureApiserverProfile({ kubeconfig: cfg.kubeconfig, seconds, file });
+    } catch (err) {
+      // Profiling is off on a cluster the bench did not start (GOLDEN_APISERVER_PROFILING=1 turns it on).
+      log(`${tag}: no apiserver profile: ${(err as Error).message.split("\n")[0]}`);
+      return undefined;
+    }
+    return summarizeApiserverProfile(file, seconds, cfg.apiserverBinary);
   }
 
   /** Phase 2: whose requests were whose, per build; the operator's footprint; the bottleneck. */
@@ -475,6 +512,7 @@ export class Bench {
       },
       loadavg: { before: load0, after: loadavg() },
       cpuByProcess: m.cpu,
+      apiserverProfile: m.apiserverProfile,
     };
   }
 

@@ -51,6 +51,8 @@ if pid_alive kube-apiserver; then
 else
   log "starting a benchmark cluster in $state (apiserver :$APISERVER_PORT)"
   started_cluster=1
+  # BENCH_APISERVER_PROFILE_SECONDS asks for the apiserver's CPU profile: its --profiling on.
+  if [[ "${BENCH_APISERVER_PROFILE_SECONDS:-0}" != 0 ]]; then export GOLDEN_APISERVER_PROFILING=true; fi
   "$repo/hack/cluster/up.sh" >/dev/null
 fi
 # A cluster this script takes down at the end need not be cleaned after the last burst.
@@ -82,4 +84,5 @@ else
 fi
 
 export BENCH_STEP_SECONDS="$step_s"
+export BENCH_APISERVER_BINARY="$bin/kube-apiserver"
 node "$repo/dist/bench/run.js"

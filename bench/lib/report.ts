@@ -169,12 +169,22 @@ export function cpuLine(r: RunForN): string {
   const c = r.cpuByProcess;
   if (!c) return "";
   const pct = (v: number) => `${Math.round(v * 100)} %`;
+  // CPU time per build: what each build cost that process, whatever the machine's speed.
+  const perBuild = (share: number) =>
+    `${Math.round((share * c.cores * c.seconds * 1000) / r.golden.n)} ms/build`;
   const parts = Object.entries(c.share)
     .sort((a, b) => b[1] - a[1])
-    .map(([name, share]) => `${name} ${pct(share)}`);
+    .map(([name, share]) => `${name} ${pct(share)} (${perBuild(share)})`);
   if (c.otherShare !== undefined) parts.push(`other ${pct(c.otherShare)}`);
   if (c.idleShare !== undefined) parts.push(`idle ${pct(c.idleShare)}`);
-  return `- N=${r.n} (${r.scenario}, ${c.cores} cores, ${Math.round(c.seconds)} s): ${parts.join(", ")}`;
+  const line = `- N=${r.n} (${r.scenario}, ${c.cores} cores, ${Math.round(c.seconds)} s): ${parts.join(", ")}`;
+  const p = r.apiserverProfile;
+  if (!p) return line;
+  if (!p.parts) return `${line}\n  kube-apiserver profile ${p.file}: ${p.error ?? "not summarized"}`;
+  const shares = Object.entries(p.parts)
+    .map(([part, share]) => `${part} ${(share * 100).toFixed(1)} %`)
+    .join("; ");
+  return `${line}\n  kube-apiserver's CPU over ${p.seconds} s (${p.sampledCpuSeconds ?? "?"} CPU-s sampled), inclusive and overlapping: ${shares}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The results of one run of N Images, as results/*.json keeps them and the report prints them.
 
+import type { ApiserverProfile } from "./apiserver-profile.js";
 import type { ApiDelta, OperatorDelta } from "./deltas.js";
 import type { GoldenScenarioResult } from "./golden.js";
 import type { CpuByProcess } from "./process-cpu.js";
@@ -71,6 +72,8 @@ export interface RunForN {
   loadavg: { before: number[]; after: number[] };
   /** Who used the machine's CPU during golden's phase (absent in results older than this field). */
   cpuByProcess?: CpuByProcess;
+  /** Where the kube-apiserver's CPU went (BENCH_APISERVER_PROFILE_SECONDS). */
+  apiserverProfile?: ApiserverProfile;
 }
 
 /** What the run adds to each reference's own figures. */
