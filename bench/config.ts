@@ -57,8 +57,10 @@ export interface BenchConfig {
   replot?: string;
   /**
    * The queued scenario: BENCH_QUEUED_N (burst sizes, default 1000,5000; none skips it),
-   * BENCH_QUEUED_CAP (its --max-concurrent-builds, 100), BENCH_QUEUED_STEP_SECONDS (1) and
-   * BENCH_QUEUED_KCM_BUDGET (kube-controller-manager's qps/burst during those runs, 300/500).
+   * BENCH_QUEUED_CAP (its --max-concurrent-builds, 100), BENCH_QUEUED_STEP_SECONDS (2) and
+   * BENCH_QUEUED_KCM_BUDGET (kube-controller-manager's qps/burst during those runs, 300/500);
+   * the queue at the operator's default cap: BENCH_QUEUE_AT_DEFAULT_CAP_N (5000; none skips it)
+   * and BENCH_QUEUE_AT_DEFAULT_CAP_SECONDS (120, how long it is listed once every Image is in).
    */
   queued: QueuedConfig;
   /**

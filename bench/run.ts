@@ -26,11 +26,27 @@ import {
   loadKubeConfig,
   serverVersion,
 } from "./lib/kube.js";
-import { judgeQueued } from "./lib/queued.js";
-import { cacheMemoryReport, plot, queuedReport, report, steadyReport, subtitleOf } from "./lib/report.js";
+import { judgeQueueAtDefaultCap, judgeQueued } from "./lib/queued.js";
+import {
+  cacheMemoryReport,
+  plot,
+  queueAtDefaultCapReport,
+  queuedReport,
+  report,
+  steadyReport,
+  subtitleOf,
+} from "./lib/report.js";
 import type { RunForN } from "./lib/results.js";
 import { linearFit, round } from "./lib/stats.js";
-import { Bench, burstScenario, loadavg, queuedScenario, type Scenario, steadyScenario } from "./scenario.js";
+import {
+  Bench,
+  burstScenario,
+  loadavg,
+  queueAtDefaultCapScenario,
+  queuedScenario,
+  type Scenario,
+  steadyScenario,
+} from "./scenario.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -181,6 +197,18 @@ function judgeQueuedRuns(runs: RunForN[], queuedRuns: RunForN[]): void {
   }
 }
 
+/** Each run of the queue at the default cap against its targets. */
+function judgeQueueAtDefaultCapRuns(runs: RunForN[]): void {
+  for (const q of runs)
+    q.queueAtDefaultCapTargets = judgeQueueAtDefaultCap({
+      cap: q.cap ?? 0,
+      buildSeconds: q.golden.mockedBuildSeconds,
+      doneRate: q.golden.throughput.finishedAfterSubmit.steady,
+      wholeRunDoneRate: q.golden.throughput.finished.steady,
+      pending: q.pendingList,
+    });
+}
+
 function printProfiles(runs: RunForN[]): void {
   for (const r of runs) {
     if (!r.operator.profile) continue;
@@ -227,8 +255,14 @@ async function main(): Promise<void> {
     throw new Error("set KUBECONFIG to the benchmark cluster's kubeconfig (hack/bench.sh does)");
   if (!fs.existsSync(cfg.operatorScript))
     throw new Error(`${cfg.operatorScript} not found: build first (make build)`);
-  if (cfg.sizes.length + cfg.queued.sizes.length + cfg.campaign.sizes.length === 0)
-    throw new Error("BENCH_N, BENCH_QUEUED_N, BENCH_CAMPAIGN_N: nothing to run");
+  const { atDefaultCap } = cfg.queued;
+  if (
+    cfg.sizes.length + cfg.queued.sizes.length + atDefaultCap.sizes.length + cfg.campaign.sizes.length ===
+    0
+  )
+    throw new Error(
+      "BENCH_N, BENCH_QUEUED_N, BENCH_QUEUE_AT_DEFAULT_CAP_N, BENCH_CAMPAIGN_N: nothing to run",
+    );
   fs.mkdirSync(cfg.outDir, { recursive: true });
   const kc = loadKubeConfig(cfg.kubeconfig);
   const { rest } = harnessClient(kc);
@@ -248,7 +282,8 @@ async function main(): Promise<void> {
   await ensureBenchNodes(core, cfg.nodes);
 
   const bench = new Bench(cfg, kc, rest, stamp, repo, log);
-  if (cfg.queued.sizes.length > 0) bench.visibilityReady = await bench.registerVisibility(core);
+  if (cfg.queued.sizes.length + atDefaultCap.sizes.length > 0)
+    bench.visibilityReady = await bench.registerVisibility(core);
   const plan: { n: number; scenario: Scenario }[] = [
     ...cfg.sizes.map((n) => ({ n, scenario: burstScenario(cfg) })),
     ...(cfg.steady
@@ -260,6 +295,7 @@ async function main(): Promise<void> {
         ]
       : []),
     ...cfg.queued.sizes.map((n) => ({ n, scenario: queuedScenario(cfg) })),
+    ...atDefaultCap.sizes.map((n) => ({ n, scenario: queueAtDefaultCapScenario(cfg) })),
   ];
   let jobControllerBudget = "50/100";
   const all: RunForN[] = [];
@@ -267,7 +303,11 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.join(cfg.outDir, "logs"), { recursive: true });
   try {
     for (const [i, { n, scenario }] of plan.entries()) {
-      if (scenario.kind === "queued" && jobControllerBudget !== cfg.queued.jobControllerBudget) {
+      if (
+        scenario.kind !== "burst" &&
+        scenario.kind !== "steady" &&
+        jobControllerBudget !== cfg.queued.jobControllerBudget
+      ) {
         // A queued build's slot frees when its pod ends, but the Job controller creates the pods
         // and marks Jobs finished (~6 of its writes per build): at its 50 qps that caps
         // completions near 8/s, below what the cap allows. The queued runs measure golden's
@@ -310,7 +350,9 @@ async function main(): Promise<void> {
   const runs = all.filter((r) => r.scenario === "burst");
   const queuedRuns = all.filter((r) => r.scenario === "queued");
   const steadyRuns = all.filter((r) => r.scenario === "steady");
+  const atDefaultCapRuns = all.filter((r) => r.scenario === "queue-at-default-cap");
   judgeQueuedRuns(runs, queuedRuns);
+  judgeQueueAtDefaultCapRuns(atDefaultCapRuns);
   let cacheMemory: CacheMemoryResult | undefined;
   if (cfg.cacheMemorySizes.length > 0) {
     log(
@@ -346,11 +388,17 @@ async function main(): Promise<void> {
     targets: {
       ...targets,
       ...Object.fromEntries(queuedRuns.map((q) => [`queued N=${q.n} (cap ${q.cap})`, q.queuedTargets])),
+      ...Object.fromEntries(
+        atDefaultCapRuns.map((q) => [
+          `queue N=${q.n} at the default cap (${q.cap})`,
+          q.queueAtDefaultCapTargets,
+        ]),
+      ),
     },
     runs,
     steady: { config: cfg.steady, runs: steadyRuns },
     cacheMemory,
-    queued: { config: cfg.queued, runs: queuedRuns },
+    queued: { config: cfg.queued, runs: queuedRuns, atDefaultCap: atDefaultCapRuns },
     campaign: { config: cfg.campaign, runs: campaignRuns },
   };
   const host = os.hostname().replace(/[^a-zA-Z0-9-]/g, "-");
@@ -371,6 +419,7 @@ async function main(): Promise<void> {
   if (steadyRuns.length > 0) process.stdout.write(`${steadyReport(steadyRuns)}\n\n`);
   if (cacheMemory) process.stdout.write(`${cacheMemoryReport(cacheMemory)}\n\n`);
   if (queuedRuns.length > 0) process.stdout.write(`${queuedReport(queuedRuns)}\n\n`);
+  if (atDefaultCapRuns.length > 0) process.stdout.write(`${queueAtDefaultCapReport(atDefaultCapRuns)}\n\n`);
   if (campaignRuns.length > 0) process.stdout.write(`${campaignReport(campaignRuns)}\n\n`);
   process.stdout.write(`Targets: ${JSON.stringify(targets, null, 1)}\n`);
   process.stdout.write(

@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import { GROUP } from "../src/api/v1alpha1/index.js";
+import { OPERATOR_FLAGS } from "../src/cmd/operator/flags.js";
 import type { RestClient } from "../src/runtime/kube.js";
 import { freePort } from "../test/support/free-port.js";
 import {
@@ -66,6 +67,8 @@ export interface Scenario {
   references: boolean;
   cap?: number;
   steady?: SteadyOptions;
+  /** Stop this long after the last Image is created, builds done or not (the queue at the default cap). */
+  holdSeconds?: number;
 }
 
 /**
@@ -110,6 +113,29 @@ export function queuedScenario(cfg: BenchConfig): Scenario {
     cap,
   };
 }
+
+/**
+ * A burst against the cap golden ships with (no --max-concurrent-builds flag), held `holdSeconds`
+ * once in and then stopped: the queue thousands deep as a user of the default configuration
+ * reads it. Draining it would take N ÷ (cap ÷ build time) seconds (5 000 s for 5 000).
+ */
+export function queueAtDefaultCapScenario(cfg: BenchConfig): Scenario {
+  const cap = OPERATOR_FLAGS.find((f) => f.name === "max-concurrent-builds")?.default;
+  if (typeof cap !== "number") throw new Error("the operator's --max-concurrent-builds has no default");
+  return {
+    kind: "queue-at-default-cap",
+    operatorArgs: cfg.operatorArgs.filter(
+      (_, i, a) => a[i] !== "--max-concurrent-builds" && a[i - 1] !== "--max-concurrent-builds",
+    ),
+    stepSeconds: cfg.queued.stepSeconds,
+    references: false,
+    cap,
+    holdSeconds: cfg.queued.atDefaultCap.holdSeconds,
+  };
+}
+
+/** Scenarios whose queue the harness lists through the visibility API while builds wait. */
+const LISTS_THE_QUEUE: ReadonlySet<ScenarioKind> = new Set(["queued", "queue-at-default-cap"]);
 
 /** What measuring golden's burst yields, before attribution. */
 interface GoldenPhase {
@@ -278,9 +304,9 @@ export class Bench {
     const workerHarness = harnessClient(kc, 1000, 1000);
     const podHarness = harnessClient(kc, 1000, 1000);
     // While most of a queued burst waits, list the queue as `kubectl get pendingbuilds -A --chunk-size=500` does.
-    const measureQueue =
-      scenario.kind === "queued" && this.visibilityReady && (await waitVisibilityAvailable(90_000));
-    if (scenario.kind === "queued" && !measureQueue) log(`${tag}: the visibility API is not available`);
+    const listsQueue = LISTS_THE_QUEUE.has(scenario.kind);
+    const measureQueue = listsQueue && this.visibilityReady && (await waitVisibilityAvailable(90_000));
+    if (listsQueue && !measureQueue) log(`${tag}: the visibility API is not available`);
     const pendingSampler = measureQueue
       ? new PendingListSampler({
           kubeconfig: cfg.kubeconfig,
@@ -318,6 +344,7 @@ export class Bench {
         // (30 s): else the run measures that delay (10 slots ÷ 30 s ≈ 0.33 builds/s at a cap of 10).
         completePodOnResult: scenario.kind === "queued" || (scenario.cap !== undefined && scenario.cap < n),
         steady: scenario.steady,
+        holdSeconds: scenario.holdSeconds,
         onTick: (c) => pendingSampler?.tick(c.created - c.admitted, c.created < n),
         log,
       });

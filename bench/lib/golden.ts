@@ -90,6 +90,11 @@ export interface GoldenScenarioOptions {
    * the other (n is ignored). The ladder stops after a phase the operator did not keep up with.
    */
   steady?: SteadyOptions;
+  /**
+   * Stop this many seconds after the last Image is created, whether or not every build is done
+   * (a queue too deep to drain in a bench run); the builds left are counted incomplete.
+   */
+  holdSeconds?: number;
   /** Called every second with the current counts (e.g. to sample the queue while builds wait). */
   onTick?: (counts: { created: number; admitted: number; done: number }) => void;
   log: (msg: string) => void;
@@ -142,7 +147,14 @@ export interface GoldenScenarioResult {
    * finished: builds whose result is written (what frees a slot, with the pod's end); done: Images
    * showing it, which lags by the Image controller's backlog.
    */
-  throughput: { admitted: Rate; jobs: Rate; finished: Rate; done: Rate };
+  throughput: {
+    admitted: Rate;
+    jobs: Rate;
+    finished: Rate;
+    done: Rate;
+    /** Builds finished once every Image was created: the queue at its deepest, no harness creates beside. */
+    finishedAfterSubmit: Rate;
+  };
   /** Cumulative counts every second from the first submission, for a timeline. */
   timeline: { t: number; created: number; admitted: number; jobs: number; pods: number; done: number }[];
   start: number;
@@ -345,11 +357,17 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
       await pool(names, o.submitConcurrency, submit);
     }
     submitEnd = Date.now();
+    const holdMs = o.holdSeconds === undefined ? undefined : o.holdSeconds * 1000;
     const timedOut = await Promise.race([
       allDone.then(() => false),
-      sleep(o.timeoutMs, true, { ref: false }),
+      sleep(holdMs ?? o.timeoutMs, true, { ref: false }),
     ]);
-    if (timedOut) o.log(`  timed out after ${o.timeoutMs / 1000}s with ${doneCount}/${expected} Images done`);
+    if (timedOut && holdMs !== undefined)
+      o.log(
+        `  held ${o.holdSeconds}s after the last Image was created: ${doneCount}/${expected} Images done`,
+      );
+    else if (timedOut)
+      o.log(`  timed out after ${o.timeoutMs / 1000}s with ${doneCount}/${expected} Images done`);
   } finally {
     clearInterval(ticker);
     timeline.push({ t: Math.round((Date.now() - start) / 1000), ...counts() });
@@ -434,6 +452,10 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
       jobs: rate(times("job"), start),
       finished: rate(times("resultWritten"), start),
       done: rate(times("done"), start),
+      finishedAfterSubmit: rate(
+        times("resultWritten").filter((at) => at >= submitEnd),
+        submitEnd,
+      ),
     },
     timeline,
     start,

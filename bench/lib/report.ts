@@ -297,6 +297,51 @@ export function queuedReport(runs: RunForN[]): string {
   ].join("\n");
 }
 
+/** The queue at the default cap, held N deep, against its targets. */
+export function queueAtDefaultCapReport(runs: RunForN[]): string {
+  const mark = (met: boolean) => (met ? " ✓" : " ✗");
+  const pct = (x: Percentiles) => (x.count > 0 ? `${x.p50} / ${x.p99} ms (${x.count})` : "–");
+  const rows = runs.map((r) => {
+    const t = r.queueAtDefaultCapTargets;
+    const p = r.pendingList;
+    return [
+      r.n,
+      `${r.cap} / ${r.golden.mockedBuildSeconds} s`,
+      t
+        ? `${t.completionRate.value} (≥ ${t.completionRate.target})${mark(t.completionRate.met)}; whole run ${t.completionRate.wholeRun}`
+        : "–",
+      t?.pendingListP99Ms
+        ? `${t.pendingListP99Ms.value} ms, ${t.pendingListP99Ms.waiting} waiting, ${t.pendingListP99Ms.pages} pages${mark(t.pendingListP99Ms.met)}`
+        : (p?.errors[0] ?? "not measured"),
+      p ? pct(p.pageMsWhile.submitting) : "–",
+      p ? pct(p.probeMsWhile.submitted.apiserverDiscovery) : "–",
+      r.operator.delta.visibilityListMs ? `${r.operator.delta.visibilityListMs.p99} ms` : "–",
+      `${Math.round(r.operator.cpuUtilization * 100)} %`,
+      `${r.operator.idleRssMB} / ${r.operator.peakRssMB}`,
+      `${r.golden.succeeded} / ${r.golden.incomplete}`,
+    ];
+  });
+  return [
+    "Queue at the default cap: a burst held N deep, not drained (targets, once all N are in: builds finished/s ≥ 0.95 × cap ÷ build time; pendingbuilds page p99 ≤ 200 ms)",
+    table(
+      [
+        "N",
+        "cap / build",
+        "builds finished/s (slope), all N in",
+        "pendingbuilds p99 (500/page), all N in",
+        "while created: p50 / p99 (pages)",
+        "apiserver's own discovery p50 / p99, all N in",
+        "of which golden p99",
+        "CPU",
+        "RSS idle / peak MB",
+        "Images done / not done",
+      ],
+      rows,
+    ),
+    ...runs.map(cpuLine).filter((line) => line !== ""),
+  ].join("\n");
+}
+
 /**
  * Where a kubectl page's time goes, from one run: the page; a request of the same kubectl that
  * costs its server nothing, to the kube-apiserver alone and through the aggregator to golden; and

@@ -5,12 +5,15 @@ import type { ApiDelta, OperatorDelta } from "./deltas.js";
 import type { GoldenScenarioResult } from "./golden.js";
 import type { CpuByProcess } from "./process-cpu.js";
 import type { ProfileSummary } from "./profile.js";
-import type { PendingListSample, QueuedTargets } from "./queued.js";
+import type { PendingListSample, QueueAtDefaultCapTargets, QueuedTargets } from "./queued.js";
 import type { BareClientResult, JobControllerResult } from "./references.js";
 import type { Percentiles } from "./stats.js";
 
-/** burst: nothing waits (--max-concurrent-builds 100000); queued: most of the burst waits for a cap. */
-export type ScenarioKind = "burst" | "queued" | "steady";
+/**
+ * burst: nothing waits (--max-concurrent-builds 100000); queued: most of the burst waits for a cap;
+ * queue-at-default-cap: a burst against the operator's default cap, listed for a while, not drained.
+ */
+export type ScenarioKind = "burst" | "queued" | "steady" | "queue-at-default-cap";
 
 export interface RunForN {
   n: number;
@@ -20,6 +23,7 @@ export interface RunForN {
   cap?: number;
   pendingList?: PendingListSample;
   queuedTargets?: QueuedTargets;
+  queueAtDefaultCapTargets?: QueueAtDefaultCapTargets;
   golden: Omit<GoldenScenarioResult, "timeline"> & { timeline: GoldenScenarioResult["timeline"] };
   operator: {
     pid: number;

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { PENDING_BUILDS_PATH, pageLatencies } from "../../../bench/lib/queued.js";
+import {
+  judgeQueueAtDefaultCap,
+  PENDING_BUILDS_PATH,
+  type PendingListSample,
+  pageLatencies,
+  queuedConfig,
+} from "../../../bench/lib/queued.js";
+import { summarize } from "../../../bench/lib/stats.js";
 
 const host = "https://127.0.0.1:6443";
 
@@ -29,5 +36,67 @@ describe("pageLatencies", () => {
     ].join("\n");
     assert.deepEqual(pageLatencies(log, "/apis/golden.dev/v1alpha1"), [4]);
     assert.deepEqual(pageLatencies(log, "/apis/visibility.golden.dev/v1alpha1"), [7]);
+  });
+});
+
+describe("queuedConfig", () => {
+  it("runs the queue at the default cap, 5 000 deep for 120 s, unless told otherwise", () => {
+    assert.deepEqual(queuedConfig({}).atDefaultCap, { sizes: [5000], holdSeconds: 120 });
+    assert.deepEqual(
+      queuedConfig({ BENCH_QUEUE_AT_DEFAULT_CAP_N: "1000, 2000", BENCH_QUEUE_AT_DEFAULT_CAP_SECONDS: "30" })
+        .atDefaultCap,
+      { sizes: [1000, 2000], holdSeconds: 30 },
+    );
+    assert.deepEqual(queuedConfig({ BENCH_QUEUE_AT_DEFAULT_CAP_N: "none" }).atDefaultCap.sizes, []);
+    assert.deepEqual(queuedConfig({ BENCH_QUEUED_N: "none" }).sizes, []);
+  });
+});
+
+describe("judgeQueueAtDefaultCap", () => {
+  const pending = (submitting: number[], submitted: number[]): PendingListSample => {
+    const none = { apiserverDiscovery: summarize([]), goldenDiscovery: summarize([]) };
+    return {
+      pageMs: summarize([...submitting, ...submitted]),
+      pageMsWhile: { submitting: summarize(submitting), submitted: summarize(submitted) },
+      pageMsByOrder: { first: summarize([]), later: summarize([]) },
+      probeMs: none,
+      probeMsWhile: { submitting: none, submitted: none },
+      listMs: summarize([]),
+      maxListed: 4990,
+      lists: 2,
+      errors: [],
+    };
+  };
+
+  it("judges the rate and the pages once every Image was in, not while they were created", () => {
+    const t = judgeQueueAtDefaultCap({
+      cap: 10,
+      buildSeconds: 10,
+      doneRate: 0.97,
+      wholeRunDoneRate: 0.9,
+      pending: pending([900, 950], [40, 60, 180]),
+    });
+    assert.deepEqual(t.completionRate, { value: 0.97, wholeRun: 0.9, target: 0.95, met: true });
+    assert.deepEqual(t.pendingListP99Ms, { value: 180, waiting: 4990, pages: 3, met: true });
+  });
+
+  it("fails a p99 over 200 ms, a rate under 0.95 × cap ÷ build time, and leaves out pages never measured", () => {
+    const slow = judgeQueueAtDefaultCap({
+      cap: 10,
+      buildSeconds: 10,
+      doneRate: 0.9,
+      wholeRunDoneRate: 0.9,
+      pending: pending([], [50, 201]),
+    });
+    assert.equal(slow.completionRate.met, false);
+    assert.equal(slow.pendingListP99Ms?.met, false);
+    const unlisted = judgeQueueAtDefaultCap({
+      cap: 10,
+      buildSeconds: 10,
+      doneRate: 1,
+      wholeRunDoneRate: 1,
+      pending: pending([90], []),
+    });
+    assert.equal(unlisted.pendingListP99Ms, undefined);
   });
 });
