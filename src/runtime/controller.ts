@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { type Clock, realClock } from "./clock.js";
-import { controllerOwner, makeKey, objectKey } from "./keys.js";
+import { objectKey, ownerKey } from "./keys.js";
 import { type Logger, nopLogger } from "./logger.js";
 import type { ControllerMetrics, Metrics, ReconcileResultLabel } from "./metrics.js";
 import type { RateLimiter } from "./ratelimit.js";
@@ -94,9 +94,9 @@ export class Controller {
    * `ownerGroup`, when given), e.g. a Job → its Image. Returns whether something was enqueued.
    */
   enqueueOwner(obj: KubernetesObject, ownerKind: string, ownerGroup?: string): boolean {
-    const owner = controllerOwner(obj, ownerKind, ownerGroup);
-    if (!owner) return false;
-    this.queue.add(makeKey(obj.metadata?.namespace, owner.name));
+    const key = ownerKey(obj, ownerKind, ownerGroup);
+    if (key === undefined) return false;
+    this.queue.add(key);
     return true;
   }
 

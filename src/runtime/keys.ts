@@ -12,6 +12,12 @@ export function makeKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
+/** Queue key of the object's controller owner of `kind` (and `group`), if it has one. */
+export function ownerKey(obj: KubernetesObject, kind: string, group?: string): string | undefined {
+  const owner = controllerOwner(obj, kind, group);
+  return owner ? makeKey(obj.metadata?.namespace, owner.name) : undefined;
+}
+
 /** Inverse of objectKey. */
 export function splitKey(key: string): { namespace: string | undefined; name: string } {
   const i = key.indexOf("/");
