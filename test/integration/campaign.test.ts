@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import type { BaseImage, Image, ImageBuild, RebuildCampaign } from "../../src/api/v1alpha1/index.js";
 import { inputsOf } from "../../src/build/inputs.js";
+import { LABELS } from "../../src/build/names.js";
 import { isTerminal } from "../../src/build/phase.js";
 import { succeededStatus } from "../../src/worker/build.js";
 import { buildsOf, image, type Ns, waitPhase } from "./build-helpers.js";
@@ -300,7 +301,11 @@ describe("base image catalog and rebuild campaigns", () => {
       ...base(ns.name, release, "r1", {}),
       spec: { ...base(ns.name, release, "r1", {}).spec, deprecated: true },
     };
-    bases.push((await golden.baseImages.create(deprecated)).metadata?.name ?? "");
+    const name = (await golden.baseImages.create(deprecated)).metadata?.name ?? "";
+    bases.push(name);
+    // The policy selects deprecated entries by a label the operator keeps equal to spec.deprecated.
+    const labelOf = async () => (await golden.baseImages.get(name))?.metadata?.labels?.[LABELS.deprecated];
+    await eventually("the operator's deprecated label", async () => (await labelOf()) === "true");
     const file = path.join(os.tmpdir(), `golden-deprecated-${suffix}.json`);
     fs.writeFileSync(file, JSON.stringify(onBase(ns.name, "legacy", release)));
     // The policy reads BaseImages through the apiserver's own informer: it may lag a moment.
@@ -325,6 +330,11 @@ describe("base image catalog and rebuild campaigns", () => {
     await golden.images.create(onBase(ns.name, "legacy", release));
     const condition = await waitForCondition(ns.name, "legacy", "BaseDeprecated", "True");
     assert.match(condition, /ubuntu-.*-amd64 .* is deprecated/);
+    // A user's label does not stand against the spec, and undeprecating is followed too.
+    await golden.baseImages.patch(name, { metadata: { labels: { [LABELS.deprecated]: "maybe" } } });
+    await eventually("the label restored", async () => (await labelOf()) === "true");
+    await golden.baseImages.patch(name, { spec: { deprecated: false } });
+    await eventually("the label following spec.deprecated", async () => (await labelOf()) === "false");
   });
 
   it("halts after maxFailures, starting nothing more; Automatic approval starts at once", async () => {

@@ -144,8 +144,6 @@ describe("deploying golden with config/", () => {
       "CustomResourceDefinition/imageversions.golden.dev",
       "CustomResourceDefinition/rebuildcampaigns.golden.dev",
       "Deployment/golden-operator",
-      "MutatingAdmissionPolicy/golden-baseimage-deprecated-label",
-      "MutatingAdmissionPolicyBinding/golden-baseimage-deprecated-label",
       "Namespace/golden-system",
       "NetworkPolicy/golden-operator",
       "PodDisruptionBudget/golden-operator",
