@@ -90,6 +90,11 @@ export interface BenchConfig {
 const words = (s: string | undefined) => (s ?? "").split(/\s+/).filter(Boolean);
 const yes = (s: string | undefined) => ["1", "true", "yes"].includes(s ?? "");
 
+/** `args` without `--name value`. */
+export function withoutFlag(args: string[], name: string): string[] {
+  return args.filter((_, i, a) => a[i] !== `--${name}` && a[i - 1] !== `--${name}`);
+}
+
 export function flagValue(args: string[], name: string): string | undefined {
   const i = args.lastIndexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
@@ -158,9 +163,7 @@ export function benchConfig(env: NodeJS.ProcessEnv, repo: string): BenchConfig {
       maxConcurrentBuilds,
       "--worker-lost-after",
       "0",
-      ...extraOperatorArgs.filter(
-        (_, i, a) => a[i] !== "--max-concurrent-builds" && a[i - 1] !== "--max-concurrent-builds",
-      ),
+      ...withoutFlag(extraOperatorArgs, "max-concurrent-builds"),
     ],
     worker: {
       image: "golden:dev",

@@ -256,12 +256,15 @@ async function main(): Promise<void> {
   if (!fs.existsSync(cfg.operatorScript))
     throw new Error(`${cfg.operatorScript} not found: build first (make build)`);
   const { atDefaultCap } = cfg.queued;
-  if (
-    cfg.sizes.length + cfg.queued.sizes.length + atDefaultCap.sizes.length + cfg.campaign.sizes.length ===
-    0
-  )
+  const scenarios =
+    cfg.sizes.length +
+    (cfg.steady ? 1 : 0) +
+    cfg.queued.sizes.length +
+    atDefaultCap.sizes.length +
+    cfg.campaign.sizes.length;
+  if (scenarios === 0)
     throw new Error(
-      "BENCH_N, BENCH_QUEUED_N, BENCH_QUEUE_AT_DEFAULT_CAP_N, BENCH_CAMPAIGN_N: nothing to run",
+      "BENCH_N, BENCH_STEADY_RATES, BENCH_QUEUED_N, BENCH_QUEUE_AT_DEFAULT_CAP_N, BENCH_CAMPAIGN_N: nothing to run",
     );
   fs.mkdirSync(cfg.outDir, { recursive: true });
   const kc = loadKubeConfig(cfg.kubeconfig);

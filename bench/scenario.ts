@@ -17,7 +17,7 @@ import {
   nodeIp,
   VISIBILITY_APISERVICE,
 } from "../test/support/visibility.js";
-import { type BenchConfig, flagValue } from "./config.js";
+import { type BenchConfig, flagValue, withoutFlag } from "./config.js";
 import {
   type ApiserverProfile,
   captureApiserverProfile,
@@ -124,9 +124,7 @@ export function queueAtDefaultCapScenario(cfg: BenchConfig): Scenario {
   if (typeof cap !== "number") throw new Error("the operator's --max-concurrent-builds has no default");
   return {
     kind: "queue-at-default-cap",
-    operatorArgs: cfg.operatorArgs.filter(
-      (_, i, a) => a[i] !== "--max-concurrent-builds" && a[i - 1] !== "--max-concurrent-builds",
-    ),
+    operatorArgs: withoutFlag(cfg.operatorArgs, "max-concurrent-builds"),
     stepSeconds: cfg.queued.stepSeconds,
     references: false,
     cap,

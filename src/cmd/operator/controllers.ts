@@ -21,7 +21,6 @@ import {
   type RebuildCampaign,
 } from "../../api/v1alpha1/index.js";
 import { ANNOTATIONS, LABELS } from "../../build/names.js";
-import { isTerminal } from "../../build/phase.js";
 import { BaseImageReconciler } from "../../controllers/baseimage-reconciler.js";
 import type { BuildMetrics } from "../../controllers/build-metrics.js";
 import { CampaignReconciler } from "../../controllers/campaign-reconciler.js";
@@ -33,7 +32,6 @@ import {
   IMAGE_QUEUE_PRIORITY,
   IMAGES_BY_PARENT,
   ImageReconciler,
-  imageOutcomePriority,
   imageQueuePriority,
 } from "../../controllers/image-reconciler.js";
 import { ImageBuildReconciler } from "../../controllers/imagebuild-reconciler.js";
@@ -46,7 +44,7 @@ import {
 import { WorkerAccess } from "../../controllers/worker-access.js";
 import { unlessNotFound } from "../../runtime/api-errors.js";
 import { Controller } from "../../runtime/controller.js";
-import { objectKey, ownerKey } from "../../runtime/keys.js";
+import { objectKey } from "../../runtime/keys.js";
 import type { RestClient } from "../../runtime/kube.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { Metrics } from "../../runtime/metrics.js";
@@ -183,14 +181,6 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     reconcile: () => scheduler.reconcile(),
   });
 
-  // A build that ended and a version that came are recorded on their Image ahead of users' other
-  // work (IMAGE_QUEUE_PRIORITY.outcome): a burst of new Images must not hide finished builds.
-  const enqueueOutcome = (child: ImageBuild | ImageVersion, controller: Controller) => {
-    const key = ownerKey(child, IMAGE_KIND, GROUP);
-    if (key !== undefined)
-      controller.enqueue(key, { priority: imageOutcomePriority(images.get(key), campaigns) });
-  };
-
   // An Image's children (spec.base.image) follow its status: a new success makes them out of date.
   const onImage = (i: Image) => {
     imageController.enqueueObject(i);
@@ -230,7 +220,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   // A version's Image records it (latestVersion, channels: the Image reconciler) and decides its
   // status (the version reconciler); versions built on it check their parent.
   const onVersion = (v: ImageVersion) => {
-    enqueueOutcome(v, imageController);
+    imageController.enqueueOwner(v, IMAGE_KIND, GROUP);
     versionController.enqueueOwner(v, IMAGE_KIND, GROUP);
     const key = `${v.metadata?.namespace}/${v.spec.imageName}/${v.spec.version}`;
     for (const child of versions.byIndex(VERSIONS_BY_PARENT, key))
@@ -246,9 +236,8 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   };
   const onBuild = (b: ImageBuild) => {
     if (b.spec.campaign) campaignController?.enqueueAfter(b.spec.campaign, CAMPAIGN_COALESCE_MS);
-    if (isTerminal(b)) enqueueOutcome(b, imageController);
-    else imageController.enqueueOwner(b, IMAGE_KIND, GROUP);
-    if (b.status?.phase === "Succeeded") enqueueOutcome(b, versionController);
+    imageController.enqueueOwner(b, IMAGE_KIND, GROUP);
+    if (b.status?.phase === "Succeeded") versionController.enqueueOwner(b, IMAGE_KIND, GROUP);
     buildController.enqueueObject(b);
     wakeScheduler(scheduler.observeBuild(b));
   };
