@@ -407,7 +407,10 @@ async function main(): Promise<void> {
   const host = os.hostname().replace(/[^a-zA-Z0-9-]/g, "-");
   const file = path.join(cfg.outDir, `${stamp}-${host}${cfg.label ? `-${cfg.label}` : ""}.json`);
   fs.writeFileSync(file, `${JSON.stringify(doc, null, 1)}\n`);
-  fs.writeFileSync(path.join(cfg.outDir, "latest.json"), `${JSON.stringify(doc, null, 1)}\n`);
+  // latest.* are the headline: a labelled run (an experiment, often a part of the bench) keeps
+  // to its own file; BENCH_REPLOT=<its file> draws its plot.
+  const headline = cfg.label === "";
+  if (headline) fs.writeFileSync(path.join(cfg.outDir, "latest.json"), `${JSON.stringify(doc, null, 1)}\n`);
   const subtitle = subtitleOf({
     ...info,
     workerMode: cfg.workerMode,
@@ -416,7 +419,7 @@ async function main(): Promise<void> {
     burst,
   });
   // A run without bursts (e.g. BENCH_N=none BENCH_CAMPAIGN_N=20) has nothing to plot.
-  const plotted = runs.length > 0 ? await plot(runs, subtitle, cfg.outDir) : undefined;
+  const plotted = headline && runs.length > 0 ? await plot(runs, subtitle, cfg.outDir) : undefined;
 
   if (runs.length > 0) process.stdout.write(`\n${report(runs, { qps, burst })}\n\n`);
   if (steadyRuns.length > 0) process.stdout.write(`${steadyReport(steadyRuns)}\n\n`);
@@ -426,7 +429,9 @@ async function main(): Promise<void> {
   if (campaignRuns.length > 0) process.stdout.write(`${campaignReport(campaignRuns)}\n\n`);
   process.stdout.write(`Targets: ${JSON.stringify(targets, null, 1)}\n`);
   process.stdout.write(
-    `Results: ${path.relative(repo, file)}, ${path.relative(repo, path.join(cfg.outDir, "latest.json"))}\n`,
+    headline
+      ? `Results: ${path.relative(repo, file)}, ${path.relative(repo, path.join(cfg.outDir, "latest.json"))}\n`
+      : `Results: ${path.relative(repo, file)} (labelled: latest.* untouched)\n`,
   );
   if (plotted)
     process.stdout.write(`Plot: ${path.relative(repo, plotted.png)} (${path.relative(repo, plotted.svg)})\n`);
