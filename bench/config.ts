@@ -8,6 +8,7 @@ import { DEFAULT_BURST, DEFAULT_QPS } from "../src/runtime/kube.js";
 import { type CampaignConfig, campaignConfig } from "./lib/campaign.js";
 import type { SteadyOptions, WorkerMode } from "./lib/golden.js";
 import { type QueuedConfig, queuedConfig } from "./lib/queued.js";
+import { burstSizes } from "./lib/sizes.js";
 
 export interface BenchConfig {
   /** KUBECONFIG: the benchmark cluster (hack/bench.sh brings up a dedicated one). */
@@ -122,10 +123,7 @@ export function benchConfig(env: NodeJS.ProcessEnv, repo: string): BenchConfig {
   const maxConcurrentBuilds = flagValue(extraOperatorArgs, "max-concurrent-builds") ?? "100000";
   return {
     kubeconfig: env.KUBECONFIG ?? "",
-    sizes: (env.BENCH_N ?? "100,1000,5000")
-      .split(",")
-      .map((s) => Number(s.trim()))
-      .filter((n) => Number.isInteger(n) && n > 0),
+    sizes: burstSizes(env.BENCH_N ?? "100,1000,5000"),
     stepSeconds: Number(env.BENCH_STEP_SECONDS ?? 1),
     workerMode: (env.BENCH_WORKER ?? "result") as WorkerMode,
     references: new Set(

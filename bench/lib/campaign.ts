@@ -32,6 +32,7 @@ import { ARTIFACT_REPOSITORY, benchImageSpec, mockedBuildMs } from "./golden.js"
 import { completeWorkerPod, createNamespace, deleteNamespace, pool, scrapeApiserver } from "./kube.js";
 import { OperatorProcess } from "./operator.js";
 import { histogramQuantile, type Scrape } from "./prom.js";
+import { burstSizes } from "./sizes.js";
 import { type Percentiles, round, summarize } from "./stats.js";
 
 export interface CampaignConfig {
@@ -48,15 +49,8 @@ export interface CampaignConfig {
 }
 
 export function campaignConfig(env: NodeJS.ProcessEnv): CampaignConfig {
-  const raw = env.BENCH_CAMPAIGN_N ?? "1000";
   return {
-    sizes:
-      raw === "none" || raw === ""
-        ? []
-        : raw
-            .split(",")
-            .map((s) => Number(s.trim()))
-            .filter((v) => Number.isInteger(v) && v > 0),
+    sizes: burstSizes(env.BENCH_CAMPAIGN_N ?? "1000"),
     users: Number(env.BENCH_CAMPAIGN_USERS ?? 50),
     userIntervalMs: Number(env.BENCH_CAMPAIGN_USER_INTERVAL_MS ?? 500),
     maxInFlight: Number(env.BENCH_CAMPAIGN_MAX_IN_FLIGHT ?? 100),

@@ -239,8 +239,10 @@ function pendingSplit(r: RunForN): string {
   return ` (p99 while submitting ${p99(p.pageMsWhile.submitting)}, after ${p99(p.pageMsWhile.submitted)}; first pages ${p99(p.pageMsByOrder.first)}, later ${p99(p.pageMsByOrder.later)})`;
 }
 
+/** A target's verdict after its figure: " ✓", " ✗", or nothing when it was not judged. */
+const mark = (met: boolean | undefined) => (met === undefined ? "" : met ? " ✓" : " ✗");
+
 export function queuedReport(runs: RunForN[]): string {
-  const mark = (met: boolean | undefined) => (met === undefined ? "" : met ? " ✓" : " ✗");
   const rows = runs.map((r) => {
     const t = r.queuedTargets;
     return [
@@ -299,7 +301,6 @@ export function queuedReport(runs: RunForN[]): string {
 
 /** The queue at the default cap, held N deep, against its targets. */
 export function queueAtDefaultCapReport(runs: RunForN[]): string {
-  const mark = (met: boolean) => (met ? " ✓" : " ✗");
   const pct = (x: Percentiles) => (x.count > 0 ? `${x.p50} / ${x.p99} ms (${x.count})` : "–");
   const rows = runs.map((r) => {
     const t = r.queueAtDefaultCapTargets;

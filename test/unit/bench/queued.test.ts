@@ -68,10 +68,12 @@ describe("judgeQueueAtDefaultCap", () => {
     };
   };
 
+  // The default cap (10) with 10 s builds: 0.95 builds/s to reach.
+  const judge = (q: { doneRate: number; wholeRunDoneRate: number; pending: PendingListSample }) =>
+    judgeQueueAtDefaultCap({ cap: 10, buildSeconds: 10, ...q });
+
   it("judges the rate and the pages once every Image was in, not while they were created", () => {
-    const t = judgeQueueAtDefaultCap({
-      cap: 10,
-      buildSeconds: 10,
+    const t = judge({
       doneRate: 0.97,
       wholeRunDoneRate: 0.9,
       pending: pending([900, 950], [40, 60, 180]),
@@ -81,18 +83,14 @@ describe("judgeQueueAtDefaultCap", () => {
   });
 
   it("fails a p99 over 200 ms, a rate under 0.95 × cap ÷ build time, and leaves out pages never measured", () => {
-    const slow = judgeQueueAtDefaultCap({
-      cap: 10,
-      buildSeconds: 10,
+    const slow = judge({
       doneRate: 0.9,
       wholeRunDoneRate: 0.9,
       pending: pending([], [50, 201]),
     });
     assert.equal(slow.completionRate.met, false);
     assert.equal(slow.pendingListP99Ms?.met, false);
-    const unlisted = judgeQueueAtDefaultCap({
-      cap: 10,
-      buildSeconds: 10,
+    const unlisted = judge({
       doneRate: 1,
       wholeRunDoneRate: 1,
       pending: pending([90], []),
