@@ -138,6 +138,8 @@ export interface GoldenScenarioResult {
     imageToBuild: Percentiles;
     imageToAdmitted: Percentiles;
     imageToJob: Percentiles;
+    /** The harness's watches: the build shows its admission → its Job shows (golden's hand-off). */
+    admittedToJob: Percentiles;
     jobToPod: Percentiles;
     resultToImageDone: Percentiles;
     e2e: Percentiles;
@@ -442,6 +444,7 @@ export async function runGoldenScenario(o: GoldenScenarioOptions): Promise<Golde
       imageToBuild: stage("buildSeen", "created"),
       imageToAdmitted: stage("admitted", "created"),
       imageToJob: stage("job", "created"),
+      admittedToJob: stage("job", "admitted"),
       jobToPod: stage("pod", "job"),
       resultToImageDone: stage("done", "resultWritten"),
       e2e: summarize(e2e),

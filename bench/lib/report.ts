@@ -41,6 +41,7 @@ export function report(runs: RunForN[], meta: { qps: number; burst: number }): s
         "N",
         "Image→ImageBuild",
         "Image→admitted",
+        "admitted→Job",
         "Image→Job",
         "Job→Pod (KCM)",
         "result→Image done",
@@ -51,6 +52,7 @@ export function report(runs: RunForN[], meta: { qps: number; burst: number }): s
         r.n,
         fmtP(r.golden.latencyMs.imageToBuild),
         fmtP(r.golden.latencyMs.imageToAdmitted),
+        fmtP(r.golden.latencyMs.admittedToJob),
         fmtP(r.golden.latencyMs.imageToJob),
         fmtP(r.golden.latencyMs.jobToPod),
         fmtP(r.golden.latencyMs.resultToImageDone),
@@ -300,6 +302,12 @@ export function queuedReport(runs: RunForN[]): string {
 }
 
 /** The queue at the default cap, held N deep, against its targets. */
+/** What a freed slot waits for besides the build: golden's admission → Job, then the Job controller's Job → Pod. */
+function handOffLine(r: RunForN): string {
+  const { admittedToJob, jobToPod } = r.golden.latencyMs;
+  return `  N=${r.n}: admitted → Job p50 / p99 ${Math.round(admittedToJob.p50)} / ${Math.round(admittedToJob.p99)} ms (golden), Job → Pod ${Math.round(jobToPod.p50)} / ${Math.round(jobToPod.p99)} ms (Job controller)`;
+}
+
 export function queueAtDefaultCapReport(runs: RunForN[]): string {
   const pct = (x: Percentiles) => (x.count > 0 ? `${x.p50} / ${x.p99} ms (${x.count})` : "–");
   const rows = runs.map((r) => {
@@ -339,6 +347,7 @@ export function queueAtDefaultCapReport(runs: RunForN[]): string {
       ],
       rows,
     ),
+    ...runs.map(handOffLine),
     ...runs.map(cpuLine).filter((line) => line !== ""),
   ].join("\n");
 }

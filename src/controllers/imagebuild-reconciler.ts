@@ -1,6 +1,12 @@
 // The ImageBuild reconciler: turns builds the scheduler admitted into Jobs, and settles builds
 // whose Job failed, timed out, vanished or finished without a word from the worker. The worker
 // owns progress and the happy-path result; this reconciler owns every other ending.
+//
+// An admission's Job is created the moment the scheduler's write lands (admitting), not when its
+// event reaches this reconciler: under load that round trip (the watch, then this controller's
+// queue) took a quarter of a second, and a freed slot stays idle for all of it. Reconciles of the
+// build meanwhile leave the Job to that create; after a restart (or should it fail) the reconcile
+// creates it, as it always could.
 import type { BatchV1Api, V1Job } from "@kubernetes/client-node";
 import type { GoldenClient } from "../api/client.js";
 import { boundedMessage, findCondition, setCondition } from "../api/conditions.js";
@@ -11,8 +17,10 @@ import { ANNOTATIONS } from "../build/names.js";
 import { isTerminal } from "../build/phase.js";
 import { apiErrorCode, apiErrorMessage, isAlreadyExists, isNotFound } from "../runtime/api-errors.js";
 import type { Informer } from "../runtime/informer.js";
+import { objectKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
+import type { JobStart } from "../scheduler/loop.js";
 import type { EventSink } from "./events.js";
 import { holdsFinalizer, releaseFinalizer } from "./finalizer.js";
 import { buildJob, type WorkerConfig } from "./job-template.js";
@@ -30,19 +38,80 @@ export interface ImageBuildReconcilerDeps {
   log: Logger;
   /** Observes each finished build once: its phase and seconds from admission to end. */
   onFinished?: (build: ImageBuild, seconds: number | undefined) => void;
+  /**
+   * Hands a build back to this reconciler's queue: a Job the admission started (admitting) was
+   * created, or failed to be, and the reconcile takes it from there.
+   */
+  requeue?: (key: string) => void;
   /** Fail a running build whose worker has not heartbeat for this long; 0 disables. */
   workerLostAfterMs: number;
   now?: () => Date;
 }
 
+/**
+ * How long a reconcile leaves a build's Job to the create its admission started before it creates
+ * the Job itself (then answered AlreadyExists if that create landed): the create has answered and
+ * the Job's event is late, or the create has hung.
+ */
+export const ADMISSION_JOB_GRACE_MS = 30_000;
+
 export class ImageBuildReconciler {
   private readonly now: () => Date;
   private readonly startedAt: number;
   private readonly observed = new Set<string>();
+  /** Builds whose Job their admission creates (admitting), by key: the build's uid, and since when. */
+  private readonly admissionJobs = new Map<string, { uid: string | undefined; sinceMs: number }>();
 
   constructor(private readonly deps: ImageBuildReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
     this.startedAt = this.now().getTime();
+  }
+
+  /**
+   * The scheduler is about to admit `build` (before its write is sent, so no reconcile of the
+   * admitted build can start a create of its own meanwhile): once the admission lands, its Job is
+   * created at once.
+   */
+  admitting(build: ImageBuild): JobStart {
+    const key = objectKey(build);
+    this.admissionJobs.set(key, { uid: build.metadata?.uid, sinceMs: this.now().getTime() });
+    return {
+      admitted: (written) => void this.startAdmittedJob(key, written),
+      // A reconcile that left the Job to this admission meanwhile (its write landed, the answer
+      // was lost) must not wait out the grace.
+      abandoned: () => {
+        this.admissionJobs.delete(key);
+        this.deps.requeue?.(key);
+      },
+    };
+  }
+
+  private async startAdmittedJob(key: string, build: ImageBuild): Promise<void> {
+    try {
+      await this.createJob(build);
+    } catch (err) {
+      // The reconcile retries it, with the queue's backoff.
+      this.admissionJobs.delete(key);
+      this.deps.log.info("could not create an admitted build's Job; retrying", { build: key, err });
+    }
+    this.deps.requeue?.(key);
+  }
+
+  /**
+   * Whether the build's Job is its admission's to create: that create is out, or has answered and
+   * the Job is not in the cache yet. (The cache may not show the admission yet either.)
+   */
+  private admissionCreatesJob(key: string, build: ImageBuild, job: V1Job | undefined): boolean {
+    const started = this.admissionJobs.get(key);
+    if (!started) return false;
+    const pending =
+      !job &&
+      started.uid === build.metadata?.uid &&
+      !isTerminal(build) &&
+      !build.metadata?.deletionTimestamp &&
+      this.now().getTime() - started.sinceMs < ADMISSION_JOB_GRACE_MS;
+    if (!pending) this.admissionJobs.delete(key);
+    return pending;
   }
 
   async reconcile(key: string): Promise<Result> {
@@ -53,6 +122,7 @@ export class ImageBuildReconciler {
     const found = this.deps.jobs.get(key);
     const ownerUid = found && controllingBuildUid(found);
     const job = ownerUid !== undefined && ownerUid === build.metadata?.uid ? found : undefined;
+    const admissionCreatesJob = this.admissionCreatesJob(key, build, job);
     if (build.metadata?.deletionTimestamp) return this.finalize(build, job);
 
     if (isTerminal(build)) {
@@ -89,6 +159,8 @@ export class ImageBuildReconciler {
       return;
     }
     if (!job) {
+      // Its admission is creating it: the Job's event (or that create's failure) brings it back.
+      if (admissionCreatesJob) return { requeueAfterMs: ADMISSION_JOB_GRACE_MS };
       // Not created yet, or deleted mid-build: (re)create it; the worker resumes the build. A
       // build whose worker has run may have ended meanwhile (cancelled, failed) where the cache
       // does not show it yet: read it first, or its Job would run again beside the builds the
@@ -100,21 +172,7 @@ export class ImageBuildReconciler {
         );
         if (fresh?.status?.phase !== "Building" || fresh.metadata?.uid !== build.metadata?.uid) return;
       }
-      try {
-        await this.deps.workerAccess.ensure(build.metadata?.namespace ?? "");
-        await this.deps.batch.createNamespacedJob({
-          namespace: build.metadata?.namespace ?? "",
-          body: buildJob(build, this.deps.worker),
-        });
-      } catch (err) {
-        // Admission refused it for good (a namespace that opted out of builds, a protected one):
-        // say so on the build instead of retrying forever.
-        if (apiErrorCode(err) === 403) {
-          await this.fail(build, "JobRefused", `the build's Job was refused: ${apiErrorMessage(err)}`);
-          return;
-        }
-        if (!isAlreadyExists(err)) throw err;
-      }
+      await this.createJob(build);
       return { requeueAfterMs: overdueMs };
     }
 
@@ -144,6 +202,25 @@ export class ImageBuildReconciler {
       await this.fail(fresh, "WorkerFailed", "the worker exited without reporting a result");
     }
     return;
+  }
+
+  /** Creates the build's Job; one that exists already is fine. */
+  private async createJob(build: ImageBuild): Promise<void> {
+    try {
+      await this.deps.workerAccess.ensure(build.metadata?.namespace ?? "");
+      await this.deps.batch.createNamespacedJob({
+        namespace: build.metadata?.namespace ?? "",
+        body: buildJob(build, this.deps.worker),
+      });
+    } catch (err) {
+      // Admission refused it for good (a namespace that opted out of builds, a protected one):
+      // say so on the build instead of retrying forever.
+      if (apiErrorCode(err) === 403) {
+        await this.fail(build, "JobRefused", `the build's Job was refused: ${apiErrorMessage(err)}`);
+        return;
+      }
+      if (!isAlreadyExists(err)) throw err;
+    }
   }
 
   /** Time since the last sign of life: a heartbeat, the admission, or the Job's creation. */
@@ -240,6 +317,8 @@ export class ImageBuildReconciler {
   /** Forget a deleted build's uid, so the set of observed builds stays bounded. */
   forget(build: ImageBuild): void {
     this.observed.delete(build.metadata?.uid ?? "");
+    if (this.admissionJobs.get(objectKey(build))?.uid === build.metadata?.uid)
+      this.admissionJobs.delete(objectKey(build));
   }
 
   /**

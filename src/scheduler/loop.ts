@@ -1,5 +1,5 @@
 // The scheduler loop: one level-triggered pass. It admits the builds the policy picks (phase
-// Building; the ImageBuild reconciler then creates their Jobs) and marks each build that starts
+// Building; their Jobs are created as each admission lands, see startJob) and marks each build that starts
 // to wait as Queued, with a reason that stays true while the queue moves, so a waiting build is
 // written twice whatever the length of the queue: when it starts to wait and when it is admitted.
 // Positions and estimated starts are computed on demand instead (pending.ts). What a pass needs is
@@ -64,6 +64,14 @@ export interface CreatingBuild {
   failed(): void;
 }
 
+/** An admitted build's Job, created as soon as its admission lands (SchedulerOptions.startJob). */
+export interface JobStart {
+  /** The admission landed: `build` as written (phase Building). */
+  admitted(build: ImageBuild): void;
+  /** The admission did not land, or may not have: the build's events decide. */
+  abandoned(): void;
+}
+
 export interface SchedulerOptions {
   builds: Pick<Informer<ImageBuild>, "get" | "list">;
   jobs: Pick<Informer<V1Job>, "list">;
@@ -75,6 +83,12 @@ export interface SchedulerOptions {
   readPods?: (namespace: string, buildName: string) => Promise<V1Pod[]>;
   namespaces?: Pick<Informer<V1Namespace>, "get">;
   client: Pick<GoldenClient, "imageBuilds">;
+  /**
+   * Told of each admission before its write is sent, and of the write's outcome: the build's Job
+   * is created the moment the admission lands, not a watch round trip later. Unset: the ImageBuild
+   * reconciler creates it when the admission's event arrives.
+   */
+  startJob?: (build: ImageBuild) => JobStart;
   /** Observes how long each admitted build waited, in seconds. */
   onAdmitted?: (build: ImageBuild, waitedSeconds: number) => void;
   /**
@@ -378,15 +392,17 @@ export class BuildScheduler {
     );
     const key = objectKey(build);
     const resourceVersion = build.metadata?.resourceVersion;
-    let ok: boolean;
+    const job = this.opts.startJob?.(build);
+    let written: ImageBuild | undefined;
     try {
-      ok = await this.patch(build, {
+      written = await this.patch(build, {
         phase: "Building",
         jobName: name,
         startTime: now.toISOString(),
         conditions,
       });
     } catch (err) {
+      job?.abandoned();
       // No answer, or a server error: the write may have landed all the same. Hold the slot until
       // the cache shows either way. A 4xx answer means it did not.
       const code = apiErrorCode(err);
@@ -395,7 +411,8 @@ export class BuildScheduler {
       else this.state.unassume(key, resourceVersion);
       throw err;
     }
-    if (!ok) {
+    if (!written) {
+      job?.abandoned();
       // Rare (someone else wrote the build, or deleted it): the slot goes to the next pass.
       this.opts.log.info("admission refused: the build moved on or went; deciding again", {
         build: key,
@@ -405,6 +422,7 @@ export class BuildScheduler {
       this.awaitCache(key, resourceVersion);
       return false;
     }
+    job?.admitted(written);
     this.opts.onAdmitted?.(build, Math.max(0, (now.getTime() - createdAtMs(build)) / 1000));
     return true;
   }
@@ -442,14 +460,17 @@ export class BuildScheduler {
     });
   }
 
-  /** resourceVersion-guarded so a stale view never overwrites a newer decision. */
-  private async patch(build: ImageBuild, status: ImageBuildStatus): Promise<boolean> {
-    // Gone or moved on (404, 409): the next pass sees the newer state.
+  /**
+   * resourceVersion-guarded so a stale view never overwrites a newer decision. The build as
+   * written, or undefined when it was gone or had moved on (404, 409: the next pass sees the newer
+   * state).
+   */
+  private async patch(build: ImageBuild, status: ImageBuildStatus): Promise<ImageBuild | undefined> {
     const written = await this.opts.client.imageBuilds.patchStatusIfCurrent(build, status);
-    if (!written) return false;
     // Its next write goes on this version until the cache shows it (see `written`).
-    this.written.set(objectKey(written), { over: build.metadata?.resourceVersion, build: written });
-    return true;
+    if (written)
+      this.written.set(objectKey(written), { over: build.metadata?.resourceVersion, build: written });
+    return written;
   }
 }
 

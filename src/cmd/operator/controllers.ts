@@ -119,6 +119,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     events: d.events,
     log,
     workerLostAfterMs: cfg.workerLostAfterMs,
+    requeue: (key) => buildController.enqueue(key),
     onFinished: (build, seconds) => {
       if (seconds !== undefined)
         d.buildMetrics.duration.observe({ result: build.status?.phase ?? "Unknown" }, seconds);
@@ -133,6 +134,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
       (await core.listNamespacedPod({ namespace, labelSelector: `${LABELS.build}=${name}` })).items,
     namespaces,
     client: d.golden,
+    startJob: (build) => buildReconciler.admitting(build),
     onAdmitted: (build, waited) =>
       d.buildMetrics.queueWait.observe({ namespace: build.metadata?.namespace ?? "" }, waited),
     maxConcurrentBuilds: cfg.maxConcurrentBuilds,

@@ -6,7 +6,10 @@ import type { V1Job } from "@kubernetes/client-node";
 import type { ImageBuild, ImageBuildStatus } from "../../../src/api/v1alpha1/index.js";
 import { ANNOTATIONS, FINALIZER } from "../../../src/build/names.js";
 import type { EventInput } from "../../../src/controllers/events.js";
-import { ImageBuildReconciler } from "../../../src/controllers/imagebuild-reconciler.js";
+import {
+  ADMISSION_JOB_GRACE_MS,
+  ImageBuildReconciler,
+} from "../../../src/controllers/imagebuild-reconciler.js";
 import type { WorkerConfig } from "../../../src/controllers/job-template.js";
 import { objectKey } from "../../../src/runtime/keys.js";
 import { nopLogger } from "../../../src/runtime/logger.js";
@@ -36,6 +39,11 @@ function bodyOf<T>(write: Write | undefined): T {
 
 function harness(opts: { workerLostAfterMs?: number } = {}) {
   const api = new RecordingApi();
+  const clock = { now: NOW };
+  const requeued: string[] = [];
+  let onRequeue = () => {};
+  /** Resolves when the reconciler next hands a build back to its queue. */
+  const nextRequeue = () => new Promise<void>((resolve) => (onRequeue = resolve));
   const builds = new FakeInformer<ImageBuild>();
   const jobs = new FakeInformer<V1Job>();
   const events: EventInput[] = [];
@@ -52,7 +60,11 @@ function harness(opts: { workerLostAfterMs?: number } = {}) {
     log: nopLogger,
     workerLostAfterMs: opts.workerLostAfterMs ?? 120_000,
     onFinished: (b, seconds) => finished.push([b.status?.phase ?? "", seconds]),
-    now: () => NOW,
+    requeue: (key) => {
+      requeued.push(key);
+      onRequeue();
+    },
+    now: () => clock.now,
   });
   const add = {
     build(b: ImageBuild): ImageBuild {
@@ -66,7 +78,20 @@ function harness(opts: { workerLostAfterMs?: number } = {}) {
     },
   };
   const reconcile = (b: ImageBuild) => reconciler.reconcile(objectKey(b));
-  return { api, builds, jobs, events, ensured, finished, add, reconcile, reconciler };
+  return {
+    api,
+    builds,
+    jobs,
+    events,
+    ensured,
+    finished,
+    add,
+    reconcile,
+    reconciler,
+    clock,
+    requeued,
+    nextRequeue,
+  };
 }
 
 const building = (
@@ -149,6 +174,104 @@ describe("ImageBuildReconciler", () => {
     assert.equal(status.phase, "Failed");
     assert.match(status.message ?? "", /the build's Job was refused: .*opted out of golden builds/);
     assert.equal(h.events[0]?.reason, "JobRefused");
+  });
+
+  describe("the Job of an admission, created as the admission lands", () => {
+    const jobCreates = (h: ReturnType<typeof harness>) =>
+      h.api.sent().filter((w) => w.resource === "jobs" && w.verb === "create");
+    /** A waiting build, told as being admitted, and the build as the admission writes it. */
+    const admission = (h: ReturnType<typeof harness>) => {
+      const waiting = h.add.build(build({ name: "web-g1-abcdef", phase: "Queued" }));
+      const start = h.reconciler.admitting(waiting);
+      const written = h.add.build({
+        ...waiting,
+        status: { phase: "Building", startTime: NOW.toISOString() },
+      });
+      return { waiting, written, start };
+    };
+
+    it("creates it at once, and a reconcile of the build meanwhile leaves it to that create", async () => {
+      const h = harness();
+      const { waiting, written, start } = admission(h);
+      // The admission's event arrives before its write answers: the reconcile must not create too.
+      assert.deepEqual(await h.reconcile(written), { requeueAfterMs: ADMISSION_JOB_GRACE_MS });
+      assert.equal(jobCreates(h).length, 0);
+      const requeued = h.nextRequeue();
+      start.admitted(written);
+      await requeued;
+      assert.equal(jobCreates(h).length, 1);
+      assert.equal(
+        bodyOf<V1Job>(jobCreates(h)[0]).metadata?.ownerReferences?.[0]?.uid,
+        waiting.metadata?.uid,
+      );
+      assert.deepEqual(h.requeued, [objectKey(waiting)], "the reconcile takes the build from there");
+      assert.deepEqual(h.ensured, ["default"], "the namespace's worker may run");
+      // The cache still shows no Job: the reconcile keeps waiting for its event.
+      await h.reconcile(written);
+      assert.equal(jobCreates(h).length, 1);
+    });
+
+    it("once the cache showed the Job, one deleted mid-build is recreated by the reconcile", async () => {
+      const h = harness();
+      const { written, start } = admission(h);
+      const requeued = h.nextRequeue();
+      start.admitted(written);
+      await requeued;
+      const created = bodyOf<V1Job>(jobCreates(h)[0]);
+      h.jobs.put(created);
+      await h.reconcile(written);
+      h.jobs.remove(created);
+      await h.api.batch.deleteNamespacedJob({ namespace: "default", name: created.metadata?.name ?? "" });
+      await h.reconcile(written);
+      assert.equal(jobCreates(h).length, 2);
+    });
+
+    it("leaves it to the reconcile when the admission did not land, or its create failed", async () => {
+      const h = harness();
+      const { written, start } = admission(h);
+      await h.reconcile(written); // its event came, its write's answer did not
+      assert.equal(jobCreates(h).length, 0);
+      start.abandoned();
+      assert.deepEqual(h.requeued, ["default/web-g1-abcdef"], "the reconcile need not wait out the grace");
+      await h.reconcile(written);
+      assert.equal(jobCreates(h).length, 1, "the reconcile created it");
+
+      const h2 = harness();
+      const second = admission(h2);
+      h2.api.failNext("create", apiError(500, "InternalError", "etcd is unhappy"));
+      const requeued = h2.nextRequeue();
+      second.start.admitted(second.written);
+      await requeued;
+      assert.equal(jobCreates(h2).length, 1, "the create was sent, and failed");
+      assert.equal(h2.api.get("jobs", "default", "web-g1-abcdef"), undefined);
+      await h2.reconcile(second.written);
+      assert.equal(jobCreates(h2).length, 2, "the reconcile sent it again");
+      assert.ok(h2.api.get("jobs", "default", "web-g1-abcdef"));
+    });
+
+    it("creates it itself once the grace has passed (the create hung, or the Job's event was lost)", async () => {
+      const h = harness();
+      const { written } = admission(h);
+      h.clock.now = new Date(NOW.getTime() + ADMISSION_JOB_GRACE_MS);
+      const result = await h.reconcile(written);
+      assert.equal(jobCreates(h).length, 1);
+      assert.ok((result?.requeueAfterMs ?? 0) > ADMISSION_JOB_GRACE_MS, "comes back for the timeout");
+    });
+
+    it("a Job the namespace refuses (403) fails the build, as the reconcile would", async () => {
+      const h = harness();
+      const { written, start } = admission(h);
+      h.api.failNext(
+        "create",
+        apiError(403, "Forbidden", "namespace default has opted out of golden builds"),
+      );
+      const requeued = h.nextRequeue();
+      start.admitted(written);
+      await requeued;
+      const status = bodyOf<StatusPatch>(h.api.sent("patchStatus")[0]).status;
+      assert.equal(status.phase, "Failed");
+      assert.equal(h.events[0]?.reason, "JobRefused");
+    });
   });
 
   it("writes nothing for a build still waiting: those are the scheduler's", async () => {

@@ -47,6 +47,8 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
   const liveJobs = new Map<string, V1Job>();
   const livePods = new Map<string, V1Pod[]>();
   const jobReads: string[] = [];
+  /** What startJob heard, in order: "told a/b1 (writes sent: 0)", "admitted a/b1 Building", "abandoned a/b1". */
+  const jobStarts: string[] = [];
   /** Thrown by the next admission's write, after recording it. */
   let failNextAdmission: Error | undefined;
   /** While set, every write is recorded and then waits for it (the apiserver is slow). */
@@ -104,6 +106,14 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
         };
       },
     },
+    startJob: (b) => {
+      const key = `${b.metadata?.namespace}/${b.metadata?.name}`;
+      jobStarts.push(`told ${key} (writes sent: ${patches.filter((p) => p.key === key).length})`);
+      return {
+        admitted: (written) => jobStarts.push(`admitted ${key} ${written.status?.phase}`),
+        abandoned: () => jobStarts.push(`abandoned ${key}`),
+      };
+    },
     maxConcurrentBuilds: capacity,
     maxBuildsPerNamespace: 0,
     log: { ...nopLogger, warn: (msg: string) => warnings.push(msg) },
@@ -121,6 +131,7 @@ function harness(capacity: number, opts: HarnessOptions = {}) {
       return result;
     },
     patches,
+    jobStarts,
     warnings,
     liveJobs,
     livePods,
@@ -222,6 +233,24 @@ describe("BuildScheduler", () => {
     h.patches.length = 0;
     await h.pass();
     assert.deepEqual(h.admitted(), ["a/b1"], "admitted on its new version");
+  });
+
+  it("tells who starts Jobs of each admission before its write is sent, then whether it landed", async () => {
+    const h = harness(3, { applyWrites: true, deleted: new Set(["a/gone"]) });
+    h.putBuild(build("a", "b1", { created: 0 }));
+    h.putBuild(build("a", "gone", { created: 1 }));
+    h.putBuild(build("a", "b3", { created: 2 }));
+    h.failNextAdmission(Object.assign(new Error("etcd timeout"), { code: 500 }));
+    await assert.rejects(h.pass(), /etcd timeout/);
+    assert.deepEqual(h.admitted(), ["a/b1", "a/gone", "a/b3"]);
+    assert.deepEqual([...h.jobStarts].sort(), [
+      "abandoned a/b1", // no answer it landed: the ImageBuild reconciler acts on its event, if any
+      "abandoned a/gone", // 404
+      "admitted a/b3 Building", // the build as written
+      "told a/b1 (writes sent: 0)",
+      "told a/b3 (writes sent: 0)",
+      "told a/gone (writes sent: 0)",
+    ]);
   });
 
   it("admits up to capacity, tells the rest why they wait, and counts its admissions at once", async () => {
