@@ -65,19 +65,22 @@ export function runningCampaignOf(
 
 /**
  * Where an Image's reconcile waits in the Image (and ImageVersion) controllers' queues, highest
- * first: users' own work; then a running campaign's Images; last the refresh of every Image a
- * catalog change (a BaseImage's revision, deprecation, end of life) asks for, a thousand at once
- * that only rewrite a condition. So neither kind of mass work delays a user's Image (and the
- * scheduler then admits the user's build ahead of the campaign's too).
+ * first: a user's build that ended, or its new version, to be recorded on the Image; users' other
+ * work; then a running campaign's Images; last the refresh of every Image a catalog change (a
+ * BaseImage's revision, deprecation, end of life) asks for, a thousand at once that only rewrite a
+ * condition. So neither kind of mass work delays a user's Image (and the scheduler then admits the
+ * user's build ahead of the campaign's too).
  *
- * A user's finished build waits among users' work in arrival order: behind 5 000 new Images, each
- * waiting for the pass that creates its build, an Image showed its build's result 29 s after it
- * (p50). Recording outcomes ahead of users' other work cut that to 1 s, but at a steady 20
- * Images/s on a saturated machine it made Image → Job 2.6 times as slow (p50 8.5 → 22.4 s):
- * outcomes are as much work as intake there, and strict priority starved intake. A fair share
- * between the two would serve both.
+ * Outcomes go first because a burst of new Images, each waiting for the pass that creates its
+ * build, hid the builds already done: behind 5 000 of them an Image showed its build's result 29 s
+ * after it (p50). But they run on at most half the workers (OUTCOME_WORKERS_SHARE): at a steady 20
+ * Images/s outcomes are as much work as new Images, and strict priority made Image → Job 2.6 times
+ * as slow (p50 8.5 → 22.4 s).
  */
-export const IMAGE_QUEUE_PRIORITY = { user: 0, campaign: -1, catalogRefresh: -2 } as const;
+export const IMAGE_QUEUE_PRIORITY = { outcome: 1, user: 0, campaign: -1, catalogRefresh: -2 } as const;
+
+/** The share of the Image and ImageVersion controllers' workers outcomes may take at once. */
+export const OUTCOME_WORKERS_SHARE = 0.5;
 
 /**
  * An Image's priority in the queue (IMAGE_QUEUE_PRIORITY) from what it is now: a running
@@ -91,6 +94,18 @@ export function imageQueuePriority(
   return campaign && (campaign.spec.priority ?? "Background") === "Background"
     ? IMAGE_QUEUE_PRIORITY.campaign
     : IMAGE_QUEUE_PRIORITY.user;
+}
+
+/**
+ * An Image's priority when one of its builds ended or a version of it came or changed: ahead of
+ * users' other work, unless the Image is a background campaign's (its outcomes stay behind users').
+ */
+export function imageOutcomePriority(
+  image: Image | undefined,
+  campaigns: Pick<Informer<RebuildCampaign>, "get">,
+): number {
+  const priority = imageQueuePriority(image, campaigns);
+  return priority === IMAGE_QUEUE_PRIORITY.user ? IMAGE_QUEUE_PRIORITY.outcome : priority;
 }
 /** Images indexed by `<namespace>/<spec.base.image>`: the children of a parent Image. */
 export const IMAGES_BY_PARENT = "parent";

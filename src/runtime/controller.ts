@@ -28,6 +28,8 @@ export interface ControllerOptions {
   priorityOf?: (key: string) => number;
   /** See WorkQueueOptions.reserve. */
   reserve?: WorkQueueOptions["reserve"];
+  /** See WorkQueueOptions.urgent. */
+  urgent?: WorkQueueOptions["urgent"];
   metrics?: Metrics;
   logger?: Logger;
   clock?: Clock;
@@ -65,6 +67,7 @@ export class Controller {
       rateLimiter: opts.rateLimiter,
       priorityOf: opts.priorityOf,
       reserve: opts.reserve,
+      urgent: opts.urgent,
       clock: this.#clock,
       metrics: opts.metrics,
       logger: this.#log,

@@ -32,6 +32,13 @@ export interface WorkQueueOptions {
    * keys never makes a more urgent key wait for one of them to finish. Default none.
    */
   reserve?: { workers: number; forPriority: number };
+  /**
+   * Keys of priority `fromPriority` or above go ahead of all others, but run on at most `workers`
+   * at once (at least one): work that must not wait behind a burst (a finished build to record
+   * while a thousand new objects wait for their first pass) and must not starve that burst either
+   * when it comes as fast (strict priority would). Default none.
+   */
+  urgent?: { fromPriority: number; workers: number };
   clock?: Clock;
   metrics?: Metrics;
   logger?: Logger;
@@ -60,14 +67,10 @@ export class WorkQueue {
   readonly #pq: PQueue;
   readonly #limiter: RateLimiter;
   readonly #priorityOf: ((key: string) => number) | undefined;
-  /** Keys below this priority are background work (−∞ without a reserve: none is). */
-  readonly #backgroundBelow: number;
-  /** How many background keys may be in #pq (waiting or running) at once. */
-  readonly #backgroundSlots: number;
-  /** Background keys in #pq, waiting or running. */
-  readonly #backgroundInPq = new Set<string>();
-  /** Background keys waiting for a slot in #pq: by priority (highest first), then in order. */
-  #parked: { key: string; priority: number }[] = [];
+  /** Background keys (below reserve.forPriority), if a reserve is set. */
+  readonly #background: CappedBand | undefined;
+  /** Urgent keys (urgent.fromPriority and above), if set. */
+  readonly #urgent: CappedBand | undefined;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #metrics: QueueMetrics | undefined;
@@ -96,8 +99,13 @@ export class WorkQueue {
     this.#limiter = opts.rateLimiter ?? defaultControllerRateLimiter(this.#clock);
     this.#priorityOf = opts.priorityOf;
     const reserved = Math.max(0, Math.floor(opts.reserve?.workers ?? 0));
-    this.#backgroundBelow = reserved > 0 ? (opts.reserve?.forPriority ?? 0) : Number.NEGATIVE_INFINITY;
-    this.#backgroundSlots = Math.max(1, this.concurrency - reserved);
+    const below = opts.reserve?.forPriority ?? 0;
+    this.#background =
+      reserved > 0 ? new CappedBand((p) => p < below, Math.max(1, this.concurrency - reserved)) : undefined;
+    const urgent = opts.urgent;
+    this.#urgent = urgent
+      ? new CappedBand((p) => p >= urgent.fromPriority, Math.max(1, Math.floor(urgent.workers)))
+      : undefined;
     this.#log = (opts.logger ?? nopLogger).child({ workqueue: opts.name });
     this.#metrics = opts.metrics?.queue(opts.name);
     this.#metrics?.trackInFlight(() => ({ now: this.#clock.now(), starts: this.#processing.values() }));
@@ -217,8 +225,8 @@ export class WorkQueue {
       this.#shuttingDown = true;
       this.#pq.pause();
       this.#pq.clear();
-      this.#parked = [];
-      this.#backgroundInPq.clear();
+      this.#background?.clear();
+      this.#urgent?.clear();
       this.#dirty.clear();
       this.#queuedAt.clear();
       for (const { timer } of this.#waiting.values()) this.#clock.clearTimeout(timer);
@@ -249,13 +257,24 @@ export class WorkQueue {
   #enqueue(key: string): void {
     this.#queuedAt.set(key, this.#clock.now());
     this.#metrics?.depth(this.#queuedAt.size);
-    const priority = this.#dirty.get(key) ?? 0;
-    if (priority >= this.#backgroundBelow) {
+    this.#place(key, this.#dirty.get(key) ?? 0);
+  }
+
+  /** Into #pq, or parked in its band until the band has room there. */
+  #place(key: string, priority: number): void {
+    const band = this.#bandOf(priority);
+    if (!band) {
       this.#submit(key, priority);
       return;
     }
-    this.#park(key, priority);
-    this.#admitParked();
+    band.park(key, priority);
+    this.#admitParked(band);
+  }
+
+  #bandOf(priority: number): CappedBand | undefined {
+    if (this.#urgent?.holds(priority)) return this.#urgent;
+    if (this.#background?.holds(priority)) return this.#background;
+    return undefined;
   }
 
   #submit(key: string, priority: number): void {
@@ -263,33 +282,30 @@ export class WorkQueue {
     this.#pq.add(() => this.#process(key), { priority, id: taskId(key) }).catch(() => {});
   }
 
-  /** Inserts a background key after every parked key of its priority or a higher one. */
-  #park(key: string, priority: number): void {
-    let i = this.#parked.length;
-    while (i > 0 && (this.#parked[i - 1]?.priority ?? 0) < priority) i--;
-    this.#parked.splice(i, 0, { key, priority });
-  }
-
-  /** Moves parked background keys into #pq while background slots are free. */
-  #admitParked(): void {
-    while (this.#backgroundInPq.size < this.#backgroundSlots && this.#parked.length > 0) {
-      const next = this.#parked.shift();
-      if (!next) break;
-      this.#backgroundInPq.add(next.key);
-      this.#submit(next.key, next.priority);
-    }
+  /** Moves a band's parked keys into #pq while it has room there. */
+  #admitParked(band: CappedBand): void {
+    for (let next = band.unpark(); next; next = band.unpark()) this.#submit(next.key, next.priority);
   }
 
   /** A dirty key is wanted sooner: re-queued at `priority` now if it waits, or when its run ends. */
   #raise(key: string, priority: number): void {
     this.#dirty.set(key, priority);
     if (!this.#queuedAt.has(key)) return;
-    const parked = this.#parked.findIndex((p) => p.key === key);
-    if (parked >= 0) {
-      this.#parked.splice(parked, 1);
-      if (priority >= this.#backgroundBelow) this.#submit(key, priority);
-      else this.#park(key, priority);
+    const wasParked = [this.#urgent, this.#background].some((band) => band?.unparkKey(key) === true);
+    if (wasParked) {
+      this.#place(key, priority);
       return;
+    }
+    // In #pq: it moves up there, into its new band if it has room (else it keeps its place).
+    const from = [this.#urgent, this.#background].find((band) => band?.inPq.has(key));
+    const to = this.#bandOf(priority);
+    if (to !== from) {
+      if (to && !to.hasRoom()) return;
+      to?.inPq.add(key);
+      if (from) {
+        from.inPq.delete(key);
+        this.#admitParked(from);
+      }
     }
     try {
       this.#pq.setPriority(taskId(key), priority);
@@ -337,13 +353,61 @@ export class WorkQueue {
     const started = this.#processing.get(key);
     this.#processing.delete(key);
     if (started !== undefined) this.#metrics?.worked((this.#clock.now() - started) / 1000);
-    if (this.#backgroundInPq.delete(key) && !this.#shuttingDown) this.#admitParked();
+    for (const band of [this.#urgent, this.#background])
+      if (band?.inPq.delete(key) && !this.#shuttingDown) this.#admitParked(band);
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#enqueue(key);
     if (this.#processing.size === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const w of waiters) w();
     }
+  }
+}
+
+/**
+ * A band of priorities whose keys hold at most `slots` places in #pq (waiting or running) at once;
+ * the rest wait parked here, by priority (highest first), then in order.
+ */
+class CappedBand {
+  /** The band's keys in #pq, waiting or running. */
+  readonly inPq = new Set<string>();
+  #parked: { key: string; priority: number }[] = [];
+
+  constructor(
+    readonly holds: (priority: number) => boolean,
+    readonly slots: number,
+  ) {}
+
+  hasRoom(): boolean {
+    return this.inPq.size < this.slots;
+  }
+
+  /** Parks a key after every parked key of its priority or a higher one. */
+  park(key: string, priority: number): void {
+    let i = this.#parked.length;
+    while (i > 0 && (this.#parked[i - 1]?.priority ?? 0) < priority) i--;
+    this.#parked.splice(i, 0, { key, priority });
+  }
+
+  /** The next parked key, now counted in #pq, if there is room for it. */
+  unpark(): { key: string; priority: number } | undefined {
+    if (!this.hasRoom()) return undefined;
+    const next = this.#parked.shift();
+    if (next) this.inPq.add(next.key);
+    return next;
+  }
+
+  /** Takes `key` out of the parked keys; false when it is not parked here. */
+  unparkKey(key: string): boolean {
+    const i = this.#parked.findIndex((p) => p.key === key);
+    if (i < 0) return false;
+    this.#parked.splice(i, 1);
+    return true;
+  }
+
+  clear(): void {
+    this.inPq.clear();
+    this.#parked = [];
   }
 }
 

@@ -21,6 +21,7 @@ import {
   type RebuildCampaign,
 } from "../../api/v1alpha1/index.js";
 import { ANNOTATIONS, LABELS } from "../../build/names.js";
+import { isTerminal } from "../../build/phase.js";
 import { BaseImageReconciler } from "../../controllers/baseimage-reconciler.js";
 import type { BuildMetrics } from "../../controllers/build-metrics.js";
 import { CampaignReconciler } from "../../controllers/campaign-reconciler.js";
@@ -32,7 +33,9 @@ import {
   IMAGE_QUEUE_PRIORITY,
   IMAGES_BY_PARENT,
   ImageReconciler,
+  imageOutcomePriority,
   imageQueuePriority,
+  OUTCOME_WORKERS_SHARE,
 } from "../../controllers/image-reconciler.js";
 import { ImageBuildReconciler } from "../../controllers/imagebuild-reconciler.js";
 import type { WorkerConfig } from "../../controllers/job-template.js";
@@ -44,7 +47,7 @@ import {
 import { WorkerAccess } from "../../controllers/worker-access.js";
 import { unlessNotFound } from "../../runtime/api-errors.js";
 import { Controller } from "../../runtime/controller.js";
-import { objectKey } from "../../runtime/keys.js";
+import { objectKey, ownerKey } from "../../runtime/keys.js";
 import type { RestClient } from "../../runtime/kube.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { Metrics } from "../../runtime/metrics.js";
@@ -150,17 +153,24 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   // or build never waits for a campaign's reconcile to end.
   const imagePriority = (key: string) => imageQueuePriority(images.get(key), campaigns);
   const reserve = { workers: 1, forPriority: IMAGE_QUEUE_PRIORITY.user };
+  // Outcomes go ahead of users' other work, on at most a share of the workers (IMAGE_QUEUE_PRIORITY).
+  const urgent = {
+    fromPriority: IMAGE_QUEUE_PRIORITY.outcome,
+    workers: Math.max(1, Math.floor(cfg.maxConcurrentReconciles * OUTCOME_WORKERS_SHARE)),
+  };
   const imageController = new Controller({
     ...opts,
     name: "image",
     priorityOf: imagePriority,
     reserve,
+    urgent,
     reconcile: (key, ctx) => requeueOnConflict(() => imageReconciler.reconcile(key, ctx.logger)),
   });
   const versionController = new Controller({
     ...opts,
     name: "imageversion",
     priorityOf: imagePriority,
+    urgent,
     reconcile: (key, ctx) => requeueOnConflict(() => versionReconciler.reconcile(key, ctx.logger)),
   });
   const buildController = new Controller({
@@ -182,6 +192,14 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
     logger: log,
     reconcile: () => scheduler.reconcile(),
   });
+
+  // A build that ended and a version that came are recorded on their Image ahead of users' other
+  // work (IMAGE_QUEUE_PRIORITY.outcome): a burst of new Images must not hide finished builds.
+  const enqueueOutcome = (child: ImageBuild | ImageVersion, controller: Controller) => {
+    const key = ownerKey(child, IMAGE_KIND, GROUP);
+    if (key !== undefined)
+      controller.enqueue(key, { priority: imageOutcomePriority(images.get(key), campaigns) });
+  };
 
   // An Image's children (spec.base.image) follow its status: a new success makes them out of date.
   const onImage = (i: Image) => {
@@ -222,7 +240,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   // A version's Image records it (latestVersion, channels: the Image reconciler) and decides its
   // status (the version reconciler); versions built on it check their parent.
   const onVersion = (v: ImageVersion) => {
-    imageController.enqueueOwner(v, IMAGE_KIND, GROUP);
+    enqueueOutcome(v, imageController);
     versionController.enqueueOwner(v, IMAGE_KIND, GROUP);
     const key = `${v.metadata?.namespace}/${v.spec.imageName}/${v.spec.version}`;
     for (const child of versions.byIndex(VERSIONS_BY_PARENT, key))
@@ -238,8 +256,9 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   };
   const onBuild = (b: ImageBuild) => {
     if (b.spec.campaign) campaignController?.enqueueAfter(b.spec.campaign, CAMPAIGN_COALESCE_MS);
-    imageController.enqueueOwner(b, IMAGE_KIND, GROUP);
-    if (b.status?.phase === "Succeeded") versionController.enqueueOwner(b, IMAGE_KIND, GROUP);
+    if (isTerminal(b)) enqueueOutcome(b, imageController);
+    else imageController.enqueueOwner(b, IMAGE_KIND, GROUP);
+    if (b.status?.phase === "Succeeded") enqueueOutcome(b, versionController);
     buildController.enqueueObject(b);
     wakeScheduler(scheduler.observeBuild(b));
   };

@@ -17,6 +17,7 @@ import {
   BUILDS_BY_IMAGE_UID,
   IMAGE_QUEUE_PRIORITY,
   ImageReconciler,
+  imageOutcomePriority,
   imageQueuePriority,
   VERSION_WAIT_MS,
 } from "../../../src/controllers/image-reconciler.js";
@@ -570,9 +571,18 @@ describe("imageQueuePriority", () => {
     assert.equal(imageQueuePriority(annotated("normal"), campaigns), 0, "a campaign of Normal priority");
   });
 
-  it("ranks users' work, then campaigns, then catalog refreshes", () => {
+  it("ranks users' outcomes, users' work, then campaigns, then catalog refreshes", () => {
+    assert.ok(IMAGE_QUEUE_PRIORITY.outcome > IMAGE_QUEUE_PRIORITY.user);
     assert.ok(IMAGE_QUEUE_PRIORITY.user > IMAGE_QUEUE_PRIORITY.campaign);
     assert.ok(IMAGE_QUEUE_PRIORITY.campaign > IMAGE_QUEUE_PRIORITY.catalogRefresh);
+  });
+
+  it("records a user's build outcome ahead of users' other work, a background campaign's behind it", () => {
+    assert.equal(imageOutcomePriority(annotated(), campaigns), IMAGE_QUEUE_PRIORITY.outcome);
+    assert.equal(imageOutcomePriority(annotated("done"), campaigns), IMAGE_QUEUE_PRIORITY.outcome);
+    assert.equal(imageOutcomePriority(annotated("normal"), campaigns), IMAGE_QUEUE_PRIORITY.outcome);
+    assert.equal(imageOutcomePriority(undefined, campaigns), IMAGE_QUEUE_PRIORITY.outcome);
+    assert.equal(imageOutcomePriority(annotated("running"), campaigns), IMAGE_QUEUE_PRIORITY.campaign);
   });
 });
 

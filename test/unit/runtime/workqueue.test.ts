@@ -214,6 +214,82 @@ describe("WorkQueue", () => {
     });
   });
 
+  describe("urgent: keys that go first, on at most some of the workers", () => {
+    /** 4 workers: priority ≥ 1 first, on at most 2 of them; one kept for priority ≥ 0. */
+    function urgentQueue() {
+      const q = new WorkQueue({
+        name: "test",
+        concurrency: 4,
+        clock: new FakeClock(),
+        urgent: { fromPriority: 1, workers: 2 },
+        reserve: { workers: 1, forPriority: 0 },
+      });
+      const gates = new Map<string, Deferred>();
+      const started: string[] = [];
+      q.start(async (k) => {
+        started.push(k);
+        const d = deferred();
+        gates.set(k, d);
+        await d.promise;
+      });
+      const release = async (...keys: string[]) => {
+        for (const k of keys) gates.get(k)?.resolve();
+        await settle();
+      };
+      return { q, started, release };
+    }
+
+    it("goes ahead of waiting work, but never takes more than its workers from it", async () => {
+      const { q, started, release } = urgentQueue();
+      for (const k of ["new/1", "new/2", "new/3", "new/4", "new/5", "new/6"]) q.add(k);
+      await settle();
+      assert.deepEqual(started, ["new/1", "new/2", "new/3", "new/4"]);
+      for (const k of ["done/1", "done/2", "done/3"]) q.add(k, { priority: 1 });
+      await release("new/1");
+      assert.deepEqual(started.slice(4), ["done/1"], "ahead of new/5, which came first");
+      await release("new/2", "new/3");
+      assert.deepEqual(started.slice(5), ["done/2", "new/5"], "two urgent at once, then the rest");
+      await release("done/1");
+      assert.deepEqual(started.slice(7), ["done/3"], "an urgent key's end lets the next one in");
+      await release("new/4", "new/5");
+      assert.deepEqual(started.slice(8), ["new/6"]);
+    });
+
+    it("a waiting key raised to urgent goes first if there is room, else keeps its place", async () => {
+      const { q, started, release } = urgentQueue();
+      for (const k of ["new/1", "new/2", "new/3", "new/4", "new/5", "new/6", "new/7"]) q.add(k);
+      await settle();
+      q.add("new/7", { priority: 1 }); // its build ended while it waited for its first pass
+      await release("new/1");
+      assert.deepEqual(started.slice(4), ["new/7"]);
+      for (const k of ["done/1", "done/2"]) q.add(k, { priority: 1 });
+      q.add("new/6", { priority: 1 }); // no room among the urgent: it stays where it was
+      await release("new/2");
+      assert.deepEqual(started.slice(5), ["done/1"]);
+      await release("new/3");
+      assert.deepEqual(started.slice(6), ["new/5"], "done/2 waits for an urgent worker");
+      await release("new/7");
+      assert.deepEqual(started.slice(7), ["done/2"]);
+      await release("new/4");
+      assert.deepEqual(started.slice(8), ["new/6"]);
+    });
+
+    it("a background key raised to urgent leaves the background's workers to the background", async () => {
+      const { q, started, release } = urgentQueue();
+      for (const k of ["bg/1", "bg/2", "bg/3", "bg/4", "bg/5"]) q.add(k, { priority: -1 });
+      await settle();
+      assert.deepEqual(started, ["bg/1", "bg/2", "bg/3"], "one worker kept for users");
+      q.add("bg/5", { priority: 1 }); // parked in the background: straight to an urgent worker
+      await settle();
+      assert.deepEqual(started.slice(3), ["bg/5"]);
+      q.add("bg/4", { priority: 1 }); // the urgent have room, but no worker is free
+      await release("bg/1");
+      assert.deepEqual(started.slice(4), ["bg/4"], "it took bg/1's worker, ahead of the background");
+      await release("bg/2");
+      assert.deepEqual(started.slice(5), [], "nothing left");
+    });
+  });
+
   it("never runs one key on two workers; an add during processing re-queues it at the back", async () => {
     const { q } = newQueue({ concurrency: 4 });
     const gates = new Map<string, Deferred[]>();
