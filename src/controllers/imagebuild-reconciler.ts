@@ -88,7 +88,8 @@ export class ImageBuildReconciler {
 
   private async startAdmittedJob(key: string, build: ImageBuild): Promise<void> {
     try {
-      await this.createJob(build);
+      // One there already may be another's (an earlier build's of the same name): the reconcile decides.
+      if (!(await this.createJob(build))) this.admissionJobs.delete(key);
     } catch (err) {
       // The reconcile retries it, with the queue's backoff.
       this.admissionJobs.delete(key);
@@ -204,22 +205,24 @@ export class ImageBuildReconciler {
     return;
   }
 
-  /** Creates the build's Job; one that exists already is fine. */
-  private async createJob(build: ImageBuild): Promise<void> {
+  /** Creates the build's Job; true when it did (false: one of its name exists, or it was refused). */
+  private async createJob(build: ImageBuild): Promise<boolean> {
     try {
       await this.deps.workerAccess.ensure(build.metadata?.namespace ?? "");
       await this.deps.batch.createNamespacedJob({
         namespace: build.metadata?.namespace ?? "",
         body: buildJob(build, this.deps.worker),
       });
+      return true;
     } catch (err) {
       // Admission refused it for good (a namespace that opted out of builds, a protected one):
       // say so on the build instead of retrying forever.
       if (apiErrorCode(err) === 403) {
         await this.fail(build, "JobRefused", `the build's Job was refused: ${apiErrorMessage(err)}`);
-        return;
+        return false;
       }
       if (!isAlreadyExists(err)) throw err;
+      return false;
     }
   }
 

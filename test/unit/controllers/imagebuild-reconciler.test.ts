@@ -258,6 +258,26 @@ describe("ImageBuildReconciler", () => {
       assert.ok((result?.requeueAfterMs ?? 0) > ADMISSION_JOB_GRACE_MS, "comes back for the timeout");
     });
 
+    it("a Job of its name already there (an earlier build's, not yet collected) is left to the reconcile", async () => {
+      const h = harness();
+      const { written, start } = admission(h);
+      const earlier = job("web-g1-abcdef", { ownerUid: "uid-of-an-earlier-build" });
+      h.api.seed("jobs", earlier);
+      const requeued = h.nextRequeue();
+      start.admitted(written);
+      await requeued;
+      h.jobs.put(earlier);
+      assert.equal((await h.reconcile(written))?.requeueAfterMs, 5000, "the garbage collector's to remove");
+      h.jobs.remove(earlier);
+      await h.api.batch.deleteNamespacedJob({ namespace: "default", name: "web-g1-abcdef" });
+      await h.reconcile(written);
+      assert.equal(jobCreates(h).length, 2, "then the build's own, at once");
+      assert.equal(
+        bodyOf<V1Job>(jobCreates(h)[1]).metadata?.ownerReferences?.[0]?.uid,
+        written.metadata?.uid,
+      );
+    });
+
     it("a Job the namespace refuses (403) fails the build, as the reconcile would", async () => {
       const h = harness();
       const { written, start } = admission(h);
