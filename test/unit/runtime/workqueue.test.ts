@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ExponentialBackoff, Metrics, WorkQueue } from "../../../src/runtime/index.js";
+import { ExponentialBackoff, Metrics, WorkQueue, type WorkQueueOptions } from "../../../src/runtime/index.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { type Deferred, deferred, settle } from "./helpers.js";
 
@@ -128,29 +128,27 @@ describe("WorkQueue", () => {
     assert.deepEqual(seen, ["blocker", "other", "late", "mid"]);
   });
 
+  /** A queue whose handler records each key it starts and holds it until released. */
+  function gatedQueue(opts: Omit<WorkQueueOptions, "name" | "clock">) {
+    const q = new WorkQueue({ name: "test", clock: new FakeClock(), ...opts });
+    const gates = new Map<string, Deferred>();
+    const started: string[] = [];
+    q.start(async (k) => {
+      started.push(k);
+      const d = deferred();
+      gates.set(k, d);
+      await d.promise;
+    });
+    const release = async (...keys: string[]) => {
+      for (const k of keys) gates.get(k)?.resolve();
+      await settle();
+    };
+    return { q, started, release };
+  }
+
   describe("reserve: workers kept for keys of a priority", () => {
-    /** A queue of 3 workers, one kept for priority ≥ 0, whose handler holds each key until released. */
-    function reservedQueue() {
-      const q = new WorkQueue({
-        name: "test",
-        concurrency: 3,
-        clock: new FakeClock(),
-        reserve: { workers: 1, forPriority: 0 },
-      });
-      const gates = new Map<string, Deferred>();
-      const started: string[] = [];
-      q.start(async (k) => {
-        started.push(k);
-        const d = deferred();
-        gates.set(k, d);
-        await d.promise;
-      });
-      const release = async (k: string) => {
-        gates.get(k)?.resolve();
-        await settle();
-      };
-      return { q, started, release };
-    }
+    /** 3 workers, one kept for priority ≥ 0. */
+    const reservedQueue = () => gatedQueue({ concurrency: 3, reserve: { workers: 1, forPriority: 0 } });
 
     it("runs background keys on the other workers only, so an urgent key starts at once", async () => {
       const { q, started, release } = reservedQueue();
@@ -216,28 +214,12 @@ describe("WorkQueue", () => {
 
   describe("urgent: keys that go first, on at most some of the workers", () => {
     /** 4 workers: priority ≥ 1 first, on at most 2 of them; one kept for priority ≥ 0. */
-    function urgentQueue() {
-      const q = new WorkQueue({
-        name: "test",
+    const urgentQueue = () =>
+      gatedQueue({
         concurrency: 4,
-        clock: new FakeClock(),
         urgent: { fromPriority: 1, workers: 2 },
         reserve: { workers: 1, forPriority: 0 },
       });
-      const gates = new Map<string, Deferred>();
-      const started: string[] = [];
-      q.start(async (k) => {
-        started.push(k);
-        const d = deferred();
-        gates.set(k, d);
-        await d.promise;
-      });
-      const release = async (...keys: string[]) => {
-        for (const k of keys) gates.get(k)?.resolve();
-        await settle();
-      };
-      return { q, started, release };
-    }
 
     it("goes ahead of waiting work, but never takes more than its workers from it", async () => {
       const { q, started, release } = urgentQueue();
