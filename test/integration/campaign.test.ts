@@ -224,7 +224,10 @@ describe("base image catalog and rebuild campaigns", () => {
         const builds = await campaignBuilds(n, name);
         maxInFlight = Math.max(maxInFlight, builds.filter((b) => !isTerminal(b)).length);
         const queued = builds.filter((b) => b.status?.phase === "Queued");
-        if (!queuedAtArrival && queued.length > 0) {
+        // Only while a running build holds the one slot: a build finished by the last round may
+        // still be freeing it, and a campaign build that takes it before the user's exists is fair.
+        const running = builds.some((b) => b.status?.phase === "Building");
+        if (!queuedAtArrival && queued.length > 0 && running) {
           queuedAtArrival = queued.map((b) => b.metadata?.name ?? "");
           await golden.images.create(image(n, "urgent"));
           // The slot stays taken (nothing finishes) until the user's build waits beside them.
