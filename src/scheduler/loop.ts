@@ -1,7 +1,7 @@
 // The scheduler loop: one level-triggered pass. It admits the builds the policy picks (phase
-// Building; their Jobs are created as each admission lands, see startJob) and marks each build that starts
-// to wait as Queued, with a reason that stays true while the queue moves, so a waiting build is
-// written twice whatever the length of the queue: when it starts to wait and when it is admitted.
+// Building; each Job is created as its admission lands, see startJob) and marks each build that
+// starts to wait as Queued, with a reason that stays true while the queue moves, so a waiting build
+// is written twice whatever the length of the queue: when it starts to wait and when it is admitted.
 // Positions and estimated starts are computed on demand instead (pending.ts). What a pass needs is
 // kept current from informer events (SchedulerState), so a pass costs O(log n) per admission plus
 // its writes, and is rebuilt from the caches every few minutes in case an event was ever lost.
