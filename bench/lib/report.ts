@@ -301,13 +301,13 @@ export function queuedReport(runs: RunForN[]): string {
   ].join("\n");
 }
 
-/** The queue at the default cap, held N deep, against its targets. */
 /** What a freed slot waits for besides the build: golden's admission → Job, then the Job controller's Job → Pod. */
 function handOffLine(r: RunForN): string {
   const { admittedToJob, jobToPod } = r.golden.latencyMs;
   return `  N=${r.n}: admitted → Job p50 / p99 ${Math.round(admittedToJob.p50)} / ${Math.round(admittedToJob.p99)} ms (golden), Job → Pod ${Math.round(jobToPod.p50)} / ${Math.round(jobToPod.p99)} ms (Job controller)`;
 }
 
+/** The queue at the default cap, held N deep, against its targets. */
 export function queueAtDefaultCapReport(runs: RunForN[]): string {
   const pct = (x: Percentiles) => (x.count > 0 ? `${x.p50} / ${x.p99} ms (${x.count})` : "–");
   const rows = runs.map((r) => {

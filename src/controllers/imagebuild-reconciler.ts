@@ -103,7 +103,11 @@ export class ImageBuildReconciler {
    * Job is not in the cache yet; the cache may not show the admission yet either), how much longer
    * it is left to it, in ms.
    */
-  private admissionCreatesJob(key: string, build: ImageBuild, job: V1Job | undefined): number | undefined {
+  private admissionJobGraceLeftMs(
+    key: string,
+    build: ImageBuild,
+    job: V1Job | undefined,
+  ): number | undefined {
     const started = this.admissionJobs.get(key);
     if (!started) return undefined;
     const leftMs = started.sinceMs + ADMISSION_JOB_GRACE_MS - this.now().getTime();
@@ -122,7 +126,7 @@ export class ImageBuildReconciler {
     const found = this.deps.jobs.get(key);
     const ownerUid = found && controllingBuildUid(found);
     const job = ownerUid !== undefined && ownerUid === build.metadata?.uid ? found : undefined;
-    const admissionJobLeftMs = this.admissionCreatesJob(key, build, job);
+    const admissionJobLeftMs = this.admissionJobGraceLeftMs(key, build, job);
     if (build.metadata?.deletionTimestamp) return this.finalize(build, job);
 
     if (isTerminal(build)) {
