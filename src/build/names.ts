@@ -22,11 +22,6 @@ export const LABELS = {
   campaign: `${GROUP}/campaign`,
   /** On a RebuildCampaign: its BaseImage. */
   baseImage: `${GROUP}/base-image`,
-  /**
-   * On a BaseImage: "true" or "false", kept equal to spec.deprecated by the operator; the
-   * deprecated-base warning policy selects its entries by it (config/catalog/base_warning_policy.yaml).
-   */
-  deprecated: `${GROUP}/deprecated`,
 } as const;
 
 export const ANNOTATIONS = {

@@ -1,7 +1,5 @@
 // The BaseImage reconciler: notices a catalog entry's new spec.revision, keeps a short history in
-// status, and opens one RebuildCampaign for the change. It also keeps the entry's
-// golden.dev/deprecated label equal to spec.deprecated: the admission policy that warns about
-// deprecated bases selects its entries by that label. The campaign's name derives from the base
+// status, and opens one RebuildCampaign for the change. The campaign's name derives from the base
 // and the revision, so a restart or a second pass finds the campaign it already created. The first
 // revision seen (a catalog just installed) opens none: nothing was built on an older one by golden.
 import type { GoldenClient } from "../api/client.js";
@@ -42,8 +40,6 @@ export class BaseImageReconciler {
   async reconcile(name: string): Promise<void> {
     const base = this.deps.bases.get(name);
     if (!base || base.metadata?.deletionTimestamp || !this.deps.selected(base)) return;
-    // The label's write brings the entry back here (its watch event) for the rest, on the new version.
-    if (await this.syncDeprecatedLabel(base)) return;
     const revision = base.spec.revision;
     const seen = base.status?.revision;
     const now = this.now().toISOString();
@@ -59,23 +55,6 @@ export class BaseImageReconciler {
     }
     if (canonicalJson(status) === canonicalJson(base.status ?? {})) return;
     await this.deps.client.baseImages.patchStatusIfCurrent(base, status);
-  }
-
-  /**
-   * The label the warning policy's binding selects deprecated entries by. Written by the operator,
-   * not by a mutating admission policy: that policy needs the CRD's schema, which the apiserver
-   * publishes a moment after the CRD, and until then refused every BaseImage write (a catalog
-   * applied right after the CRDs). The shipped manifests carry the label, so their warnings hold
-   * before the operator runs. Guarded by resourceVersion: a concurrent change of spec.deprecated
-   * makes it a 409, and the next pass writes the new value.
-   */
-  private async syncDeprecatedLabel(base: BaseImage): Promise<boolean> {
-    const want = base.spec.deprecated === true ? "true" : "false";
-    if (base.metadata?.labels?.[LABELS.deprecated] === want) return false;
-    await this.deps.client.baseImages.patch(base.metadata?.name ?? "", {
-      metadata: { resourceVersion: base.metadata?.resourceVersion, labels: { [LABELS.deprecated]: want } },
-    });
-    return true;
   }
 
   private async openCampaign(base: BaseImage, previous: string, now: string): Promise<string> {

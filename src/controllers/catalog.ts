@@ -36,7 +36,7 @@ export function resolveCatalogBase(base: ImageBase, lookup: CatalogLookup, now: 
   const os = base.os ?? "";
   const release = base.release ?? "";
   const arch = base.arch ?? DEFAULT_ARCH;
-  const found = lookup(catalogKey(os, arch, release)).sort(byName)[0];
+  const found = firstByName(lookup(catalogKey(os, arch, release)));
   if (!found) {
     return {
       problem: {
@@ -57,11 +57,20 @@ export function resolveCatalogBase(base: ImageBase, lookup: CatalogLookup, now: 
       },
     };
   }
-  if (found.spec.deprecated) {
-    const until = eol ? `; end of life on ${eol}` : "";
-    return { base: found, deprecated: `BaseImage ${name} (${os} ${release}, ${arch}) is deprecated${until}` };
-  }
+  if (found.spec.deprecated) return { base: found, deprecated: deprecationNote(found, release) };
   return { base: found };
+}
+
+/** The note on a deprecated BaseImage, as an Image names it by `release` (its release or an alias). */
+export function deprecationNote(base: BaseImage, release: string): string {
+  const { os, arch, endOfLife } = base.spec;
+  const until = endOfLife ? `; end of life on ${endOfLife}` : "";
+  return `BaseImage ${base.metadata?.name ?? ""} (${os} ${release}, ${arch}) is deprecated${until}`;
+}
+
+/** The BaseImage an index key resolves to when several answer it: the first by name. */
+export function firstByName(bases: BaseImage[]): BaseImage | undefined {
+  return [...bases].sort(byName)[0];
 }
 
 /** The last day of support is still supported: past it means from the next day on (UTC). */

@@ -13,15 +13,22 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import type { BaseImage, Image, ImageBuild, RebuildCampaign } from "../../src/api/v1alpha1/index.js";
 import { inputsOf } from "../../src/build/inputs.js";
-import { LABELS } from "../../src/build/names.js";
 import { isTerminal } from "../../src/build/phase.js";
+import {
+  type ConfigMapRef,
+  DEFAULT_CATALOG_WARNINGS_CONFIGMAP,
+  parseConfigMapRef,
+  warningKey,
+} from "../../src/controllers/catalog-warnings.js";
 import { succeededStatus } from "../../src/worker/build.js";
 import { buildsOf, image, type Ns, waitPhase } from "./build-helpers.js";
-import { batch, eventually, golden, kubeconfigPath, kubectl, scratchNamespace } from "./cluster.js";
+import { batch, core, eventually, golden, kubeconfigPath, kubectl, scratchNamespace } from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
 
 const CATALOG_LABEL = "golden.dev/test-catalog";
 const run = promisify(execFile);
+/** The operator's default (--catalog-warnings-configmap), shipped by config/catalog. */
+const CATALOG_WARNINGS = parseConfigMapRef(DEFAULT_CATALOG_WARNINGS_CONFIGMAP, "test") as ConfigMapRef;
 
 function base(
   ns: string,
@@ -306,38 +313,39 @@ describe("base image catalog and rebuild campaigns", () => {
     };
     const name = (await golden.baseImages.create(deprecated)).metadata?.name ?? "";
     bases.push(name);
-    // The policy selects deprecated entries by a label the operator keeps equal to spec.deprecated.
-    const labelOf = async () => (await golden.baseImages.get(name))?.metadata?.labels?.[LABELS.deprecated];
-    await eventually("the operator's deprecated label", async () => (await labelOf()) === "true");
-    const file = path.join(os.tmpdir(), `golden-deprecated-${suffix}.json`);
-    fs.writeFileSync(file, JSON.stringify(onBase(ns.name, "legacy", release)));
-    // The policy reads BaseImages through the apiserver's own informer: it may lag a moment.
+    // The policy looks the Image's base up in the ConfigMap the operator keeps from the catalog.
+    const key = warningKey("ubuntu", "amd64", release);
+    const warnings = async () => (await core.readNamespacedConfigMap(CATALOG_WARNINGS)).data ?? {};
+    await eventually("the operator's catalog warning", async () => (await warnings())[key] !== undefined);
+    // kubectl's warnings for an Image of this name on the deprecated base (a server-side dry run).
+    const dryRun = async (imageName: string) => {
+      const file = path.join(os.tmpdir(), `golden-deprecated-${suffix}-${imageName}.json`);
+      fs.writeFileSync(file, JSON.stringify(onBase(ns.name, imageName, release)));
+      try {
+        const args = ["--kubeconfig", kubeconfigPath, "create", "--dry-run=server", "-f", file];
+        return (await run("kubectl", args)).stderr;
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+    };
+    // The policy reads its params through the apiserver's own informer: it may lag a moment.
     const warning = await eventually("the deprecation warning", async () => {
-      const { stderr } = await run("kubectl", [
-        "--kubeconfig",
-        kubeconfigPath,
-        "create",
-        "--dry-run=server",
-        "-f",
-        file,
-      ]);
+      const stderr = await dryRun("legacy");
       return stderr.includes("deprecated") ? stderr : undefined;
     });
     assert.match(
       warning,
       new RegExp(
-        `spec\\.base: ubuntu ${release} \\(amd64\\) is deprecated .*BaseImage ubuntu-${release}-amd64`,
+        `spec\\.base: BaseImage ubuntu-${release}-amd64 \\(ubuntu ${release}, amd64\\) is deprecated; builds still run`,
       ),
     );
-    fs.rmSync(file, { force: true });
     await golden.images.create(onBase(ns.name, "legacy", release));
     const condition = await waitForCondition(ns.name, "legacy", "BaseDeprecated", "True");
     assert.match(condition, /ubuntu-.*-amd64 .* is deprecated/);
-    // A user's label does not stand against the spec, and undeprecating is followed too.
-    await golden.baseImages.patch(name, { metadata: { labels: { [LABELS.deprecated]: "maybe" } } });
-    await eventually("the label restored", async () => (await labelOf()) === "true");
+    // Undeprecating is followed: the key goes, and with it the warning.
     await golden.baseImages.patch(name, { spec: { deprecated: false } });
-    await eventually("the label following spec.deprecated", async () => (await labelOf()) === "false");
+    await eventually("the warning's key removed", async () => (await warnings())[key] === undefined);
+    await eventually("no deprecation warning", async () => !(await dryRun("current")).includes("deprecated"));
   });
 
   it("halts after maxFailures, starting nothing more; Automatic approval starts at once", async () => {

@@ -26,6 +26,7 @@ import { BaseImageReconciler } from "../../controllers/baseimage-reconciler.js";
 import type { BuildMetrics } from "../../controllers/build-metrics.js";
 import { CampaignReconciler } from "../../controllers/campaign-reconciler.js";
 import { CATALOG_INDEX, catalogSelector } from "../../controllers/catalog.js";
+import { CatalogWarningsReconciler, type ConfigMapRef } from "../../controllers/catalog-warnings.js";
 import { requeueOnConflict } from "../../controllers/conflicts.js";
 import type { EventSink } from "../../controllers/events.js";
 import {
@@ -66,6 +67,8 @@ export interface ControllersConfig {
   campaigns: boolean;
   /** Label selector of the BaseImages whose campaigns this operator runs; empty: all. */
   catalogSelector: string;
+  /** The ConfigMap the deprecated-base warning policy reads (with the catalog's controllers). */
+  catalogWarnings?: ConfigMapRef;
 }
 
 export interface ControllersDeps {
@@ -314,12 +317,15 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
  */
 const CAMPAIGN_COALESCE_MS = 500;
 
-/** The BaseImage and RebuildCampaign controllers (--campaigns). */
+/**
+ * The BaseImage and RebuildCampaign controllers (--campaigns), and the keeper of the deprecated-base
+ * warnings (--catalog-warnings-configmap).
+ */
 function campaignControllersFor(
   cfg: ControllersConfig,
   d: ControllersDeps,
   catalog: (key: string) => BaseImage[],
-): [Controller, Controller] {
+): [Controller, Controller, ...Controller[]] {
   const { images, builds, baseImages, campaigns } = d.caches;
   const selected = catalogSelector(cfg.catalogSelector);
   const opts = { concurrency: cfg.maxConcurrentReconciles, metrics: d.metrics, logger: d.log };
@@ -362,5 +368,30 @@ function campaignControllersFor(
   campaigns.on("delete", () => {
     for (const c of campaigns.list()) campaignController.enqueueObject(c);
   });
-  return [baseController, campaignController];
+  const warnings = cfg.catalogWarnings && catalogWarningsController(cfg.catalogWarnings, d);
+  return [baseController, campaignController, ...(warnings ? [warnings] : [])];
+}
+
+/** One key, the whole catalog: any BaseImage's change may change what the ConfigMap holds. */
+function catalogWarningsController(ref: ConfigMapRef, d: ControllersDeps): Controller {
+  const { baseImages } = d.caches;
+  const reconciler = new CatalogWarningsReconciler({
+    bases: baseImages,
+    configMaps: d.rest.api(CoreV1Api),
+    ref,
+    log: d.log,
+  });
+  const controller = new Controller({
+    name: "catalogwarnings",
+    metrics: d.metrics,
+    logger: d.log,
+    reconcile: () => requeueOnConflict(() => reconciler.reconcile()),
+  });
+  const key = `${ref.namespace}/${ref.name}`;
+  baseImages.on("add", () => controller.enqueue(key));
+  baseImages.on("update", () => controller.enqueue(key));
+  baseImages.on("delete", () => controller.enqueue(key));
+  // A catalog with no BaseImage at all still has its (empty) warnings to keep.
+  controller.enqueue(key);
+  return controller;
 }

@@ -1,6 +1,7 @@
 // golden-operator's flags, and the OperatorConfig they make: every flag is also settable by an
 // environment variable (GOLDEN_<FLAG>), and --help lists them.
 import { OPERATOR_NAME } from "../../build/names.js";
+import { DEFAULT_CATALOG_WARNINGS_CONFIGMAP, parseConfigMapRef } from "../../controllers/catalog-warnings.js";
 import { ARM64_PLACEMENTS, type Arm64Placement } from "../../controllers/job-template.js";
 import { DEFAULT_BURST, DEFAULT_QPS } from "../../runtime/kube.js";
 import {
@@ -89,6 +90,11 @@ export const OPERATOR_FLAGS: FlagSpec[] = [
     "",
     "Label selector (key=value, key!=value, key; comma-separated) of the BaseImages whose campaigns this operator runs; empty: all",
   ),
+  str(
+    "catalog-warnings-configmap",
+    DEFAULT_CATALOG_WARNINGS_CONFIGMAP,
+    "namespace/name of the ConfigMap the deprecated-base admission warning reads, kept by the catalog's controllers (empty: not kept)",
+  ),
   LOG_LEVEL_FLAG,
   num("visibility-port", 8443, "HTTPS port of the visibility.golden.dev aggregated API (0: not served)"),
   str("visibility-bind-address", "0.0.0.0", "Address the visibility API listens on"),
@@ -172,6 +178,7 @@ export function operatorConfig(f: FlagValues, identity: string, env: NodeJS.Proc
     workerLostAfterMs: seconds("worker-lost-after"),
     campaigns: campaignsEnabled(s("campaigns"), s("namespace")),
     catalogSelector: s("catalog-selector"),
+    catalogWarnings: parseConfigMapRef(s("catalog-warnings-configmap"), "catalog-warnings-configmap"),
     visibility: {
       port: n("visibility-port"),
       bindAddress: s("visibility-bind-address"),

@@ -67,18 +67,6 @@ describe("resolveCatalogBase over the shipped catalog (config/catalog)", () => {
     });
   }
 
-  it("labels each entry golden.dev/deprecated as its spec.deprecated (the warning policy selects by it)", () => {
-    const entries = shippedCatalog();
-    assert.ok(entries.length > 40, `${entries.length} entries`);
-    for (const b of entries)
-      assert.equal(
-        b.metadata?.labels?.["golden.dev/deprecated"],
-        b.spec.deprecated === true ? "true" : "false",
-        b.metadata?.name,
-      );
-    assert.ok(entries.some((b) => b.spec.deprecated === true));
-  });
-
   it("resolves a release and its aliases to the same BaseImage, amd64 when arch is omitted", () => {
     const a = resolveCatalogBase({ os: "ubuntu", release: "24.04" }, shipped, NOW);
     const b = resolveCatalogBase({ os: "ubuntu", release: "noble", arch: "amd64" }, shipped, NOW);
