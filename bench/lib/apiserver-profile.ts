@@ -23,6 +23,8 @@ export const APISERVER_PROFILE_PARTS: Record<string, string> = {
   "every create": "k8s.io/apiserver/pkg/registry/generic/registry.(*Store).Create",
   "serving watches": "k8s.io/apiserver/pkg/endpoints/handlers.(*WatchServer).HandleHTTP",
   "serving lists": "k8s.io/apiserver/pkg/endpoints/handlers.ListResource.func1",
+  "validating admission policies (golden's trust policies and deprecated-base warning)":
+    "k8s.io/apiserver/pkg/admission/plugin/policy/validating.(*Plugin).Validate",
   "proxying to aggregated APIs (golden's visibility API)":
     "k8s.io/apimachinery/pkg/util/proxy.(*UpgradeAwareHandler).ServeHTTP",
   "garbage collection in the background": "runtime.gcBgMarkWorker",
