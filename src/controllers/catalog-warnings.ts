@@ -11,7 +11,7 @@ import type { BaseImage } from "../api/v1alpha1/index.js";
 import { unlessNotFound } from "../runtime/api-errors.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
-import { deprecationNote, firstByName } from "./catalog.js";
+import { type CatalogLookup, catalogKey, deprecationNote, firstByName } from "./catalog.js";
 
 export interface ConfigMapRef {
   namespace: string;
@@ -42,33 +42,29 @@ export function warningKey(os: string, arch: string, release: string): string {
 
 /**
  * What the ConfigMap should hold for these BaseImages: each name an Image may use (a release or an
- * alias) that resolves, as the Image controller resolves it (the first BaseImage by name), to a
- * deprecated entry. Every entry counts, whatever --catalog-selector says: operators that divide the
- * catalog's campaigns between them all keep the same ConfigMap, and agree on its content.
+ * alias) that resolves, as the Image controller resolves it (`lookup`, the catalog's index; the
+ * first BaseImage by name), to a deprecated entry. An entry being deleted is left out. Every entry
+ * counts, whatever --catalog-selector says: operators that divide the catalog's campaigns between
+ * them all keep the same ConfigMap, and agree on its content.
  */
-export function deprecationWarnings(bases: BaseImage[]): Record<string, string> {
-  const byKey = new Map<string, { release: string; bases: BaseImage[] }>();
+export function deprecationWarnings(bases: BaseImage[], lookup: CatalogLookup): Record<string, string> {
+  const warnings: Record<string, string> = {};
   for (const base of bases) {
-    if (base.metadata?.deletionTimestamp) continue;
     const { os, arch, release, aliases = [] } = base.spec;
     for (const r of [release, ...aliases]) {
-      const key = warningKey(os, arch, r);
-      const entry = byKey.get(key) ?? { release: r, bases: [] };
-      entry.bases.push(base);
-      byKey.set(key, entry);
+      const found = firstByName(
+        lookup(catalogKey(os, arch, r)).filter((b) => !b.metadata?.deletionTimestamp),
+      );
+      if (found?.spec.deprecated) warnings[warningKey(os, arch, r)] = deprecationNote(found, r);
     }
-  }
-  const warnings: Record<string, string> = {};
-  for (const key of [...byKey.keys()].sort()) {
-    const { release, bases: candidates } = byKey.get(key) as { release: string; bases: BaseImage[] };
-    const found = firstByName(candidates);
-    if (found?.spec.deprecated) warnings[key] = deprecationNote(found, release);
   }
   return warnings;
 }
 
 export interface CatalogWarningsDeps {
   bases: { list(): BaseImage[] };
+  /** The catalog's index (CATALOG_INDEX), as the Image controller resolves bases. */
+  catalog: CatalogLookup;
   configMaps: Pick<CoreV1Api, "readNamespacedConfigMap" | "replaceNamespacedConfigMap">;
   ref: ConfigMapRef;
   log: Logger;
@@ -82,7 +78,7 @@ export class CatalogWarningsReconciler {
   /** One key: the whole catalog. Replaces the ConfigMap's data when it differs from the catalog's. */
   async reconcile(): Promise<Result> {
     const { ref, log } = this.deps;
-    const want = deprecationWarnings(this.deps.bases.list());
+    const want = deprecationWarnings(this.deps.bases.list(), this.deps.catalog);
     const current = await unlessNotFound(this.deps.configMaps.readNamespacedConfigMap(ref));
     if (!current) {
       // Not created here: the operator may create no ConfigMap (golden-system holds the trust params).

@@ -368,15 +368,20 @@ function campaignControllersFor(
   campaigns.on("delete", () => {
     for (const c of campaigns.list()) campaignController.enqueueObject(c);
   });
-  const warnings = cfg.catalogWarnings && catalogWarningsController(cfg.catalogWarnings, d);
+  const warnings = cfg.catalogWarnings && catalogWarningsController(cfg.catalogWarnings, d, catalog);
   return [baseController, campaignController, ...(warnings ? [warnings] : [])];
 }
 
 /** One key, the whole catalog: any BaseImage's change may change what the ConfigMap holds. */
-function catalogWarningsController(ref: ConfigMapRef, d: ControllersDeps): Controller {
+function catalogWarningsController(
+  ref: ConfigMapRef,
+  d: ControllersDeps,
+  catalog: (key: string) => BaseImage[],
+): Controller {
   const { baseImages } = d.caches;
   const reconciler = new CatalogWarningsReconciler({
     bases: baseImages,
+    catalog,
     configMaps: d.rest.api(CoreV1Api),
     ref,
     log: d.log,
@@ -389,7 +394,14 @@ function catalogWarningsController(ref: ConfigMapRef, d: ControllersDeps): Contr
   });
   const key = `${ref.namespace}/${ref.name}`;
   baseImages.on("add", () => controller.enqueue(key));
-  baseImages.on("update", () => controller.enqueue(key));
+  // A spec change (deprecated, aliases) or a deletion starting; not the revision history in status.
+  baseImages.on("update", (b: BaseImage, old: BaseImage) => {
+    if (
+      b.metadata?.generation !== old.metadata?.generation ||
+      b.metadata?.deletionTimestamp !== old.metadata?.deletionTimestamp
+    )
+      controller.enqueue(key);
+  });
   baseImages.on("delete", () => controller.enqueue(key));
   // A catalog with no BaseImage at all still has its (empty) warnings to keep.
   controller.enqueue(key);

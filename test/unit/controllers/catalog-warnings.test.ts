@@ -20,6 +20,9 @@ import { repoRoot } from "../../support/repo-root.js";
 
 const NOW = new Date("2026-12-01T12:00:00Z");
 
+/** The warnings of a catalog of exactly these BaseImages. */
+const warningsOf = (bases: BaseImage[]) => deprecationWarnings(bases, lookupOf(bases));
+
 describe("deprecationWarnings", () => {
   it("has a key per name an Image may use (release and aliases) of each deprecated entry", () => {
     const focal = baseImage("ubuntu", "20.04", "r1", { deprecated: true, aliases: ["focal"] });
@@ -29,7 +32,7 @@ describe("deprecationWarnings", () => {
       deprecated: true,
       endOfLife: "2030-04-30",
     });
-    assert.deepEqual(deprecationWarnings([noble, focal, arm]), {
+    assert.deepEqual(warningsOf([noble, focal, arm]), {
       "ubuntu_amd64_20.04": "BaseImage ubuntu-20.04-amd64 (ubuntu 20.04, amd64) is deprecated",
       ubuntu_amd64_focal: "BaseImage ubuntu-20.04-amd64 (ubuntu focal, amd64) is deprecated",
       "ubuntu_arm64_20.04":
@@ -40,20 +43,20 @@ describe("deprecationWarnings", () => {
   it("says what the Image controller says: the first entry by name decides a name two entries answer", () => {
     const deprecated = baseImage("debian", "12", "r1", { deprecated: true });
     const current = { ...baseImage("debian", "12", "r2"), metadata: { name: "a-debian-12" } };
-    assert.deepEqual(deprecationWarnings([deprecated, current]), {});
+    assert.deepEqual(warningsOf([deprecated, current]), {});
     const later = { ...current, metadata: { name: "z-debian-12" } };
-    assert.deepEqual(Object.keys(deprecationWarnings([deprecated, later])), ["debian_amd64_12"]);
+    assert.deepEqual(Object.keys(warningsOf([deprecated, later])), ["debian_amd64_12"]);
   });
 
   it("leaves out an entry being deleted", () => {
     const going = baseImage("fedora", "41", "r1", { deprecated: true });
     going.metadata = { ...going.metadata, deletionTimestamp: new Date(NOW) };
-    assert.deepEqual(deprecationWarnings([going]), {});
+    assert.deepEqual(warningsOf([going]), {});
   });
 
   it("warns for exactly the shipped catalog's deprecated bases, in the words of the Image's condition", () => {
     const catalog = shippedCatalog();
-    const warnings = deprecationWarnings(catalog);
+    const warnings = warningsOf(catalog);
     const lookup = lookupOf(catalog);
     let deprecatedNames = 0;
     for (const base of catalog) {
@@ -119,6 +122,7 @@ class FakeConfigMaps {
 function reconciler(configMaps: FakeConfigMaps, bases: BaseImage[]) {
   return new CatalogWarningsReconciler({
     bases: { list: () => bases },
+    catalog: lookupOf(bases),
     configMaps: configMaps as never,
     ref: { namespace: "golden-system", name: "warnings" },
     log: nopLogger,
@@ -132,25 +136,25 @@ describe("CatalogWarningsReconciler", () => {
     const cms = new FakeConfigMaps({ stale_key: "x" });
     const result = await reconciler(cms, [deprecated]).reconcile();
     assert.equal(cms.replaced.length, 1);
-    assert.deepEqual(cms.stored?.data, deprecationWarnings([deprecated]));
+    assert.deepEqual(cms.stored?.data, warningsOf([deprecated]));
     assert.deepEqual(Object.keys(cms.stored?.data ?? {}), ["rhel_amd64_8", "rhel_amd64_8.10"]);
     assert.deepEqual(cms.stored?.metadata?.labels, { a: "b" });
     assert.deepEqual(result, { requeueAfterMs: CATALOG_WARNINGS_RESYNC_MS });
   });
 
   it("writes nothing when the data already says it, and again after a hand edit", async () => {
-    const cms = new FakeConfigMaps(deprecationWarnings([deprecated]));
+    const cms = new FakeConfigMaps(warningsOf([deprecated]));
     const r = reconciler(cms, [deprecated]);
     await r.reconcile();
     assert.equal(cms.replaced.length, 0);
     if (cms.stored) cms.stored.data = {};
     await r.reconcile();
     assert.equal(cms.replaced.length, 1);
-    assert.deepEqual(cms.stored?.data, deprecationWarnings([deprecated]));
+    assert.deepEqual(cms.stored?.data, warningsOf([deprecated]));
   });
 
   it("empties it when nothing is deprecated any more", async () => {
-    const cms = new FakeConfigMaps(deprecationWarnings([deprecated]));
+    const cms = new FakeConfigMaps(warningsOf([deprecated]));
     await reconciler(cms, [{ ...deprecated, spec: { ...deprecated.spec, deprecated: false } }]).reconcile();
     assert.deepEqual(cms.stored?.data, {});
   });
