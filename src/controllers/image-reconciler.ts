@@ -52,6 +52,13 @@ export const BUILDS_BY_IMAGE_UID = "image-uid";
  */
 export const VERSION_WAIT_MS = 30_000;
 
+/**
+ * How long a build this reconciler created stands in for it in the build cache. The cache has it
+ * within a watch round trip; one that never shows there (created and deleted before its events
+ * reached us, or a relist that missed both) stops counting after this.
+ */
+export const CREATED_BUILD_GRACE_MS = 30_000;
+
 /** The campaign that asked this Image to rebuild (its annotation), while it may still start builds. */
 export function runningCampaignOf(
   image: Image,
@@ -167,6 +174,15 @@ export class ImageReconciler {
    * key back once the cache has it.
    */
   private readonly wroteOver = new Map<string, string>();
+  /**
+   * Per Image key, the build this reconciler created last, until the build cache has it. The
+   * Image's update event (its status naming the build) can come before the build's add event: a
+   * pass then would create the build again (409) and write a status without it.
+   */
+  private readonly createdBuilds = new Map<
+    string,
+    { build: ImageBuild; imageUid: string; sinceMs: number }
+  >();
 
   constructor(private readonly deps: ImageReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -176,6 +192,7 @@ export class ImageReconciler {
     const image = this.deps.images.get(key);
     if (!image) {
       this.wroteOver.delete(key);
+      this.createdBuilds.delete(key);
       return; // Deleted: owner references garbage-collect its builds and Jobs.
     }
     const stale = this.wroteOver.get(key);
@@ -205,7 +222,9 @@ export class ImageReconciler {
 
     const uid = image.metadata?.uid ?? "";
     const generation = image.metadata?.generation ?? 0;
-    const builds = this.deps.builds.byIndex(BUILDS_BY_IMAGE_UID, uid).sort(byCreation);
+    const builds = this.withCreatedBuild(image, this.deps.builds.byIndex(BUILDS_BY_IMAGE_UID, uid)).sort(
+      byCreation,
+    );
     for (const build of builds) {
       if (build.spec.imageGeneration < generation && !isTerminal(build)) {
         await this.cancel(
@@ -308,6 +327,28 @@ export class ImageReconciler {
     }
     await this.pruneHistory(image, builds, status, log);
     return wakeups.length > 0 ? { requeueAfterMs: Math.max(0, Math.min(...wakeups)) } : undefined;
+  }
+
+  /** The Image's cached builds, and the build it created last if the cache has not caught up. */
+  private withCreatedBuild(image: Image, cached: ImageBuild[]): ImageBuild[] {
+    const key = objectKey(image);
+    const created = this.createdBuilds.get(key);
+    if (!created) return cached;
+    const name = created.build.metadata?.name;
+    const pending =
+      created.imageUid === image.metadata?.uid &&
+      this.now().getTime() - created.sinceMs < CREATED_BUILD_GRACE_MS &&
+      !cached.some((b) => b.metadata?.name === name);
+    if (pending) return [...cached, created.build];
+    this.createdBuilds.delete(key);
+    return cached;
+  }
+
+  /** A build left the cache: if it is the one created last, the cache has had it; stop standing in. */
+  forgetBuild(build: ImageBuild): void {
+    const key = objectKey({ metadata: { namespace: build.metadata?.namespace, name: build.spec.imageName } });
+    if (this.createdBuilds.get(key)?.build.metadata?.uid === build.metadata?.uid)
+      this.createdBuilds.delete(key);
   }
 
   private schedule(image: Image, now: Date): ScheduleState | undefined {
@@ -533,6 +574,11 @@ export class ImageReconciler {
     try {
       const created = await this.deps.client.imageBuilds.create(build);
       announced?.created(created);
+      this.createdBuilds.set(objectKey(image), {
+        build: created,
+        imageUid: meta.uid ?? "",
+        sinceMs: this.now().getTime(),
+      });
       return created;
     } catch (err) {
       announced?.failed();

@@ -65,6 +65,11 @@ export class RecordingApi {
     return this.#objects.get(this.#key(resource, namespace, name)) as T | undefined;
   }
 
+  /** Removes an object without recording a write: someone else deleted it. */
+  remove(resource: string, namespace: string, name: string): void {
+    this.#objects.delete(this.#key(resource, namespace, name));
+  }
+
   /** The next write of `verb` fails with `error` (an ApiException from apiError, say). */
   failNext(verb: Verb, error: unknown): void {
     this.#failures.push({ verb, error });
@@ -124,7 +129,8 @@ export class RecordingApi {
           if (this.#objects.has(key))
             throw apiError(409, "AlreadyExists", `${plural} "${name}" already exists`);
           const stored = structuredClone(obj);
-          stored.metadata = { ...stored.metadata, resourceVersion: String(++this.#resourceVersion) };
+          const resourceVersion = String(++this.#resourceVersion);
+          stored.metadata = { uid: `uid-${resourceVersion}`, ...stored.metadata, resourceVersion };
           this.#objects.set(key, stored);
           return structuredClone(stored);
         });

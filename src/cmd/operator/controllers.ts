@@ -273,6 +273,7 @@ export function controllers(cfg: ControllersConfig, d: ControllersDeps): Control
   builds.on("update", onBuild);
   builds.on("delete", (b: ImageBuild) => {
     buildReconciler.forget(b);
+    imageReconciler.forgetBuild(b);
     imageController.enqueueOwner(b, IMAGE_KIND, GROUP);
     buildController.enqueueObject(b);
     wakeScheduler(scheduler.forgetBuild(b));

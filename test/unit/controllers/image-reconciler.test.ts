@@ -15,6 +15,7 @@ import { ANNOTATIONS, buildName, FINALIZER, LABELS } from "../../../src/build/na
 import type { EventInput } from "../../../src/controllers/events.js";
 import {
   BUILDS_BY_IMAGE_UID,
+  CREATED_BUILD_GRACE_MS,
   IMAGE_QUEUE_PRIORITY,
   ImageReconciler,
   imageOutcomePriority,
@@ -85,7 +86,7 @@ function harness(opts: { now?: () => Date } = {}) {
     }
   };
   const reconcile = (img: Image) => reconciler.reconcile(objectKey(img), nopLogger);
-  return { api, images, builds, versions, events, add, sync, reconcile, campaigns };
+  return { api, images, builds, versions, events, add, sync, reconcile, reconciler, campaigns };
 }
 
 /** A build of `img` as the reconciler names and labels it. */
@@ -181,6 +182,45 @@ describe("ImageReconciler", () => {
         .filter((w) => w.verb === "create"),
       [],
     );
+  });
+
+  it("a pass before its new build reaches the cache neither creates it again nor rewrites the status", async () => {
+    const h = harness();
+    const img = h.add.image(image({ name: "web" }));
+    await h.reconcile(img);
+    assert.equal(h.api.sent().length, 2, "the build, then the Image's status naming it");
+    // The Image's update event (its status) comes first: the build cache does not have the build yet.
+    const written = h.images.put(structuredClone(h.api.get<Image>("images", "default", "web") as Image));
+    await h.reconcile(written);
+    assert.equal(h.api.sent().length, 2, "no second create (409), no status written without the build");
+    h.sync(); // The build's add event.
+    await h.reconcile(h.images.get("default/web") as Image);
+    assert.equal(h.api.sent().length, 2);
+  });
+
+  it("stops standing in for its new build once the build is deleted or the grace has passed", async () => {
+    let now = NOW;
+    const h = harness({ now: () => now });
+    const img = h.add.image(image({ name: "web" }));
+    await h.reconcile(img);
+    const created = h.api.get<ImageBuild>(
+      "imagebuilds",
+      "default",
+      h.api.sent()[0]?.name ?? "",
+    ) as ImageBuild;
+    const stored = () => h.images.put(structuredClone(h.api.get<Image>("images", "default", "web") as Image));
+    // Deleted (by hand) before the cache ever had it: its delete event forgets it.
+    h.api.remove("imagebuilds", "default", created.metadata?.name ?? "");
+    h.reconciler.forgetBuild(created);
+    await h.reconcile(stored());
+    assert.equal(h.api.sent("create").length, 2, "the generation's build is made again");
+    // One the cache never shows (its add and delete both missed by a relist) counts for the grace only.
+    h.api.remove("imagebuilds", "default", created.metadata?.name ?? "");
+    await h.reconcile(stored());
+    assert.equal(h.api.sent("create").length, 2, "within the grace, the build it created still counts");
+    now = new Date(NOW.getTime() + CREATED_BUILD_GRACE_MS);
+    await h.reconcile(stored());
+    assert.equal(h.api.sent("create").length, 3);
   });
 
   it("mirrors a succeeded build into status with a guarded replace, and records one Event", async () => {
