@@ -18,7 +18,9 @@ import {
 } from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
 
-describe("retries, timeouts, history, schedules, placement and cancellation", () => {
+// Each case has an Image of its own: they run side by side, so the two that mostly wait (the
+// 60 s timeout, the next cron minute) overlap the others instead of adding up.
+describe("retries, timeouts, history, schedules, placement and cancellation", { concurrency: true }, () => {
   let ns: Ns;
   let operator: OperatorProcess;
   before(async () => {
