@@ -29,7 +29,7 @@ import { isTerminal } from "../build/phase.js";
 import { apiErrorMessage, isAlreadyExists, isInvalid } from "../runtime/api-errors.js";
 import { TerminalError } from "../runtime/controller.js";
 import type { Informer } from "../runtime/informer.js";
-import { objectKey } from "../runtime/keys.js";
+import { makeKey, objectKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
 import type { CreatingBuild } from "../scheduler/loop.js";
@@ -179,10 +179,7 @@ export class ImageReconciler {
    * Image's update event (its status naming the build) can come before the build's add event: a
    * pass then would create the build again (409) and write a status without it.
    */
-  private readonly createdBuilds = new Map<
-    string,
-    { build: ImageBuild; imageUid: string; sinceMs: number }
-  >();
+  private readonly createdBuilds = new Map<string, { build: ImageBuild; sinceMs: number }>();
 
   constructor(private readonly deps: ImageReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -335,8 +332,9 @@ export class ImageReconciler {
     const created = this.createdBuilds.get(key);
     if (!created) return cached;
     const name = created.build.metadata?.name;
+    // Labelled with its Image's uid, as the build cache indexes it: not this Image's if recreated.
     const pending =
-      created.imageUid === image.metadata?.uid &&
+      created.build.metadata?.labels?.[LABELS.imageUid] === image.metadata?.uid &&
       this.now().getTime() - created.sinceMs < CREATED_BUILD_GRACE_MS &&
       !cached.some((b) => b.metadata?.name === name);
     if (pending) return [...cached, created.build];
@@ -346,7 +344,7 @@ export class ImageReconciler {
 
   /** A build left the cache: if it is the one created last, the cache has had it; stop standing in. */
   forgetBuild(build: ImageBuild): void {
-    const key = objectKey({ metadata: { namespace: build.metadata?.namespace, name: build.spec.imageName } });
+    const key = makeKey(build.metadata?.namespace, build.spec.imageName);
     if (this.createdBuilds.get(key)?.build.metadata?.uid === build.metadata?.uid)
       this.createdBuilds.delete(key);
   }
@@ -574,11 +572,7 @@ export class ImageReconciler {
     try {
       const created = await this.deps.client.imageBuilds.create(build);
       announced?.created(created);
-      this.createdBuilds.set(objectKey(image), {
-        build: created,
-        imageUid: meta.uid ?? "",
-        sinceMs: this.now().getTime(),
-      });
+      this.createdBuilds.set(objectKey(image), { build: created, sinceMs: this.now().getTime() });
       return created;
     } catch (err) {
       announced?.failed();
