@@ -6,7 +6,7 @@
 //   dist/bundle/cache-memory-child.mjs  bench/cache-memory.ts's child: the operator's modules, bundled alike
 // Why: @kubernetes/client-node's index loads every generated API class and model (some 1 200
 // files); as separate ES modules they cost ~25 MB of RSS before the operator caches anything.
-// esbuild keeps only the code the entry points reach, in one script (README, "Performance").
+// esbuild keeps only the code the entry points reach, in one script (docs/performance.md, "Memory").
 // `make build` runs it after tsc (all three); the Dockerfile bundles `operator worker visibility-thread` only.
 // --metafile also writes what each bundle holds (dist/bundle/meta.json).
 import fs from "node:fs";

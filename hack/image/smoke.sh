@@ -56,7 +56,7 @@ dev="$(node -e 'const l = require(process.argv[1]).packages;
   want(process.getuid() === 65532 && process.getgid() === 65532, `uid:gid ${process.getuid()}:${process.getgid()}`);
   want(process.versions.node.split(".")[0] === "24", `node ${process.version}`);
   want(process.env.NODE_ENV === "production", `NODE_ENV=${process.env.NODE_ENV}`);
-  for (const p of ["/app/dist/bundle/operator.mjs", "/app/dist/bundle/worker.mjs",
+  for (const p of ["/app/dist/bundle/operator.mjs", "/app/dist/bundle/worker.mjs", "/app/dist/bundle/visibility-thread.mjs",
     "/app/dist/src/cmd/operator.js", "/app/dist/src/cmd/worker.js",
     "/app/node_modules/@kubernetes/client-node/package.json", "/usr/local/bin/golden-operator",
     "/usr/local/bin/golden-worker"]) want(fs.existsSync(p), `missing ${p}`);

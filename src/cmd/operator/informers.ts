@@ -50,7 +50,7 @@ export interface Informers {
  * Objects per LIST page. A page's text and its objects as parsed (managedFields and all) are
  * garbage once cached; pages of 500 (the runtime's default, client-go's) peaked ~35 MB higher in
  * RSS while caching 10 000 Images' objects than pages of 100 did, for a few more requests at
- * start (README, "Performance").
+ * start (docs/performance.md, "Memory").
  */
 const LIST_PAGE_SIZE = 100;
 

@@ -1,4 +1,4 @@
-// The operator's Node flags and malloc settings (README, "Performance") are set in three places:
+// The operator's Node flags and malloc settings (docs/performance.md, "Memory") are set in three places:
 // its Deployment, the local start script, and the cache-footprint bench that measures them.
 import assert from "node:assert/strict";
 import fs from "node:fs";
