@@ -24,6 +24,13 @@ import {
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
 
+/**
+ * How long start() retries a first list that fails. Later lists fail while the apiserver restarts
+ * and are retried for as long as the run lasts; a first list that keeps failing is a cluster the
+ * run cannot use (no CRDs: `make install`), said at once rather than at the test's timeout.
+ */
+const FIRST_LIST_TIMEOUT_MS = 30_000;
+
 interface Listed<T> {
   items: T[];
   resourceVersion: string;
@@ -50,9 +57,9 @@ export class ResilientWatch<T extends KubernetesObject> {
     },
   ) {}
 
-  /** Resolves once the first list has been applied. */
+  /** Resolves once the first list has been applied; rejects when it keeps failing. */
   async start(): Promise<void> {
-    this.loop = this.run();
+    this.loop = this.run(Date.now());
     await this.synced.promise;
   }
 
@@ -62,13 +69,19 @@ export class ResilientWatch<T extends KubernetesObject> {
     await this.loop;
   }
 
-  private async run(): Promise<void> {
+  private async run(startedAt: number): Promise<void> {
+    let synced = false;
     while (!this.stopped) {
       if (this.rv === undefined) {
         try {
           this.relist(await this.opts.list());
           this.synced.resolve();
-        } catch {
+          synced = true;
+        } catch (err) {
+          if (!synced && Date.now() - startedAt > FIRST_LIST_TIMEOUT_MS) {
+            this.synced.reject(new Error(`cannot list ${this.opts.path}: ${String(err)}`));
+            return;
+          }
           await sleep(500);
           continue;
         }
