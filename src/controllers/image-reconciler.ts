@@ -33,6 +33,7 @@ import { makeKey, objectKey } from "../runtime/keys.js";
 import type { Logger } from "../runtime/logger.js";
 import type { Result } from "../runtime/workqueue.js";
 import type { CreatingBuild } from "../scheduler/loop.js";
+import { chooseParentBuild } from "../versions/revocation.js";
 import { type CatalogLookup, resolveCatalogBase, type SpecProblem } from "./catalog.js";
 import { isTooLarge } from "./conflicts.js";
 import type { EventSink } from "./events.js";
@@ -496,12 +497,30 @@ export class ImageReconciler {
     const root = lineage.root.spec.base;
     const rootBase: ImageBase = { os: root.os, release: root.release, arch: root.arch ?? DEFAULT_ARCH };
     const parent = lineage.parents[0] as Image;
-    const parentBuild = parent.status?.lastSuccessfulBuild;
-    if (!parentBuild)
+    const newestSuccess = parent.status?.lastSuccessfulBuild;
+    if (!newestSuccess)
       return { waiting: `waiting for parent Image ${parentName}'s first successful build`, rootBase };
+    // A revoked parent version is not built on again (README, "Revocation"): the parent's newest
+    // version still usable stands in for it, or the Image waits for a new one.
+    const parentVersions = this.deps.versions.byIndex(
+      this.deps.versionsByImageIndex,
+      parent.metadata?.uid ?? "",
+    );
+    const choice = chooseParentBuild(newestSuccess, parentVersions, now);
+    if (choice.revoked) {
+      const waiting = `waiting for a usable version of parent Image ${parentName}: its newest, ${choice.revoked.spec.version}, is revoked, and so is every version before it`;
+      return {
+        waiting,
+        rootBase,
+        upToDate: lastSuccess ? { ok: false, reason: "ParentRevoked", message: waiting } : undefined,
+      };
+    }
+    const parentBuild = choice.build;
     const inputs: BuildInputs = { parentImage: parentName, parentBuild };
-    if (parent.status?.baseImage) inputs.baseImage = parent.status.baseImage;
-    if (parent.status?.baseRevision) inputs.baseRevision = parent.status.baseRevision;
+    const base = parentBuild === newestSuccess ? parent.status : choice.version?.spec.inputs;
+    if (base?.baseImage) inputs.baseImage = base.baseImage;
+    if (base?.baseRevision) inputs.baseRevision = base.baseRevision;
+    const usable = parentBuild === newestSuccess ? "newest success" : "newest usable build";
     return {
       inputs,
       rootBase,
@@ -515,8 +534,8 @@ export class ImageReconciler {
             }
           : {
               ok: false,
-              reason: "ParentRebuilt",
-              message: `built on parent ${parentName}'s build ${built?.parentBuild ?? "(unrecorded)"}; its newest success is ${parentBuild}`,
+              reason: parentBuild === newestSuccess ? "ParentRebuilt" : "ParentRevoked",
+              message: `built on parent ${parentName}'s build ${built?.parentBuild ?? "(unrecorded)"}; its ${usable} is ${parentBuild}`,
             },
     };
   }

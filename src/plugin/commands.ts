@@ -81,6 +81,15 @@ function channelOf(image: Image, channel: string): void {
 
 const revokedOf = (v: ImageVersion) =>
   v.status?.conditions?.find((c) => c.type === "Revoked")?.status === "True";
+const parentRevokedOf = (v: ImageVersion) =>
+  v.status?.conditions?.find((c) => c.type === "ParentRevoked")?.status === "True";
+
+/** A version's STATUS: its own revocation first, then its parent's. */
+function versionState(v: ImageVersion): string {
+  if (revokedOf(v)) return "revoked";
+  if (v.revocation?.at) return `revokes ${v.revocation.at}`;
+  return parentRevokedOf(v) ? "parent revoked" : "ok";
+}
 
 async function versions(s: Session, a: Args, io: Io): Promise<void> {
   const [name = ""] = a.positionals;
@@ -98,14 +107,13 @@ async function versions(s: Session, a: Args, io: Io): Promise<void> {
   const rows = list.map((v) => {
     const targets = v.spec.targets?.length ?? 0;
     const published = v.status?.distribution?.filter((t) => t.phase === "Published").length ?? 0;
-    const revoked = revokedOf(v);
     return [
       v.spec.version,
       channels
         .filter((c) => c.version === v.spec.version)
         .map((c) => c.name)
         .join(",") || "-",
-      revoked ? "revoked" : v.revocation?.at ? `revokes ${v.revocation.at}` : "ok",
+      versionState(v),
       v.spec.inputs.baseRevision,
       targets ? `${published}/${targets}` : "-",
       v.spec.changelog?.summary ?? "",

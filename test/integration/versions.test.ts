@@ -289,6 +289,41 @@ describe("versions and channels", () => {
     await channelAt("soak", "prod", "1.0.1");
   });
 
+  it("rebuilds a layered Image on its parent's newest usable version, never a revoked one", async () => {
+    // Finishes the newest build with the inputs golden resolved for it, as the worker records them.
+    const finishAsResolved = async (name: string, count: number) => {
+      const b = await eventually(
+        `build ${count} of ${name}`,
+        async () => (await buildsOf(ns.name, name))[count - 1],
+      );
+      return finishBuild(name, b.spec.inputs ?? {}, count);
+    };
+    await golden.images.create(image(ns.name, "lay"));
+    const first = await finishAsResolved("lay", 1);
+    await version("lay", "1.0.0");
+    assert.equal((await plugin("rebuild", "lay")).code, 0);
+    const second = await finishAsResolved("lay", 2);
+    await version("lay", "1.0.1");
+
+    await golden.images.create(image(ns.name, "lay-app", { base: { image: "lay" } }));
+    const onNewest = await finishAsResolved("lay-app", 1);
+    assert.equal(onNewest.spec.inputs?.parentBuild, second.metadata?.name);
+    assert.equal((await version("lay-app", "1.0.0")).spec.inputs.parentVersion, "1.0.1");
+
+    const r = await plugin("revoke", "lay", "1.0.1", "--reason", "CVE-2026-0002");
+    assert.equal(r.code, 0, r.stderr);
+    await eventually("lay-app 1.0.0 shown as built on a revoked parent", async () => {
+      const rows = (await plugin("versions", "lay-app")).stdout.trim().split("\n");
+      return /^1\.0\.0\s+-\s+parent revoked\s/.test(rows.at(-1) ?? "");
+    });
+    // onParentRevoked: Rebuild (the default) asks for a build; it resolves to lay 1.0.0.
+    const rebuilt = await finishAsResolved("lay-app", 2);
+    assert.equal(rebuilt.spec.trigger, "Rebuild");
+    assert.equal(rebuilt.spec.inputs?.parentBuild, first.metadata?.name);
+    const v = await version("lay-app", "1.0.1");
+    assert.equal(v.spec.inputs.parentVersion, "1.0.0");
+  });
+
   it("refuses channels and distribution targets that cannot work, naming the field", async () => {
     const refused: [Partial<Image["spec"]>, RegExp][] = [
       [

@@ -526,6 +526,57 @@ describe("ImageReconciler: catalog, layered Images and campaigns", () => {
     });
   });
 
+  it("a layered Image does not build on a revoked parent version: the newest usable one, else it waits", async () => {
+    const h = harness();
+    const parent = h.add.image(
+      image({
+        name: "hardened",
+        spec: { base: { os: "rocky", release: "9", arch: "arm64" } },
+        status: parentStatus("hardened-g2-y"),
+      }),
+    );
+    const older = versionOf(parent, build({ name: "hardened-g1-x" }), "1.0.0");
+    older.spec.inputs = { ...older.spec.inputs, baseImage: "rocky-9-arm64", baseRevision: "r6" };
+    const newest = versionOf(parent, build({ name: "hardened-g2-y" }), "1.1.0");
+    newest.revocation = { reason: "CVE-2026-0001" };
+    h.versions.put(older);
+    h.versions.put(newest);
+    const app = h.add.image(image({ name: "app", spec: { base: { image: "hardened" } } }));
+    await h.reconcile(app);
+    const created = bodyOf<ImageBuild>(h.api.sent("create")[0]);
+    assert.deepEqual(created.spec.inputs, {
+      parentImage: "hardened",
+      parentBuild: "hardened-g1-x",
+      baseImage: "rocky-9-arm64",
+      baseRevision: "r6",
+    });
+
+    // Every version revoked: no build, and the Image says why.
+    const h2 = harness();
+    const parent2 = h2.add.image(
+      image({
+        name: "hardened",
+        spec: { base: { os: "rocky", release: "9", arch: "arm64" } },
+        status: parentStatus("hardened-g2-y"),
+      }),
+    );
+    h2.versions.put({
+      ...versionOf(parent2, build({ name: "hardened-g1-x" }), "1.0.0"),
+      revocation: { reason: "a" },
+    });
+    h2.versions.put({
+      ...versionOf(parent2, build({ name: "hardened-g2-y" }), "1.1.0"),
+      revocation: { reason: "b" },
+    });
+    const app2 = h2.add.image(image({ name: "app", spec: { base: { image: "hardened" } } }));
+    await h2.reconcile(app2);
+    assert.equal(h2.api.sent("create").length, 0);
+    const status = bodyOf<Image>(h2.api.sent("replaceStatus")[0]).status;
+    const ready = status?.conditions?.find((c) => c.type === "Ready");
+    assert.equal(ready?.reason, "WaitingForParent");
+    assert.match(ready?.message ?? "", /parent Image hardened: its newest, 1\.1\.0, is revoked/);
+  });
+
   it("refuses a cycle the apiserver could not see, and a missing parent", async () => {
     const h = harness();
     const a = h.add.image(image({ name: "a", spec: { base: { image: "b" } } }));
