@@ -234,6 +234,9 @@ describe("visibility.golden.dev through kube-aggregator", () => {
     assert.match(explained, /KIND:\s+PendingBuild/);
     assert.match(explained, /clusterPosition/);
     assert.match(await kubectl("explain", "pendingbuilds.reason"), /plain words/);
+    // Every field says what it is, one whose type is a named schema (blockedBy) included.
+    assert.doesNotMatch(explained, /<no description>/);
+    assert.match(await kubectl("explain", "pendingbuilds.blockedBy"), /holds the build back/);
   });
 
   it("is forbidden to a user without view, and allowed where they have it", async () => {

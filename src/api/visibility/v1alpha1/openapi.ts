@@ -51,7 +51,10 @@ export const OPENAPI_V3_DOCUMENT: Readonly<Record<string, unknown>> = {
           "An ImageBuild waiting for a build slot, where it stands in the queue and why. Computed on demand from the operator's caches; listed in admission order.",
         properties: {
           apiVersion: { description: "visibility.golden.dev/v1alpha1", type: "string" },
-          blockedBy: { $ref: "#/components/schemas/dev.golden.visibility.v1alpha1.BlockedBy" },
+          blockedBy: {
+            allOf: [{ $ref: "#/components/schemas/dev.golden.visibility.v1alpha1.BlockedBy" }],
+            description: "The limit that holds the build back, cluster or namespace.",
+          },
           clusterPosition: {
             description: "1-based place among every waiting build in the cluster, in admission order.",
             format: "int32",
@@ -68,7 +71,10 @@ export const OPENAPI_V3_DOCUMENT: Readonly<Record<string, unknown>> = {
             type: "string",
           },
           kind: { description: "PendingBuild", type: "string" },
-          metadata: { $ref: "#/components/schemas/dev.golden.visibility.v1alpha1.ObjectMeta" },
+          metadata: {
+            allOf: [{ $ref: "#/components/schemas/dev.golden.visibility.v1alpha1.ObjectMeta" }],
+            description: "The ImageBuild's name, namespace, uid and creationTimestamp.",
+          },
           namespacePosition: {
             description: "1-based place among the waiting builds of its namespace.",
             format: "int32",
@@ -118,7 +124,10 @@ export const OPENAPI_V3_DOCUMENT: Readonly<Record<string, unknown>> = {
             type: "array",
           },
           kind: { description: "PendingBuildList", type: "string" },
-          metadata: { $ref: "#/components/schemas/dev.golden.visibility.v1alpha1.ListMeta" },
+          metadata: {
+            allOf: [{ $ref: "#/components/schemas/dev.golden.visibility.v1alpha1.ListMeta" }],
+            description: "The list's resourceVersion and continue token (pages of limit).",
+          },
         },
         required: ["apiVersion", "kind", "metadata", "items"],
         type: "object",
@@ -313,7 +322,10 @@ export const OPENAPI_V2_DOCUMENT: Readonly<Record<string, unknown>> = {
         "An ImageBuild waiting for a build slot, where it stands in the queue and why. Computed on demand from the operator's caches; listed in admission order.",
       properties: {
         apiVersion: { description: "visibility.golden.dev/v1alpha1", type: "string" },
-        blockedBy: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.BlockedBy" },
+        blockedBy: {
+          allOf: [{ $ref: "#/definitions/dev.golden.visibility.v1alpha1.BlockedBy" }],
+          description: "The limit that holds the build back, cluster or namespace.",
+        },
         clusterPosition: {
           description: "1-based place among every waiting build in the cluster, in admission order.",
           format: "int32",
@@ -330,7 +342,10 @@ export const OPENAPI_V2_DOCUMENT: Readonly<Record<string, unknown>> = {
           type: "string",
         },
         kind: { description: "PendingBuild", type: "string" },
-        metadata: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.ObjectMeta" },
+        metadata: {
+          allOf: [{ $ref: "#/definitions/dev.golden.visibility.v1alpha1.ObjectMeta" }],
+          description: "The ImageBuild's name, namespace, uid and creationTimestamp.",
+        },
         namespacePosition: {
           description: "1-based place among the waiting builds of its namespace.",
           format: "int32",
@@ -380,7 +395,10 @@ export const OPENAPI_V2_DOCUMENT: Readonly<Record<string, unknown>> = {
           type: "array",
         },
         kind: { description: "PendingBuildList", type: "string" },
-        metadata: { $ref: "#/definitions/dev.golden.visibility.v1alpha1.ListMeta" },
+        metadata: {
+          allOf: [{ $ref: "#/definitions/dev.golden.visibility.v1alpha1.ListMeta" }],
+          description: "The list's resourceVersion and continue token (pages of limit).",
+        },
       },
       required: ["apiVersion", "kind", "metadata", "items"],
       type: "object",

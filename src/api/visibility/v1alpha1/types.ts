@@ -21,6 +21,9 @@ export interface PendingBuild {
    * PendingBuild
    */
   kind: string;
+  /**
+   * The ImageBuild's name, namespace, uid and creationTimestamp.
+   */
   metadata: ObjectMeta;
   /**
    * 1-based place among every waiting build in the cluster, in admission order.
@@ -42,6 +45,9 @@ export interface PendingBuild {
    * When the build started waiting (its creationTimestamp).
    */
   waitingSince: string;
+  /**
+   * The limit that holds the build back, cluster or namespace.
+   */
   blockedBy: BlockedBy;
   /**
    * Why the build waits, in plain words, e.g. "cluster limit 10 reached; 3 builds ahead".
@@ -89,6 +95,9 @@ export interface PendingBuildList {
    * PendingBuildList
    */
   kind: string;
+  /**
+   * The list's resourceVersion and continue token (pages of limit).
+   */
   metadata: ListMeta;
   /**
    * The waiting builds, in admission order.
