@@ -407,8 +407,9 @@ describe("aggregated API generation (visibility.golden.dev)", async () => {
     const build = schemas["dev.golden.visibility.v1alpha1.PendingBuild"] as {
       properties: Record<string, Schema>;
     };
+    // allOf around the reference, so its description is kept (kubectl explain).
     assert.equal(
-      build.properties.metadata?.$ref,
+      (build.properties.metadata?.allOf as Schema[] | undefined)?.[0]?.$ref,
       "#/components/schemas/dev.golden.visibility.v1alpha1.ObjectMeta",
     );
     assert.deepEqual(build["x-kubernetes-group-version-kind" as never], [gvk]);

@@ -225,10 +225,10 @@ describe("visibility server", () => {
     assert.equal(v2.body.swagger, "2.0");
     const definitions = v2.body.definitions as Record<
       string,
-      { properties?: Record<string, { $ref?: string }> }
+      { properties?: Record<string, { allOf?: { $ref?: string }[] }> }
     >;
     assert.equal(
-      definitions["dev.golden.visibility.v1alpha1.PendingBuild"]?.properties?.metadata?.$ref,
+      definitions["dev.golden.visibility.v1alpha1.PendingBuild"]?.properties?.metadata?.allOf?.[0]?.$ref,
       "#/definitions/dev.golden.visibility.v1alpha1.ObjectMeta",
     );
     assert.equal((await get("/openapi/v3/apis/other.dev/v1")).code, 404);
