@@ -490,7 +490,10 @@ export class ImageReconciler {
         problem: {
           reason: "ParentNotFound",
           field: "spec.base.image",
-          message: `spec.base.image: Image ${lineage.missing} (an ancestor: ${lineage.path.join(" -> ")} -> ${lineage.missing}) does not exist in namespace ${namespace}`,
+          message:
+            lineage.path.length > 1
+              ? `spec.base.image: Image ${lineage.missing} (an ancestor: ${lineage.path.join(" -> ")} -> ${lineage.missing}) does not exist in namespace ${namespace}`
+              : `spec.base.image: parent Image ${lineage.missing} does not exist in namespace ${namespace}`,
         },
       };
     }

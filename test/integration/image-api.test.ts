@@ -137,6 +137,21 @@ const BAD_INPUTS: Array<[string, Mutation, RegExp]> = [
     /spec\.customizations\.users\[0\]\.sshAuthorizedKeys\[0\]: Invalid value/,
   ],
   [
+    "schedule that is not five fields: the pattern's error, not the rules that read fields",
+    (s) => (s.rebuild = { schedule: "every sunday" }),
+    /^(?![\s\S]*(too often|out of range))[\s\S]*spec\.rebuild\.schedule: Invalid value: "every sunday"/,
+  ],
+  [
+    "schedule with a day of week out of range",
+    (s) => (s.rebuild = { schedule: "0 3 * * 8" }),
+    /spec\.rebuild\.schedule: Invalid value: .*number out of range: .*day of week 0-7/,
+  ],
+  [
+    "schedule with an hour out of range",
+    (s) => (s.rebuild = { schedule: "0 24 1 1 *" }),
+    /spec\.rebuild\.schedule: Invalid value: .*number out of range/,
+  ],
+  [
     "schedule firing every minute",
     (s) => (s.rebuild = { schedule: "*/2 * * * *" }),
     /spec\.rebuild\.schedule: Invalid value: .*schedule fires too often/,

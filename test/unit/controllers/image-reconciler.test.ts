@@ -589,6 +589,7 @@ describe("ImageReconciler: catalog, layered Images and campaigns", () => {
     assert.equal(cycle?.conditions?.find((c) => c.type === "Ready")?.reason, "BaseCycle");
     assert.match(cycle?.message ?? "", /spec\.base\.image: .*a -> b -> a/);
     assert.equal(missing?.conditions?.find((c) => c.type === "Ready")?.reason, "ParentNotFound");
+    assert.equal(missing?.message, "spec.base.image: parent Image gone does not exist in namespace default");
   });
 
   it("UpToDate follows the catalog: False with BaseUpdated once the revision moved on", async () => {
