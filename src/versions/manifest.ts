@@ -57,14 +57,37 @@ function bytes(...parts: string[]): Buffer {
   return createHash("sha256").update(parts.join("\u0000")).digest();
 }
 
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+const DATED_EPOCH_MS = Date.UTC(2024, 0, 1);
+
 /**
- * A package's version at a base revision: MAJOR.MINOR from the name (stable across revisions),
- * the patch level from the name and the revision, so a new base revision moves some packages.
+ * Where a base revision stands in time, so package versions only move forward: a dated revision
+ * (the catalog's 20261215) in weeks since 2024, a numbered one (r2, fedora-r2) by its number,
+ * anything else 0.
+ */
+export function revisionOrdinal(baseRevision: string): number {
+  const dated = /^(\d{4})(\d{2})(\d{2})$/.exec(baseRevision);
+  if (dated) {
+    const ms = Date.UTC(Number(dated[1]), Number(dated[2]) - 1, Number(dated[3]));
+    return Math.max(0, Math.floor((ms - DATED_EPOCH_MS) / WEEK_MS));
+  }
+  const numbered = /(\d+)$/.exec(baseRevision);
+  return numbered ? Number(numbered[1]) : 0;
+}
+
+/**
+ * A package's version at a base revision: MAJOR.MINOR and the package release from the name and
+ * the distribution release (stable across revisions); the patch level grows with the revision, each
+ * package at its own pace (every 1 to 3 steps), so a newer base revision moves some packages
+ * forward and never one back.
  */
 export function packageVersion(name: string, release: string, baseRevision: string): string {
   const n = bytes(name);
-  const r = bytes(name, release, baseRevision);
-  return `${1 + ((n[0] ?? 0) % 9)}.${(n[1] ?? 0) % 30}.${(r[0] ?? 0) % 40}-${1 + ((r[1] ?? 0) % 3)}`;
+  const r = bytes(name, release);
+  const pace = 1 + ((r[0] ?? 0) % 3);
+  const patch =
+    ((r[2] ?? 0) % 10) + Math.floor((revisionOrdinal(baseRevision) + ((r[3] ?? 0) % pace)) / pace);
+  return `${1 + ((n[0] ?? 0) % 9)}.${(n[1] ?? 0) % 30}.${patch}-${1 + ((r[1] ?? 0) % 3)}`;
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { ImageSpec, VersionInputs } from "../../../src/api/v1alpha1/index.js";
 import { changelog, renderChangelog, summarize } from "../../../src/versions/changelog.js";
 import { customizationDigest, sha256 } from "../../../src/versions/inputs.js";
-import { contentManifest, packageVersion } from "../../../src/versions/manifest.js";
+import { contentManifest, packageVersion, revisionOrdinal } from "../../../src/versions/manifest.js";
 import { comparePackageVersions } from "../../../src/versions/semver.js";
 import { imageSpec } from "../../support/fixtures.js";
 
@@ -50,6 +50,33 @@ describe("content manifest", () => {
     assert.deepEqual(m.servicesDisabled, ["cups"]);
     assert.deepEqual(m.files, [{ path: "/etc/motd", mode: "0644", digest: sha256("hello\n") }]);
     assert.deepEqual(m.kernelArgs, ["console=ttyS0"]);
+  });
+
+  it("never moves a package back on a newer base revision", () => {
+    const packages = ["openssl", "bash", "systemd", "coreutils", "curl", "nginx", "jq", "vim", "tzdata"];
+    for (const revisions of [
+      ["r1", "r2", "r3", "r10"],
+      ["fedora-r1", "fedora-r2"],
+      ["20261201", "20261215", "20270105", "20280301"],
+    ]) {
+      for (const p of packages) {
+        const versions = revisions.map((r) => packageVersion(p, "9", r));
+        for (let i = 1; i < versions.length; i++)
+          assert.ok(
+            comparePackageVersions(versions[i - 1] as string, versions[i] as string) <= 0,
+            `${p}: ${versions[i - 1]} at ${revisions[i - 1]}, ${versions[i]} at ${revisions[i]}`,
+          );
+      }
+      const first = packages.map((p) => packageVersion(p, "9", revisions[0] as string));
+      const last = packages.map((p) => packageVersion(p, "9", revisions.at(-1) as string));
+      assert.ok(
+        first.some((v, i) => v !== last[i]),
+        `some package moves from ${revisions[0]} to ${revisions.at(-1)}`,
+      );
+    }
+    assert.equal(revisionOrdinal("20240115"), 2);
+    assert.equal(revisionOrdinal("fedora-r12"), 12);
+    assert.equal(revisionOrdinal("ubuntu-24.04-unversioned"), 0);
   });
 
   it("gives packages versions that follow the base revision, and only the base revision", () => {
