@@ -135,7 +135,10 @@ async function diff(s: Session, a: Args, io: Io): Promise<void> {
     );
 }
 
-/** Writes the request annotation and, unless --no-wait, waits for the operator's verdict. */
+/**
+ * Writes the request annotation and, unless --no-wait, waits for the operator's verdict: the
+ * channel's status, or (--no-wait) the Image as annotated.
+ */
 async function requestChannelMove(
   s: Session,
   a: Args,
@@ -143,15 +146,15 @@ async function requestChannelMove(
   image: Image,
   channel: string,
   request: ChannelRequest,
-): Promise<ChannelStatus | undefined> {
+): Promise<ChannelStatus | { annotated: Image }> {
   const name = image.metadata?.name ?? "";
   const value = formatRequest(request, io.now().getTime().toString(36));
-  await api(`annotating Image ${name}`, () =>
+  const annotated = await api(`annotating Image ${name}`, () =>
     s.golden.images.patch(s.namespace, name, {
       metadata: { annotations: { [channelRequestAnnotation(channel)]: value } },
     }),
   );
-  if (!a.wait) return undefined;
+  if (!a.wait) return { annotated };
   const deadline = io.now().getTime() + a.timeoutMs;
   while (io.now().getTime() < deadline) {
     const current = await getImage(s, name);
@@ -164,10 +167,20 @@ async function requestChannelMove(
   );
 }
 
-function report(a: Args, io: Io, st: ChannelStatus | undefined, ok: boolean, fallbackText: string): void {
-  if (a.output !== "table") io.out(structured(st ?? {}, a.output));
-  if (st && !ok) throw new PluginError(st.message ?? "refused");
-  if (a.output === "table") io.out(st ? `${st.name}: ${st.message}` : fallbackText);
+function report(
+  a: Args,
+  io: Io,
+  verdict: ChannelStatus | { annotated: Image },
+  ok: (st: ChannelStatus) => boolean,
+  requested: string,
+): void {
+  if ("annotated" in verdict) {
+    io.out(a.output !== "table" ? structured(verdict.annotated, a.output) : requested);
+    return;
+  }
+  if (a.output !== "table") io.out(structured(verdict, a.output));
+  if (!ok(verdict)) throw new PluginError(verdict.message ?? "refused");
+  if (a.output === "table") io.out(`${verdict.name}: ${verdict.message}`);
 }
 
 async function promote(s: Session, a: Args, io: Io): Promise<void> {
@@ -177,21 +190,20 @@ async function promote(s: Session, a: Args, io: Io): Promise<void> {
   const v = await getVersion(s, name, version);
   if (v.revocation)
     throw new PluginError(`cannot promote ${version}: it is revoked (${v.revocation.reason})`);
-  const st = await requestChannelMove(s, a, io, image, channel, { action: "promote", version });
-  report(a, io, st, st?.version === version, `requested: promote ${channel} to ${version}`);
+  const verdict = await requestChannelMove(s, a, io, image, channel, { action: "promote", version });
+  report(a, io, verdict, (st) => st.version === version, `requested: promote ${channel} to ${version}`);
 }
 
 async function rollback(s: Session, a: Args, io: Io): Promise<void> {
   const [name = "", channel = ""] = a.positionals;
   const image = await getImage(s, name);
   channelOf(image, channel);
-  const st = await requestChannelMove(s, a, io, image, channel, { action: "rollback" });
-  const last = st?.history?.at(-1);
+  const verdict = await requestChannelMove(s, a, io, image, channel, { action: "rollback" });
   report(
     a,
     io,
-    st,
-    last?.action === "RolledBack" && last.reason === st?.message,
+    verdict,
+    (st) => st.history?.at(-1)?.action === "RolledBack" && st.history.at(-1)?.reason === st.message,
     `requested: roll back ${channel}`,
   );
 }

@@ -287,6 +287,15 @@ describe("versions and channels", () => {
     assert.equal(v2.spec.bump, "Patch");
     assert.deepEqual(v2.spec.changelog?.baseRevision, { from: "fedora-r1", to: "fedora-r2" });
     await channelAt("soak", "prod", "1.0.1");
+    // --no-wait has no verdict to print: -o json prints the Image as annotated with the request.
+    const noWait = await plugin("promote", "soak", "prod", "1.0.1", "--no-wait", "-o", "json");
+    assert.equal(noWait.code, 0, noWait.stderr);
+    const annotated = JSON.parse(noWait.stdout) as Image;
+    assert.equal(annotated.kind, "Image");
+    assert.ok(
+      Object.values(annotated.metadata?.annotations ?? {}).some((v) => v.startsWith("promote")),
+      JSON.stringify(annotated.metadata?.annotations),
+    );
   });
 
   it("rebuilds a layered Image on its parent's newest usable version, never a revoked one", async () => {
