@@ -17,7 +17,7 @@ import { compareVersions } from "../versions/semver.js";
 import type { Args } from "./args.js";
 import { notFound, PluginError, usage } from "./errors.js";
 import type { Session } from "./kube.js";
-import { age, structured, table } from "./output.js";
+import { age, structured, table, until } from "./output.js";
 
 export interface Io {
   out: (text: string) => void;
@@ -276,8 +276,9 @@ async function queue(s: Session, a: Args, io: Io): Promise<void> {
     p.imageName,
     String(p.priority),
     age(p.waitingSince, io.now()),
+    until(p.estimatedStartTime, io.now()),
     p.reason,
   ]);
-  const header = ["NAME", "POSITION", "NS POSITION", "IMAGE", "PRIORITY", "WAITING", "REASON"];
+  const header = ["NAME", "POSITION", "NS POSITION", "IMAGE", "PRIORITY", "WAITING", "ETA", "REASON"];
   io.out(table(a.allNamespaces ? ["NAMESPACE", ...header] : header, rows));
 }

@@ -18,6 +18,14 @@ export function structured(value: unknown, output: Exclude<Output, "table">): st
 }
 
 /** kubectl's AGE: 45s, 12m, 3h, 5d. */
+/** How long until a time, in age()'s units ("in 2m"); "now" once it has passed, "-" when unknown. */
+export function until(at: string | undefined, now: Date): string {
+  if (!at) return "-";
+  const ms = new Date(at).getTime() - now.getTime();
+  if (!Number.isFinite(ms)) return "-";
+  return ms <= 0 ? "now" : `in ${age(new Date(now.getTime() - ms), now)}`;
+}
+
 export function age(since: string | Date | undefined, now: Date): string {
   if (!since) return "<unknown>";
   const s = Math.max(0, Math.floor((now.getTime() - new Date(since).getTime()) / 1000));

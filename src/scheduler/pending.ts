@@ -8,7 +8,7 @@ import { ANNOTATIONS } from "../build/names.js";
 import { createdAtMs } from "../build/order.js";
 import type { Informer } from "../runtime/informer.js";
 import { objectKey } from "../runtime/keys.js";
-import { type QueuedPlacement, schedule, startEstimator } from "./policy.js";
+import { type NamespaceBound, type QueuedPlacement, schedule, startEstimator } from "./policy.js";
 import { SchedulerState } from "./state.js";
 
 /** One waiting build, as the visibility API reports it. */
@@ -228,7 +228,8 @@ function queueOf(
     const namespace = build.metadata?.namespace ?? "";
     const namespacePosition = (namespacePositions.get(namespace) ?? 0) + 1;
     namespacePositions.set(namespace, namespacePosition);
-    items.push(new QueuedBuild(namespace, build, placement, namespacePosition, estimate));
+    const limit = opts.namespaceLimit(namespace);
+    items.push(new QueuedBuild(namespace, build, placement, namespacePosition, limit, estimate));
   }
   return { resourceVersion, items };
 }
@@ -242,14 +243,18 @@ class QueuedBuild implements PendingRef {
     private readonly build: ImageBuild,
     private readonly placement: QueuedPlacement,
     private readonly namespacePosition: number,
-    private readonly estimate: (ahead: number) => number | undefined,
+    private readonly namespaceLimit: number | undefined,
+    private readonly estimate: (ahead: number, namespace?: NamespaceBound) => number | undefined,
   ) {
     this.name = build.metadata?.name ?? "";
   }
 
   entry(): PendingEntry {
     const { build, placement } = this;
-    const eta = this.estimate(placement.ahead);
+    const eta = this.estimate(placement.ahead, {
+      ahead: this.namespacePosition - 1,
+      limit: this.namespaceLimit,
+    });
     return {
       namespace: this.namespace,
       name: this.name,

@@ -162,17 +162,27 @@ export function schedule(
   return { admit, queued };
 }
 
+/** What holds a waiting build back besides the cluster: its namespace's limit and its place there. */
+export interface NamespaceBound {
+  /** Builds of its namespace that start before it. */
+  ahead: number;
+  /** The namespace's limit; undefined when only the cluster limit applies. */
+  limit: number | undefined;
+}
+
 /**
  * When a waiting build should start: every `capacity` builds ahead of it take one typical build
- * duration (the median of recent ones). Undefined until a build has finished to learn from.
+ * duration (the median of recent ones), and so does every namespace limit's worth of builds ahead
+ * of it in its namespace; the later of the two. Undefined until a build has finished to learn from.
  */
 export function estimateStart(
   ahead: number,
   capacity: number,
   recentDurationsMs: number[],
   nowMs: number,
+  namespace?: NamespaceBound,
 ): number | undefined {
-  return startEstimator(capacity, recentDurationsMs, nowMs)(ahead);
+  return startEstimator(capacity, recentDurationsMs, nowMs)(ahead, namespace);
 }
 
 /** estimateStart for many builds of one queue: the median is taken once, not per build. */
@@ -180,9 +190,15 @@ export function startEstimator(
   capacity: number,
   recentDurationsMs: number[],
   nowMs: number,
-): (ahead: number) => number | undefined {
+): (ahead: number, namespace?: NamespaceBound) => number | undefined {
   if (recentDurationsMs.length === 0 || capacity <= 0) return () => undefined;
   const sorted = [...recentDurationsMs].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-  return (ahead) => nowMs + Math.floor(ahead / capacity + 1) * median;
+  return (ahead, namespace) => {
+    const clusterWaves = Math.floor(ahead / capacity);
+    const limit = namespace?.limit;
+    const namespaceWaves =
+      namespace && limit !== undefined && limit > 0 ? Math.floor(namespace.ahead / limit) : 0;
+    return nowMs + (Math.max(clusterWaves, namespaceWaves) + 1) * median;
+  };
 }

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { parse } from "../../../src/plugin/args.js";
 import { EXIT, PluginError } from "../../../src/plugin/errors.js";
 import { main } from "../../../src/plugin/main.js";
-import { age, structured, table } from "../../../src/plugin/output.js";
+import { age, structured, table, until } from "../../../src/plugin/output.js";
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -97,6 +97,21 @@ describe("kubectl golden's output", () => {
       ["45s", "10m", "3h", "5d"],
     );
     assert.equal(age(undefined, now), "<unknown>");
+  });
+
+  it("gives an estimated start as a time from now", () => {
+    const now = new Date("2026-12-01T12:00:00Z");
+    const inS = (s: number) => new Date(now.getTime() + s * 1000).toISOString();
+    assert.deepEqual(
+      [
+        until(inS(45), now),
+        until(inS(600), now),
+        until(inS(-5), now),
+        until(undefined, now),
+        until("soon", now),
+      ],
+      ["in 45s", "in 10m", "now", "-", "-"],
+    );
   });
 
   it("writes JSON and YAML for scripts", () => {

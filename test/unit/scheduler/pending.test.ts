@@ -78,6 +78,20 @@ describe("PendingQueueView", () => {
     for (const entry of entries(view(unlearnt, 2))) assert.ok(!("estimatedStartTime" in entry));
   });
 
+  it("estimates a later start for builds behind others of a namespace at its limit", () => {
+    const caches = scene();
+    caches.builds.items.push(build("c", "w2", { created: 5 }));
+    // Room in the cluster; namespace c runs one build of its limit of 1, with two waiting.
+    const items = entries(view(caches, 10, { c: 1 }));
+    assert.deepEqual(
+      items.map((e) => [`${e.namespace}/${e.name}`, e.blockedBy, e.estimatedStartTime]),
+      [
+        ["c/w1", "namespace", new Date(NOW.getTime() + 60_000).toISOString()],
+        ["c/w2", "namespace", new Date(NOW.getTime() + 120_000).toISOString()],
+      ],
+    );
+  });
+
   it("leaves out the builds the policy would admit now: they do not wait", () => {
     const items = entries(view(scene(), 3, { c: 1 }));
     assert.deepEqual(

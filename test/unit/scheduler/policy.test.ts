@@ -503,6 +503,18 @@ describe("estimateStart", () => {
     assert.ok(t !== undefined && t >= 20 && t <= 30, String(t));
   });
 
+  it("waits for its namespace's limit when that binds before the cluster's", () => {
+    const d = [100];
+    // Namespace limit 1, cluster capacity 10: the second build of the namespace waits a build more.
+    assert.equal(estimateStart(0, 10, d, 0, { ahead: 0, limit: 1 }), 100);
+    assert.equal(estimateStart(1, 10, d, 0, { ahead: 1, limit: 1 }), 200);
+    assert.equal(estimateStart(5, 10, d, 0, { ahead: 5, limit: 2 }), 300);
+    // The cluster binds: the later of the two.
+    assert.equal(estimateStart(9, 2, d, 0, { ahead: 1, limit: 5 }), 500);
+    // No namespace limit: the cluster's estimate alone.
+    assert.equal(estimateStart(3, 10, d, 0, { ahead: 3, limit: undefined }), 100);
+  });
+
   it("grows with builds ahead per unit of capacity", () => {
     const d = [100];
     assert.equal(estimateStart(0, 2, d, 0), 100);
