@@ -48,7 +48,7 @@ export function deriveImageStatus({
   const verdict = problem
     ? failed(problem.reason, problem.message)
     : latest
-      ? fromBuild(latest, retryAt)
+      ? servingCurrent(fromBuild(latest, retryAt), lastSuccessful, generation)
       : waiting
         ? { phase: "Pending" as ImagePhase, ready: false, reason: "WaitingForParent", message: waiting }
         : {
@@ -119,6 +119,39 @@ interface Verdict {
   ready: boolean;
   reason: string;
   message: string;
+}
+
+/** Ready's reason while a rebuild runs, failed or was cancelled beside artifacts that stay. */
+const REBUILD_REASONS: Record<string, string> = {
+  BuildInProgress: "Rebuilding",
+  BuildFailed: "RebuildFailed",
+  BuildCancelled: "RebuildCancelled",
+  // Kept as is: a campaign waits on it before it counts a failure (campaign-reconciler.ts).
+  RetryPending: "RetryPending",
+};
+
+/**
+ * Ready means artifacts of the current generation are available (the API's contract, ImageStatus
+ * conditions). A rebuild of the same generation (a rebuild request, a schedule slot, a campaign)
+ * that runs, failed or was cancelled leaves the last success's artifacts in status: the Image stays
+ * Ready, its phase and reason say what the rebuild did. A new generation's build has no such
+ * artifacts, so it is not Ready until it succeeds.
+ */
+function servingCurrent(
+  verdict: Verdict,
+  lastSuccessful: ImageBuild | undefined,
+  generation: number,
+): Verdict {
+  if (verdict.ready || !lastSuccessful || lastSuccessful.spec.imageGeneration !== generation) return verdict;
+  const reason = REBUILD_REASONS[verdict.reason];
+  if (!reason) return verdict;
+  const served = lastSuccessful.metadata?.name ?? "";
+  return {
+    ...verdict,
+    ready: true,
+    reason,
+    message: `${verdict.message}; build ${served}'s artifacts stay available`,
+  };
 }
 
 function failed(reason: string, message: string): Verdict {

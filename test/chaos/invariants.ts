@@ -109,6 +109,9 @@ export async function waitForConvergence(
   return { converged: false, waitedMs: Date.now() - started, pending };
 }
 
+/** Ready's reasons that tell a build's outcome, not a problem with the spec. */
+const BUILD_OUTCOME_REASONS = new Set(["BuildInProgress", "BuildFailed", "BuildCancelled", "RetryPending"]);
+
 /** Status of settled Images is complete and consistent with their builds. */
 export function checkImages(snap: Snapshot, workload?: Set<string>): string[] {
   const problems: string[] = [];
@@ -125,8 +128,21 @@ export function checkImages(snap: Snapshot, workload?: Set<string>): string[] {
     const r = ready(image);
     if (!s.message) problems.push(`Image ${k}: ${s.phase} without a status message`);
     if (!r?.message && s.phase === "Failed") problems.push(`Image ${k}: Failed without a Ready message`);
-    if ((r?.status === "True") !== (s.phase === "Succeeded"))
+    // Ready means artifacts of the current generation are available: always once Succeeded, and
+    // beside a rebuild of the same generation that failed or was cancelled; never without them.
+    const served = builds.get(`${image.metadata?.namespace}/${s.lastSuccessfulBuild}`);
+    const current =
+      served?.status?.phase === "Succeeded" && served.spec.imageGeneration === image.metadata?.generation;
+    if (s.phase === "Succeeded" && r?.status !== "True")
       problems.push(`Image ${k}: phase ${s.phase} but Ready=${r?.status} (${r?.reason})`);
+    if (r?.status === "True" && !current)
+      problems.push(
+        `Image ${k}: Ready (${r.reason}) without a success of generation ${image.metadata?.generation} (lastSuccessfulBuild ${s.lastSuccessfulBuild ?? "none"})`,
+      );
+    if (r?.status !== "True" && current && BUILD_OUTCOME_REASONS.has(r?.reason ?? ""))
+      problems.push(
+        `Image ${k}: Ready=${r?.status} (${r?.reason}) though ${s.lastSuccessfulBuild}'s artifacts are of its generation`,
+      );
     if (s.phase === "Succeeded") {
       const last = builds.get(`${image.metadata?.namespace}/${s.lastSuccessfulBuild}`);
       if (!last)

@@ -168,6 +168,36 @@ describe("retries, timeouts, history, schedules, placement and cancellation", { 
     );
   });
 
+  it("stays Ready beside a rebuild of the same spec, running or cancelled", async () => {
+    await golden.images.create(image(ns.name, "kept", {}, 2));
+    const built = await waitPhase(ns.name, "kept", "Succeeded");
+    const readyOf = (i: typeof built) => i.status?.conditions?.find((c) => c.type === "Ready");
+    await kubectl("annotate", "image/kept", "-n", ns.name, "golden.dev/rebuild=1");
+    const rebuild = await eventually("the rebuild to be Building", async () =>
+      (await buildsOf(ns.name, "kept")).find(
+        (b) => b.spec.trigger === "Rebuild" && b.status?.phase === "Building",
+      ),
+    );
+    const rebuilding = await eventually("kept to show the rebuild", async () => {
+      const i = await golden.images.get(ns.name, "kept");
+      return i?.status?.phase === "Building" ? i : undefined;
+    });
+    assert.equal(readyOf(rebuilding)?.status, "True");
+    assert.equal(readyOf(rebuilding)?.reason, "Rebuilding");
+    await golden.imageBuilds.patch(ns.name, rebuild.metadata?.name ?? "", {
+      metadata: { annotations: { "golden.dev/cancel": "true" } },
+    });
+    const cancelled = await waitPhase(ns.name, "kept", "Failed");
+    assert.equal(readyOf(cancelled)?.status, "True");
+    assert.equal(readyOf(cancelled)?.reason, "RebuildCancelled");
+    assert.deepEqual(
+      cancelled.status?.artifacts,
+      built.status?.artifacts,
+      "the first build's artifacts stay",
+    );
+    await kubectl("wait", "--for=condition=Ready", "image/kept", "-n", ns.name, "--timeout=5s");
+  });
+
   it("lets a worker update only its own ImageBuild's status", async () => {
     await golden.images.create(image(ns.name, "mine"));
     await golden.images.create(image(ns.name, "theirs"));

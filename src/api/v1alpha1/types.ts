@@ -369,7 +369,7 @@ export interface ImageStatus {
    */
   observedGeneration?: number;
   /**
-   * Latest observations of the Image's state. Ready is True when artifacts of the current generation are available.
+   * Latest observations of the Image's state. Ready is True when artifacts of the current generation are available: a rebuild of the same generation that runs, failed or was cancelled keeps it True (reasons Rebuilding, RebuildFailed, RebuildCancelled, RetryPending); a new generation is not Ready until it succeeds.
    *
    * @maxItems 16
    */

@@ -175,6 +175,61 @@ describe("deriveImageStatus", () => {
     assert.equal(s.message, "build b1 was cancelled");
   });
 
+  it("stays Ready while a rebuild of the same generation runs, fails, is cancelled or awaits its retry", () => {
+    const done = build({
+      name: "r1",
+      generation: 1,
+      created: minute(0),
+      status: { phase: "Succeeded", artifacts: [artifact("r1")] },
+      attempt: 1,
+    });
+    const rebuild = (status: NonNullable<Parameters<typeof build>[0]>["status"]) =>
+      build({ name: "r2", generation: 1, created: minute(1), status, attempt: 1 });
+    const retryAt = new Date("2025-06-01T12:00:20.000Z");
+    const cases: [NonNullable<Parameters<typeof build>[0]>["status"], Date | undefined, string, string][] = [
+      [{ phase: "Building" }, undefined, "Building", "Rebuilding"],
+      [{ phase: "Failed", failedStep: "configure" }, undefined, "Failed", "RebuildFailed"],
+      [{ phase: "Cancelled" }, undefined, "Failed", "RebuildCancelled"],
+      [{ phase: "Failed", failedStep: "configure" }, retryAt, "Queued", "RetryPending"],
+    ];
+    for (const [status, retry, phase, reason] of cases) {
+      const s = deriveImageStatus({
+        image: image({ generation: 1 }),
+        builds: [done, rebuild(status)],
+        retryAt: retry,
+        now: NOW,
+      });
+      assert.equal(s.phase, phase, reason);
+      assert.equal(ready(s).status, "True", reason);
+      assert.equal(ready(s).reason, reason);
+      assert.match(ready(s).message, /build r1's artifacts stay available$/);
+      assert.deepEqual(s.artifacts, [artifact("r1")]);
+      assert.equal(s.latestBuild, "r2");
+    }
+  });
+
+  it("is not Ready while a new generation builds: the artifacts it has are of the old spec", () => {
+    const s = deriveImageStatus({
+      image: image({ generation: 2 }),
+      builds: [
+        build({ name: "g1", generation: 1, created: minute(0), status: { phase: "Succeeded" }, attempt: 1 }),
+        build({ name: "g2", generation: 2, created: minute(1), status: { phase: "Building" }, attempt: 1 }),
+      ],
+      now: NOW,
+    });
+    assert.equal(ready(s).status, "False");
+    assert.equal(ready(s).reason, "BuildInProgress");
+    const problem = deriveImageStatus({
+      image: image({ generation: 1 }),
+      builds: [
+        build({ name: "g1", generation: 1, created: minute(0), status: { phase: "Succeeded" }, attempt: 1 }),
+      ],
+      problem: { reason: "BaseEndOfLife", field: "spec.base", message: "spec.base: past its end of life" },
+      now: NOW,
+    });
+    assert.equal(ready(problem).status, "False", "a spec problem is not Ready, artifacts or not");
+  });
+
   it("is Failed with the problem's reason and message when the spec has a problem", () => {
     const problem = {
       reason: "UnsupportedRelease",
