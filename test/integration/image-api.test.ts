@@ -307,5 +307,6 @@ describe("Image API", () => {
     const all = await kubectl("get", "golden", "-n", ns.name, "-o", "name");
     assert.match(all, /image\.golden\.dev\/columns/);
     assert.match(all, /imagebuild\.golden\.dev\/frozen/);
+    assert.doesNotMatch(all, /baseimage\.golden\.dev/, "the catalog is not in the golden category");
   });
 });

@@ -98,7 +98,7 @@ export const BASE_IMAGE_RESOURCE = {
   plural: BASE_IMAGE_PLURAL,
   singular: "baseimage",
   shortNames: ["bi"],
-  categories: ["golden"],
+  categories: [],
   namespaced: false,
   crdName: "baseimages.golden.dev",
 } as const satisfies ResourceInfo;
