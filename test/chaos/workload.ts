@@ -1,7 +1,7 @@
 // The Images a chaos run builds while faults fly: valid, short builds (a few steps of 1–3 s),
 // a mix of formats, arches, priorities, some with a simulated failure and some with retries.
-// Some of those that always succeed ask for a rebuild (annotation) and a scheduled one (a minute
-// or two after creation, once in the run), and keep a history of one build: each trigger (a generation,
+// Some of those that always succeed ask for a rebuild (annotation) and a scheduled one (30 to 90 s
+// after creation, once in the run), and keep a history of one build: each trigger (a generation,
 // a rebuild token, a schedule slot) may succeed once, even once its builds are pruned.
 import type { Image, ImageSpec } from "../../src/api/v1alpha1/index.js";
 import { ANNOTATIONS } from "../../src/build/names.js";
@@ -47,7 +47,7 @@ export function chaosSpec(rng: Rng): ImageSpec {
 
 /**
  * Turns an Image that builds fine into one with more triggers than its generations: a rebuild
- * token, perhaps a schedule firing in a minute or two (hourly, so once in a run), and a
+ * token, perhaps a schedule firing 30 to 90 s after creation (hourly, so once in a run), and a
  * history of one successful and one failed build, so the builds of earlier triggers are pruned.
  */
 function addTriggers(rng: Rng, image: Image, now: Date): void {
@@ -59,9 +59,10 @@ function addTriggers(rng: Rng, image: Image, now: Date): void {
     annotations: { [ANNOTATIONS.rebuild]: `chaos-${rng.int(0, 1_000_000)}` },
   };
   if (rng.chance(0.5)) {
-    // The first minute boundary at least a minute away: after the Image exists, whatever the
-    // create took (an earlier slot would not fire for an hour), and well within the run.
-    const slot = new Date(now.getTime() + 60_000);
+    // The first minute boundary at least 30 s away: after the Image exists, whatever the create
+    // took (an earlier slot would not fire for an hour), and 30-90 s in, while the faults still
+    // run (the subset's take about 65 s), rather than after them, which convergence would wait on.
+    const slot = new Date(now.getTime() + 30_000);
     spec.rebuild = { schedule: `${(slot.getUTCMinutes() + 1) % 60} * * * *` };
     // Convergence waits for the slot's build (invariants.ts, unsettled).
     image.metadata.labels = { ...image.metadata.labels, [SCHEDULED_LABEL]: "true" };

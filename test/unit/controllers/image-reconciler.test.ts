@@ -527,24 +527,32 @@ describe("ImageReconciler: catalog, layered Images and campaigns", () => {
   });
 
   it("a layered Image does not build on a revoked parent version: the newest usable one, else it waits", async () => {
-    const h = harness();
-    const parent = h.add.image(
-      image({
-        name: "hardened",
-        spec: { base: { os: "rocky", release: "9", arch: "arm64" } },
-        status: parentStatus("hardened-g2-y"),
-      }),
-    );
-    const older = versionOf(parent, build({ name: "hardened-g1-x" }), "1.0.0");
-    older.spec.inputs = { ...older.spec.inputs, baseImage: "rocky-9-arm64", baseRevision: "r6" };
-    const newest = versionOf(parent, build({ name: "hardened-g2-y" }), "1.1.0");
-    newest.revocation = { reason: "CVE-2026-0001" };
-    h.versions.put(older);
-    h.versions.put(newest);
-    const app = h.add.image(image({ name: "app", spec: { base: { image: "hardened" } } }));
-    await h.reconcile(app);
-    const created = bodyOf<ImageBuild>(h.api.sent("create")[0]);
-    assert.deepEqual(created.spec.inputs, {
+    /** Parent "hardened" whose newest success is g2-y, with versions 1.0.0 (g1-x) and 1.1.0 (g2-y). */
+    const scene = (revoked: string[]) => {
+      const h = harness();
+      const parent = h.add.image(
+        image({
+          name: "hardened",
+          spec: { base: { os: "rocky", release: "9", arch: "arm64" } },
+          status: parentStatus("hardened-g2-y"),
+        }),
+      );
+      for (const [b, v] of [
+        ["hardened-g1-x", "1.0.0"],
+        ["hardened-g2-y", "1.1.0"],
+      ] as const) {
+        const version = versionOf(parent, build({ name: b }), v);
+        if (v === "1.0.0")
+          version.spec.inputs = { ...version.spec.inputs, baseImage: "rocky-9-arm64", baseRevision: "r6" };
+        if (revoked.includes(v)) version.revocation = { reason: `CVE in ${v}` };
+        h.versions.put(version);
+      }
+      return { h, app: h.add.image(image({ name: "app", spec: { base: { image: "hardened" } } })) };
+    };
+
+    const newestRevoked = scene(["1.1.0"]);
+    await newestRevoked.h.reconcile(newestRevoked.app);
+    assert.deepEqual(bodyOf<ImageBuild>(newestRevoked.h.api.sent("create")[0]).spec.inputs, {
       parentImage: "hardened",
       parentBuild: "hardened-g1-x",
       baseImage: "rocky-9-arm64",
@@ -552,26 +560,10 @@ describe("ImageReconciler: catalog, layered Images and campaigns", () => {
     });
 
     // Every version revoked: no build, and the Image says why.
-    const h2 = harness();
-    const parent2 = h2.add.image(
-      image({
-        name: "hardened",
-        spec: { base: { os: "rocky", release: "9", arch: "arm64" } },
-        status: parentStatus("hardened-g2-y"),
-      }),
-    );
-    h2.versions.put({
-      ...versionOf(parent2, build({ name: "hardened-g1-x" }), "1.0.0"),
-      revocation: { reason: "a" },
-    });
-    h2.versions.put({
-      ...versionOf(parent2, build({ name: "hardened-g2-y" }), "1.1.0"),
-      revocation: { reason: "b" },
-    });
-    const app2 = h2.add.image(image({ name: "app", spec: { base: { image: "hardened" } } }));
-    await h2.reconcile(app2);
-    assert.equal(h2.api.sent("create").length, 0);
-    const status = bodyOf<Image>(h2.api.sent("replaceStatus")[0]).status;
+    const allRevoked = scene(["1.0.0", "1.1.0"]);
+    await allRevoked.h.reconcile(allRevoked.app);
+    assert.equal(allRevoked.h.api.sent("create").length, 0);
+    const status = bodyOf<Image>(allRevoked.h.api.sent("replaceStatus")[0]).status;
     const ready = status?.conditions?.find((c) => c.type === "Ready");
     assert.equal(ready?.reason, "WaitingForParent");
     assert.match(ready?.message ?? "", /parent Image hardened: its newest, 1\.1\.0, is revoked/);
