@@ -59,6 +59,9 @@ if [[ "$REAL_NODE" == 1 ]]; then
 else
   apiserver_net=(--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --endpoint-reconciler-type none)
 fi
+# A new apiserver on this address is a new cluster: kubectl's discovery cache of the last one on it
+# (kinds, short names, categories) would otherwise be read for hours (its TTL).
+if ! pid_alive kube-apiserver; then rm -rf "${KUBECACHEDIR:-$HOME/.kube/cache}/discovery/127.0.0.1_$APISERVER_PORT"; fi
 start kube-apiserver "$bin/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
   "${apiserver_net[@]}" --secure-port "$APISERVER_PORT" \
