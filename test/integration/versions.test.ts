@@ -9,7 +9,7 @@ import { setCondition } from "../../src/api/conditions.js";
 import type { BuildInputs, Image, ImageBuild, ImageVersion } from "../../src/api/v1alpha1/index.js";
 import { succeededStatus } from "../../src/worker/build.js";
 import { buildsOf, image, type Ns } from "./build-helpers.js";
-import { eventsApi, eventually, golden, scratchNamespace } from "./cluster.js";
+import { eventsApi, eventually, golden, kubectl, scratchNamespace } from "./cluster.js";
 import { type OperatorProcess, startOperator } from "./operator.js";
 import { kubectlGolden } from "./plugin.js";
 
@@ -331,6 +331,13 @@ describe("versions and channels", () => {
     assert.equal(rebuilt.spec.inputs?.parentBuild, first.metadata?.name);
     const v = await version("lay-app", "1.0.1");
     assert.equal(v.spec.inputs.parentVersion, "1.0.0");
+    // OS, RELEASE and ARCH are the spec's, blank for a layered Image; -o wide's BASE is what it
+    // resolved to: its root's catalog entry.
+    const wide = await eventually("lay-app's BASE column", async () => {
+      const out = await kubectl("get", "image", "lay-app", "-n", ns.name, "-o", "wide");
+      return /\bfedora-42-amd64\b/.test(out) ? out : undefined;
+    });
+    assert.match(wide.split("\n")[0] ?? "", /\sBASE\s+BASE REVISION\s/);
   });
 
   it("refuses channels and distribution targets that cannot work, naming the field", async () => {

@@ -269,6 +269,7 @@ describe("CRDs built from the spec", () => {
         "Phase",
         "Ready",
         "Parent",
+        "Base",
         "Base Revision",
         "Up To Date",
         "Latest Build",
