@@ -519,11 +519,11 @@ export class ImageReconciler {
       };
     }
     const parentBuild = choice.build;
+    const onNewest = parentBuild === newestSuccess;
     const inputs: BuildInputs = { parentImage: parentName, parentBuild };
-    const base = parentBuild === newestSuccess ? parent.status : choice.version?.spec.inputs;
+    const base = onNewest ? parent.status : choice.version?.spec.inputs;
     if (base?.baseImage) inputs.baseImage = base.baseImage;
     if (base?.baseRevision) inputs.baseRevision = base.baseRevision;
-    const usable = parentBuild === newestSuccess ? "newest success" : "newest usable build";
     return {
       inputs,
       rootBase,
@@ -537,8 +537,8 @@ export class ImageReconciler {
             }
           : {
               ok: false,
-              reason: parentBuild === newestSuccess ? "ParentRebuilt" : "ParentRevoked",
-              message: `built on parent ${parentName}'s build ${built?.parentBuild ?? "(unrecorded)"}; its ${usable} is ${parentBuild}`,
+              reason: onNewest ? "ParentRebuilt" : "ParentRevoked",
+              message: `built on parent ${parentName}'s build ${built?.parentBuild ?? "(unrecorded)"}; its ${onNewest ? "newest success" : "newest usable build"} is ${parentBuild}`,
             },
     };
   }

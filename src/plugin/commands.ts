@@ -1,5 +1,6 @@
 // kubectl golden's commands. Each reads and writes golden's objects through the API; the operator
 // does the rest (a promote or rollback is a request annotation the version reconciler handles).
+import { findCondition } from "../api/conditions.js";
 import type { ChannelStatus, Image, ImageVersion } from "../api/v1alpha1/index.js";
 import {
   PENDING_BUILD_RESOURCE,
@@ -79,16 +80,14 @@ function channelOf(image: Image, channel: string): void {
     );
 }
 
-const revokedOf = (v: ImageVersion) =>
-  v.status?.conditions?.find((c) => c.type === "Revoked")?.status === "True";
-const parentRevokedOf = (v: ImageVersion) =>
-  v.status?.conditions?.find((c) => c.type === "ParentRevoked")?.status === "True";
+const isTrue = (v: ImageVersion, type: string) =>
+  findCondition(v.status?.conditions, type)?.status === "True";
 
 /** A version's STATUS: its own revocation first, then its parent's. */
 function versionState(v: ImageVersion): string {
-  if (revokedOf(v)) return "revoked";
+  if (isTrue(v, "Revoked")) return "revoked";
   if (v.revocation?.at) return `revokes ${v.revocation.at}`;
-  return parentRevokedOf(v) ? "parent revoked" : "ok";
+  return isTrue(v, "ParentRevoked") ? "parent revoked" : "ok";
 }
 
 async function versions(s: Session, a: Args, io: Io): Promise<void> {
